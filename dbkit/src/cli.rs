@@ -1,0 +1,112 @@
+//! Option groups shared by the three binaries (flattened into their clap parsers), and the
+//! small pieces of their `main` that would otherwise be written three times.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::config::ConfigRequest;
+use crate::error::Error;
+use crate::project::PackageSelector;
+use crate::term::{Reporter, Verbosity, print_error};
+
+/// Selecting the package, the way cargo does.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PackageArgs {
+    /// Path to Cargo.toml
+    #[arg(long, value_name = "PATH", global = true)]
+    pub manifest_path: Option<PathBuf>,
+    /// Package to work on (in a workspace)
+    #[arg(short = 'p', long, value_name = "SPEC", global = true)]
+    pub package: Option<String>,
+}
+
+impl PackageArgs {
+    /// The selector the library takes.
+    pub fn selector(&self) -> PackageSelector {
+        PackageSelector {
+            manifest_path: self.manifest_path.clone(),
+            package: self.package.clone(),
+        }
+    }
+}
+
+/// Finding the configuration and the database.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConfigArgs {
+    /// Use this dbrev.toml instead of searching for one
+    #[arg(short = 'c', long = "config", value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// Database URL, overriding dbrev.toml and DATABASE_URL
+    #[arg(long, value_name = "URL", global = true)]
+    pub database_url: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub package: PackageArgs,
+}
+
+impl ConfigArgs {
+    /// The request the configuration loader takes.
+    pub fn request(&self) -> ConfigRequest {
+        ConfigRequest {
+            config_file: self.config.clone(),
+            package: self.package.selector(),
+            database_url: self.database_url.clone(),
+        }
+    }
+}
+
+/// `-q` and `-v`.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct OutputArgs {
+    /// Print nothing but errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more: the SQL being run, details
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+impl OutputArgs {
+    /// The reporter for these flags.
+    pub fn reporter(&self) -> Reporter {
+        Reporter::new(if self.quiet {
+            Verbosity::Quiet
+        } else if self.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        })
+    }
+}
+
+/// The process arguments with cargo's subcommand name removed: `cargo dbrev x` runs
+/// `cargo-dbrev dbrev x`, while running the binary directly gives `cargo-dbrev x`.
+pub fn subcommand_args(name: &str) -> Vec<OsString> {
+    let mut args: Vec<OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == name) {
+        args.remove(1);
+    }
+    args
+}
+
+/// Writes machine output to stdout; a closed pipe (`| head`) is not an error.
+pub fn print_out(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// Ends the process the way every binary does: 0 on success, else one `error:` line and
+/// the error's exit code.
+pub fn exit_with(result: Result<(), Error>) -> ! {
+    match result {
+        Ok(()) => std::process::exit(0),
+        Err(e) => {
+            print_error(crate::url::mask(&e.to_string()));
+            std::process::exit(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! `dbrev.toml`: the one loader every tool uses. It finds the file, expands `${VAR}` from
+//! the environment and `.env` files, applies defaults and `--database-url`, and reports
+//! bad TOML, unknown keys and wrong types with file, line and key.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{Error, IoContext, Result};
+use crate::project::{ConfigLocation, PackageSelector, find_config};
+use crate::url::DatabaseUrl;
+
+/// Diesel's version table, the default so that diesel_migrations sees the same state.
+pub const DEFAULT_VERSION_TABLE: &str = "__diesel_schema_migrations";
+/// The model file used when `schema` is not set.
+pub const DEFAULT_SCHEMA: &str = "src/schema.rs";
+
+/// How a tool asks for its configuration: the command-line options every tool shares.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigRequest {
+    /// `-c/--config FILE`: use this file instead of searching.
+    pub config_file: Option<PathBuf>,
+    /// `--manifest-path` / `-p`: the package whose `dbrev.toml` to use.
+    pub package: PackageSelector,
+    /// `--database-url`: overrides whatever the file and environment say.
+    pub database_url: Option<String>,
+}
+
+/// The loaded configuration, with every path absolute and every variable expanded.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the file is and which package owns it.
+    pub location: ConfigLocation,
+    /// The migration environment directory (holds the revision template).
+    pub script_location: PathBuf,
+    /// The directory holding one sub-directory per revision.
+    pub versions_dir: PathBuf,
+    /// The database to work on.
+    pub database_url: DatabaseUrl,
+    /// The model files (diesel `schema.rs`) for autogenerate and check.
+    pub schema_files: Vec<PathBuf>,
+    /// The table recording applied revisions.
+    pub version_table: String,
+    /// Tables that autogenerate, check and export leave out.
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    script_location: Option<Spanned<String>>,
+    version_locations: Option<Spanned<String>>,
+    database_url: Option<Spanned<String>>,
+    schema: Option<OneOrMany>,
+    version_table: Option<Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(Spanned<String>),
+    Many(Vec<Spanned<String>>),
+}
+
+impl Config {
+    /// Finds and loads the configuration as the request says.
+    pub fn load(request: &ConfigRequest) -> Result<Config> {
+        let location = find_config(request.config_file.as_deref(), &request.package)?;
+        Self::load_from(location, request.database_url.as_deref())
+    }
+
+    /// Loads a known configuration file.
+    pub fn load_from(location: ConfigLocation, database_url: Option<&str>) -> Result<Config> {
+        let text = std::fs::read_to_string(&location.file).at(&location.file)?;
+        let file = location.file.clone();
+        let raw: RawConfig = toml::from_str(&text).map_err(|e| {
+            let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
+            Error::Config(format!(
+                "{}:{line}:{col}: {}",
+                file.display(),
+                e.message().trim()
+            ))
+        })?;
+        let env = Environment::new(&location);
+        let root = location.root.clone();
+        let expand = |value: &Spanned<String>, key: &str| -> Result<Option<String>> {
+            env.expand(value.get_ref()).map_err(|var| {
+                let (line, _) = line_col(&text, value.span().start);
+                Error::Config(format!(
+                    "{}:{line}: `{key}` uses ${{{var}}}, which is not set in the environment or .env",
+                    file.display()
+                ))
+            })
+        };
+        let path_of = |value: &Spanned<String>, key: &str| -> Result<PathBuf> {
+            let expanded = expand(value, key)?.unwrap_or_default();
+            Ok(root.join(expanded))
+        };
+
+        let script_location = match &raw.script_location {
+            Some(v) => path_of(v, "script_location")?,
+            None => root.join("versioning"),
+        };
+        let versions_dir = match &raw.version_locations {
+            Some(v) => path_of(v, "version_locations")?,
+            None => script_location.join("versions"),
+        };
+        let schema_files = match &raw.schema {
+            None => vec![root.join(DEFAULT_SCHEMA)],
+            Some(OneOrMany::One(v)) => vec![path_of(v, "schema")?],
+            Some(OneOrMany::Many(vs)) => vs
+                .iter()
+                .map(|v| path_of(v, "schema"))
+                .collect::<Result<_>>()?,
+        };
+        let version_table = match &raw.version_table {
+            Some(v) => expand(v, "version_table")?.unwrap_or_default(),
+            None => DEFAULT_VERSION_TABLE.to_owned(),
+        };
+        if version_table.is_empty() {
+            return Err(Error::Config(format!(
+                "{}: `version_table` must not be empty",
+                file.display()
+            )));
+        }
+        let exclude = raw
+            .exclude
+            .iter()
+            .map(|v| Ok(expand(v, "exclude")?.unwrap_or_default()))
+            .collect::<Result<_>>()?;
+
+        let url_text = match database_url {
+            Some(url) => url.to_owned(),
+            None => {
+                let configured = match &raw.database_url {
+                    Some(v) => env.expand_lenient(v.get_ref()).map_err(|var| {
+                        let (line, _) = line_col(&text, v.span().start);
+                        Error::Config(format!(
+                            "{}:{line}: `database_url` uses ${{{var}}}, which is not set in the environment or .env",
+                            file.display()
+                        ))
+                    })?,
+                    None => env.get("DATABASE_URL"),
+                };
+                configured.unwrap_or_else(|| default_database_url(&location))
+            }
+        };
+        let database_url = DatabaseUrl::parse(&url_text, &root)?;
+        Ok(Config {
+            location,
+            script_location,
+            versions_dir,
+            database_url,
+            schema_files,
+            version_table,
+            exclude,
+        })
+    }
+
+    /// The package directory (where `dbrev.toml` is).
+    pub fn root(&self) -> &Path {
+        &self.location.root
+    }
+}
+
+/// The database used when no URL is set anywhere: a SQLite file named after the package,
+/// in the package directory, so the loop works with no server.
+pub fn default_database_url(location: &ConfigLocation) -> String {
+    format!(
+        "sqlite://{}",
+        location
+            .root
+            .join(format!("{}.db", location.package_name))
+            .display()
+    )
+}
+
+/// Variables from the process environment, then the package's `.env`, then the workspace's.
+struct Environment {
+    dotenv: HashMap<String, String>,
+}
+
+impl Environment {
+    fn new(location: &ConfigLocation) -> Self {
+        let mut dotenv = HashMap::new();
+        // The package's file wins over the workspace's: insert it last.
+        let mut files = vec![location.workspace_root.join(".env")];
+        if location.root != location.workspace_root {
+            files.push(location.root.join(".env"));
+        }
+        for file in files {
+            if let Ok(iter) = dotenvy::from_path_iter(&file) {
+                dotenv.extend(iter.flatten());
+            }
+        }
+        Environment { dotenv }
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name)
+            .ok()
+            .or_else(|| self.dotenv.get(name).cloned())
+    }
+
+    /// Expands `${VAR}`, `${VAR:-default}` and `$$`; an unset variable is an error naming it.
+    fn expand(&self, value: &str) -> std::result::Result<Option<String>, String> {
+        expand_vars(value, |name| self.get(name)).map(Some)
+    }
+
+    /// Like [`Self::expand`], but a value that is exactly one unset `${VAR}` means "not set".
+    fn expand_lenient(&self, value: &str) -> std::result::Result<Option<String>, String> {
+        match expand_vars(value, |name| self.get(name)) {
+            Ok(v) if v.is_empty() => Ok(None),
+            Ok(v) => Ok(Some(v)),
+            Err(var) if value.trim() == format!("${{{var}}}") => Ok(None),
+            Err(var) => Err(var),
+        }
+    }
+}
+
+/// Expands `${NAME}`, `${NAME:-default}` and `$$` in `value`; returns the unset name on error.
+pub fn expand_vars(
+    value: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> std::result::Result<String, String> {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(body) = after.strip_prefix('{') {
+            let Some(end) = body.find('}') else {
+                out.push('$');
+                rest = after;
+                continue;
+            };
+            let inner = &body[..end];
+            let (name, default) = match inner.split_once(":-") {
+                Some((n, d)) => (n, Some(d)),
+                None => (inner, None),
+            };
+            match lookup(name).filter(|v| !v.is_empty() || default.is_none()) {
+                Some(v) => out.push_str(&v),
+                None => match default {
+                    Some(d) => out.push_str(d),
+                    None => return Err(name.to_owned()),
+                },
+            }
+            rest = &body[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_variables() {
+        let lookup = |n: &str| (n == "HOST").then(|| "db.example".to_owned());
+        assert_eq!(
+            expand_vars("postgres://${HOST}/x", lookup).unwrap(),
+            "postgres://db.example/x"
+        );
+        assert_eq!(expand_vars("${PORT:-5432}$$", lookup).unwrap(), "5432$");
+        assert_eq!(expand_vars("${NOPE}", lookup).unwrap_err(), "NOPE");
+    }
+
+    #[test]
+    fn positions() {
+        let text = "a = 1\nbb = 2\n";
+        assert_eq!(line_col(text, 7), (2, 2));
+    }
+}

@@ -1,0 +1,28 @@
+//! dbkit: the library behind `cargo dbinit`, `cargo dbrev` and `cargo dbexport`.
+//!
+//! Alembic-style migrations for diesel projects on SQLite, PostgreSQL and MySQL/MariaDB.
+//! Everything the binaries do is a public function here, so a project's own `cargo xtask`
+//! can discover the project, load the configuration, connect, upgrade and export
+//! in-process. See `ARCHITECTURE.md` for the map.
+
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod dialect;
+pub mod error;
+pub mod init;
+pub mod project;
+pub mod script;
+pub mod term;
+mod tls;
+pub mod url;
+
+pub use backend::Backend;
+pub use config::{Config, ConfigRequest};
+pub use db::Connection;
+pub use error::{Error, Result};
+pub use init::{InitOptions, InitReport, init};
+pub use project::{Package, PackageSelector, locate_package};
+pub use term::Reporter;
+pub use url::DatabaseUrl;

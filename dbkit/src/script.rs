@@ -1,0 +1,594 @@
+//! Revision files on disk: reading the versions directory exactly as diesel does, parsing
+//! the header comment at the top of each `up.sql`, and writing new revisions from the
+//! revision template. Touches no database.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, IoContext, Result};
+
+/// The revision template's file name inside `script_location`.
+pub const REVISION_TEMPLATE_FILE: &str = "revision.sql.tmpl";
+/// The built-in revision template (used when the environment has none).
+pub const REVISION_TEMPLATE: &str = include_str!("../templates/revision.sql.tmpl");
+
+/// Where the SQL of a new revision goes when there is nothing generated.
+pub const EMPTY_UP: &str = "-- Your SQL goes here";
+/// The placeholder for the down file of a new hand-written revision.
+pub const EMPTY_DOWN: &str = "-- This file should undo anything in `up.sql`";
+
+/// One revision: a directory holding `up.sql` and (usually) `down.sql`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    /// The revision id: diesel's version, taken from the directory name (the part before
+    /// the first `_`, without dashes). This is what the version table records.
+    pub id: String,
+    /// The directory.
+    pub dir: PathBuf,
+    /// The first line of the header (the message), or the directory name without the id.
+    pub message: String,
+    /// The revisions this one revises (empty for a root). Directories without a header
+    /// revise the one before them in version order.
+    pub parents: Vec<String>,
+    /// Branch labels from `Branch Labels:`.
+    pub branch_labels: Vec<String>,
+    /// Extra dependencies from `Depends On:` (applied first, not parents).
+    pub depends_on: Vec<String>,
+    /// `Create Date:` as written.
+    pub create_date: Option<String>,
+    /// Whether `up.sql` starts with a dbrev header.
+    pub has_header: bool,
+    /// diesel's `metadata.toml` `run_in_transaction` (true when absent).
+    pub run_in_transaction: bool,
+}
+
+impl Revision {
+    /// The `up.sql` file.
+    pub fn up_path(&self) -> PathBuf {
+        self.dir.join("up.sql")
+    }
+
+    /// The `down.sql` file.
+    pub fn down_path(&self) -> PathBuf {
+        self.dir.join("down.sql")
+    }
+
+    /// The directory name (`<id>_<slug>`).
+    pub fn dir_name(&self) -> String {
+        self.dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// diesel's version of a migration directory name: the part before the first `_`, with
+/// dashes removed (`2023-01-02-030405_x` → `20230102030405`).
+pub fn version_of(dir_name: &str) -> String {
+    dir_name
+        .split('_')
+        .next()
+        .unwrap_or(dir_name)
+        .replace('-', "")
+}
+
+/// Reads every revision directory in `versions_dir`, in diesel's order (by version, as
+/// text). Like diesel, files and dot-entries are ignored; an empty directory is skipped;
+/// a non-empty directory without `up.sql` is an error naming it.
+pub fn read_revisions(versions_dir: &Path) -> Result<Vec<Revision>> {
+    let entries = match std::fs::read_dir(versions_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::Script(format!(
+                "the versions directory {} does not exist; run `cargo dbinit` or fix `version_locations` in dbrev.toml",
+                versions_dir.display()
+            )));
+        }
+        Err(e) => return Err(Error::io(versions_dir, e)),
+    };
+    let mut revisions = Vec::new();
+    for entry in entries {
+        let entry = entry.at(versions_dir)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        if name.starts_with('.') || !path.is_dir() {
+            continue;
+        }
+        if !path.join("up.sql").is_file() {
+            let empty = std::fs::read_dir(&path).at(&path)?.next().is_none();
+            if empty {
+                continue;
+            }
+            return Err(Error::Script(format!(
+                "{}: not a revision: the directory has no up.sql (diesel would refuse it too)",
+                path.display()
+            )));
+        }
+        revisions.push(read_revision(&path, &name)?);
+    }
+    revisions.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.dir.cmp(&b.dir)));
+    if let Some(pair) = revisions.windows(2).find(|w| w[0].id == w[1].id) {
+        return Err(Error::Script(format!(
+            "two revisions have the id {}: {} and {}",
+            pair[0].id,
+            pair[0].dir.display(),
+            pair[1].dir.display()
+        )));
+    }
+    // Revisions without a header revise the one before them in version order.
+    let mut previous: Option<String> = None;
+    for revision in &mut revisions {
+        if !revision.has_header {
+            revision.parents = previous.iter().cloned().collect();
+        }
+        previous = Some(revision.id.clone());
+    }
+    Ok(revisions)
+}
+
+fn read_revision(dir: &Path, name: &str) -> Result<Revision> {
+    let id = version_of(name);
+    if id.is_empty() {
+        return Err(Error::Script(format!(
+            "{}: the directory name has no version before `_`",
+            dir.display()
+        )));
+    }
+    let up = dir.join("up.sql");
+    let text = std::fs::read_to_string(&up).at(&up)?;
+    let header = parse_header(&text).map_err(|(line, msg)| {
+        Error::Script(format!("{}:{line}: malformed header: {msg}", up.display()))
+    })?;
+    let run_in_transaction = read_run_in_transaction(&dir.join("metadata.toml"))?;
+    let fallback_message = name
+        .split_once('_')
+        .map(|(_, slug)| slug.replace('_', " "))
+        .unwrap_or_default();
+    let Some(header) = header else {
+        return Ok(Revision {
+            id,
+            dir: dir.to_path_buf(),
+            message: fallback_message,
+            parents: Vec::new(),
+            branch_labels: Vec::new(),
+            depends_on: Vec::new(),
+            create_date: None,
+            has_header: false,
+            run_in_transaction,
+        });
+    };
+    if header.revision_id != id {
+        return Err(Error::Script(format!(
+            "{}:{}: malformed header: `Revision ID: {}` does not match the directory's version {id}",
+            up.display(),
+            header.revision_line,
+            header.revision_id
+        )));
+    }
+    Ok(Revision {
+        id,
+        dir: dir.to_path_buf(),
+        message: header.message.unwrap_or(fallback_message),
+        parents: header.revises,
+        branch_labels: header.branch_labels,
+        depends_on: header.depends_on,
+        create_date: header.create_date,
+        has_header: true,
+        run_in_transaction,
+    })
+}
+
+fn read_run_in_transaction(path: &Path) -> Result<bool> {
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        #[serde(default = "yes")]
+        run_in_transaction: bool,
+    }
+    fn yes() -> bool {
+        true
+    }
+    match std::fs::read_to_string(path) {
+        Ok(text) => toml::from_str::<Metadata>(&text)
+            .map(|m| m.run_in_transaction)
+            .map_err(|e| {
+                let line = e
+                    .span()
+                    .map_or(1, |s| crate::config::line_col(&text, s.start).0);
+                Error::Script(format!("{}:{line}: {}", path.display(), e.message().trim()))
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// The header comment at the top of `up.sql`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Header {
+    message: Option<String>,
+    revision_id: String,
+    revision_line: usize,
+    revises: Vec<String>,
+    create_date: Option<String>,
+    branch_labels: Vec<String>,
+    depends_on: Vec<String>,
+}
+
+/// Parses the leading `--` comment block. `Ok(None)` when it carries no `Revision ID:`
+/// (an adopted diesel migration); `Err((line, reason))` when it is malformed.
+fn parse_header(text: &str) -> std::result::Result<Option<Header>, (usize, String)> {
+    let mut message = None;
+    let mut fields: Vec<(usize, String, String)> = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() && fields.is_empty() && message.is_none() {
+            continue;
+        }
+        let Some(comment) = trimmed.strip_prefix("--") else {
+            break;
+        };
+        let comment = comment.trim();
+        let field = comment.split_once(':').filter(|(k, _)| {
+            matches!(
+                *k,
+                "Revision ID" | "Revises" | "Create Date" | "Branch Labels" | "Depends On"
+            )
+        });
+        match field {
+            Some((key, value)) => fields.push((index + 1, key.to_owned(), value.trim().to_owned())),
+            None if fields.is_empty() && message.is_none() && !comment.is_empty() => {
+                message = Some(comment.to_owned());
+            }
+            None => {}
+        }
+    }
+    let Some((revision_line, _, revision_id)) =
+        fields.iter().find(|(_, k, _)| k == "Revision ID").cloned()
+    else {
+        return match fields.first() {
+            Some((line, key, _)) => Err((*line, format!("`{key}:` without `Revision ID:`"))),
+            None => Ok(None),
+        };
+    };
+    if revision_id.is_empty() {
+        return Err((revision_line, "`Revision ID:` is empty".into()));
+    }
+    let list = |key: &str| -> std::result::Result<Option<Vec<String>>, (usize, String)> {
+        let mut found = fields.iter().filter(|(_, k, _)| k == key);
+        let Some((line, _, value)) = found.next() else {
+            return Ok(None);
+        };
+        if let Some((again, _, _)) = found.next() {
+            return Err((
+                *again,
+                format!("`{key}:` appears twice (first on line {line})"),
+            ));
+        }
+        let items: Vec<String> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if let Some(bad) = items.iter().find(|s| {
+            !s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '@')
+        }) {
+            return Err((*line, format!("`{key}:` has an invalid entry `{bad}`")));
+        }
+        Ok(Some(items))
+    };
+    let revises = list("Revises")?.ok_or((
+        revision_line,
+        "`Revises:` is missing (write `Revises:` with nothing after it for a first revision)"
+            .to_owned(),
+    ))?;
+    Ok(Some(Header {
+        message,
+        revision_id,
+        revision_line,
+        revises,
+        create_date: fields
+            .iter()
+            .find(|(_, k, _)| k == "Create Date")
+            .map(|(_, _, v)| v.clone()),
+        branch_labels: list("Branch Labels")?.unwrap_or_default(),
+        depends_on: list("Depends On")?.unwrap_or_default(),
+    }))
+}
+
+/// Everything that goes into a new revision's files.
+#[derive(Debug, Clone, Default)]
+pub struct NewRevision {
+    /// The revision id (a valid diesel version: ASCII letters and digits).
+    pub id: String,
+    /// The message (`-m`).
+    pub message: String,
+    /// The parents (`Revises:`).
+    pub parents: Vec<String>,
+    /// `Branch Labels:`.
+    pub branch_labels: Vec<String>,
+    /// `Depends On:`.
+    pub depends_on: Vec<String>,
+    /// `Create Date:` text.
+    pub create_date: String,
+    /// The body of up.sql (SQL or a placeholder comment).
+    pub upgrades: String,
+    /// The body of down.sql.
+    pub downgrades: String,
+}
+
+/// Renders a revision template into the texts of `up.sql` and `down.sql`.
+///
+/// The template's `-- file: up.sql` and `-- file: down.sql` lines start each file; lines
+/// before the first marker are notes for whoever edits the template. `${name}` fields are
+/// filled; a line holding only a field that is empty disappears.
+pub fn render_template(template: &str, revision: &NewRevision) -> Result<(String, String)> {
+    let extra = {
+        let mut lines = Vec::new();
+        if !revision.branch_labels.is_empty() {
+            lines.push(format!(
+                "-- Branch Labels: {}",
+                revision.branch_labels.join(", ")
+            ));
+        }
+        if !revision.depends_on.is_empty() {
+            lines.push(format!("-- Depends On: {}", revision.depends_on.join(", ")));
+        }
+        lines.join("\n")
+    };
+    let down_revision = revision.parents.join(", ");
+    let values: [(&str, &str); 7] = [
+        ("message", &revision.message),
+        ("revision", &revision.id),
+        ("down_revision", &down_revision),
+        ("create_date", &revision.create_date),
+        ("extra_headers", &extra),
+        ("upgrades", &revision.upgrades),
+        ("downgrades", &revision.downgrades),
+    ];
+    let mut up = None::<String>;
+    let mut down = None::<String>;
+    let mut current: Option<&mut Option<String>> = None;
+    for line in template.lines() {
+        match line.trim() {
+            "-- file: up.sql" => {
+                current = Some(&mut up);
+                continue;
+            }
+            "-- file: down.sql" => {
+                current = Some(&mut down);
+                continue;
+            }
+            _ => {}
+        }
+        let Some(target) = current.as_deref_mut() else {
+            continue;
+        };
+        let text = target.get_or_insert_with(String::new);
+        let filled = values.iter().fold(line.to_owned(), |l, (k, v)| {
+            l.replace(&format!("${{{k}}}"), v)
+        });
+        let only_field = values
+            .iter()
+            .any(|(k, v)| v.is_empty() && line.trim() == format!("${{{k}}}"));
+        if !only_field {
+            text.push_str(filled.trim_end());
+            text.push('\n');
+        }
+    }
+    match (up, down) {
+        (Some(up), Some(down)) => Ok((tidy(&up), tidy(&down))),
+        _ => Err(Error::Script(
+            "the revision template needs a `-- file: up.sql` line and a `-- file: down.sql` line"
+                .into(),
+        )),
+    }
+}
+
+/// Trims blank lines at both ends and ends with one newline.
+fn tidy(text: &str) -> String {
+    let trimmed = text.trim_matches('\n');
+    let mut out = String::with_capacity(trimmed.len() + 1);
+    let mut blank_run = 0;
+    for line in trimmed.lines() {
+        blank_run = if line.is_empty() { blank_run + 1 } else { 0 };
+        if blank_run < 2 {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The file-safe form of a message for the directory name: lower case, `_` between words,
+/// at most 40 characters.
+pub fn slug(message: &str) -> String {
+    let mut out = String::new();
+    for c in message.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    let mut out: String = out.chars().take(40).collect();
+    while out.ends_with('_') {
+        out.pop();
+    }
+    out
+}
+
+/// Writes a new revision directory `<id>_<slug>` with its `up.sql` and `down.sql`.
+/// Refuses to overwrite an existing directory.
+pub fn write_revision(
+    versions_dir: &Path,
+    template: &str,
+    revision: &NewRevision,
+) -> Result<PathBuf> {
+    let (up, down) = render_template(template, revision)?;
+    let slug = slug(&revision.message);
+    let name = if slug.is_empty() {
+        revision.id.clone()
+    } else {
+        format!("{}_{slug}", revision.id)
+    };
+    let dir = versions_dir.join(name);
+    std::fs::create_dir_all(versions_dir).at(versions_dir)?;
+    std::fs::create_dir(&dir).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Exists {
+                path: dir.clone(),
+                hint: "; choose another --rev-id".into(),
+            }
+        } else {
+            Error::io(&dir, e)
+        }
+    })?;
+    std::fs::write(dir.join("up.sql"), up).at(dir.join("up.sql"))?;
+    std::fs::write(dir.join("down.sql"), down).at(dir.join("down.sql"))?;
+    Ok(dir)
+}
+
+/// Reads the environment's revision template, or the built-in one.
+pub fn load_template(script_location: &Path) -> Result<String> {
+    let path = script_location.join(REVISION_TEMPLATE_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(REVISION_TEMPLATE.to_owned()),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// Checks a user-chosen revision id: diesel keeps only what precedes `_` and drops `-`, so
+/// an id is ASCII letters and digits, at most 50 characters (the version column's size).
+pub fn validate_rev_id(id: &str) -> Result<()> {
+    if id.is_empty() || id.len() > 50 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(Error::Usage(format!(
+            "invalid revision id `{id}`: use 1 to 50 ASCII letters and digits (diesel drops `-` and cuts at `_`)"
+        )));
+    }
+    Ok(())
+}
+
+/// A new timestamp id (`YYYYMMDDHHMMSS`, UTC) that sorts after every existing id of the
+/// same shape, so two revisions made in the same second still get distinct, ordered ids.
+pub fn next_revision_id(existing: &[Revision], now: time::OffsetDateTime) -> String {
+    let stamp: u64 = format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    )
+    .parse()
+    .unwrap_or_default();
+    let latest = existing
+        .iter()
+        .filter(|r| r.id.len() == 14)
+        .filter_map(|r| r.id.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
+    stamp.max(latest + 1).to_string()
+}
+
+/// `Create Date:` text for a timestamp: `2026-11-24 14:30:00 UTC`.
+pub fn create_date(now: time::OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diesel_versions() {
+        assert_eq!(
+            version_of("2023-01-02-030405_create_users"),
+            "20230102030405"
+        );
+        assert_eq!(version_of("2023-01-02-030405-0000_x"), "202301020304050000");
+        assert_eq!(version_of("20230102030405_x_y"), "20230102030405");
+        assert_eq!(
+            version_of("00000000000000_diesel_initial_setup"),
+            "00000000000000"
+        );
+    }
+
+    #[test]
+    fn parses_headers() {
+        let text = "-- add tags\n--\n-- Revision ID: 2\n-- Revises: 1\n-- Create Date: x\n-- Branch Labels: feat\n\nCREATE TABLE t (id int);\n";
+        let h = parse_header(text).unwrap().unwrap();
+        assert_eq!(h.message.as_deref(), Some("add tags"));
+        assert_eq!(h.revision_id, "2");
+        assert_eq!(h.revises, vec!["1"]);
+        assert_eq!(h.branch_labels, vec!["feat"]);
+        let merge = "-- m\n-- Revision ID: 3\n-- Revises: 1, 2\n";
+        assert_eq!(
+            parse_header(merge).unwrap().unwrap().revises,
+            vec!["1", "2"]
+        );
+        let root = "-- first\n-- Revision ID: 1\n-- Revises:\n";
+        assert!(parse_header(root).unwrap().unwrap().revises.is_empty());
+        assert_eq!(
+            parse_header("-- Your SQL goes here\nCREATE TABLE x();").unwrap(),
+            None
+        );
+        let (line, msg) = parse_header("-- m\n-- Revision ID: 1\n").unwrap_err();
+        assert_eq!(line, 2);
+        assert!(msg.contains("Revises"), "{msg}");
+        let (line, _) = parse_header("-- m\n-- Revises: 1\n").unwrap_err();
+        assert_eq!(line, 2);
+    }
+
+    #[test]
+    fn renders_the_template() {
+        let rev = NewRevision {
+            id: "20261124143000".into(),
+            message: "add sponsor tags".into(),
+            parents: vec!["20261120090000".into()],
+            create_date: "2026-11-24 14:30:00 UTC".into(),
+            upgrades: "CREATE TABLE t (id INTEGER);".into(),
+            downgrades: "DROP TABLE t;".into(),
+            ..Default::default()
+        };
+        let (up, down) = render_template(REVISION_TEMPLATE, &rev).unwrap();
+        assert_eq!(
+            up,
+            "-- add sponsor tags\n--\n-- Revision ID: 20261124143000\n-- Revises: 20261120090000\n-- Create Date: 2026-11-24 14:30:00 UTC\n\nCREATE TABLE t (id INTEGER);\n"
+        );
+        assert!(down.ends_with("DROP TABLE t;\n"), "{down}");
+        let header = parse_header(&up).unwrap().unwrap();
+        assert_eq!(header.revises, rev.parents);
+    }
+
+    #[test]
+    fn slugs_and_ids() {
+        assert_eq!(slug("Add sponsor tags!"), "add_sponsor_tags");
+        assert_eq!(slug("  --  "), "");
+        assert_eq!(slug(&"x".repeat(80)).len(), 40);
+        let now = time::OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap();
+        let first = next_revision_id(&[], now);
+        let existing = Revision {
+            id: first.clone(),
+            dir: PathBuf::new(),
+            message: String::new(),
+            parents: vec![],
+            branch_labels: vec![],
+            depends_on: vec![],
+            create_date: None,
+            has_header: true,
+            run_in_transaction: true,
+        };
+        let second = next_revision_id(&[existing], now);
+        assert!(second > first, "{second} > {first}");
+    }
+}
