@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod dialect;
+pub mod graph;
 pub mod error;
 pub mod init;
 pub mod project;
