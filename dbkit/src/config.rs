@@ -53,7 +53,7 @@ struct RawConfig {
     script_location: Option<Spanned<String>>,
     version_locations: Option<Spanned<String>>,
     database_url: Option<Spanned<String>>,
-    schema: Option<OneOrMany>,
+    schema: Option<Spanned<OneOrMany>>,
     version_table: Option<Spanned<String>>,
     #[serde(default)]
     exclude: Vec<Spanned<String>>,
@@ -62,8 +62,8 @@ struct RawConfig {
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum OneOrMany {
-    One(Spanned<String>),
-    Many(Vec<Spanned<String>>),
+    One(String),
+    Many(Vec<String>),
 }
 
 impl Config {
@@ -111,11 +111,16 @@ impl Config {
         };
         let schema_files = match &raw.schema {
             None => vec![root.join(DEFAULT_SCHEMA)],
-            Some(OneOrMany::One(v)) => vec![path_of(v, "schema")?],
-            Some(OneOrMany::Many(vs)) => vs
-                .iter()
-                .map(|v| path_of(v, "schema"))
-                .collect::<Result<_>>()?,
+            Some(setting) => {
+                let files = match setting.get_ref() {
+                    OneOrMany::One(one) => std::slice::from_ref(one),
+                    OneOrMany::Many(many) => many.as_slice(),
+                };
+                files
+                    .iter()
+                    .map(|f| path_of(&Spanned::new(setting.span(), f.clone()), "schema"))
+                    .collect::<Result<_>>()?
+            }
         };
         let version_table = match &raw.version_table {
             Some(v) => expand(v, "version_table")?.unwrap_or_default(),

@@ -51,6 +51,17 @@ pub trait Dialect: Send + Sync {
         None
     }
 
+    /// Whether the migration lock is taken per transaction (SQLite's exclusive transaction)
+    /// rather than once for the whole run.
+    fn locks_per_transaction(&self) -> bool {
+        self.acquire_lock("").is_none()
+    }
+
+    /// One statement as a client script line (`psql`, `sqlite3`, `mariadb`), terminated.
+    fn script_statement(&self, sql: &str) -> String {
+        format!("{sql};\n")
+    }
+
     /// Lists the names of the user tables in the current database/schema, in a column
     /// named `value`.
     fn list_tables_query(&self) -> &'static str;
@@ -127,6 +138,15 @@ impl Dialect for MysqlDialect {
 
     fn transactional_ddl(&self) -> bool {
         false
+    }
+
+    fn script_statement(&self, sql: &str) -> String {
+        // Routine and trigger bodies hold `;`: the mariadb client needs another delimiter.
+        if sql.contains(';') {
+            format!("DELIMITER $$\n{sql}$$\nDELIMITER ;\n")
+        } else {
+            format!("{sql};\n")
+        }
     }
 
     fn server_version_query(&self) -> &'static str {

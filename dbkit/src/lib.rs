@@ -5,6 +5,7 @@
 //! can discover the project, load the configuration, connect, upgrade and export
 //! in-process. See `ARCHITECTURE.md` for the map.
 
+pub mod authoring;
 pub mod backend;
 pub mod cli;
 pub mod config;
@@ -13,8 +14,11 @@ pub mod dialect;
 pub mod graph;
 pub mod error;
 pub mod init;
+pub mod listing;
+pub mod migrate;
 pub mod project;
 pub mod script;
+pub mod statements;
 pub mod term;
 mod tls;
 pub mod url;
@@ -23,6 +27,7 @@ pub use backend::Backend;
 pub use config::{Config, ConfigRequest};
 pub use db::Connection;
 pub use error::{Error, Result};
+pub use migrate::Environment;
 pub use init::{InitOptions, InitReport, init};
 pub use project::{Package, PackageSelector, locate_package};
 pub use term::Reporter;

@@ -1,0 +1,187 @@
+//! Text for the inspection commands (`current`, `history`, `heads`, `branches`, `show`),
+//! in alembic's format. Colour only when stdout is a terminal.
+
+use std::collections::BTreeSet;
+
+use console::style;
+
+use crate::error::Result;
+use crate::graph::{Applied, RevisionGraph};
+use crate::migrate::CurrentState;
+use crate::script::Revision;
+
+/// The `(head)`, `(branchpoint)`, `(mergepoint)` and `(current)` tags of a revision.
+fn tags(graph: &RevisionGraph, r: &Revision, current: Option<&Applied>) -> String {
+    let mut tags = Vec::new();
+    if graph.is_head(&r.id) {
+        tags.push("head");
+    }
+    if graph.children(&r.id).len() > 1 {
+        tags.push("branchpoint");
+    }
+    if r.parents.len() > 1 {
+        tags.push("mergepoint");
+    }
+    if let Some(applied) = current {
+        if graph
+            .current_heads(applied)
+            .iter()
+            .any(|h| h.id == r.id)
+        {
+            tags.push("current");
+        }
+    }
+    let labels = if r.branch_labels.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", r.branch_labels.join(", "))
+    };
+    let tags: String = tags.iter().map(|t| format!(" ({t})")).collect();
+    format!("{labels}{tags}")
+}
+
+fn id(text: &str) -> String {
+    style(text).yellow().to_string()
+}
+
+fn parents(r: &Revision) -> String {
+    if r.parents.is_empty() {
+        "<base>".into()
+    } else {
+        r.parents.join(", ")
+    }
+}
+
+/// One line: `<parent> -> <id> (head), message`.
+pub fn short_line(graph: &RevisionGraph, r: &Revision, current: Option<&Applied>) -> String {
+    format!(
+        "{} -> {}{}, {}\n",
+        parents(r),
+        id(&r.id),
+        tags(graph, r, current),
+        r.message
+    )
+}
+
+/// The full description (`-v`, `show`).
+pub fn long_entry(graph: &RevisionGraph, r: &Revision, current: Option<&Applied>) -> String {
+    let mut out = format!("Rev: {}{}\n", id(&r.id), tags(graph, r, current));
+    if r.parents.len() > 1 {
+        out.push_str(&format!("Merges: {}\n", r.parents.join(", ")));
+    } else {
+        out.push_str(&format!("Parent: {}\n", parents(r)));
+    }
+    let children: Vec<&str> = graph.children(&r.id).iter().map(|c| c.id.as_str()).collect();
+    if children.len() > 1 {
+        out.push_str(&format!("Branches into: {}\n", children.join(", ")));
+    }
+    if !r.branch_labels.is_empty() {
+        out.push_str(&format!("Branch names: {}\n", r.branch_labels.join(", ")));
+    }
+    if !r.depends_on.is_empty() {
+        out.push_str(&format!("Also depends on: {}\n", r.depends_on.join(", ")));
+    }
+    out.push_str(&format!("Path: {}\n\n", r.dir.display()));
+    out.push_str(&format!("    {}\n\n", r.message));
+    out.push_str(&format!("    Revision ID: {}\n", r.id));
+    out.push_str(&format!("    Revises: {}\n", r.parents.join(", ")));
+    if let Some(date) = &r.create_date {
+        out.push_str(&format!("    Create Date: {date}\n"));
+    }
+    if !r.has_header {
+        out.push_str("    (adopted diesel migration: no header)\n");
+    }
+    out.push('\n');
+    out
+}
+
+fn entry(graph: &RevisionGraph, r: &Revision, verbose: bool, current: Option<&Applied>) -> String {
+    if verbose {
+        long_entry(graph, r, current)
+    } else {
+        short_line(graph, r, current)
+    }
+}
+
+/// `history [-r A:B]`: newest first. `range` ends may be empty (base / heads).
+pub fn history(
+    graph: &RevisionGraph,
+    range: Option<&str>,
+    verbose: bool,
+    current: Option<&Applied>,
+) -> Result<String> {
+    let none = Applied::new();
+    let state = current.unwrap_or(&none);
+    let (lower, upper) = match range {
+        Some(r) => r.split_once(':').unwrap_or((r, "")),
+        None => ("", ""),
+    };
+    let resolve = |end: &str| -> Result<Option<Vec<String>>> {
+        match end {
+            "" => Ok(None),
+            "current" => Ok(Some(
+                graph.current_heads(state).iter().map(|r| r.id.clone()).collect(),
+            )),
+            other => graph.resolve(other, state).map(Some),
+        }
+    };
+    let upper_set: Option<BTreeSet<String>> =
+        resolve(upper)?.map(|ids| graph.ancestors(ids.iter().map(String::as_str)));
+    let lower_set: Option<BTreeSet<String>> = resolve(lower)?.map(|ids| {
+        ids.iter().flat_map(|id| graph.descendants(id)).collect()
+    });
+    let mut out = String::new();
+    for r in graph.revisions().iter().rev() {
+        let in_upper = upper_set.as_ref().is_none_or(|s| s.contains(&r.id));
+        let in_lower = lower_set.as_ref().is_none_or(|s| s.contains(&r.id));
+        if in_upper && in_lower {
+            out.push_str(&entry(graph, r, verbose, current));
+        }
+    }
+    Ok(out)
+}
+
+/// `heads`.
+pub fn heads(graph: &RevisionGraph, verbose: bool) -> String {
+    graph
+        .heads()
+        .iter()
+        .map(|r| entry(graph, r, verbose, None))
+        .collect()
+}
+
+/// `branches`: each branch point and where it leads.
+pub fn branches(graph: &RevisionGraph, verbose: bool) -> String {
+    let mut out = String::new();
+    for r in graph.branch_points() {
+        out.push_str(&entry(graph, r, verbose, None));
+        for child in graph.children(&r.id) {
+            out.push_str(&format!(
+                "                 -> {}{}, {}\n",
+                id(&child.id),
+                tags(graph, child, None),
+                child.message
+            ));
+        }
+    }
+    out
+}
+
+/// `current`: the applied heads (and unknown applied ids).
+pub fn current(graph: &RevisionGraph, state: &CurrentState, verbose: bool) -> String {
+    let mut out = String::new();
+    for head in &state.heads {
+        if let Some(r) = graph.get(head) {
+            if verbose {
+                out.push_str(&long_entry(graph, r, Some(&state.applied)));
+            } else {
+                let head_tag = if graph.is_head(&r.id) { " (head)" } else { "" };
+                out.push_str(&format!("{}{head_tag}\n", id(&r.id)));
+            }
+        }
+    }
+    for unknown in &state.unknown {
+        out.push_str(&format!("{} (unknown: no revision directory)\n", id(unknown)));
+    }
+    out
+}

@@ -1,0 +1,236 @@
+//! `cargo dbinit`: scaffolding, workspaces, refusal without --force, adopting diesel.
+
+use dbrev_tests::Project;
+
+#[test]
+fn scaffolds_a_single_package() {
+    let p = Project::new();
+    let out = p.cmd("dbinit").ok();
+    let err = out.stderr();
+    for created in [
+        "Created versioning/versions/",
+        "Created versioning/README.md",
+        "Created versioning/revision.sql.tmpl",
+        "Created dbrev.toml",
+    ] {
+        assert!(err.contains(created), "{created} missing in:\n{err}");
+    }
+    let config = p.read("dbrev.toml");
+    assert!(config.contains("script_location = \"versioning\""), "{config}");
+    assert!(config.contains("version_locations = \"versioning/versions\""), "{config}");
+    assert!(config.contains("schema = \"src/schema.rs\""), "{config}");
+    assert!(p.root().join("versioning/versions").is_dir());
+    assert!(p.read("versioning/README.md").contains("cargo dbrev upgrade head"));
+    assert!(p.read("versioning/revision.sql.tmpl").contains("-- file: up.sql"));
+}
+
+#[test]
+fn runs_directly_and_through_cargo_with_help_and_version() {
+    let p = Project::new();
+    for tool in ["dbinit", "dbrev", "dbexport"] {
+        let help = p.cmd(tool).args(["--help"]).ok().stdout();
+        assert!(help.contains(&format!("Usage: cargo {tool}")), "{help}");
+        let version = p.cmd(tool).args(["--version"]).ok().stdout();
+        assert!(version.starts_with(&format!("cargo-{tool} ")), "{version}");
+    }
+    // Run directly, without the subcommand name cargo inserts.
+    let direct = std::process::Command::new(dbrev_tests::binary("dbinit"))
+        .arg("custom")
+        .current_dir(p.root())
+        .output()
+        .unwrap();
+    assert!(direct.status.success(), "{}", String::from_utf8_lossy(&direct.stderr));
+    assert!(p.root().join("custom/versions").is_dir());
+}
+
+#[test]
+fn lists_templates_and_writes_the_embedded_one() {
+    let p = Project::new();
+    let list = p.cmd("dbinit").args(["--list-templates"]).ok().stdout();
+    assert!(list.contains("generic") && list.contains("embedded"), "{list}");
+    p.cmd("dbinit").args(["db", "--template", "embedded"]).ok();
+    let module = p.read("db/embedded_migrations.rs");
+    assert!(module.contains("embed_migrations!(\"db/versions\")"), "{module}");
+    p.cmd("dbinit")
+        .args(["other", "--template", "nope", "--force"])
+        .fails()
+        .stderr_has("unknown template `nope`");
+}
+
+#[test]
+fn refuses_to_overwrite_without_force() {
+    let p = Project::new();
+    p.cmd("dbinit").ok();
+    p.file("dbrev.toml", "# mine\n");
+    p.cmd("dbinit")
+        .fails()
+        .stderr_has("dbrev.toml already exists; pass --force");
+    assert_eq!(p.read("dbrev.toml"), "# mine\n");
+    std::fs::remove_file(p.root().join("dbrev.toml")).unwrap();
+    p.file("stuff/notes.txt", "keep me");
+    p.cmd("dbinit")
+        .args(["stuff"])
+        .fails()
+        .stderr_has("is not empty; pass --force");
+    p.cmd("dbinit").args(["stuff", "--force"]).ok();
+    assert_eq!(p.read("stuff/notes.txt"), "keep me");
+    assert!(p.root().join("stuff/versions").is_dir());
+}
+
+fn workspace() -> Project {
+    let p = Project::new();
+    p.file(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"api\", \"worker\"]\nresolver = \"2\"\n",
+    );
+    for member in ["api", "worker"] {
+        p.file(
+            format!("{member}/Cargo.toml"),
+            &format!("[package]\nname = \"{member}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
+        );
+        p.file(format!("{member}/src/main.rs"), "fn main() {}\n");
+    }
+    std::fs::remove_file(p.root().join("src/main.rs")).unwrap();
+    p
+}
+
+#[test]
+fn workspace_members_need_a_package() {
+    let p = workspace();
+    p.cmd("dbinit")
+        .fails()
+        .stderr_has("virtual workspace with several packages")
+        .stderr_has("api, worker");
+    p.cmd("dbinit").args(["-p", "worker"]).ok();
+    assert!(p.root().join("worker/dbrev.toml").is_file());
+    assert!(p.root().join("worker/versioning/versions").is_dir());
+    p.cmd("dbinit")
+        .args(["-p", "nope"])
+        .fails()
+        .stderr_has("package `nope` is not a member");
+    // From inside a member, no -p is needed.
+    p.cmd("dbinit").current_dir(p.root().join("api")).ok();
+    assert!(p.root().join("api/dbrev.toml").is_file());
+    // --manifest-path works from anywhere.
+    let other = Project::new();
+    other
+        .cmd("dbinit")
+        .args(["--manifest-path"])
+        .args([p.root().join("api/Cargo.toml")])
+        .args(["--force", "db"])
+        .ok();
+    assert!(p.root().join("api/db/versions").is_dir());
+    // dbrev finds the member's configuration with -p from the workspace root.
+    p.cmd("dbrev").args(["-p", "worker", "heads"]).ok();
+    p.cmd("dbrev")
+        .args(["heads"])
+        .fails()
+        .stderr_has("several packages have a dbrev.toml");
+}
+
+/// A diesel project as people really have them: three version formats, a directory name
+/// with spaces, stray files.
+pub fn diesel_project() -> Project {
+    let p = Project::new();
+    p.file(
+        "diesel.toml",
+        "[print_schema]\nfile = \"src/db/schema.rs\"\n\n[migrations_directory]\ndir = \"migrations\"\n",
+    );
+    p.file("migrations/.keep", "");
+    p.file("migrations/README.md", "notes\n");
+    p.file("migrations/loose.sql", "SELECT 1;\n");
+    p.file(
+        "migrations/00000000000000_diesel_initial_setup/up.sql",
+        "-- This file was automatically created by Diesel to setup helper functions\nCREATE TABLE setup_marker (id INTEGER PRIMARY KEY);\n",
+    );
+    p.file(
+        "migrations/00000000000000_diesel_initial_setup/down.sql",
+        "DROP TABLE setup_marker;\n",
+    );
+    p.file(
+        "migrations/2023-01-05-101500_create_users/up.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);\n",
+    );
+    p.file("migrations/2023-01-05-101500_create_users/down.sql", "DROP TABLE users;\n");
+    p.file(
+        "migrations/20230210120000_create posts/up.sql",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL);\n",
+    );
+    p.file("migrations/20230210120000_create posts/down.sql", "DROP TABLE posts;\n");
+    p.file(
+        "migrations/2023-03-01-000000-0000_add_tags/up.sql",
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY);\n",
+    );
+    p.file("migrations/2023-03-01-000000-0000_add_tags/down.sql", "DROP TABLE tags;\n");
+    p
+}
+
+#[test]
+fn adopts_an_existing_diesel_setup() {
+    let p = diesel_project();
+    let before = p.read("migrations/2023-01-05-101500_create_users/up.sql");
+    let out = p.cmd("dbinit").args(["migrations"]).ok();
+    assert!(out.stderr().contains("Adopting"), "{}", out.stderr());
+    let config = p.read("dbrev.toml");
+    assert!(config.contains("script_location = \"migrations\""), "{config}");
+    assert!(config.contains("version_locations = \"migrations\""), "{config}");
+    assert!(config.contains("schema = \"src/db/schema.rs\""), "{config}");
+    assert_eq!(p.read("migrations/2023-01-05-101500_create_users/up.sql"), before);
+    assert_eq!(p.read("migrations/README.md"), "notes\n");
+    assert!(!p.root().join("migrations/versions").exists());
+    // Diesel's order: by version as text, stray files ignored.
+    let history = p.cmd("dbrev").args(["history"]).ok().stdout();
+    let order: Vec<&str> = history
+        .lines()
+        .map(|l| l.split(" -> ").nth(1).unwrap_or("").split([',', ' ']).next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        order,
+        vec!["202303010000000000", "20230210120000", "20230105101500", "00000000000000"],
+        "{history}"
+    );
+}
+
+#[test]
+fn bad_configuration_names_file_line_and_key() {
+    let p = Project::new();
+    p.cmd("dbinit").ok();
+    p.file("dbrev.toml", "script_location = \"versioning\"\ncolour = \"blue\"\n");
+    p.cmd("dbrev")
+        .args(["heads"])
+        .fails()
+        .stderr_has("dbrev.toml:2:1: unknown field `colour`");
+    p.file("dbrev.toml", "script_location = \"versioning\"\nversion_table = 5\n");
+    p.cmd("dbrev")
+        .args(["heads"])
+        .fails()
+        .stderr_has("dbrev.toml:2:17: invalid type: integer `5`, expected a string");
+    p.file("dbrev.toml", "script_location = \"versioning\nschema = 1\n");
+    p.cmd("dbrev").args(["heads"]).fails().stderr_has("dbrev.toml:1:");
+    p.file("dbrev.toml", "database_url = \"postgres://${DB_HOST_X}/app\"\n");
+    p.cmd("dbrev")
+        .args(["current"])
+        .fails()
+        .stderr_has("dbrev.toml:1: `database_url` uses ${DB_HOST_X}, which is not set");
+}
+
+#[test]
+fn environment_and_dotenv_fill_the_url() {
+    let p = Project::new();
+    p.cmd("dbinit").ok();
+    // No DATABASE_URL anywhere: a SQLite file named after the package.
+    p.cmd("dbrev").args(["current"]).ok().stderr_has("app.db");
+    assert!(p.root().join("app.db").is_file());
+    p.file(".env", "DATABASE_URL=sqlite://from_dotenv.db\n");
+    p.cmd("dbrev").args(["current"]).ok().stderr_has("from_dotenv.db");
+    p.cmd("dbrev")
+        .args(["current"])
+        .env("DATABASE_URL", "env.db")
+        .ok()
+        .stderr_has("env.db");
+    p.cmd("dbrev")
+        .args(["current", "--database-url", "flag.db"])
+        .env("DATABASE_URL", "env.db")
+        .ok()
+        .stderr_has("flag.db");
+}
