@@ -260,6 +260,8 @@ impl RevisionGraph {
         match target {
             "base" => return Ok(Vec::new()),
             "heads" => return Ok(self.heads().iter().map(|r| r.id.clone()).collect()),
+            // With no revisions at all, `head` is base: there is nothing to apply.
+            "head" if self.is_empty() => return Ok(Vec::new()),
             "head" => return self.single_head(&self.heads(), "head").map(|id| vec![id]),
             _ => {}
         }
