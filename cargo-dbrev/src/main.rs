@@ -165,8 +165,8 @@ fn run(cli: Cli) -> dbkit::Result<()> {
             rev_range,
             indicate_current,
         } => {
-            let needs_db = indicate_current
-                || rev_range.as_deref().is_some_and(|r| r.contains("current"));
+            let needs_db =
+                indicate_current || rev_range.as_deref().is_some_and(|r| r.contains("current"));
             let applied = if needs_db {
                 let mut conn = env.connect()?;
                 Some(env.current(&mut conn)?.applied)
@@ -184,10 +184,16 @@ fn run(cli: Cli) -> dbkit::Result<()> {
         Command::Branches => out(&listing::branches(&env.graph, verbose))?,
         Command::Show { rev } => {
             let revision = env.graph.lookup(&rev).or_else(|e| {
-                let ids = env.graph.resolve(&rev, &Default::default()).map_err(|_| e)?;
+                let ids = env
+                    .graph
+                    .resolve(&rev, &Default::default())
+                    .map_err(|_| e)?;
                 match ids.as_slice() {
                     [one] => env.graph.lookup(one),
-                    _ => Err(Error::Target(format!("`{rev}` names {} revisions", ids.len()))),
+                    _ => Err(Error::Target(format!(
+                        "`{rev}` names {} revisions",
+                        ids.len()
+                    ))),
                 }
             })?;
             out(&listing::long_entry(&env.graph, revision, None))?;
@@ -210,6 +216,10 @@ fn run(cli: Cli) -> dbkit::Result<()> {
 }
 
 fn created(reporter: &Reporter, env: &Environment, dir: PathBuf) {
-    let shown = dir.strip_prefix(env.config.root()).unwrap_or(&dir).display().to_string();
+    let shown = dir
+        .strip_prefix(env.config.root())
+        .unwrap_or(&dir)
+        .display()
+        .to_string();
     reporter.status("Created", format!("{shown}/up.sql and down.sql"));
 }

@@ -108,7 +108,12 @@ impl Environment {
     }
 
     /// Writes a merge revision joining `revisions` (or every head, for `heads`).
-    pub fn merge(&self, message: &str, revisions: &[String], rev_id: Option<&str>) -> Result<PathBuf> {
+    pub fn merge(
+        &self,
+        message: &str,
+        revisions: &[String],
+        rev_id: Option<&str>,
+    ) -> Result<PathBuf> {
         let none = Applied::new();
         let mut parents = Vec::new();
         for r in revisions {
@@ -188,7 +193,9 @@ impl Environment {
         if status.success() {
             Ok(())
         } else {
-            Err(Error::Usage(format!("the editor `{program}` exited with {status}")))
+            Err(Error::Usage(format!(
+                "the editor `{program}` exited with {status}"
+            )))
         }
     }
 }

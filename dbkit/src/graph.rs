@@ -123,7 +123,12 @@ impl RevisionGraph {
     pub fn children(&self, id: &str) -> Vec<&Revision> {
         self.index
             .get(id)
-            .map(|&i| self.children[i].iter().map(|&c| &self.revisions[c]).collect())
+            .map(|&i| {
+                self.children[i]
+                    .iter()
+                    .map(|&c| &self.revisions[c])
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -189,12 +194,7 @@ impl RevisionGraph {
         let mut heads: Vec<&Revision> = known
             .iter()
             .copied()
-            .filter(|r| {
-                !self
-                    .children(&r.id)
-                    .iter()
-                    .any(|c| applied.contains(&c.id))
-            })
+            .filter(|r| !self.children(&r.id).iter().any(|c| applied.contains(&c.id)))
             .collect();
         heads.sort_by(|a, b| a.id.cmp(&b.id));
         heads
@@ -255,7 +255,7 @@ impl RevisionGraph {
                     }
                 }
             };
-            return self.step(start, step, target).map(|r| r.into_iter().collect());
+            return self.step(start, step, target);
         }
         match target {
             "base" => return Ok(Vec::new()),
@@ -335,47 +335,61 @@ impl RevisionGraph {
         }
     }
 
-    /// Moves `step` revisions from `start` (None = base): up the first parent for a
-    /// negative step, down the single child for a positive one.
-    fn step(&self, start: Option<String>, step: i64, target: &str) -> Result<Option<String>> {
-        let mut at = start;
+    /// Moves `step` revisions from `start` (None = base): down the single child for a
+    /// positive step; up to the parents for a negative one (all of them at a merge, so
+    /// `-1` from a merge revision reverts just the merge).
+    fn step(&self, start: Option<String>, step: i64, target: &str) -> Result<Vec<String>> {
         if step < 0 {
+            let mut at: Vec<String> = start.into_iter().collect();
             for _ in 0..step.unsigned_abs() {
-                let Some(id) = at else {
+                if at.is_empty() {
                     return Err(Error::Target(format!(
                         "`{target}` goes below base: there are not that many revisions"
                     )));
-                };
-                at = self.get(&id).and_then(|r| r.parents.first().cloned());
-            }
-        } else {
-            for _ in 0..step {
-                let next: Vec<&Revision> = match &at {
-                    None => self
-                        .revisions
-                        .iter()
-                        .filter(|r| r.parents.is_empty())
-                        .collect(),
-                    Some(id) => self.children(id),
-                };
-                at = match next.as_slice() {
-                    [one] => Some(one.id.clone()),
-                    [] => {
-                        return Err(Error::Target(format!(
-                            "`{target}` goes past the head{}",
-                            at.map(|a| format!(" ({a})")).unwrap_or_default()
-                        )));
+                }
+                let mut parents: Vec<String> = Vec::new();
+                for id in &at {
+                    for p in self
+                        .get(id)
+                        .map(|r| r.parents.as_slice())
+                        .unwrap_or_default()
+                    {
+                        if !parents.contains(p) {
+                            parents.push(p.clone());
+                        }
                     }
-                    several => {
-                        return Err(Error::Target(format!(
-                            "`{target}` is ambiguous at a branch point: it could go to {}; name the revision",
-                            list_ids(several)
-                        )));
-                    }
-                };
+                }
+                at = parents;
             }
+            return Ok(at);
         }
-        Ok(at)
+        let mut at = start;
+        for _ in 0..step {
+            let next: Vec<&Revision> = match &at {
+                None => self
+                    .revisions
+                    .iter()
+                    .filter(|r| r.parents.is_empty())
+                    .collect(),
+                Some(id) => self.children(id),
+            };
+            at = match next.as_slice() {
+                [one] => Some(one.id.clone()),
+                [] => {
+                    return Err(Error::Target(format!(
+                        "`{target}` goes past the head{}",
+                        at.map(|a| format!(" ({a})")).unwrap_or_default()
+                    )));
+                }
+                several => {
+                    return Err(Error::Target(format!(
+                        "`{target}` is ambiguous at a branch point: it could go to {}; name the revision",
+                        list_ids(several)
+                    )));
+                }
+            };
+        }
+        Ok(at.into_iter().collect())
     }
 
     fn candidates_hint(&self) -> String {
@@ -459,8 +473,13 @@ mod tests {
     fn branched() -> RevisionGraph {
         let mut d = rev("d4", &["b2"]);
         d.branch_labels = vec!["feat".into()];
-        RevisionGraph::new(vec![rev("a1", &[]), rev("b2", &["a1"]), rev("c3", &["b2"]), d])
-            .unwrap()
+        RevisionGraph::new(vec![
+            rev("a1", &[]),
+            rev("b2", &["a1"]),
+            rev("c3", &["b2"]),
+            d,
+        ])
+        .unwrap()
     }
 
     #[test]
@@ -473,8 +492,14 @@ mod tests {
         assert_eq!(g.resolve("b", &none).unwrap(), vec!["b2"]);
         assert_eq!(g.resolve("+1", &none).unwrap(), vec!["a1"]);
         assert_eq!(g.resolve("+2", &applied(&["a1"])).unwrap(), vec!["c3"]);
-        assert_eq!(g.resolve("-1", &applied(&["a1", "b2"])).unwrap(), vec!["a1"]);
-        assert_eq!(g.resolve("-2", &applied(&["a1", "b2"])).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            g.resolve("-1", &applied(&["a1", "b2"])).unwrap(),
+            vec!["a1"]
+        );
+        assert_eq!(
+            g.resolve("-2", &applied(&["a1", "b2"])).unwrap(),
+            Vec::<String>::new()
+        );
         assert!(g.resolve("-3", &applied(&["a1", "b2"])).is_err());
         assert_eq!(g.resolve("a1+2", &none).unwrap(), vec!["c3"]);
         assert_eq!(g.resolve("c3-1", &none).unwrap(), vec!["b2"]);
@@ -513,14 +538,16 @@ mod tests {
         let g = RevisionGraph::new(revs).unwrap();
         assert_eq!(ids(g.heads()), vec!["m4"]);
         let all = applied(&["a1", "b2", "c3", "m4"]);
-        assert_eq!(g.resolve("-1", &all).unwrap(), vec!["b2"]);
+        assert_eq!(g.resolve("-1", &all).unwrap(), vec!["b2", "c3"]);
         let plan = g.downgrade_plan(&["a1".into()], &all);
         assert_eq!(ids(plan), vec!["m4", "c3", "b2"]);
     }
 
     #[test]
     fn invalid_graphs() {
-        let err = RevisionGraph::new(vec![rev("a1", &["zz"])]).unwrap_err().to_string();
+        let err = RevisionGraph::new(vec![rev("a1", &["zz"])])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("v/a1_x/up.sql") && err.contains("zz"), "{err}");
         let err = RevisionGraph::new(vec![rev("a1", &["b2"]), rev("b2", &["a1"])])
             .unwrap_err()

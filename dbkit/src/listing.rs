@@ -23,11 +23,7 @@ fn tags(graph: &RevisionGraph, r: &Revision, current: Option<&Applied>) -> Strin
         tags.push("mergepoint");
     }
     if let Some(applied) = current {
-        if graph
-            .current_heads(applied)
-            .iter()
-            .any(|h| h.id == r.id)
-        {
+        if graph.current_heads(applied).iter().any(|h| h.id == r.id) {
             tags.push("current");
         }
     }
@@ -71,7 +67,11 @@ pub fn long_entry(graph: &RevisionGraph, r: &Revision, current: Option<&Applied>
     } else {
         out.push_str(&format!("Parent: {}\n", parents(r)));
     }
-    let children: Vec<&str> = graph.children(&r.id).iter().map(|c| c.id.as_str()).collect();
+    let children: Vec<&str> = graph
+        .children(&r.id)
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
     if children.len() > 1 {
         out.push_str(&format!("Branches into: {}\n", children.join(", ")));
     }
@@ -120,16 +120,19 @@ pub fn history(
         match end {
             "" => Ok(None),
             "current" => Ok(Some(
-                graph.current_heads(state).iter().map(|r| r.id.clone()).collect(),
+                graph
+                    .current_heads(state)
+                    .iter()
+                    .map(|r| r.id.clone())
+                    .collect(),
             )),
             other => graph.resolve(other, state).map(Some),
         }
     };
     let upper_set: Option<BTreeSet<String>> =
         resolve(upper)?.map(|ids| graph.ancestors(ids.iter().map(String::as_str)));
-    let lower_set: Option<BTreeSet<String>> = resolve(lower)?.map(|ids| {
-        ids.iter().flat_map(|id| graph.descendants(id)).collect()
-    });
+    let lower_set: Option<BTreeSet<String>> =
+        resolve(lower)?.map(|ids| ids.iter().flat_map(|id| graph.descendants(id)).collect());
     let mut out = String::new();
     for r in graph.revisions().iter().rev() {
         let in_upper = upper_set.as_ref().is_none_or(|s| s.contains(&r.id));
@@ -181,7 +184,10 @@ pub fn current(graph: &RevisionGraph, state: &CurrentState, verbose: bool) -> St
         }
     }
     for unknown in &state.unknown {
-        out.push_str(&format!("{} (unknown: no revision directory)\n", id(unknown)));
+        out.push_str(&format!(
+            "{} (unknown: no revision directory)\n",
+            id(unknown)
+        ));
     }
     out
 }

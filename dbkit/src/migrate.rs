@@ -223,7 +223,13 @@ impl Environment {
         let mut steps = Vec::with_capacity(plan.len());
         for revision in plan {
             let started = Instant::now();
-            let ran = run_revision(conn, revision, direction, &self.config.version_table, reporter)?;
+            let ran = run_revision(
+                conn,
+                revision,
+                direction,
+                &self.config.version_table,
+                reporter,
+            )?;
             if !ran {
                 continue;
             }
@@ -322,7 +328,10 @@ impl Environment {
             for statement in &statements {
                 out.push_str(&dialect.script_statement(&statement.sql));
             }
-            out.push_str(&format!("{};\n", version_change(dialect, table, &revision.id, direction)));
+            out.push_str(&format!(
+                "{};\n",
+                version_change(dialect, table, &revision.id, direction)
+            ));
             if transactional {
                 out.push_str("COMMIT;\n");
             }
@@ -358,8 +367,7 @@ fn read_sql(revision: &Revision, direction: Direction) -> Result<(std::path::Pat
 }
 
 fn split_file(path: &Path, text: &str, backend: crate::Backend) -> Result<Vec<Statement>> {
-    split_str(text, backend)
-        .map_err(|e| Error::Script(format!("{}: {e}", path.display())))
+    split_str(text, backend).map_err(|e| Error::Script(format!("{}: {e}", path.display())))
 }
 
 /// Refuses a revision whose `up.sql` still holds an unfilled `/* FILL ... */` marker.
@@ -456,7 +464,10 @@ fn run_revision(
             }
         }
         let change = version_change(dialect, table, &revision.id, direction);
-        if let Err(e) = conn.batch_execute(&change).and_then(|()| conn.batch_execute("COMMIT")) {
+        if let Err(e) = conn
+            .batch_execute(&change)
+            .and_then(|()| conn.batch_execute("COMMIT"))
+        {
             let _ = conn.batch_execute("ROLLBACK");
             return Err(Error::Query {
                 context: format!("recording revision {} in {table}", revision.id),
@@ -524,7 +535,11 @@ impl<'c> VersionTable<'c> {
 
     fn ensure(&mut self) -> Result<()> {
         let sql = self.conn.dialect().create_version_table(self.table);
-        exec(self.conn, &sql, &format!("creating the version table {}", self.table))
+        exec(
+            self.conn,
+            &sql,
+            &format!("creating the version table {}", self.table),
+        )
     }
 
     fn applied(&mut self) -> Result<Applied> {
@@ -545,7 +560,9 @@ impl<'c> VersionTable<'c> {
             context: "listing tables".into(),
             message: one_line(&e.to_string()),
         })?;
-        Ok(tables.iter().any(|t| t.value.as_deref() == Some(self.table)))
+        Ok(tables
+            .iter()
+            .any(|t| t.value.as_deref() == Some(self.table)))
     }
 
     fn contains(&mut self, id: &str) -> Result<bool> {

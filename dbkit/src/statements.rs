@@ -123,7 +123,8 @@ impl Splitter<'_> {
                     self.advance(1);
                 }
                 if self.backend == Backend::Sqlite {
-                    let word = String::from_utf8_lossy(&self.src[begin..self.pos]).to_ascii_uppercase();
+                    let word =
+                        String::from_utf8_lossy(&self.src[begin..self.pos]).to_ascii_uppercase();
                     if words.len() < 4 {
                         words.push(word.clone());
                     }
@@ -174,7 +175,8 @@ impl Splitter<'_> {
     fn skip_comment(&mut self) -> Result<bool, SplitError> {
         let c = self.src[self.pos];
         let next = self.peek(1);
-        let line_comment = (c == b'-' && next == Some(b'-')
+        let line_comment = (c == b'-'
+            && next == Some(b'-')
             && (self.backend != Backend::Mysql
                 || self.peek(2).is_none_or(|b| b.is_ascii_whitespace())))
             || (c == b'#' && self.backend == Backend::Mysql);
@@ -206,7 +208,12 @@ impl Splitter<'_> {
                         }
                     }
                     (Some(_), _) => self.advance(1),
-                    (None, _) => return Err(SplitError { line, what: "comment" }),
+                    (None, _) => {
+                        return Err(SplitError {
+                            line,
+                            what: "comment",
+                        });
+                    }
                 }
             }
         }
@@ -233,7 +240,11 @@ impl Splitter<'_> {
                         None => {
                             return Err(SplitError {
                                 line,
-                                what: if c == b'\'' { "string" } else { "quoted identifier" },
+                                what: if c == b'\'' {
+                                    "string"
+                                } else {
+                                    "quoted identifier"
+                                },
                             });
                         }
                         Some(b'\\') if escapes => self.advance(2),
@@ -264,7 +275,10 @@ impl Splitter<'_> {
                 self.advance(tag.len());
                 loop {
                     if self.pos >= self.src.len() {
-                        return Err(SplitError { line, what: "dollar-quoted string" });
+                        return Err(SplitError {
+                            line,
+                            what: "dollar-quoted string",
+                        });
                     }
                     if self.src[self.pos..].starts_with(&tag) {
                         self.advance(tag.len());
@@ -333,7 +347,13 @@ mod tests {
     #[test]
     fn unterminated_is_an_error_with_its_line() {
         let err = split_str("SELECT 1;\nSELECT 'oops;\n", Backend::Sqlite).unwrap_err();
-        assert_eq!(err, SplitError { line: 2, what: "string" });
+        assert_eq!(
+            err,
+            SplitError {
+                line: 2,
+                what: "string"
+            }
+        );
         let err = split_str("/* never closed", Backend::Postgres).unwrap_err();
         assert_eq!(err.line, 1);
     }

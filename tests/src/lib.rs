@@ -169,28 +169,48 @@ impl Outcome {
 
     /// Asserts success.
     pub fn success(self) -> Self {
-        assert!(self.output.status.success(), "expected success:\n{}", self.describe());
+        assert!(
+            self.output.status.success(),
+            "expected success:\n{}",
+            self.describe()
+        );
         self
     }
 
     /// Asserts failure with a one-line error and no panic.
     pub fn failure(self) -> Self {
-        assert!(!self.output.status.success(), "expected failure:\n{}", self.describe());
+        assert!(
+            !self.output.status.success(),
+            "expected failure:\n{}",
+            self.describe()
+        );
         let stderr = self.stderr();
         assert!(!stderr.contains("panicked"), "panic:\n{}", self.describe());
-        assert!(!stderr.contains("RUST_BACKTRACE"), "backtrace:\n{}", self.describe());
+        assert!(
+            !stderr.contains("RUST_BACKTRACE"),
+            "backtrace:\n{}",
+            self.describe()
+        );
         self
     }
 
     /// Asserts stderr contains `text`.
     pub fn stderr_has(self, text: &str) -> Self {
-        assert!(self.stderr().contains(text), "stderr lacks {text:?}:\n{}", self.describe());
+        assert!(
+            self.stderr().contains(text),
+            "stderr lacks {text:?}:\n{}",
+            self.describe()
+        );
         self
     }
 
     /// Asserts stdout contains `text`.
     pub fn stdout_has(self, text: &str) -> Self {
-        assert!(self.stdout().contains(text), "stdout lacks {text:?}:\n{}", self.describe());
+        assert!(
+            self.stdout().contains(text),
+            "stdout lacks {text:?}:\n{}",
+            self.describe()
+        );
         self
     }
 }
@@ -208,7 +228,16 @@ pub fn binary(tool: &str) -> PathBuf {
             .to_path_buf();
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "cargo-dbinit", "-p", "cargo-dbrev", "-p", "cargo-dbexport"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "cargo-dbinit",
+                "-p",
+                "cargo-dbrev",
+                "-p",
+                "cargo-dbexport",
+            ])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .expect("run cargo build");
@@ -228,7 +257,10 @@ pub fn in_ci() -> bool {
 pub fn server_url(backend: Backend) -> Option<String> {
     let (var, default) = match backend {
         Backend::Sqlite => return Some(String::new()),
-        Backend::Postgres => ("DBREV_TEST_POSTGRES_URL", "postgres://root@127.0.0.1:5432/test"),
+        Backend::Postgres => (
+            "DBREV_TEST_POSTGRES_URL",
+            "postgres://root@127.0.0.1:5432/test",
+        ),
         Backend::Mysql => ("DBREV_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
     };
     let url = std::env::var(var)
@@ -247,7 +279,9 @@ pub fn server_url(backend: Backend) -> Option<String> {
                 if in_ci() {
                     panic!("{backend} test server unreachable under CI=true ({var}): {e}");
                 }
-                eprintln!("skipping {backend} tests: {e} (set {var}, or start the server: see DEVELOPERS.md)");
+                eprintln!(
+                    "skipping {backend} tests: {e} (set {var}, or start the server: see DEVELOPERS.md)"
+                );
             }
             known.push((backend, result.is_ok()));
             result.is_ok()
@@ -283,7 +317,10 @@ impl TestDb {
         );
         if backend == Backend::Sqlite {
             let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}", dir.path().join(format!("{name}.db")).display());
+            let url = format!(
+                "sqlite://{}",
+                dir.path().join(format!("{name}.db")).display()
+            );
             return Some(TestDb {
                 url,
                 backend,
@@ -330,6 +367,48 @@ impl TestDb {
             .collect()
     }
 
+    /// The applied revision ids in the version table, sorted.
+    pub fn applied(&self) -> Vec<String> {
+        let mut conn = self.connect();
+        let table = conn.dialect().quote_ident("__diesel_schema_migrations");
+        let mut ids: Vec<String> = conn
+            .load::<dbkit::db::ValueRow>(&format!("SELECT version AS value FROM {table}"))
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|r| r.value)
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Loads a SQL script with the backend's native client (`sqlite3`, `psql`, `mariadb`).
+    pub fn load_with_native_client(&self, script: &Path) -> Output {
+        let input = std::fs::File::open(script).expect("open script");
+        let mut command = match self.backend {
+            Backend::Sqlite => {
+                let mut c = Command::new("sqlite3");
+                c.args(["-bail", self.url.trim_start_matches("sqlite://")]);
+                c
+            }
+            Backend::Postgres => {
+                let mut c = Command::new("psql");
+                c.args(["-q", "-v", "ON_ERROR_STOP=1", &self.url]);
+                c
+            }
+            Backend::Mysql => {
+                let parsed = ServerAddress::of(&self.url);
+                let mut c = Command::new("mariadb");
+                c.args(["-h", &parsed.host, "-P", &parsed.port, "-u", &parsed.user]);
+                if let Some(pw) = &parsed.password {
+                    c.arg(format!("-p{pw}"));
+                }
+                c.arg(&self.name);
+                c
+            }
+        };
+        command.stdin(input).output().expect("run native client")
+    }
+
     /// One text value from a query (column `value`).
     pub fn value(&self, sql: &str) -> Option<String> {
         self.connect().query_value(sql).expect("query")
@@ -348,6 +427,33 @@ impl Drop for TestDb {
                 };
                 let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {quoted}{force}"));
             }
+        }
+    }
+}
+
+/// Host, port and credentials of a server URL (for the native clients).
+struct ServerAddress {
+    host: String,
+    port: String,
+    user: String,
+    password: Option<String>,
+}
+
+impl ServerAddress {
+    fn of(url: &str) -> ServerAddress {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let authority = rest.split('/').next().unwrap_or_default();
+        let (userinfo, hostport) = authority.rsplit_once('@').unwrap_or(("root", authority));
+        let (user, password) = match userinfo.split_once(':') {
+            Some((u, p)) => (u.to_owned(), Some(p.to_owned())),
+            None => (userinfo.to_owned(), None),
+        };
+        let (host, port) = hostport.split_once(':').unwrap_or((hostport, "3306"));
+        ServerAddress {
+            host: host.to_owned(),
+            port: port.to_owned(),
+            user,
+            password,
         }
     }
 }

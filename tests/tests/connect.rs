@@ -42,17 +42,29 @@ fn unreachable_servers_and_bad_credentials_are_one_masked_line() {
         .cmd("dbrev")
         .args(["current", "--database-url", "oracle://bob:hunter2@h/db"])
         .fails();
-    assert!(out.stderr().contains("unknown scheme `oracle`"), "{}", out.stderr());
+    assert!(
+        out.stderr().contains("unknown scheme `oracle`"),
+        "{}",
+        out.stderr()
+    );
     assert!(!out.stderr().contains("hunter2"));
     if let Some(admin) = server_url(Backend::Postgres) {
-        let wrong = admin.replacen("://", "://nosuchuser:pw123@", 1).replace("root@", "");
-        let out = p.cmd("dbrev").args(["current", "--database-url", &wrong]).fails();
+        let wrong = admin
+            .replacen("://", "://nosuchuser:pw123@", 1)
+            .replace("root@", "");
+        let out = p
+            .cmd("dbrev")
+            .args(["current", "--database-url", &wrong])
+            .fails();
         assert!(!out.stderr().contains("pw123"), "{}", out.stderr());
         assert!(out.stderr().contains("nosuchuser"), "{}", out.stderr());
     }
     if let Some(admin) = server_url(Backend::Mysql) {
         let wrong = admin.replacen("root@", "nosuchuser:pw123@", 1);
-        let out = p.cmd("dbrev").args(["current", "--database-url", &wrong]).fails();
+        let out = p
+            .cmd("dbrev")
+            .args(["current", "--database-url", &wrong])
+            .fails();
         assert!(!out.stderr().contains("pw123"), "{}", out.stderr());
         assert!(out.stderr().contains("Access denied"), "{}", out.stderr());
     }
@@ -65,12 +77,24 @@ fn postgres_tls_require() {
     };
     let p = project();
     let url = format!("{}?sslmode=require", db.url);
-    p.cmd("dbrev").args(["upgrade", "--database-url", &url]).ok();
-    assert!(db.tables().contains(&"__diesel_schema_migrations".to_owned()));
+    p.cmd("dbrev")
+        .args(["upgrade", "--database-url", &url])
+        .ok();
+    assert!(
+        db.tables()
+            .contains(&"__diesel_schema_migrations".to_owned())
+    );
     // The handshake really happens: the server's self-signed certificate fails verification.
     let strict = format!("{}?sslmode=verify-full", db.url);
-    let out = p.cmd("dbrev").args(["current", "--database-url", &strict]).fails();
-    assert!(out.stderr().to_lowercase().contains("certificate"), "{}", out.stderr());
+    let out = p
+        .cmd("dbrev")
+        .args(["current", "--database-url", &strict])
+        .fails();
+    assert!(
+        out.stderr().to_lowercase().contains("certificate"),
+        "{}",
+        out.stderr()
+    );
 }
 
 #[test]
@@ -81,13 +105,22 @@ fn mysql_tls_required_is_honoured() {
     let p = project();
     let url = format!("{}?ssl-mode=REQUIRED", db.url);
     let have_ssl = db.value("SELECT CAST(@@have_ssl AS CHAR) AS value");
-    let out = p.cmd("dbrev").args(["current", "--database-url", &url]).run();
+    let out = p
+        .cmd("dbrev")
+        .args(["current", "--database-url", &url])
+        .run();
     if have_ssl.as_deref() == Some("YES") {
         out.success();
     } else {
         // Without TLS on the server, REQUIRED must refuse rather than fall back to plain.
         let out = out.failure();
         assert!(out.stderr().contains("cannot connect"), "{}", out.stderr());
-        assert!(!in_ci() || out.stderr().to_lowercase().contains("tls") || out.stderr().to_lowercase().contains("ssl"), "{}", out.stderr());
+        assert!(
+            !in_ci()
+                || out.stderr().to_lowercase().contains("tls")
+                || out.stderr().to_lowercase().contains("ssl"),
+            "{}",
+            out.stderr()
+        );
     }
 }

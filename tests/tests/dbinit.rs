@@ -16,12 +16,24 @@ fn scaffolds_a_single_package() {
         assert!(err.contains(created), "{created} missing in:\n{err}");
     }
     let config = p.read("dbrev.toml");
-    assert!(config.contains("script_location = \"versioning\""), "{config}");
-    assert!(config.contains("version_locations = \"versioning/versions\""), "{config}");
+    assert!(
+        config.contains("script_location = \"versioning\""),
+        "{config}"
+    );
+    assert!(
+        config.contains("version_locations = \"versioning/versions\""),
+        "{config}"
+    );
     assert!(config.contains("schema = \"src/schema.rs\""), "{config}");
     assert!(p.root().join("versioning/versions").is_dir());
-    assert!(p.read("versioning/README.md").contains("cargo dbrev upgrade head"));
-    assert!(p.read("versioning/revision.sql.tmpl").contains("-- file: up.sql"));
+    assert!(
+        p.read("versioning/README.md")
+            .contains("cargo dbrev upgrade head")
+    );
+    assert!(
+        p.read("versioning/revision.sql.tmpl")
+            .contains("-- file: up.sql")
+    );
 }
 
 #[test]
@@ -39,7 +51,11 @@ fn runs_directly_and_through_cargo_with_help_and_version() {
         .current_dir(p.root())
         .output()
         .unwrap();
-    assert!(direct.status.success(), "{}", String::from_utf8_lossy(&direct.stderr));
+    assert!(
+        direct.status.success(),
+        "{}",
+        String::from_utf8_lossy(&direct.stderr)
+    );
     assert!(p.root().join("custom/versions").is_dir());
 }
 
@@ -47,10 +63,16 @@ fn runs_directly_and_through_cargo_with_help_and_version() {
 fn lists_templates_and_writes_the_embedded_one() {
     let p = Project::new();
     let list = p.cmd("dbinit").args(["--list-templates"]).ok().stdout();
-    assert!(list.contains("generic") && list.contains("embedded"), "{list}");
+    assert!(
+        list.contains("generic") && list.contains("embedded"),
+        "{list}"
+    );
     p.cmd("dbinit").args(["db", "--template", "embedded"]).ok();
     let module = p.read("db/embedded_migrations.rs");
-    assert!(module.contains("embed_migrations!(\"db/versions\")"), "{module}");
+    assert!(
+        module.contains("embed_migrations!(\"db/versions\")"),
+        "{module}"
+    );
     p.cmd("dbinit")
         .args(["other", "--template", "nope", "--force"])
         .fails()
@@ -151,17 +173,26 @@ pub fn diesel_project() -> Project {
         "migrations/2023-01-05-101500_create_users/up.sql",
         "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);\n",
     );
-    p.file("migrations/2023-01-05-101500_create_users/down.sql", "DROP TABLE users;\n");
+    p.file(
+        "migrations/2023-01-05-101500_create_users/down.sql",
+        "DROP TABLE users;\n",
+    );
     p.file(
         "migrations/20230210120000_create posts/up.sql",
         "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL);\n",
     );
-    p.file("migrations/20230210120000_create posts/down.sql", "DROP TABLE posts;\n");
+    p.file(
+        "migrations/20230210120000_create posts/down.sql",
+        "DROP TABLE posts;\n",
+    );
     p.file(
         "migrations/2023-03-01-000000-0000_add_tags/up.sql",
         "CREATE TABLE tags (id INTEGER PRIMARY KEY);\n",
     );
-    p.file("migrations/2023-03-01-000000-0000_add_tags/down.sql", "DROP TABLE tags;\n");
+    p.file(
+        "migrations/2023-03-01-000000-0000_add_tags/down.sql",
+        "DROP TABLE tags;\n",
+    );
     p
 }
 
@@ -172,21 +203,42 @@ fn adopts_an_existing_diesel_setup() {
     let out = p.cmd("dbinit").args(["migrations"]).ok();
     assert!(out.stderr().contains("Adopting"), "{}", out.stderr());
     let config = p.read("dbrev.toml");
-    assert!(config.contains("script_location = \"migrations\""), "{config}");
-    assert!(config.contains("version_locations = \"migrations\""), "{config}");
+    assert!(
+        config.contains("script_location = \"migrations\""),
+        "{config}"
+    );
+    assert!(
+        config.contains("version_locations = \"migrations\""),
+        "{config}"
+    );
     assert!(config.contains("schema = \"src/db/schema.rs\""), "{config}");
-    assert_eq!(p.read("migrations/2023-01-05-101500_create_users/up.sql"), before);
+    assert_eq!(
+        p.read("migrations/2023-01-05-101500_create_users/up.sql"),
+        before
+    );
     assert_eq!(p.read("migrations/README.md"), "notes\n");
     assert!(!p.root().join("migrations/versions").exists());
     // Diesel's order: by version as text, stray files ignored.
     let history = p.cmd("dbrev").args(["history"]).ok().stdout();
     let order: Vec<&str> = history
         .lines()
-        .map(|l| l.split(" -> ").nth(1).unwrap_or("").split([',', ' ']).next().unwrap_or(""))
+        .map(|l| {
+            l.split(" -> ")
+                .nth(1)
+                .unwrap_or("")
+                .split([',', ' '])
+                .next()
+                .unwrap_or("")
+        })
         .collect();
     assert_eq!(
         order,
-        vec!["202303010000000000", "20230210120000", "20230105101500", "00000000000000"],
+        vec![
+            "202303010000000000",
+            "20230210120000",
+            "20230105101500",
+            "00000000000000"
+        ],
         "{history}"
     );
 }
@@ -195,19 +247,31 @@ fn adopts_an_existing_diesel_setup() {
 fn bad_configuration_names_file_line_and_key() {
     let p = Project::new();
     p.cmd("dbinit").ok();
-    p.file("dbrev.toml", "script_location = \"versioning\"\ncolour = \"blue\"\n");
+    p.file(
+        "dbrev.toml",
+        "script_location = \"versioning\"\ncolour = \"blue\"\n",
+    );
     p.cmd("dbrev")
         .args(["heads"])
         .fails()
         .stderr_has("dbrev.toml:2:1: unknown field `colour`");
-    p.file("dbrev.toml", "script_location = \"versioning\"\nversion_table = 5\n");
+    p.file(
+        "dbrev.toml",
+        "script_location = \"versioning\"\nversion_table = 5\n",
+    );
     p.cmd("dbrev")
         .args(["heads"])
         .fails()
         .stderr_has("dbrev.toml:2:17: invalid type: integer `5`, expected a string");
     p.file("dbrev.toml", "script_location = \"versioning\nschema = 1\n");
-    p.cmd("dbrev").args(["heads"]).fails().stderr_has("dbrev.toml:1:");
-    p.file("dbrev.toml", "database_url = \"postgres://${DB_HOST_X}/app\"\n");
+    p.cmd("dbrev")
+        .args(["heads"])
+        .fails()
+        .stderr_has("dbrev.toml:1:");
+    p.file(
+        "dbrev.toml",
+        "database_url = \"postgres://${DB_HOST_X}/app\"\n",
+    );
     p.cmd("dbrev")
         .args(["current"])
         .fails()
@@ -222,7 +286,10 @@ fn environment_and_dotenv_fill_the_url() {
     p.cmd("dbrev").args(["current"]).ok().stderr_has("app.db");
     assert!(p.root().join("app.db").is_file());
     p.file(".env", "DATABASE_URL=sqlite://from_dotenv.db\n");
-    p.cmd("dbrev").args(["current"]).ok().stderr_has("from_dotenv.db");
+    p.cmd("dbrev")
+        .args(["current"])
+        .ok()
+        .stderr_has("from_dotenv.db");
     p.cmd("dbrev")
         .args(["current"])
         .env("DATABASE_URL", "env.db")

@@ -1,0 +1,453 @@
+//! `cargo dbrev` end to end on every backend: targets, branches and merges, stamp,
+//! offline scripts through the native clients, concurrency, failures, diesel interplay.
+
+use dbrev_tests::{Backend, Project, TestDb, backend_test};
+
+/// A project whose `.env` points at the test database.
+fn project(db: &TestDb) -> Project {
+    let p = Project::new();
+    p.cmd("dbinit").args(["-q"]).ok();
+    p.file(".env", &format!("DATABASE_URL={}\n", db.url));
+    p
+}
+
+/// Adds a revision with `--rev-id` and appends SQL to its files.
+fn add(p: &Project, id: &str, message: &str, up: &str, down: &str, extra: &[&str]) {
+    p.cmd("dbrev")
+        .args(["revision", "-q", "-m", message, "--rev-id", id])
+        .args(extra)
+        .ok();
+    let dir = p
+        .revisions()
+        .into_iter()
+        .find(|d| {
+            d.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{id}_"))
+        })
+        .expect("revision directory");
+    let append = |file: &str, sql: &str| {
+        let path = dir.join(file);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(sql);
+        text.push('\n');
+        std::fs::write(path, text).unwrap();
+    };
+    append("up.sql", up);
+    append("down.sql", down);
+}
+
+fn table(n: &str) -> (String, String) {
+    (
+        format!("CREATE TABLE t_{n} (id INTEGER PRIMARY KEY);"),
+        format!("DROP TABLE t_{n};"),
+    )
+}
+
+fn add_table(p: &Project, id: &str, extra: &[&str]) {
+    let (up, down) = table(id);
+    add(p, id, &format!("create t_{id}"), &up, &down, extra);
+}
+
+fn user_tables(db: &TestDb) -> Vec<String> {
+    let mut t: Vec<String> = db
+        .tables()
+        .into_iter()
+        .filter(|t| t != "__diesel_schema_migrations")
+        .collect();
+    t.sort();
+    t
+}
+
+fn current(p: &Project) -> String {
+    p.cmd("dbrev").args(["current"]).ok().stdout()
+}
+
+backend_test!(linear_targets, |db| {
+    let p = project(&db);
+    for id in ["a1", "b2", "c3", "d4", "e5"] {
+        add_table(&p, id, &[]);
+    }
+    p.cmd("dbrev")
+        .args(["upgrade", "+2"])
+        .ok()
+        .stderr_has("Applied a1 create t_a1");
+    assert_eq!(db.applied(), ["a1", "b2"]);
+    assert_eq!(user_tables(&db), ["t_a1", "t_b2"]);
+    p.cmd("dbrev").args(["upgrade", "b2+2"]).ok();
+    assert_eq!(db.applied(), ["a1", "b2", "c3", "d4"]);
+    p.cmd("dbrev")
+        .args(["downgrade", "-1"])
+        .ok()
+        .stderr_has("Reverted d4");
+    assert_eq!(current(&p), "c3\n");
+    p.cmd("dbrev").args(["downgrade", "c3-2"]).ok();
+    assert_eq!(db.applied(), ["a1"]);
+    p.cmd("dbrev").args(["upgrade", "d"]).ok();
+    assert_eq!(db.applied(), ["a1", "b2", "c3", "d4"]);
+    p.cmd("dbrev").args(["upgrade"]).ok();
+    assert_eq!(current(&p), "e5 (head)\n");
+    p.cmd("dbrev")
+        .args(["upgrade", "head"])
+        .ok()
+        .stderr_has("Nothing");
+    p.cmd("dbrev")
+        .args(["upgrade", "zz"])
+        .fails()
+        .stderr_has("no revision `zz`; revisions: a1, b2, c3, d4, e5");
+    p.cmd("dbrev")
+        .args(["downgrade", "-9"])
+        .fails()
+        .stderr_has("goes below base");
+    p.cmd("dbrev").args(["downgrade", "base"]).ok();
+    assert!(db.applied().is_empty());
+    assert!(user_tables(&db).is_empty());
+    let history = p.cmd("dbrev").args(["history"]).ok().stdout();
+    assert!(
+        history.starts_with("d4 -> e5 (head), create t_e5\n"),
+        "{history}"
+    );
+    assert!(
+        history.ends_with("<base> -> a1, create t_a1\n"),
+        "{history}"
+    );
+    let ranged = p
+        .cmd("dbrev")
+        .args(["history", "-r", "b2:d4"])
+        .ok()
+        .stdout();
+    assert_eq!(ranged.lines().count(), 3, "{ranged}");
+    let show = p.cmd("dbrev").args(["show", "c3"]).ok().stdout();
+    assert!(
+        show.contains("Rev: c3") && show.contains("Parent: b2"),
+        "{show}"
+    );
+    assert_eq!(
+        p.cmd("dbrev").args(["heads"]).ok().stdout(),
+        "d4 -> e5 (head), create t_e5\n"
+    );
+});
+
+backend_test!(branches_and_merges, |db| {
+    let p = project(&db);
+    add_table(&p, "a1", &[]);
+    add_table(&p, "b2", &[]);
+    add_table(
+        &p,
+        "c3",
+        &["--head", "a1", "--splice", "--branch-label", "feat"],
+    );
+    p.cmd("dbrev")
+        .args(["revision", "-m", "x"])
+        .fails()
+        .stderr_has("several heads (b2, c3)");
+    let out = p.cmd("dbrev").args(["upgrade", "head"]).fails();
+    assert_eq!(out.code(), 1);
+    assert!(
+        out.stderr().contains("several heads (b2, c3)"),
+        "{}",
+        out.stderr()
+    );
+    p.cmd("dbrev").args(["upgrade", "feat@head"]).ok();
+    assert_eq!(db.applied(), ["a1", "c3"]);
+    p.cmd("dbrev").args(["upgrade", "heads"]).ok();
+    assert_eq!(db.applied(), ["a1", "b2", "c3"]);
+    assert_eq!(current(&p), "b2 (head)\nc3 (head)\n");
+    let branches = p.cmd("dbrev").args(["branches"]).ok().stdout();
+    assert!(branches.contains("a1 (branchpoint)"), "{branches}");
+    p.cmd("dbrev")
+        .args(["merge", "-m", "join", "--rev-id", "m4", "heads"])
+        .ok();
+    let merge = p.read(
+        p.revisions()
+            .into_iter()
+            .find(|d| d.ends_with("m4_join"))
+            .unwrap()
+            .join("up.sql"),
+    );
+    assert!(merge.contains("-- Revises: b2, c3"), "{merge}");
+    p.cmd("dbrev").args(["upgrade", "head"]).ok();
+    assert_eq!(current(&p), "m4 (head)\n");
+    p.cmd("dbrev").args(["downgrade", "-1"]).ok();
+    assert_eq!(db.applied(), ["a1", "b2", "c3"]);
+    p.cmd("dbrev").args(["downgrade", "a1"]).ok();
+    assert_eq!(db.applied(), ["a1"]);
+    assert_eq!(user_tables(&db), ["t_a1"]);
+});
+
+backend_test!(stamp_sets_the_version_table_only, |db| {
+    let p = project(&db);
+    for id in ["a1", "b2", "c3"] {
+        add_table(&p, id, &[]);
+    }
+    p.cmd("dbrev").args(["stamp", "head"]).ok();
+    assert_eq!(db.applied(), ["a1", "b2", "c3"]);
+    assert!(user_tables(&db).is_empty());
+    p.cmd("dbrev").args(["stamp", "a1"]).ok();
+    assert_eq!(db.applied(), ["a1"]);
+    let mut conn = db.connect();
+    let table = conn.dialect().quote_ident("__diesel_schema_migrations");
+    conn.batch_execute(&format!("INSERT INTO {table} (version) VALUES ('zz9')"))
+        .unwrap();
+    p.cmd("dbrev")
+        .args(["stamp", "b2"])
+        .fails()
+        .stderr_has("zz9");
+    p.cmd("dbrev").args(["stamp", "b2", "--purge"]).ok();
+    assert_eq!(db.applied(), ["a1", "b2"]);
+    p.cmd("dbrev").args(["stamp", "base"]).ok();
+    assert!(db.applied().is_empty());
+});
+
+backend_test!(offline_scripts_match_the_online_run, |db| {
+    let p = project(&db);
+    add(
+        &p,
+        "a1",
+        "accounts",
+        "CREATE TABLE accounts (id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL);\nINSERT INTO accounts (id, name) VALUES (1, 'semi;colon');",
+        "DROP TABLE accounts;",
+        &[],
+    );
+    add_table(&p, "b2", &[]);
+    add_table(&p, "c3", &[]);
+    let script = p
+        .cmd("dbrev")
+        .args(["upgrade", "--sql", "base:head"])
+        .ok()
+        .stdout();
+    assert!(script.contains("INSERT INTO"), "{script}");
+    // Online on the test database, offline through the native client on a second one.
+    p.cmd("dbrev").args(["upgrade", "head"]).ok();
+    let offline = TestDb::new(db.backend()).unwrap();
+    let path = p.root().join("upgrade.sql");
+    std::fs::write(&path, &script).unwrap();
+    let out = offline.load_with_native_client(&path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(user_tables(&offline), user_tables(&db));
+    assert_eq!(offline.applied(), db.applied());
+    assert_eq!(
+        offline
+            .value("SELECT name AS value FROM accounts")
+            .as_deref(),
+        Some("semi;colon")
+    );
+    // And back down, offline.
+    let down = p
+        .cmd("dbrev")
+        .args(["downgrade", "--sql", "head:a1"])
+        .ok()
+        .stdout();
+    std::fs::write(&path, &down).unwrap();
+    let out = offline.load_with_native_client(&path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(offline.applied(), ["a1"]);
+    assert_eq!(user_tables(&offline), ["accounts"]);
+    p.cmd("dbrev")
+        .args(["downgrade", "--sql", "a1"])
+        .fails()
+        .stderr_has("needs a range FROM:TO");
+});
+
+backend_test!(concurrent_upgrades_apply_each_revision_once, |db| {
+    let p = project(&db);
+    add(
+        &p,
+        "r00",
+        "log",
+        "CREATE TABLE applied_log (rev VARCHAR(10) NOT NULL);",
+        "DROP TABLE applied_log;",
+        &[],
+    );
+    for i in 1..15 {
+        let id = format!("r{i:02}");
+        add(
+            &p,
+            &id,
+            &format!("step {i}"),
+            &format!("INSERT INTO applied_log (rev) VALUES ('{id}');"),
+            &format!("DELETE FROM applied_log WHERE rev = '{id}';"),
+            &[],
+        );
+    }
+    let children: Vec<std::process::Child> = (0..4)
+        .map(|_| {
+            std::process::Command::new(dbrev_tests::binary("dbrev"))
+                .args(["dbrev", "upgrade", "head", "-q"])
+                .current_dir(p.root())
+                .env_remove("DATABASE_URL")
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(db.applied().len(), 15);
+    assert_eq!(
+        db.value("SELECT CAST(COUNT(*) AS CHAR(10)) AS value FROM applied_log")
+            .as_deref()
+            .map(str::trim),
+        Some("14")
+    );
+});
+
+backend_test!(a_failing_revision_leaves_earlier_ones_applied, |db| {
+    let p = project(&db);
+    add_table(&p, "a1", &[]);
+    add_table(&p, "b2", &[]);
+    add(
+        &p,
+        "c3",
+        "broken",
+        "CREATE TABLE t_c3 (id INTEGER PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);",
+        "DROP TABLE t_c3;",
+        &[],
+    );
+    add_table(&p, "d4", &[]);
+    let out = p.cmd("dbrev").args(["upgrade", "head"]).fails();
+    assert_eq!(out.code(), 1);
+    let err = out.stderr();
+    // The header takes 6 lines, the placeholder comment one: the INSERT is on line 9.
+    assert!(err.contains("revision c3 failed at"), "{err}");
+    assert!(err.contains("c3_broken/up.sql:9:"), "{err}");
+    assert!(err.to_lowercase().contains("no_such_table"), "{err}");
+    assert_eq!(db.applied(), ["a1", "b2"]);
+    if db.backend() == Backend::Mysql {
+        assert!(
+            err.contains("1 earlier statement(s) of this revision already ran"),
+            "{err}"
+        );
+        assert!(err.contains("lines 8"), "{err}");
+        assert_eq!(user_tables(&db), ["t_a1", "t_b2", "t_c3"]);
+    } else {
+        assert!(err.contains("was rolled back"), "{err}");
+        assert_eq!(user_tables(&db), ["t_a1", "t_b2"]);
+    }
+});
+
+backend_test!(
+    downgrade_refuses_a_missing_down_before_running_anything,
+    |db| {
+        let p = project(&db);
+        add_table(&p, "a1", &[]);
+        add_table(&p, "b2", &[]);
+        add_table(&p, "c3", &[]);
+        p.cmd("dbrev").args(["upgrade", "head"]).ok();
+        let b2 = p
+            .revisions()
+            .into_iter()
+            .find(|d| d.ends_with("b2_create_t_b2"))
+            .unwrap();
+        std::fs::write(b2.join("down.sql"), "-- nothing here\n").unwrap();
+        p.cmd("dbrev")
+            .args(["downgrade", "base"])
+            .fails()
+            .stderr_has("revision b2 cannot be reverted")
+            .stderr_has("is empty");
+        assert_eq!(db.applied(), ["a1", "b2", "c3"]);
+        std::fs::remove_file(b2.join("down.sql")).unwrap();
+        p.cmd("dbrev")
+            .args(["downgrade", "base"])
+            .fails()
+            .stderr_has("does not exist");
+        assert_eq!(db.applied(), ["a1", "b2", "c3"]);
+    }
+);
+
+#[test]
+fn graph_errors_name_the_files() {
+    let p = Project::new();
+    p.cmd("dbinit").args(["-q"]).ok();
+    p.file(
+        "versioning/versions/a1_x/up.sql",
+        "-- x\n-- Revision ID: a1\n-- Revises: zz\n",
+    );
+    p.cmd("dbrev")
+        .args(["heads"])
+        .fails()
+        .stderr_has("a1_x/up.sql: `Revises: zz` names a revision that does not exist");
+    p.file(
+        "versioning/versions/a1_x/up.sql",
+        "-- x\n-- Revision ID: a1\n-- Revises: b2\n",
+    );
+    p.file(
+        "versioning/versions/b2_y/up.sql",
+        "-- y\n-- Revision ID: b2\n-- Revises: a1\n",
+    );
+    p.cmd("dbrev").args(["heads"]).fails().stderr_has("cycle");
+    p.file(
+        "versioning/versions/b2_y/up.sql",
+        "-- y\n-- Revision ID: b3\n-- Revises: a1\n",
+    );
+    p.cmd("dbrev")
+        .args(["heads"])
+        .fails()
+        .stderr_has("b2_y/up.sql:2: malformed header");
+    p.file(
+        "versioning/versions/b2_y/up.sql",
+        "-- y\n-- Revision ID: b2\n-- Revises:\n",
+    );
+    p.file("versioning/versions/b2-/up.sql", "-- y\n");
+    p.cmd("dbrev")
+        .args(["heads"])
+        .fails()
+        .stderr_has("two revisions have the id b2");
+}
+
+#[test]
+fn revision_ids_within_one_second_are_distinct_and_ordered() {
+    let p = Project::new();
+    p.cmd("dbinit").args(["-q"]).ok();
+    for i in 0..3 {
+        p.cmd("dbrev")
+            .args(["revision", "-q", "-m", &format!("quick {i}")])
+            .ok();
+    }
+    let names: Vec<String> = p
+        .revisions()
+        .iter()
+        .map(|d| d.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3);
+    assert!(
+        names[0].ends_with("_quick_0") && names[2].ends_with("_quick_2"),
+        "{names:?}"
+    );
+    let history = p.cmd("dbrev").args(["history"]).ok().stdout();
+    assert_eq!(history.lines().count(), 3);
+}
+
+#[test]
+fn unfilled_markers_block_upgrade() {
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let p = project(&db);
+    add(
+        &p,
+        "a1",
+        "fill",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER);\nUPDATE t SET n = /* FILL: a value for t.n */;",
+        "DROP TABLE t;",
+        &[],
+    );
+    p.cmd("dbrev")
+        .args(["upgrade", "head"])
+        .fails()
+        .stderr_has("a1_fill/up.sql:9: revision a1 still has an unfilled FILL marker");
+    assert!(db.applied().is_empty());
+}
