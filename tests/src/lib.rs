@@ -86,6 +86,52 @@ impl Default for Project {
     }
 }
 
+/// A diesel project as people really have them: three version formats, a directory name
+/// with spaces, stray files.
+pub fn diesel_project() -> Project {
+    let p = Project::new();
+    p.file(
+        "diesel.toml",
+        "[print_schema]\nfile = \"src/db/schema.rs\"\n\n[migrations_directory]\ndir = \"migrations\"\n",
+    );
+    p.file("migrations/.keep", "");
+    p.file("migrations/README.md", "notes\n");
+    p.file("migrations/loose.sql", "SELECT 1;\n");
+    p.file(
+        "migrations/00000000000000_diesel_initial_setup/up.sql",
+        "-- This file was automatically created by Diesel to setup helper functions\nCREATE TABLE setup_marker (id INTEGER PRIMARY KEY);\n",
+    );
+    p.file(
+        "migrations/00000000000000_diesel_initial_setup/down.sql",
+        "DROP TABLE setup_marker;\n",
+    );
+    p.file(
+        "migrations/2023-01-05-101500_create_users/up.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);\n",
+    );
+    p.file(
+        "migrations/2023-01-05-101500_create_users/down.sql",
+        "DROP TABLE users;\n",
+    );
+    p.file(
+        "migrations/20230210120000_create posts/up.sql",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL);\n",
+    );
+    p.file(
+        "migrations/20230210120000_create posts/down.sql",
+        "DROP TABLE posts;\n",
+    );
+    p.file(
+        "migrations/2023-03-01-000000-0000_add_tags/up.sql",
+        "CREATE TABLE tags (id INTEGER PRIMARY KEY);\n",
+    );
+    p.file(
+        "migrations/2023-03-01-000000-0000_add_tags/down.sql",
+        "DROP TABLE tags;\n",
+    );
+    p
+}
+
 /// A command about to run.
 pub struct TestCommand {
     command: Command,
