@@ -1,0 +1,85 @@
+//! `cargo xtask demo`: the user's loop on SQLite, no server needed, in a throw-away cargo
+//! project, driven through dbkit's public API exactly as a project's own xtask would.
+
+use dbkit::authoring::{RevisionBody, RevisionOptions};
+use dbkit::{ConfigRequest, Environment, InitOptions, PackageSelector, Reporter};
+use xshell::{Shell, cmd};
+
+use crate::DynResult;
+
+pub fn run() -> DynResult {
+    let reporter = Reporter::default();
+    let dir = tempfile::Builder::new().prefix("dbrev-demo-").tempdir()?;
+    let sh = Shell::new()?;
+    sh.change_dir(dir.path());
+    step("cargo new shop");
+    cmd!(sh, "cargo new --quiet --vcs none shop").run()?;
+    let root = dir.path().join("shop");
+    let manifest = root.join("Cargo.toml");
+    let package = PackageSelector {
+        manifest_path: Some(manifest.clone()),
+        package: None,
+    };
+
+    step("cargo dbinit versioning");
+    let report = dbkit::init(&InitOptions {
+        package: package.clone(),
+        ..InitOptions::default()
+    })?;
+    for path in &report.created {
+        reporter.status("Created", path.strip_prefix(&root)?.display());
+    }
+
+    let request = ConfigRequest {
+        package,
+        ..ConfigRequest::default()
+    };
+    step("cargo dbrev revision -m \"create products\"");
+    let env = Environment::load(&request)?;
+    let first = env.revision_with(
+        &RevisionOptions {
+            message: "create products".into(),
+            ..Default::default()
+        },
+        &RevisionBody {
+            upgrades: "CREATE TABLE products (\n    id INTEGER PRIMARY KEY,\n    name VARCHAR(100) NOT NULL\n);\nINSERT INTO products (id, name) VALUES (1, 'tea'), (2, 'coffee');".into(),
+            downgrades: "DROP TABLE products;".into(),
+        },
+    )?;
+    reporter.status("Created", first.strip_prefix(&root)?.display());
+
+    step("cargo dbrev revision -m \"add prices\"");
+    let env = Environment::load(&request)?;
+    let second = env.revision_with(
+        &RevisionOptions {
+            message: "add prices".into(),
+            ..Default::default()
+        },
+        &RevisionBody {
+            upgrades: "ALTER TABLE products ADD COLUMN price_cents INTEGER NOT NULL DEFAULT 0;\nUPDATE products SET price_cents = 350 WHERE name = 'tea';".into(),
+            downgrades: "ALTER TABLE products DROP COLUMN price_cents;".into(),
+        },
+    )?;
+    reporter.status("Created", second.strip_prefix(&root)?.display());
+
+    let env = Environment::load(&request)?;
+    reporter.note("Database", &env.config.database_url);
+    let mut conn = env.connect()?;
+    step("cargo dbrev upgrade head");
+    env.upgrade(&mut conn, "head", &reporter)?;
+    step("cargo dbrev downgrade -1");
+    env.downgrade(&mut conn, "-1", &reporter)?;
+    step("cargo dbrev upgrade head");
+    env.upgrade(&mut conn, "head", &reporter)?;
+    step("cargo dbrev history");
+    print!("{}", dbkit::listing::history(&env.graph, None, false, None)?);
+    step("cargo dbrev current");
+    let state = env.current(&mut conn)?;
+    print!("{}", dbkit::listing::current(&env.graph, &state, false));
+    println!("\nThe demo project was in {} (removed now).", root.display());
+    Ok(())
+}
+
+fn step(command: &str) {
+    println!("\n$ {command}");
+}
