@@ -26,7 +26,7 @@ pub struct Connection {
 
 enum Inner {
     Sqlite(SqliteConnection),
-    Postgres(Runtime, AsyncPgConnection),
+    Postgres(Runtime, Box<AsyncPgConnection>),
     Mysql(Runtime, AsyncMysqlConnection),
 }
 
@@ -70,7 +70,7 @@ impl Connection {
                 let conn = runtime
                     .block_on(connect_postgres(url.expose()))
                     .map_err(fail)?;
-                Inner::Postgres(runtime, conn)
+                Inner::Postgres(runtime, Box::new(conn))
             }
             Backend::Mysql => {
                 let runtime = runtime().map_err(|e| fail(e.to_string()))?;

@@ -463,16 +463,16 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some(admin) = &self.admin {
-            if let Ok(mut conn) = Connection::establish(admin) {
-                let quoted = conn.dialect().quote_ident(&self.name);
-                let force = if self.backend == Backend::Postgres {
-                    " WITH (FORCE)"
-                } else {
-                    ""
-                };
-                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {quoted}{force}"));
-            }
+        if let Some(admin) = &self.admin
+            && let Ok(mut conn) = Connection::establish(admin)
+        {
+            let quoted = conn.dialect().quote_ident(&self.name);
+            let force = if self.backend == Backend::Postgres {
+                " WITH (FORCE)"
+            } else {
+                ""
+            };
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {quoted}{force}"));
         }
     }
 }

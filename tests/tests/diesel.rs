@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use dbrev_tests::{Backend, Project, TestDb, backend_test, diesel_project};
 use diesel::Connection as _;
 use diesel::migration::MigrationSource;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
@@ -10,7 +11,6 @@ use diesel_async::{AsyncMysqlConnection, AsyncPgConnection};
 use diesel_migrations::{
     EmbeddedMigrations, FileBasedMigrations, MigrationHarness, embed_migrations,
 };
-use dbrev_tests::{Backend, Project, TestDb, backend_test, diesel_project};
 
 /// Two revisions written by `cargo dbrev revision` (header comments included).
 const EMBEDDED: EmbeddedMigrations = embed_migrations!("fixtures/embedded");
@@ -60,19 +60,22 @@ macro_rules! impl_harness {
 
 impl_harness!(diesel::SqliteConnection, diesel::sqlite::Sqlite);
 impl_harness!(AsyncConnectionWrapper<AsyncPgConnection>, diesel::pg::Pg);
-impl_harness!(AsyncConnectionWrapper<AsyncMysqlConnection>, diesel::mysql::Mysql);
+impl_harness!(
+    AsyncConnectionWrapper<AsyncMysqlConnection>,
+    diesel::mysql::Mysql
+);
 
 fn diesel_conn(db: &TestDb) -> Box<dyn Harness> {
     match db.backend() {
         Backend::Sqlite => Box::new(
             diesel::SqliteConnection::establish(db.url.trim_start_matches("sqlite://")).unwrap(),
         ),
-        Backend::Postgres => Box::new(
-            AsyncConnectionWrapper::<AsyncPgConnection>::establish(&db.url).unwrap(),
-        ),
-        Backend::Mysql => Box::new(
-            AsyncConnectionWrapper::<AsyncMysqlConnection>::establish(&db.url).unwrap(),
-        ),
+        Backend::Postgres => {
+            Box::new(AsyncConnectionWrapper::<AsyncPgConnection>::establish(&db.url).unwrap())
+        }
+        Backend::Mysql => {
+            Box::new(AsyncConnectionWrapper::<AsyncMysqlConnection>::establish(&db.url).unwrap())
+        }
     }
 }
 
@@ -109,14 +112,21 @@ backend_test!(fresh_revisions_are_valid_diesel_migrations, |db| {
     for (dir, table) in dirs.iter().zip(["one", "two"]) {
         let up = dir.join("up.sql");
         let text = std::fs::read_to_string(&up).unwrap();
-        std::fs::write(&up, format!("{text}CREATE TABLE {table} (id INTEGER PRIMARY KEY);\n")).unwrap();
+        std::fs::write(
+            &up,
+            format!("{text}CREATE TABLE {table} (id INTEGER PRIMARY KEY);\n"),
+        )
+        .unwrap();
         std::fs::write(dir.join("down.sql"), format!("DROP TABLE {table};\n")).unwrap();
     }
     let ran = diesel_conn(&db).run_dir(&p.root().join("versioning/versions"));
     assert_eq!(ran.len(), 2);
     let head = p.cmd("dbrev").args(["heads"]).ok().stdout();
     let current = p.cmd("dbrev").args(["current"]).ok().stdout();
-    assert!(head.contains(current.split(' ').next().unwrap().trim()), "{head} / {current}");
+    assert!(
+        head.contains(current.split(' ').next().unwrap().trim()),
+        "{head} / {current}"
+    );
     // And the other way round: dbrev downgrades what diesel applied, diesel sees it.
     p.cmd("dbrev").args(["downgrade", "-1"]).ok();
     assert_eq!(diesel_conn(&db).applied().len(), 1);
@@ -132,8 +142,13 @@ backend_test!(adopted_diesel_project_continues_with_dbrev, |db| {
         p.cmd("dbrev").args(["current"]).ok().stdout(),
         "202303010000000000 (head)\n"
     );
-    p.cmd("dbrev").args(["upgrade", "head"]).ok().stderr_has("Nothing");
-    p.cmd("dbrev").args(["revision", "-q", "-m", "add comments"]).ok();
+    p.cmd("dbrev")
+        .args(["upgrade", "head"])
+        .ok()
+        .stderr_has("Nothing");
+    p.cmd("dbrev")
+        .args(["revision", "-q", "-m", "add comments"])
+        .ok();
     let new_dir = std::fs::read_dir(p.root().join("migrations"))
         .unwrap()
         .flatten()
@@ -148,7 +163,10 @@ backend_test!(adopted_diesel_project_continues_with_dbrev, |db| {
     )
     .unwrap();
     std::fs::write(new_dir.join("down.sql"), "DROP TABLE comments;\n").unwrap();
-    p.cmd("dbrev").args(["upgrade", "head"]).ok().stderr_has("Applied");
+    p.cmd("dbrev")
+        .args(["upgrade", "head"])
+        .ok()
+        .stderr_has("Applied");
     assert_eq!(diesel_conn(&db).applied().len(), 5);
     assert!(db.tables().contains(&"comments".to_owned()));
     p.cmd("dbrev").args(["downgrade", "-2"]).ok();

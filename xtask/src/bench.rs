@@ -14,17 +14,27 @@ const REVISIONS: usize = 500;
 pub fn run(args: &[String]) -> DynResult {
     let what = args.first().map(String::as_str).unwrap_or("all");
     let sh = crate::workspace_shell()?;
-    cmd!(sh, "cargo build --release --quiet -p cargo-dbinit -p cargo-dbrev").run()?;
+    cmd!(
+        sh,
+        "cargo build --release --quiet -p cargo-dbinit -p cargo-dbrev"
+    )
+    .run()?;
     let bin_dir = sh.current_dir().join("target/release");
     let backends = [
         ("sqlite", None),
         (
             "postgres",
-            Some(env_or("DBREV_TEST_POSTGRES_URL", "postgres://root@127.0.0.1:5432/test")),
+            Some(env_or(
+                "DBREV_TEST_POSTGRES_URL",
+                "postgres://root@127.0.0.1:5432/test",
+            )),
         ),
         (
             "mysql",
-            Some(env_or("DBREV_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")),
+            Some(env_or(
+                "DBREV_TEST_MYSQL_URL",
+                "mysql://root@127.0.0.1:3306/test",
+            )),
         ),
     ];
     for (name, server) in &backends {
@@ -52,7 +62,11 @@ struct Project {
 }
 
 impl Project {
-    fn new(bin_dir: &Path, backend: &str, server: Option<&str>) -> Result<Project, Box<dyn std::error::Error>> {
+    fn new(
+        bin_dir: &Path,
+        backend: &str,
+        server: Option<&str>,
+    ) -> Result<Project, Box<dyn std::error::Error>> {
         let dir = tempfile::Builder::new().prefix("dbrev-bench-").tempdir()?;
         std::fs::write(
             dir.path().join("Cargo.toml"),
@@ -62,7 +76,10 @@ impl Project {
         std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n")?;
         let name = format!("dbrev_bench_{}", std::process::id());
         let (url, admin) = match server {
-            None => (format!("sqlite://{}", dir.path().join("bench.db").display()), None),
+            None => (
+                format!("sqlite://{}", dir.path().join("bench.db").display()),
+                None,
+            ),
             Some(server) => {
                 let admin = dbkit::DatabaseUrl::parse(server, Path::new("/"))?;
                 let mut conn = dbkit::Connection::establish(&admin)?;
@@ -90,12 +107,18 @@ impl Project {
         let versions = project.dir.path().join("versioning/versions");
         for i in 0..REVISIONS {
             let id = format!("{:014}", i + 1);
-            let parent = if i == 0 { String::new() } else { format!("{i:014}") };
+            let parent = if i == 0 {
+                String::new()
+            } else {
+                format!("{i:014}")
+            };
             let rev = versions.join(format!("{id}_step"));
             std::fs::create_dir_all(&rev)?;
             std::fs::write(
                 rev.join("up.sql"),
-                format!("-- step\n-- Revision ID: {id}\n-- Revises: {parent}\n\nCREATE TABLE t{i} (id INTEGER PRIMARY KEY);\n"),
+                format!(
+                    "-- step\n-- Revision ID: {id}\n-- Revises: {parent}\n\nCREATE TABLE t{i} (id INTEGER PRIMARY KEY);\n"
+                ),
             )?;
             std::fs::write(rev.join("down.sql"), format!("DROP TABLE t{i};\n"))?;
         }
@@ -152,13 +175,12 @@ impl Project {
 
 impl Drop for Project {
     fn drop(&mut self) {
-        if let Some((server, name)) = &self.admin {
-            if let Ok(admin) = dbkit::DatabaseUrl::parse(server, Path::new("/")) {
-                if let Ok(mut conn) = dbkit::Connection::establish(&admin) {
-                    let quoted = conn.dialect().quote_ident(name);
-                    let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {quoted}"));
-                }
-            }
+        if let Some((server, name)) = &self.admin
+            && let Ok(admin) = dbkit::DatabaseUrl::parse(server, Path::new("/"))
+            && let Ok(mut conn) = dbkit::Connection::establish(&admin)
+        {
+            let quoted = conn.dialect().quote_ident(name);
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {quoted}"));
         }
     }
 }

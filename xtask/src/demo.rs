@@ -72,11 +72,17 @@ pub fn run() -> DynResult {
     step("cargo dbrev upgrade head");
     env.upgrade(&mut conn, "head", &reporter)?;
     step("cargo dbrev history");
-    print!("{}", dbkit::listing::history(&env.graph, None, false, None)?);
+    print!(
+        "{}",
+        dbkit::listing::history(&env.graph, None, false, None)?
+    );
     step("cargo dbrev current");
     let state = env.current(&mut conn)?;
     print!("{}", dbkit::listing::current(&env.graph, &state, false));
-    println!("\nThe demo project was in {} (removed now).", root.display());
+    println!(
+        "\nThe demo project was in {} (removed now).",
+        root.display()
+    );
     Ok(())
 }
 
