@@ -6,7 +6,7 @@ use dbkit::cli::{ConfigArgs, OutputArgs, exit_with, subcommand_args};
 /// Dump the configured database to plain SQL (DROP ... IF EXISTS + CREATE for every
 /// object, data, the version table included) and restore dumps.
 #[derive(Debug, Parser)]
-#[command(name = "cargo-dbexport", bin_name = "cargo dbexport", version, about)]
+#[command(name = "cargo-dbexport", bin_name = "cargo dbexport", version, about, styles = dbkit::cli::STYLES)]
 struct Cli {
     #[command(flatten)]
     config: ConfigArgs,

@@ -9,7 +9,7 @@ use dbkit::init::{InitOptions, TEMPLATES, init};
 /// Create a migration environment (dbrev.toml + DIR/) in a cargo package, like
 /// `alembic init`. An existing diesel migrations directory is adopted as it is.
 #[derive(Debug, Parser)]
-#[command(name = "cargo-dbinit", bin_name = "cargo dbinit", version, about)]
+#[command(name = "cargo-dbinit", bin_name = "cargo dbinit", version, about, styles = dbkit::cli::STYLES)]
 struct Cli {
     /// The environment directory, relative to the package root
     #[arg(default_value = "versioning")]

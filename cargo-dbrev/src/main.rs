@@ -9,7 +9,7 @@ use dbkit::{Environment, Error, Reporter, listing};
 
 /// Create, apply, revert and inspect database revisions (alembic's commands and targets).
 #[derive(Debug, Parser)]
-#[command(name = "cargo-dbrev", bin_name = "cargo dbrev", version, about)]
+#[command(name = "cargo-dbrev", bin_name = "cargo dbrev", version, about, styles = dbkit::cli::STYLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

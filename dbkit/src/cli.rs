@@ -10,6 +10,9 @@ use crate::error::Error;
 use crate::project::PackageSelector;
 use crate::term::{Reporter, Verbosity, print_error};
 
+/// cargo's own help colours, so `--help` reads like a cargo subcommand's.
+pub const STYLES: clap::builder::Styles = clap_cargo::style::CLAP_STYLING;
+
 /// Selecting the package, the way cargo does.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct PackageArgs {

@@ -154,6 +154,12 @@ impl TestCommand {
         self
     }
 
+    /// Unsets `VISUAL` (which `edit` prefers over `EDITOR`).
+    pub fn env_remove_visual(mut self) -> Self {
+        self.command.env_remove("VISUAL");
+        self
+    }
+
     /// Runs in another directory.
     pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
         self.command.current_dir(dir);

@@ -451,3 +451,128 @@ fn unfilled_markers_block_upgrade() {
         .stderr_has("a1_fill/up.sql:9: revision a1 still has an unfilled FILL marker");
     assert!(db.applied().is_empty());
 }
+
+backend_test!(output_flags_exit_codes_and_inspection, |db| {
+    let p = project(&db);
+    add(
+        &p,
+        "a1",
+        "first",
+        "CREATE TABLE t_a1 (id INTEGER PRIMARY KEY);",
+        "DROP TABLE t_a1;",
+        &[],
+    );
+    add_table(&p, "b2", &[]);
+    let quiet = p.cmd("dbrev").args(["upgrade", "a1", "-q"]).ok();
+    assert_eq!(quiet.stderr(), "");
+    let verbose = p.cmd("dbrev").args(["upgrade", "-v"]).ok();
+    assert!(
+        verbose.stderr().contains("CREATE TABLE t_b2"),
+        "{}",
+        verbose.stderr()
+    );
+    let line = verbose
+        .stderr()
+        .lines()
+        .find(|l| l.contains("Applied"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        line.contains("b2 create t_b2 (") && line.ends_with(" ms)"),
+        "{line}"
+    );
+    assert_eq!(p.cmd("dbrev").args(["nonsense"]).run().code(), 2);
+    assert_eq!(
+        p.cmd("dbrev")
+            .args(["downgrade", "--sql", "a1"])
+            .run()
+            .code(),
+        2
+    );
+    assert_eq!(p.cmd("dbrev").args(["upgrade", "nope"]).run().code(), 1);
+    let history = p.cmd("dbrev").args(["history", "-i"]).ok().stdout();
+    assert!(
+        history.contains("b2 (head) (current), create t_b2"),
+        "{history}"
+    );
+    let current = p.cmd("dbrev").args(["current", "-v"]).ok().stdout();
+    assert!(
+        current.contains("Rev: b2 (head)") && current.contains("Path: "),
+        "{current}"
+    );
+    // `edit` runs $EDITOR on both files, without a shell.
+    p.cmd("dbrev")
+        .args(["edit", "a1"])
+        .env("EDITOR", "touch")
+        .env_remove_visual()
+        .ok();
+    p.cmd("dbrev")
+        .args(["edit", "a1"])
+        .env("EDITOR", "false")
+        .env_remove_visual()
+        .fails()
+        .stderr_has("exited with");
+});
+
+backend_test!(dependencies_and_non_transactional_revisions, |db| {
+    let p = project(&db);
+    add_table(&p, "a1", &[]);
+    add_table(&p, "b2", &[]);
+    add_table(&p, "c3", &["--head", "base", "--branch-label", "other"]);
+    add_table(&p, "d4", &["--head", "c3", "--depends-on", "b2"]);
+    let d4 = p
+        .revisions()
+        .into_iter()
+        .find(|d| d.ends_with("d4_create_t_d4"))
+        .unwrap();
+    assert!(p.read(d4.join("up.sql")).contains("-- Depends On: b2"));
+    // metadata.toml is honoured (and diesel reads it too).
+    std::fs::write(d4.join("metadata.toml"), "run_in_transaction = false\n").unwrap();
+    p.cmd("dbrev").args(["upgrade", "other@head"]).ok();
+    assert_eq!(db.applied(), ["a1", "b2", "c3", "d4"]);
+    let show = p.cmd("dbrev").args(["show", "d4"]).ok().stdout();
+    assert!(show.contains("Also depends on: b2"), "{show}");
+});
+
+#[test]
+fn offline_scripts_need_no_connection() {
+    let p = Project::new();
+    p.cmd("dbinit").args(["-q"]).ok();
+    p.cmd("dbrev")
+        .args(["revision", "-q", "-m", "x", "--rev-id", "a1"])
+        .ok();
+    let script = p
+        .cmd("dbrev")
+        .args([
+            "upgrade",
+            "--sql",
+            "--database-url",
+            "postgres://u:pw@127.0.0.1:1/none",
+        ])
+        .ok()
+        .stdout();
+    assert!(
+        script.contains("INSERT INTO \"__diesel_schema_migrations\" (version) VALUES ('a1');"),
+        "{script}"
+    );
+    assert!(
+        script.contains("BEGIN;") && script.contains("COMMIT;"),
+        "{script}"
+    );
+    let mysql = p
+        .cmd("dbrev")
+        .args([
+            "upgrade",
+            "--sql",
+            "base:a1",
+            "--database-url",
+            "mysql://u:pw@127.0.0.1:1/none",
+        ])
+        .ok()
+        .stdout();
+    assert!(
+        mysql.contains("INSERT INTO `__diesel_schema_migrations`"),
+        "{mysql}"
+    );
+    assert!(!mysql.contains("BEGIN;"), "{mysql}");
+}
