@@ -14,6 +14,7 @@ pub mod dialect;
 pub mod error;
 pub mod graph;
 pub mod init;
+pub mod inspect;
 pub mod listing;
 pub mod migrate;
 pub mod project;

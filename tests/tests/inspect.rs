@@ -1,0 +1,89 @@
+//! Catalog inspection on real databases: a fixed number of queries, every kind of row.
+
+use dbkit::inspect::read_catalog;
+use dbrev_tests::{Backend, backend_test};
+
+backend_test!(reads_columns_keys_and_indexes, |db| {
+    let mut conn = db.connect();
+    let int_pk = "INTEGER PRIMARY KEY";
+    conn.batch_execute(&format!(
+        "CREATE TABLE users (id {int_pk}, email VARCHAR(120) NOT NULL, nick VARCHAR(20), UNIQUE (email));"
+    ))
+    .unwrap();
+    conn.batch_execute(&format!(
+        "CREATE TABLE posts (id {int_pk}, user_id INTEGER NOT NULL, title TEXT, \
+         FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE);"
+    ))
+    .unwrap();
+    conn.batch_execute("CREATE INDEX posts_title ON posts (user_id, id);")
+        .unwrap();
+    conn.batch_execute(
+        "CREATE TABLE pairs (a INTEGER NOT NULL, b INTEGER NOT NULL, PRIMARY KEY (a, b));",
+    )
+    .unwrap();
+    conn.batch_execute("CREATE TABLE skipped (id INTEGER PRIMARY KEY);")
+        .unwrap();
+    let catalog =
+        read_catalog(&mut conn, "__diesel_schema_migrations", &["skipped".into()]).unwrap();
+    assert!(catalog.queries <= 3, "{} queries", catalog.queries);
+    let tables: std::collections::BTreeSet<&str> = catalog
+        .columns
+        .iter()
+        .map(|c| c.table_name.as_str())
+        .collect();
+    assert_eq!(
+        tables.into_iter().collect::<Vec<_>>(),
+        ["pairs", "posts", "users"]
+    );
+    let email = catalog
+        .columns
+        .iter()
+        .find(|c| c.table_name == "users" && c.column_name == "email")
+        .unwrap();
+    assert_eq!(email.is_nullable, "NO");
+    assert!(email.data_type.to_lowercase().contains("120"), "{email:?}");
+    let nick = catalog
+        .columns
+        .iter()
+        .find(|c| c.column_name == "nick")
+        .unwrap();
+    assert_eq!(nick.is_nullable, "YES");
+    let pk: Vec<&str> = catalog
+        .keys
+        .iter()
+        .filter(|k| k.table_name == "pairs" && k.kind == "PRIMARY")
+        .map(|k| k.column_name.as_str())
+        .collect();
+    assert_eq!(pk, ["a", "b"]);
+    let fk = catalog
+        .keys
+        .iter()
+        .find(|k| k.table_name == "posts" && k.kind == "FOREIGN")
+        .unwrap();
+    assert_eq!(fk.column_name, "user_id");
+    assert_eq!(fk.ref_table.as_deref(), Some("users"));
+    assert_eq!(fk.ref_column.as_deref(), Some("id"));
+    assert_eq!(fk.on_delete.as_deref(), Some("CASCADE"));
+    assert!(
+        catalog.keys.iter().any(|k| k.table_name == "users"
+            && k.kind.starts_with("UNIQUE")
+            && k.column_name == "email"),
+        "{:?}",
+        catalog.keys
+    );
+    assert!(
+        catalog
+            .keys
+            .iter()
+            .any(|k| k.key_name.as_deref() == Some("posts_title") && k.kind == "INDEX"),
+        "{:?}",
+        catalog.keys
+    );
+    if db.backend() == Backend::Postgres {
+        conn.batch_execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');")
+            .unwrap();
+        let catalog = read_catalog(&mut conn, "__diesel_schema_migrations", &[]).unwrap();
+        let labels: Vec<&str> = catalog.enums.iter().map(|e| e.label.as_str()).collect();
+        assert_eq!(labels, ["sad", "ok", "happy"]);
+    }
+});
