@@ -279,7 +279,8 @@ pub fn binary(tool: &str) -> PathBuf {
             .expect("target dir")
             .to_path_buf();
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
+        let mut build = Command::new(cargo);
+        build
             .args([
                 "build",
                 "--quiet",
@@ -287,12 +288,23 @@ pub fn binary(tool: &str) -> PathBuf {
                 "cargo-dbinit",
                 "-p",
                 "cargo-dbrev",
-                "-p",
-                "cargo-dbexport",
             ])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build");
+            .args(["-p", "cargo-dbexport"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        // The variables cargo sets for a test (CARGO_MANIFEST_DIR…) would make build
+        // scripts that watch them re-run, rebuilding everything for each test binary.
+        let per_test = [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+        ];
+        for (key, _) in std::env::vars() {
+            if per_test.iter().any(|p| key.starts_with(p)) || key == "CARGO_PRIMARY_PACKAGE" {
+                build.env_remove(&key);
+            }
+        }
+        let status = build.status().expect("run cargo build");
         assert!(status.success(), "building the binaries failed");
         profile_dir
     });
