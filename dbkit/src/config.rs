@@ -79,11 +79,16 @@ impl Config {
         let file = location.file.clone();
         let raw: RawConfig = toml::from_str(&text).map_err(|e| {
             let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
-            Error::Config(format!(
-                "{}:{line}:{col}: {}",
-                file.display(),
-                e.message().trim()
-            ))
+            let message = e.message().trim();
+            // Name the key when the message does not (wrong types, bad values).
+            let key = text
+                .lines()
+                .nth(line - 1)
+                .and_then(|l| l.split_once('='))
+                .map(|(k, _)| k.trim())
+                .filter(|k| !k.is_empty() && !message.contains(&format!("`{k}`")));
+            let key = key.map(|k| format!(" (key `{k}`)")).unwrap_or_default();
+            Error::Config(format!("{}:{line}:{col}: {message}{key}", file.display()))
         })?;
         let env = Environment::new(&location);
         let root = location.root.clone();

@@ -213,10 +213,9 @@ fn bad_configuration_names_file_line_and_key() {
         "dbrev.toml",
         "script_location = \"versioning\"\nversion_table = 5\n",
     );
-    p.cmd("dbrev")
-        .args(["heads"])
-        .fails()
-        .stderr_has("dbrev.toml:2:17: invalid type: integer `5`, expected a string");
+    p.cmd("dbrev").args(["heads"]).fails().stderr_has(
+        "dbrev.toml:2:17: invalid type: integer `5`, expected a string (key `version_table`)",
+    );
     p.file("dbrev.toml", "script_location = \"versioning\nschema = 1\n");
     p.cmd("dbrev")
         .args(["heads"])
@@ -239,6 +238,31 @@ fn environment_and_dotenv_fill_the_url() {
     // No DATABASE_URL anywhere: a SQLite file named after the package.
     p.cmd("dbrev").args(["current"]).ok().stderr_has("app.db");
     assert!(p.root().join("app.db").is_file());
+    // A workspace-level .env counts, and the package's wins over it.
+    let ws = Project::new();
+    ws.file(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"app\"]\nresolver = \"2\"\n",
+    );
+    ws.file(
+        "app/Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    ws.file("app/src/main.rs", "fn main() {}\n");
+    ws.file(".env", "DATABASE_URL=sqlite://workspace_level.db\n");
+    ws.cmd("dbinit").args(["-p", "app", "-q"]).ok();
+    let member = ws.root().join("app");
+    ws.cmd("dbrev")
+        .args(["current"])
+        .current_dir(&member)
+        .ok()
+        .stderr_has("workspace_level.db");
+    ws.file("app/.env", "DATABASE_URL=sqlite://package_level.db\n");
+    ws.cmd("dbrev")
+        .args(["current"])
+        .current_dir(&member)
+        .ok()
+        .stderr_has("package_level.db");
     p.file(".env", "DATABASE_URL=sqlite://from_dotenv.db\n");
     p.cmd("dbrev")
         .args(["current"])
