@@ -1,0 +1,113 @@
+//! The neutral schema model that both sides of a comparison are read into: the live
+//! database (`inspect`) and diesel's `schema.rs` (`rust_model`). Plain data; no SQL text
+//! except each column's native type, kept so a change can be reversed exactly.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::sqltype::SqlType;
+
+/// A table's name, qualified by its schema when it is not the default one.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TableName {
+    /// The schema (PostgreSQL), `None` for the default schema.
+    pub schema: Option<String>,
+    /// The table's SQL name.
+    pub name: String,
+}
+
+impl TableName {
+    /// A table in the default schema.
+    pub fn new(name: impl Into<String>) -> Self {
+        TableName {
+            schema: None,
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for TableName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.schema {
+            Some(schema) => write!(f, "{schema}.{}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+/// A whole schema: tables by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Schema {
+    /// The tables, in name order.
+    pub tables: BTreeMap<TableName, Table>,
+    /// PostgreSQL enum types (name → labels), as the database reports them.
+    pub enums: BTreeMap<String, Vec<String>>,
+}
+
+/// One table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// Its name.
+    pub name: TableName,
+    /// Columns in order.
+    pub columns: Vec<Column>,
+    /// Primary key columns, in key order (empty: none).
+    pub primary_key: Vec<String>,
+    /// Foreign keys.
+    pub foreign_keys: Vec<ForeignKey>,
+    /// Unique constraints and indexes (database side only; schema.rs has none).
+    pub indexes: Vec<Index>,
+}
+
+impl Table {
+    /// The column named `name`.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+/// One column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// Its SQL name.
+    pub name: String,
+    /// Its type.
+    pub ty: SqlType,
+    /// Whether it accepts NULL.
+    pub nullable: bool,
+    /// The default expression (database side only).
+    pub default: Option<String>,
+    /// `auto_increment`, `identity` or `generated` (database side only).
+    pub extra: Option<String>,
+}
+
+/// A foreign key. From schema.rs (`joinable!`) only the column and the referenced table
+/// are known; the referenced columns are that table's primary key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKey {
+    /// The constraint name, when the database has one.
+    pub name: Option<String>,
+    /// The referencing columns.
+    pub columns: Vec<String>,
+    /// The referenced table.
+    pub ref_table: TableName,
+    /// The referenced columns (empty: the referenced table's primary key).
+    pub ref_columns: Vec<String>,
+    /// `ON DELETE` action, when not the default.
+    pub on_delete: Option<String>,
+    /// `ON UPDATE` action, when not the default.
+    pub on_update: Option<String>,
+}
+
+/// A unique constraint or an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index {
+    /// Its name.
+    pub name: String,
+    /// Its columns in order.
+    pub columns: Vec<String>,
+    /// Whether it is unique.
+    pub unique: bool,
+    /// Whether it is a `UNIQUE` constraint rather than a plain index.
+    pub constraint: bool,
+}
