@@ -7,6 +7,7 @@
 
 pub mod authoring;
 pub mod backend;
+pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -53,6 +53,8 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// Primary key columns, in key order (empty: none).
     pub primary_key: Vec<String>,
+    /// The primary key constraint's name, when the database has one.
+    pub primary_key_name: Option<String>,
     /// Foreign keys.
     pub foreign_keys: Vec<ForeignKey>,
     /// Unique constraints and indexes (database side only; schema.rs has none).

@@ -295,6 +295,7 @@ impl ModelReader {
                 name,
                 columns,
                 primary_key,
+                primary_key_name: None,
                 foreign_keys: Vec::new(),
                 indexes: Vec::new(),
             },

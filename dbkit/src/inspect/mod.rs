@@ -13,6 +13,8 @@ use diesel::sql_types::{Nullable, Text};
 use crate::backend::Backend;
 use crate::db::{AnyRow, Connection};
 use crate::error::{Error, Result};
+use crate::model::{Column, ForeignKey, Index, Schema, Table, TableName};
+use crate::sqltype::SqlType;
 
 /// Everything the catalog says about the user's tables, as rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -135,4 +137,128 @@ fn query<T: AnyRow>(
         context: format!("reading the catalog ({what})"),
         message: e.to_string(),
     })
+}
+
+/// Reads the live database into the neutral [`Schema`] (see [`read_catalog`]).
+pub fn inspect(conn: &mut Connection, version_table: &str, exclude: &[String]) -> Result<Schema> {
+    let backend = conn.backend();
+    let catalog = read_catalog(conn, version_table, exclude)?;
+    Ok(catalog.into_schema(backend))
+}
+
+impl Catalog {
+    /// Groups the rows into tables, keys and indexes.
+    pub fn into_schema(self, backend: Backend) -> Schema {
+        let mut schema = Schema::default();
+        for row in self.columns {
+            let name = TableName {
+                schema: row.table_schema.clone(),
+                name: row.table_name.clone(),
+            };
+            let table = schema.tables.entry(name.clone()).or_insert_with(|| Table {
+                name,
+                columns: Vec::new(),
+                primary_key: Vec::new(),
+                primary_key_name: None,
+                foreign_keys: Vec::new(),
+                indexes: Vec::new(),
+            });
+            table.columns.push(Column {
+                name: row.column_name,
+                ty: SqlType::from_catalog(&row.data_type, backend),
+                nullable: row.is_nullable == "YES",
+                default: row.column_default.filter(|d| {
+                    // MariaDB reports "no default" on a nullable column as the text NULL.
+                    !(backend == Backend::Mysql && d.eq_ignore_ascii_case("NULL"))
+                }),
+                extra: row.extra,
+            });
+        }
+        let mut keys = self.keys;
+        keys.sort_by_key(|k| {
+            (
+                k.table_schema.clone(),
+                k.table_name.clone(),
+                k.kind.clone(),
+                k.key_name.clone(),
+                k.position.parse::<u32>().unwrap_or(0),
+            )
+        });
+        for key in keys {
+            let name = TableName {
+                schema: key.table_schema.clone(),
+                name: key.table_name.clone(),
+            };
+            let Some(table) = schema.tables.get_mut(&name) else {
+                continue;
+            };
+            match key.kind.as_str() {
+                "PRIMARY" => {
+                    table.primary_key.push(key.column_name);
+                    table.primary_key_name = key.key_name;
+                }
+                "FOREIGN" => {
+                    let ref_table = TableName {
+                        schema: key.ref_schema.clone(),
+                        name: key.ref_table.clone().unwrap_or_default(),
+                    };
+                    let fk_name = key.key_name.clone();
+                    let position = match table.foreign_keys.iter().position(|f| f.name == fk_name) {
+                        Some(position) => position,
+                        None => {
+                            table.foreign_keys.push(ForeignKey {
+                                name: fk_name,
+                                columns: Vec::new(),
+                                ref_table,
+                                ref_columns: Vec::new(),
+                                on_delete: key.on_delete.clone().filter(|a| !is_default_action(a)),
+                                on_update: key.on_update.clone().filter(|a| !is_default_action(a)),
+                            });
+                            table.foreign_keys.len() - 1
+                        }
+                    };
+                    let fk = &mut table.foreign_keys[position];
+                    fk.columns.push(key.column_name);
+                    if let Some(column) = key.ref_column {
+                        fk.ref_columns.push(column);
+                    }
+                }
+                kind => {
+                    let index_name = key.key_name.clone().unwrap_or_default();
+                    match table.indexes.iter_mut().find(|i| i.name == index_name) {
+                        Some(index) => index.columns.push(key.column_name),
+                        None => table.indexes.push(Index {
+                            name: index_name,
+                            columns: vec![key.column_name],
+                            unique: kind != "INDEX",
+                            constraint: kind == "UNIQUE",
+                        }),
+                    }
+                }
+            }
+        }
+        // SQLite names foreign keys by position only: they have no name to drop by.
+        if backend == Backend::Sqlite {
+            for table in schema.tables.values_mut() {
+                for fk in &mut table.foreign_keys {
+                    fk.name = None;
+                }
+            }
+        }
+        for row in self.enums {
+            let name = match row.type_schema {
+                Some(schema) => format!("{schema}.{}", row.type_name),
+                None => row.type_name,
+            };
+            schema.enums.entry(name).or_default().push(row.label);
+        }
+        schema
+    }
+}
+
+fn is_default_action(action: &str) -> bool {
+    matches!(
+        action.to_ascii_uppercase().as_str(),
+        "NO ACTION" | "RESTRICT"
+    )
 }
