@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use dbkit::authoring::RevisionOptions;
+use dbkit::autogen::{AutogenerateOptions, parse_rename};
 use dbkit::cli::{ConfigArgs, OutputArgs, exit_with, print_out, subcommand_args};
 use dbkit::{Environment, Error, Reporter, listing};
 
@@ -41,7 +42,18 @@ enum Command {
         /// Use this id instead of a timestamp
         #[arg(long, value_name = "ID")]
         rev_id: Option<String>,
+        /// Write the SQL that brings the database to the model (schema.rs)
+        #[arg(long)]
+        autogenerate: bool,
+        /// With --autogenerate: a rename instead of drop + add (old=new or table.old=new)
+        #[arg(long = "rename", value_name = "OLD=NEW", requires = "autogenerate")]
+        renames: Vec<String>,
+        /// With --autogenerate: INSERT placeholders for new tables other tables reference
+        #[arg(long, requires = "autogenerate")]
+        fill: bool,
     },
+    /// Compare the model (schema.rs) with the database: exit 1 and list the differences
+    Check,
     /// Apply revisions up to TARGET (head, heads, REV, +N, LABEL@head)
     Upgrade {
         /// Where to go
@@ -130,16 +142,54 @@ fn run(cli: Cli) -> dbkit::Result<()> {
             branch_labels,
             depends_on,
             rev_id,
+            autogenerate,
+            renames,
+            fill,
         } => {
-            let dir = env.revision(&RevisionOptions {
+            let options = RevisionOptions {
                 message,
                 head,
                 splice,
                 branch_labels,
                 depends_on,
                 rev_id,
-            })?;
-            created(&reporter, &env, dir);
+            };
+            if autogenerate {
+                let auto = AutogenerateOptions {
+                    renames: renames
+                        .iter()
+                        .map(|r| parse_rename(r))
+                        .collect::<dbkit::Result<_>>()?,
+                    fill,
+                };
+                let mut conn = env.connect()?;
+                if let Some(dir) = env.autogenerate(&mut conn, &options, &auto, &reporter)? {
+                    created(&reporter, &env, dir);
+                }
+            } else {
+                created(&reporter, &env, env.revision(&options)?);
+            }
+        }
+        Command::Check => {
+            let mut conn = env.connect()?;
+            let comparison = env.compare(&mut conn, &AutogenerateOptions::default())?;
+            if comparison.is_clean() {
+                reporter.status("Checked", "the model and the database agree");
+            } else {
+                let mut text: String = comparison
+                    .changes
+                    .iter()
+                    .map(|c| format!("{}\n", c.describe()))
+                    .collect();
+                if verbose {
+                    text.push_str(&format!("\n{}\n", comparison.plan.up_sql()));
+                }
+                out(&text)?;
+                return Err(Error::Migration(format!(
+                    "the model differs from the database in {} place(s); `cargo dbrev revision --autogenerate -m MSG` writes the revision",
+                    comparison.changes.len()
+                )));
+            }
         }
         Command::Upgrade { target, sql: true } => {
             out(&env.upgrade_sql(env.config.database_url.backend(), &target)?)?;

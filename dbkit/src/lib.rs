@@ -6,11 +6,13 @@
 //! in-process. See `ARCHITECTURE.md` for the map.
 
 pub mod authoring;
+pub mod autogen;
 pub mod backend;
 pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod ddl;
 pub mod dialect;
 pub mod error;
 pub mod graph;
@@ -19,6 +21,7 @@ pub mod inspect;
 pub mod listing;
 pub mod migrate;
 pub mod model;
+pub mod plan;
 pub mod project;
 pub mod rust_model;
 pub mod script;

@@ -114,7 +114,7 @@ impl Environment {
             let targets = env.graph.resolve(target, applied)?;
             let plan = env.graph.upgrade_plan(&targets, applied);
             for revision in &plan {
-                check_filled(revision)?;
+                check_filled(revision, Direction::Up)?;
             }
             env.run_plan(conn, &plan, Direction::Up, reporter)
         })
@@ -133,6 +133,7 @@ impl Environment {
             let plan = env.graph.downgrade_plan(&targets, applied);
             for revision in &plan {
                 check_revertible(revision, conn.dialect())?;
+                check_filled(revision, Direction::Down)?;
             }
             env.run_plan(conn, &plan, Direction::Down, reporter)
         })
@@ -370,17 +371,16 @@ fn split_file(path: &Path, text: &str, backend: crate::Backend) -> Result<Vec<St
     split_str(text, backend).map_err(|e| Error::Script(format!("{}: {e}", path.display())))
 }
 
-/// Refuses a revision whose `up.sql` still holds an unfilled `/* FILL ... */` marker.
-fn check_filled(revision: &Revision) -> Result<()> {
-    let path = revision.up_path();
-    let text = std::fs::read_to_string(&path).at(&path)?;
+/// Refuses a revision whose file still holds an unfilled `/* FILL ... */` marker.
+fn check_filled(revision: &Revision, direction: Direction) -> Result<()> {
+    let (path, text) = read_sql(revision, direction)?;
     if let Some((line, _)) = text
         .lines()
         .enumerate()
         .find(|(_, l)| l.contains(FILL_MARKER) && !l.trim_start().starts_with("--"))
     {
         return Err(Error::Migration(format!(
-            "{}:{}: revision {} still has an unfilled FILL marker; replace it with a value or expression, then upgrade again",
+            "{}:{}: revision {} still has an unfilled FILL marker; replace it with a value or expression, then run again",
             path.display(),
             line + 1,
             revision.id

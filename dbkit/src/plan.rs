@@ -1,0 +1,470 @@
+//! The planner: changes → SQL for the configured dialect, each step with its reverse, so
+//! down.sql is rendered from the same plan as up.sql. Runs without a connection. SQLite
+//! changes that `ALTER TABLE` cannot make go through the table-rebuild recipe (new table,
+//! copy rows, drop, rename, re-create indexes, foreign keys checked).
+
+use std::collections::BTreeMap;
+
+use crate::backend::Backend;
+use crate::changes::{Change, Diff};
+use crate::ddl::{Ddl, foreign_key_name};
+use crate::dialect::dialect_for;
+use crate::migrate::FILL_MARKER;
+use crate::model::{Column, Schema, Table, TableName};
+
+/// What the planner was asked for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanOptions {
+    /// `--fill`: an `INSERT` placeholder for new tables the model links to.
+    pub fill: bool,
+}
+
+/// One step: statements up, and the statements that undo them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Step {
+    /// What the step is (a comment line in the files).
+    pub title: String,
+    /// Forward statements.
+    pub up: Vec<String>,
+    /// Reverse statements.
+    pub down: Vec<String>,
+}
+
+/// The planned migration.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// The steps, in up order.
+    pub steps: Vec<Step>,
+    /// Destructive changes (for the file header and the console).
+    pub destructive: Vec<String>,
+    /// Rename hints (`--rename` spelled out).
+    pub rename_hints: Vec<String>,
+}
+
+impl Plan {
+    /// The body of up.sql.
+    pub fn up_sql(&self) -> String {
+        let mut out = String::new();
+        if !self.destructive.is_empty() {
+            out.push_str("-- Destructive changes, review before upgrading:\n");
+            for d in &self.destructive {
+                out.push_str(&format!("--   {d}\n"));
+            }
+            out.push('\n');
+        }
+        for hint in &self.rename_hints {
+            out.push_str(&format!(
+                "-- WARNING: maybe a rename, which drop + add would lose the data of: regenerate with --rename {hint}\n"
+            ));
+        }
+        if !self.rename_hints.is_empty() {
+            out.push('\n');
+        }
+        for step in &self.steps {
+            out.push_str(&render(&step.title, &step.up));
+        }
+        out.trim_end().to_owned()
+    }
+
+    /// The body of down.sql: the reverses, last step first.
+    pub fn down_sql(&self) -> String {
+        let mut out = String::new();
+        for step in self.steps.iter().rev() {
+            out.push_str(&render(&format!("undo: {}", step.title), &step.down));
+        }
+        out.trim_end().to_owned()
+    }
+}
+
+fn render(title: &str, statements: &[String]) -> String {
+    let mut out = format!("-- {title}\n");
+    for s in statements {
+        out.push_str(s);
+        out.push_str(";\n");
+    }
+    out.push('\n');
+    out
+}
+
+fn fill(what: &str) -> String {
+    format!("{FILL_MARKER}: {what} */")
+}
+
+/// Plans `diff` (from `db` to `model`) for `backend`.
+pub fn plan(
+    db: &Schema,
+    model: &Schema,
+    diff: &Diff,
+    backend: Backend,
+    options: PlanOptions,
+) -> Plan {
+    let dialect = dialect_for(backend);
+    let ddl = Ddl::new(dialect);
+    let mut plan = Plan {
+        rename_hints: diff.rename_hints.clone(),
+        destructive: diff
+            .changes
+            .iter()
+            .filter_map(Change::destructive)
+            .collect(),
+        ..Plan::default()
+    };
+    let primary_key_of = |name: &TableName| -> Vec<String> {
+        model
+            .tables
+            .get(name)
+            .or_else(|| db.tables.get(name))
+            .map(|t| t.primary_key.clone())
+            .unwrap_or_default()
+    };
+    let complete = |table: &TableName, key: &crate::model::ForeignKey| {
+        let mut key = key.clone();
+        if key.ref_columns.is_empty() {
+            key.ref_columns = primary_key_of(&key.ref_table);
+        }
+        if key.name.is_none() && backend != Backend::Sqlite {
+            key.name = Some(foreign_key_name(table, &key));
+        }
+        key
+    };
+    // SQLite: the changes ALTER TABLE cannot make are grouped per table into one rebuild.
+    let mut rebuilds: BTreeMap<TableName, Vec<&Change>> = BTreeMap::new();
+    if backend == Backend::Sqlite {
+        for change in &diff.changes {
+            if needs_rebuild(change) {
+                rebuilds
+                    .entry(change.table().clone())
+                    .or_default()
+                    .push(change);
+            }
+        }
+    }
+    let mut rebuilt = std::collections::BTreeSet::new();
+    let linked: std::collections::BTreeSet<&TableName> = model
+        .tables
+        .values()
+        .flat_map(|t| t.foreign_keys.iter().map(|fk| &fk.ref_table))
+        .collect();
+    let mut deferred_fks = Vec::new();
+    for change in &diff.changes {
+        let table = change.table().clone();
+        if let Some(changes) = rebuilds.get(&table) {
+            if rebuilt.insert(table.clone()) {
+                if let Some(original) = db.tables.get(&table).or_else(|| {
+                    diff.changes.iter().find_map(|c| match c {
+                        Change::RenameTable { from, to } if *to == table => db.tables.get(from),
+                        _ => None,
+                    })
+                }) {
+                    let original = Table {
+                        name: table.clone(),
+                        ..original.clone()
+                    };
+                    let target = apply(&original, changes, &complete);
+                    plan.steps.push(Step {
+                        title: format!(
+                            "rebuild table {table}: {}",
+                            changes
+                                .iter()
+                                .map(|c| c.describe())
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        ),
+                        up: rebuild(&ddl, &original, &target, false),
+                        down: rebuild(&ddl, &target, &original, true),
+                    });
+                }
+            }
+            continue;
+        }
+        let step = match change {
+            Change::CreateTable(t) => {
+                let mut t = t.clone();
+                t.foreign_keys = t
+                    .foreign_keys
+                    .iter()
+                    .map(|k| complete(&t.name, k))
+                    .collect();
+                mark_auto_increment(&mut t);
+                let mut up = vec![ddl.create_table(&t, false)];
+                if backend != Backend::Sqlite {
+                    for key in &t.foreign_keys {
+                        deferred_fks.push(Step {
+                            title: format!(
+                                "foreign key {}({}) -> {}",
+                                t.name,
+                                key.columns.join(", "),
+                                key.ref_table
+                            ),
+                            up: vec![ddl.add_foreign_key(&t.name, key)],
+                            down: vec![ddl.drop_foreign_key(&t.name, key)],
+                        });
+                    }
+                }
+                if options.fill && linked.contains(&t.name) {
+                    let columns: Vec<String> =
+                        t.columns.iter().map(|c| ddl.ident(&c.name)).collect();
+                    up.push(format!(
+                        "INSERT INTO {} ({}) VALUES ({})",
+                        ddl.table(&t.name),
+                        columns.join(", "),
+                        fill(&format!(
+                            "the first rows of {}, which other tables reference",
+                            t.name
+                        ))
+                    ));
+                }
+                Step {
+                    title: change.describe(),
+                    up,
+                    down: vec![ddl.drop_table(&t.name)],
+                }
+            }
+            Change::DropTable(t) => {
+                let mut up = Vec::new();
+                let mut down = vec![ddl.create_table(t, backend == Backend::Sqlite)];
+                for index in t
+                    .indexes
+                    .iter()
+                    .filter(|i| !i.constraint && !i.name.starts_with("sqlite_autoindex"))
+                {
+                    down.push(ddl.create_index(&t.name, index));
+                }
+                up.push(ddl.drop_table(&t.name));
+                if backend != Backend::Sqlite {
+                    for key in &t.foreign_keys {
+                        down.push(ddl.add_foreign_key(&t.name, &complete(&t.name, key)));
+                    }
+                }
+                Step {
+                    title: change.describe(),
+                    up,
+                    down,
+                }
+            }
+            Change::RenameTable { from, to } => Step {
+                title: change.describe(),
+                up: vec![ddl.rename_table(from, to)],
+                down: vec![ddl.rename_table(to, from)],
+            },
+            Change::RenameColumn { table, from, to } => Step {
+                title: change.describe(),
+                up: vec![ddl.rename_column(table, from, to)],
+                down: vec![ddl.rename_column(table, to, from)],
+            },
+            Change::AddColumn { table, column } => Step {
+                title: change.describe(),
+                up: add_column(&ddl, table, column),
+                down: vec![ddl.drop_column(table, &column.name)],
+            },
+            Change::DropColumn { table, column } => Step {
+                title: change.describe(),
+                up: vec![ddl.drop_column(table, &column.name)],
+                down: add_column(&ddl, table, column),
+            },
+            Change::AlterColumn { table, from, to } => {
+                let mut up = Vec::new();
+                if from.nullable && !to.nullable {
+                    up.push(ddl.fill_column(
+                        table,
+                        &to.name,
+                        &format!(
+                            "COALESCE({}, {})",
+                            ddl.ident(&to.name),
+                            fill(&format!("a value for {table}.{} where it is NULL", to.name))
+                        ),
+                    ));
+                }
+                up.extend(ddl.alter_column(table, from, to));
+                Step {
+                    title: change.describe(),
+                    up,
+                    down: ddl.alter_column(table, to, from),
+                }
+            }
+            Change::SetPrimaryKey { table, from, to } => Step {
+                title: change.describe(),
+                up: ddl.set_primary_key(table, &from.0, from.1.as_deref(), to),
+                down: ddl.set_primary_key(table, to, None, &from.0),
+            },
+            Change::AddForeignKey { table, key } => {
+                let key = complete(table, key);
+                Step {
+                    title: change.describe(),
+                    up: vec![ddl.add_foreign_key(table, &key)],
+                    down: vec![ddl.drop_foreign_key(table, &key)],
+                }
+            }
+            Change::DropForeignKey { table, key } => {
+                let key = complete(table, key);
+                Step {
+                    title: change.describe(),
+                    up: vec![ddl.drop_foreign_key(table, &key)],
+                    down: vec![ddl.add_foreign_key(table, &key)],
+                }
+            }
+        };
+        // Foreign keys of new tables go after every new table exists (cycles included).
+        if !matches!(change, Change::CreateTable(_)) && !deferred_fks.is_empty() {
+            plan.steps.append(&mut deferred_fks);
+        }
+        plan.steps.push(step);
+    }
+    plan.steps.append(&mut deferred_fks);
+    plan
+}
+
+/// A new NOT NULL column on a table that may hold rows: add it nullable, fill, then
+/// set NOT NULL. A nullable one is just added.
+fn add_column(ddl: &Ddl<'_>, table: &TableName, column: &Column) -> Vec<String> {
+    if column.nullable || column.default.is_some() {
+        return vec![ddl.add_column(table, column)];
+    }
+    let nullable = Column {
+        nullable: true,
+        ..column.clone()
+    };
+    let mut out = vec![ddl.add_column(table, &nullable)];
+    out.push(ddl.fill_column(
+        table,
+        &column.name,
+        &fill(&format!(
+            "a value for {table}.{} in existing rows",
+            column.name
+        )),
+    ));
+    out.extend(ddl.alter_column(table, &nullable, column));
+    out
+}
+
+/// A single integer primary key of a new table gets the backend's auto-increment.
+fn mark_auto_increment(table: &mut Table) {
+    if let [pk] = table.primary_key.as_slice() {
+        if let Some(column) = table.columns.iter_mut().find(|c| &c.name == pk) {
+            let integer = matches!(
+                column.ty.kind.as_str(),
+                "Integer" | "Int4" | "BigInt" | "Int8"
+            );
+            if integer && column.extra.is_none() && !column.ty.array {
+                column.extra = Some("auto_increment".into());
+            }
+        }
+    }
+}
+
+fn needs_rebuild(change: &Change) -> bool {
+    match change {
+        Change::AlterColumn { .. }
+        | Change::SetPrimaryKey { .. }
+        | Change::AddForeignKey { .. }
+        | Change::DropForeignKey { .. }
+        | Change::DropColumn { .. } => true,
+        Change::AddColumn { column, .. } => !column.nullable && column.default.is_none(),
+        _ => false,
+    }
+}
+
+/// The table as it is after `changes`.
+fn apply(
+    original: &Table,
+    changes: &[&Change],
+    complete: &dyn Fn(&TableName, &crate::model::ForeignKey) -> crate::model::ForeignKey,
+) -> Table {
+    let mut t = original.clone();
+    for change in changes {
+        match change {
+            Change::AddColumn { column, .. } => t.columns.push(column.clone()),
+            Change::DropColumn { column, .. } => {
+                t.columns.retain(|c| c.name != column.name);
+                t.indexes.retain(|i| !i.columns.contains(&column.name));
+                t.foreign_keys.retain(|k| !k.columns.contains(&column.name));
+            }
+            Change::AlterColumn { to, .. } => {
+                if let Some(c) = t.columns.iter_mut().find(|c| c.name == to.name) {
+                    *c = to.clone();
+                }
+            }
+            Change::SetPrimaryKey { to, .. } => t.primary_key = to.clone(),
+            Change::AddForeignKey { table, key } => t.foreign_keys.push(complete(table, key)),
+            Change::DropForeignKey { key, .. } => {
+                t.foreign_keys
+                    .retain(|k| !(k.columns == key.columns && k.ref_table == key.ref_table));
+            }
+            _ => {}
+        }
+    }
+    t
+}
+
+/// SQLite's recipe: create the new shape under a temporary name, copy the rows, swap,
+/// re-create the indexes, and fail if a foreign key no longer holds.
+fn rebuild(ddl: &Ddl<'_>, from: &Table, to: &Table, reverse: bool) -> Vec<String> {
+    let temp = TableName {
+        schema: to.name.schema.clone(),
+        name: format!("_dbrev_new_{}", to.name.name),
+    };
+    let staged = Table {
+        name: temp.clone(),
+        ..to.clone()
+    };
+    let mut columns = Vec::new();
+    let mut values = Vec::new();
+    for column in &to.columns {
+        columns.push(ddl.ident(&column.name));
+        let old = from.column(&column.name);
+        values.push(match old {
+            Some(old) if old.nullable && !column.nullable => format!(
+                "COALESCE({}, {})",
+                ddl.ident(&column.name),
+                fill(&format!(
+                    "a value for {}.{} where it is NULL",
+                    to.name, column.name
+                ))
+            ),
+            Some(_) => ddl.ident(&column.name),
+            None if column.nullable || column.default.is_some() => "NULL".into(),
+            None => fill(&format!(
+                "a value for {}.{}{}",
+                to.name,
+                column.name,
+                if reverse {
+                    " (its data was dropped)"
+                } else {
+                    " in existing rows"
+                }
+            )),
+        });
+    }
+    let mut out = vec![
+        ddl.create_table(&staged, true),
+        format!(
+            "INSERT INTO {} ({}) SELECT {} FROM {}",
+            ddl.table(&temp),
+            columns.join(", "),
+            values.join(", "),
+            ddl.table(&from.name)
+        ),
+        ddl.drop_table(&from.name),
+        format!(
+            "ALTER TABLE {} RENAME TO {}",
+            ddl.table(&temp),
+            ddl.ident(&to.name.name)
+        ),
+    ];
+    for index in to
+        .indexes
+        .iter()
+        .filter(|i| !i.constraint && !i.name.starts_with("sqlite_autoindex"))
+    {
+        out.push(ddl.create_index(&to.name, index));
+    }
+    if !to.foreign_keys.is_empty() {
+        // pragma_foreign_key_check lists violations; json('') turns any into an error.
+        out.push(format!(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM pragma_foreign_key_check({})) THEN json('foreign key violation after rebuilding {}') END",
+            crate::dialect::dialect_for(Backend::Sqlite).quote_literal(&to.name.name),
+            to.name
+        ));
+    }
+    out
+}
