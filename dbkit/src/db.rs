@@ -61,7 +61,10 @@ impl Connection {
                 }
                 let mut conn =
                     SqliteConnection::establish(path).map_err(|e| fail(e.to_string()))?;
-                conn.batch_execute("PRAGMA busy_timeout = 60000;")
+                // Wait for other writers; leave foreign keys off as sqlite3 and alembic do
+                // (diesel turns them on): the table-rebuild recipe needs them off and
+                // checks them itself with `pragma_foreign_key_check`.
+                conn.batch_execute("PRAGMA busy_timeout = 60000; PRAGMA foreign_keys = OFF;")
                     .map_err(|e| fail(e.to_string()))?;
                 Inner::Sqlite(conn)
             }

@@ -413,7 +413,7 @@ fn rebuild(ddl: &Ddl<'_>, from: &Table, to: &Table, reverse: bool) -> Vec<String
         columns.push(ddl.ident(&column.name));
         let old = from.column(&column.name);
         values.push(match old {
-            Some(old) if old.nullable && !column.nullable => format!(
+            Some(old) if old.nullable && !column.nullable && !reverse => format!(
                 "COALESCE({}, {})",
                 ddl.ident(&column.name),
                 fill(&format!(

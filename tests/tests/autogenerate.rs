@@ -1,0 +1,272 @@
+//! `revision --autogenerate` and `check` on every backend: a scripted series of model edits,
+//! each generated, upgraded, checked, reverted, checked against the old model, re-applied;
+//! rows survive widening, rebuilds and renames.
+
+use dbrev_tests::{Backend, Project, TestDb, backend_test};
+
+const V1: &str = r#"
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        #[max_length = 40]
+        name -> Varchar,
+        email -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> Integer,
+        user_id -> Integer,
+        title -> Text,
+    }
+}
+
+diesel::table! {
+    pairs (left_id, right_id) {
+        left_id -> Integer,
+        right_id -> Integer,
+    }
+}
+
+diesel::joinable!(posts -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(pairs, posts, users);
+"#;
+
+const V2: &str = r#"
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        #[max_length = 100]
+        name -> Varchar,
+        email -> Text,
+        age -> Integer,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> Integer,
+        user_id -> Integer,
+        headline -> Text,
+    }
+}
+
+diesel::table! {
+    pairs (left_id, right_id) {
+        left_id -> Integer,
+        right_id -> Integer,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> Integer,
+        label -> Text,
+    }
+}
+
+diesel::joinable!(posts -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(pairs, posts, tags, users);
+"#;
+
+const V3: &str = r#"
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        #[max_length = 30]
+        name -> Varchar,
+        email -> Text,
+        age -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> Integer,
+        user_id -> Integer,
+        headline -> Text,
+    }
+}
+
+diesel::table! {
+    pairs (left_id) {
+        left_id -> Integer,
+        right_id -> Integer,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(pairs, posts, users);
+"#;
+
+fn project(db: &TestDb) -> Project {
+    let p = Project::new();
+    p.cmd("dbinit").args(["-q"]).ok();
+    p.file(".env", &format!("DATABASE_URL={}\n", db.url));
+    p
+}
+
+fn model(p: &Project, text: &str) {
+    p.file("src/schema.rs", text);
+}
+
+fn latest(p: &Project) -> std::path::PathBuf {
+    p.revisions().into_iter().last().expect("a revision")
+}
+
+/// Replaces each `/* FILL: ... */` marker that mentions `what` with `value`.
+fn fill(p: &Project, what: &str, value: &str) {
+    let up = latest(p).join("up.sql");
+    let text = std::fs::read_to_string(&up).unwrap();
+    let mut out = String::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("/* FILL:") {
+        let end = start + rest[start..].find("*/").unwrap() + 2;
+        out.push_str(&rest[..start]);
+        let marker = &rest[start..end];
+        out.push_str(if marker.contains(what) { value } else { marker });
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    std::fs::write(up, out).unwrap();
+}
+
+fn check_clean(p: &Project) {
+    p.cmd("dbrev").args(["check"]).ok().stderr_has("agree");
+}
+
+backend_test!(a_series_of_model_edits, |db| {
+    let p = project(&db);
+    // v1: tables from nothing.
+    model(&p, V1);
+    let out = p.cmd("dbrev").args(["check"]).fails();
+    assert_eq!(out.code(), 1);
+    assert!(out.stdout().contains("add table users"), "{}", out.stdout());
+    p.cmd("dbrev")
+        .args(["revision", "--autogenerate", "-m", "v1"])
+        .ok();
+    p.cmd("dbrev").args(["upgrade"]).ok();
+    check_clean(&p);
+    let mut conn = db.connect();
+    conn.batch_execute("INSERT INTO users (id, name, email) VALUES (1, 'bob', NULL)")
+        .unwrap();
+    conn.batch_execute("INSERT INTO posts (id, user_id, title) VALUES (1, 1, 'hello')")
+        .unwrap();
+    p.cmd("dbrev")
+        .args(["revision", "--autogenerate", "-m", "nothing"])
+        .ok()
+        .stderr_has("No changes");
+    assert_eq!(p.revisions().len(), 1);
+
+    // v2: widen, add NOT NULL columns (filled), rename, new table.
+    model(&p, V2);
+    let out = p
+        .cmd("dbrev")
+        .args(["revision", "--autogenerate", "-m", "v2"])
+        .ok();
+    assert!(
+        out.stderr().contains("--rename posts.title=headline"),
+        "{}",
+        out.stderr()
+    );
+    std::fs::remove_dir_all(latest(&p)).unwrap();
+    p.cmd("dbrev")
+        .args([
+            "revision",
+            "--autogenerate",
+            "-m",
+            "v2",
+            "--rename",
+            "posts.title=headline",
+        ])
+        .ok();
+    let up = std::fs::read_to_string(latest(&p).join("up.sql")).unwrap();
+    assert!(up.contains("makes users.email NOT NULL"), "{up}");
+    p.cmd("dbrev")
+        .args(["upgrade"])
+        .fails()
+        .stderr_has("still has an unfilled FILL marker");
+    fill(&p, "users.age", "30");
+    fill(&p, "users.email", "'none@example.com'");
+    p.cmd("dbrev").args(["upgrade"]).ok();
+    check_clean(&p);
+    assert_eq!(
+        db.value("SELECT name AS value FROM users").as_deref(),
+        Some("bob")
+    );
+    assert_eq!(
+        db.value("SELECT headline AS value FROM posts").as_deref(),
+        Some("hello")
+    );
+    assert_eq!(
+        db.value("SELECT email AS value FROM users").as_deref(),
+        Some("none@example.com")
+    );
+    // Back to v1: the old model matches again and the data is where it was.
+    p.cmd("dbrev").args(["downgrade", "-1"]).ok();
+    model(&p, V1);
+    check_clean(&p);
+    assert_eq!(
+        db.value("SELECT title AS value FROM posts").as_deref(),
+        Some("hello")
+    );
+    assert_eq!(
+        db.value("SELECT name AS value FROM users").as_deref(),
+        Some("bob")
+    );
+    model(&p, V2);
+    p.cmd("dbrev").args(["upgrade"]).ok();
+    check_clean(&p);
+
+    // v3: narrowing, NULL allowed again, a dropped table, a dropped foreign key, a new
+    // primary key.
+    model(&p, V3);
+    let out = p
+        .cmd("dbrev")
+        .args(["revision", "--autogenerate", "-m", "v3"])
+        .ok();
+    assert!(
+        out.stderr().contains("destructive: drops table tags"),
+        "{}",
+        out.stderr()
+    );
+    assert!(
+        out.stderr().contains("narrows users.name"),
+        "{}",
+        out.stderr()
+    );
+    p.cmd("dbrev").args(["upgrade"]).ok();
+    check_clean(&p);
+    assert_eq!(
+        db.value("SELECT name AS value FROM users").as_deref(),
+        Some("bob")
+    );
+    p.cmd("dbrev").args(["downgrade", "-1"]).ok();
+    model(&p, V2);
+    check_clean(&p);
+    model(&p, V3);
+    p.cmd("dbrev").args(["upgrade"]).ok();
+    check_clean(&p);
+    let verbose = p.cmd("dbrev").args(["check", "-v"]).ok();
+    assert!(verbose.stdout().is_empty());
+    model(&p, V2);
+    let out = p.cmd("dbrev").args(["check", "-v"]).fails();
+    assert!(out.stdout().contains("CREATE TABLE"), "{}", out.stdout());
+    if db.backend() == Backend::Sqlite {
+        assert!(out.stdout().contains("_dbrev_new_"), "{}", out.stdout());
+    }
+});
+
+#[test]
+fn model_errors_name_file_and_line() {
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let p = project(&db);
+    model(
+        &p,
+        "diesel::table! {\n    users (id) {\n        id -> Integer,\n        x -> Frobnicate,\n    }\n}\n",
+    );
+    p.cmd("dbrev")
+        .args(["check"])
+        .fails()
+        .stderr_has("src/schema.rs:4:14: `Frobnicate` is not a SQL type");
+}
