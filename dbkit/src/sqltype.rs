@@ -92,8 +92,9 @@ impl SqlType {
             _ => base,
         };
         let mut ty = SqlType::from_catalog(&native, backend);
-        // The declared length is what the model says, even where the kind ignores it.
-        if max_length.is_some() {
+        // The declared length is what the model says, except for MySQL enums and sets,
+        // whose "length" print-schema copies from the longest label.
+        if max_length.is_some() && !matches!(ty.kind.as_str(), "Enum" | "Set") {
             ty.max_length = max_length;
         }
         Ok(ty)
