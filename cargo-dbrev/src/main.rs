@@ -173,6 +173,10 @@ fn run(cli: Cli) -> dbkit::Result<()> {
         Command::Check => {
             let mut conn = env.connect()?;
             let comparison = env.compare(&mut conn, &AutogenerateOptions::default())?;
+            reporter.detail(format!(
+                "inspected {} tables with {} catalog queries",
+                comparison.tables, comparison.catalog_queries
+            ));
             if comparison.is_clean() {
                 reporter.status("Checked", "the model and the database agree");
             } else {

@@ -7,7 +7,7 @@ use crate::authoring::{RevisionBody, RevisionOptions};
 use crate::changes::{Change, DiffOptions, diff};
 use crate::db::Connection;
 use crate::error::{Error, Result};
-use crate::inspect::inspect;
+use crate::inspect::read_catalog;
 use crate::migrate::Environment;
 use crate::plan::{Plan, PlanOptions, plan};
 use crate::rust_model::read_model;
@@ -29,6 +29,10 @@ pub struct Comparison {
     pub changes: Vec<Change>,
     /// The SQL plan for them.
     pub plan: Plan,
+    /// How many tables the database has (after exclusions).
+    pub tables: usize,
+    /// How many catalog queries inspecting the database took.
+    pub catalog_queries: usize,
 }
 
 impl Comparison {
@@ -59,7 +63,9 @@ impl Environment {
     ) -> Result<Comparison> {
         let backend = conn.backend();
         let model = read_model(&self.config.schema_files, backend)?;
-        let db = inspect(conn, &self.config.version_table, &self.config.exclude)?;
+        let catalog = read_catalog(conn, &self.config.version_table, &self.config.exclude)?;
+        let catalog_queries = catalog.queries;
+        let db = catalog.into_schema(backend);
         let mut model = model;
         let version_table = &self.config.version_table;
         model.tables.retain(|name, _| {
@@ -82,6 +88,8 @@ impl Environment {
         Ok(Comparison {
             changes: found.changes,
             plan: planned,
+            tables: db.tables.len(),
+            catalog_queries,
         })
     }
 

@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: the speed targets, measured on release binaries and reported
-//! (never asserted): `cargo dbrev current` start-up, and 500 trivial revisions up and down
-//! on each backend.
+//! (never asserted): `cargo dbrev current` start-up, 500 trivial revisions up and down,
+//! and `cargo dbrev check` on a 300-table schema, on each backend.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -44,6 +44,9 @@ pub fn run(args: &[String]) -> DynResult {
         }
         if matches!(what, "all" | "current") {
             project.current()?;
+        }
+        if matches!(what, "all" | "check") {
+            project.check()?;
         }
     }
     Ok(())
@@ -149,6 +152,112 @@ impl Project {
             up.as_secs_f64() * 1000.0 / REVISIONS as f64,
             down.as_secs_f64(),
             down.as_secs_f64() * 1000.0 / REVISIONS as f64,
+        );
+        Ok(())
+    }
+
+    /// 300 tables of 12 columns, each with a foreign key to the one before.
+    fn check(&self) -> DynResult {
+        const TABLES: usize = 300;
+        let url = dbkit::DatabaseUrl::parse(&self.url, Path::new("/"))?;
+        let mut conn = dbkit::Connection::establish(&url)?;
+        let backend = url.backend();
+        let q = |n: &str| conn.dialect().quote_ident(n);
+        let mut ddl = Vec::new();
+        let mut model = String::new();
+        for i in 0..TABLES {
+            let name = format!("bench_{i:03}");
+            let mut columns = vec![format!("{} INTEGER NOT NULL PRIMARY KEY", q("id"))];
+            let mut rust = vec!["        id -> Integer,".to_owned()];
+            for c in 0..10 {
+                let (sql, diesel) = match c % 5 {
+                    0 => ("INTEGER", "Integer"),
+                    1 => ("VARCHAR(40)", "Varchar"),
+                    2 => ("BIGINT", "BigInt"),
+                    3 => ("TEXT", "Text"),
+                    _ => ("DATE", "Date"),
+                };
+                let nullable = c % 2 == 0;
+                columns.push(format!(
+                    "{} {sql}{}",
+                    q(&format!("c{c}")),
+                    if nullable { "" } else { " NOT NULL" }
+                ));
+                let length = if sql.starts_with("VARCHAR") && backend != dbkit::Backend::Sqlite {
+                    "        #[max_length = 40]\n"
+                } else {
+                    ""
+                };
+                let ty = if backend == dbkit::Backend::Sqlite && diesel == "Varchar" {
+                    "Text"
+                } else {
+                    diesel
+                };
+                rust.push(format!(
+                    "{length}        c{c} -> {},",
+                    if nullable {
+                        format!("Nullable<{ty}>")
+                    } else {
+                        ty.to_owned()
+                    }
+                ));
+            }
+            columns.push(format!("{} INTEGER", q("parent_id")));
+            rust.push("        parent_id -> Nullable<Integer>,".to_owned());
+            if i > 0 {
+                columns.push(format!(
+                    "FOREIGN KEY ({}) REFERENCES {} ({})",
+                    q("parent_id"),
+                    q(&format!("bench_{:03}", i - 1)),
+                    q("id")
+                ));
+                model.push_str(&format!(
+                    "diesel::joinable!({name} -> bench_{:03} (parent_id));\n",
+                    i - 1
+                ));
+            }
+            ddl.push(format!(
+                "CREATE TABLE {} ({})",
+                q(&name),
+                columns.join(", ")
+            ));
+            model.push_str(&format!(
+                "diesel::table! {{\n    {name} (id) {{\n{}\n    }}\n}}\n",
+                rust.join("\n")
+            ));
+        }
+        for statement in &ddl {
+            conn.batch_execute(statement)?;
+        }
+        std::fs::write(self.dir.path().join("src/schema.rs"), model)?;
+        // In-process through the library: time and catalog queries.
+        let env = dbkit::Environment::load(&dbkit::ConfigRequest {
+            config_file: Some(self.dir.path().join("dbrev.toml")),
+            ..Default::default()
+        })?;
+        let started = Instant::now();
+        let comparison = env.compare(&mut conn, &Default::default())?;
+        let in_process = started.elapsed();
+        if !comparison.is_clean() {
+            return Err(format!(
+                "{}: the bench model differs: {:?}",
+                self.backend,
+                comparison.changes.first()
+            )
+            .into());
+        }
+        let cli = (0..5)
+            .map(|_| self.tool("dbrev", &["check", "-q"]))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .min()
+            .unwrap_or_default();
+        println!(
+            "{:<9} `check` on {TABLES} tables x 12 columns: {:.0} ms in-process ({} catalog queries), {:.0} ms for the whole command",
+            self.backend,
+            in_process.as_secs_f64() * 1000.0,
+            comparison.catalog_queries,
+            cli.as_secs_f64() * 1000.0
         );
         Ok(())
     }

@@ -20,7 +20,9 @@ fn main() {
         Some("demo") => demo::run(),
         Some("bench") => bench::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci | install | demo | bench [revisions|current|all]>");
+            eprintln!(
+                "usage: cargo xtask <ci | install | demo | bench [revisions|current|check|all]>"
+            );
             std::process::exit(2);
         }
     };
