@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use dbrev_tests::{Backend, Project, TestDb, backend_test};
+use dbrev_tests::{Backend, Project, backend_test};
 
 fn fixture(backend: Backend, ext: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
