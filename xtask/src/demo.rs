@@ -71,6 +71,42 @@ pub fn run() -> DynResult {
     env.downgrade(&mut conn, "-1", &reporter)?;
     step("cargo dbrev upgrade head");
     env.upgrade(&mut conn, "head", &reporter)?;
+    step("$EDITOR src/schema.rs   # the model gains an `orders` table");
+    std::fs::write(
+        root.join("src/schema.rs"),
+        "diesel::table! {\n    products (id) {\n        id -> Integer,\n        name -> Text,\n        price_cents -> Integer,\n    }\n}\n\n\
+         diesel::table! {\n    orders (id) {\n        id -> Integer,\n        product_id -> Integer,\n        quantity -> Integer,\n    }\n}\n\n\
+         diesel::joinable!(orders -> products (product_id));\n\
+         diesel::allow_tables_to_appear_in_same_query!(orders, products);\n",
+    )?;
+    step("cargo dbrev check");
+    let comparison = env.compare(&mut conn, &Default::default())?;
+    for change in &comparison.changes {
+        println!("{}", change.describe());
+    }
+    step("cargo dbrev revision --autogenerate -m \"add orders\"");
+    let auto = env
+        .autogenerate(
+            &mut conn,
+            &RevisionOptions {
+                message: "add orders".into(),
+                ..Default::default()
+            },
+            &Default::default(),
+            &reporter,
+        )?
+        .ok_or("the model should differ from the database")?;
+    print!("{}", std::fs::read_to_string(auto.join("up.sql"))?);
+    let env = Environment::load(&request)?;
+    step("cargo dbrev upgrade head");
+    env.upgrade(&mut conn, "head", &reporter)?;
+    step("cargo dbrev check");
+    let comparison = env.compare(&mut conn, &Default::default())?;
+    if !comparison.is_clean() {
+        return Err("the model and the database still differ".into());
+    }
+    reporter.status("Checked", "the model and the database agree");
+
     step("cargo dbrev history");
     print!(
         "{}",
