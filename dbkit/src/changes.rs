@@ -258,12 +258,11 @@ pub fn diff(db: &Schema, model: &Schema, options: &DiffOptions) -> Diff {
         .collect();
     for gone in &dropped {
         for new in &created {
-            let same_shape = gone.columns.len() == new.columns.len()
-                && gone
-                    .columns
-                    .iter()
-                    .zip(&new.columns)
-                    .all(|(a, b)| a.name == b.name && a.ty.satisfies(&b.ty));
+            // Every column of the dropped table lives on, same name and type, in the new one.
+            let same_shape = gone.columns.iter().all(|a| {
+                new.column(&a.name)
+                    .is_some_and(|b| a.ty.satisfies(&b.ty) || b.ty.satisfies(&a.ty))
+            });
             if same_shape {
                 out.rename_hints.push(format!("{}={}", gone.name, new.name));
             }

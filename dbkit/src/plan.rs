@@ -128,10 +128,18 @@ pub fn plan(
         key
     };
     // SQLite: the changes ALTER TABLE cannot make are grouped per table into one rebuild.
+    let is_rename =
+        |c: &Change| matches!(c, Change::RenameTable { .. } | Change::RenameColumn { .. });
     let mut rebuilds: BTreeMap<TableName, Vec<&Change>> = BTreeMap::new();
     if backend == Backend::Sqlite {
+        let tables: std::collections::BTreeSet<&TableName> = diff
+            .changes
+            .iter()
+            .filter(|c| needs_rebuild(c))
+            .map(Change::table)
+            .collect();
         for change in &diff.changes {
-            if needs_rebuild(change) {
+            if tables.contains(change.table()) && !is_rename(change) {
                 rebuilds
                     .entry(change.table().clone())
                     .or_default()
@@ -148,7 +156,7 @@ pub fn plan(
     let mut deferred_fks = Vec::new();
     for change in &diff.changes {
         let table = change.table().clone();
-        if let Some(changes) = rebuilds.get(&table) {
+        if let Some(changes) = rebuilds.get(&table).filter(|_| !is_rename(change)) {
             if rebuilt.insert(table.clone()) {
                 if let Some(original) = db.tables.get(&table).or_else(|| {
                     diff.changes.iter().find_map(|c| match c {
@@ -156,10 +164,18 @@ pub fn plan(
                         _ => None,
                     })
                 }) {
-                    let original = Table {
+                    let mut original = Table {
                         name: table.clone(),
                         ..original.clone()
                     };
+                    // Column renames have run by now (they come first).
+                    for change in &diff.changes {
+                        if let Change::RenameColumn { table: t, from, to } = change {
+                            if *t == table {
+                                rename_in(&mut original, from, to);
+                            }
+                        }
+                    }
                     let target = apply(&original, changes, &complete);
                     plan.steps.push(Step {
                         title: format!(
@@ -361,6 +377,25 @@ fn needs_rebuild(change: &Change) -> bool {
         | Change::DropColumn { .. } => true,
         Change::AddColumn { column, .. } => !column.nullable && column.default.is_none(),
         _ => false,
+    }
+}
+
+/// Renames a column everywhere a table mentions it.
+fn rename_in(table: &mut Table, from: &str, to: &str) {
+    let rename = |names: &mut Vec<String>| {
+        for n in names.iter_mut().filter(|n| *n == from) {
+            *n = to.to_owned();
+        }
+    };
+    for c in table.columns.iter_mut().filter(|c| c.name == from) {
+        c.name = to.to_owned();
+    }
+    rename(&mut table.primary_key);
+    for fk in &mut table.foreign_keys {
+        rename(&mut fk.columns);
+    }
+    for index in &mut table.indexes {
+        rename(&mut index.columns);
     }
 }
 

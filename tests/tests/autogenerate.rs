@@ -270,3 +270,71 @@ fn model_errors_name_file_and_line() {
         .fails()
         .stderr_has("src/schema.rs:4:14: `Frobnicate` is not a SQL type");
 }
+
+backend_test!(table_renames_and_fill_placeholders, |db| {
+    let p = project(&db);
+    model(
+        &p,
+        "diesel::table! {\n    users (id) {\n        id -> Integer,\n        name -> Text,\n    }\n}\n",
+    );
+    p.cmd("dbrev")
+        .args(["revision", "--autogenerate", "-m", "users"])
+        .ok();
+    p.cmd("dbrev").args(["upgrade"]).ok();
+    db.connect()
+        .batch_execute("INSERT INTO users (id, name) VALUES (7, 'ann')")
+        .unwrap();
+    model(
+        &p,
+        "diesel::table! {\n    kinds (id) {\n        id -> Integer,\n        label -> Text,\n    }\n}\n\n\
+         diesel::table! {\n    members (id) {\n        id -> Integer,\n        name -> Text,\n        kind_id -> Nullable<Integer>,\n    }\n}\n\n\
+         diesel::joinable!(members -> kinds (kind_id));\n\
+         diesel::allow_tables_to_appear_in_same_query!(kinds, members);\n",
+    );
+    let out = p
+        .cmd("dbrev")
+        .args(["revision", "--autogenerate", "-m", "hint"])
+        .ok();
+    assert!(
+        out.stderr().contains("--rename users=members"),
+        "{}",
+        out.stderr()
+    );
+    std::fs::remove_dir_all(latest(&p)).unwrap();
+    p.cmd("dbrev")
+        .args([
+            "revision",
+            "--autogenerate",
+            "-m",
+            "members",
+            "--rename",
+            "users=members",
+            "--fill",
+        ])
+        .ok();
+    let up = std::fs::read_to_string(latest(&p).join("up.sql")).unwrap();
+    assert!(
+        up.contains("INSERT INTO") && up.contains("FILL: the first rows of kinds"),
+        "{up}"
+    );
+    p.cmd("dbrev")
+        .args(["upgrade"])
+        .fails()
+        .stderr_has("unfilled FILL marker");
+    fill(&p, "kinds", "1, 'regular'");
+    p.cmd("dbrev").args(["upgrade"]).ok();
+    check_clean(&p);
+    assert_eq!(
+        db.value("SELECT name AS value FROM members").as_deref(),
+        Some("ann")
+    );
+    assert_eq!(
+        db.value("SELECT label AS value FROM kinds").as_deref(),
+        Some("regular")
+    );
+    p.cmd("dbrev").args(["downgrade", "-1"]).ok();
+    assert_eq!(
+        db.value("SELECT name AS value FROM users").as_deref(),
+        Some("ann")
+    );
+});
