@@ -258,11 +258,14 @@ pub fn diff(db: &Schema, model: &Schema, options: &DiffOptions) -> Diff {
         .collect();
     for gone in &dropped {
         for new in &created {
-            // Every column of the dropped table lives on, same name and type, in the new one.
-            let same_shape = gone.columns.iter().all(|a| {
-                new.column(&a.name)
-                    .is_some_and(|b| a.ty.satisfies(&b.ty) || b.ty.satisfies(&a.ty))
-            });
+            // Every column of the dropped table lives on, same name and type, in the new
+            // one, and they make up at least half of it (a lone `id` proves nothing).
+            let same_shape = gone.columns.len() >= 2
+                && gone.columns.len() * 2 >= new.columns.len()
+                && gone.columns.iter().all(|a| {
+                    new.column(&a.name)
+                        .is_some_and(|b| a.ty.satisfies(&b.ty) || b.ty.satisfies(&a.ty))
+                });
             if same_shape {
                 out.rename_hints.push(format!("{}={}", gone.name, new.name));
             }
