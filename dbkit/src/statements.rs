@@ -1,8 +1,12 @@
-//! Splitting SQL text into statements with their line numbers, so a migration runs one
-//! statement at a time and an error names the file line. Knows each dialect's quoting:
-//! `'..'` strings, `".."` identifiers, MySQL backticks and backslash escapes, PostgreSQL
-//! `E'..'` strings, `$tag$` bodies and nested comments, MySQL `DELIMITER`, and SQLite
-//! `CREATE TRIGGER ... BEGIN ... END` bodies.
+//! Splitting SQL into statements with their line numbers, streaming: a migration runs one
+//! statement at a time (so an error names the file line) and a restore reads a dump of any
+//! size with memory bounded by its largest statement. Knows each dialect's quoting: `'..'`
+//! strings, `".."` identifiers, MySQL backticks, backslash escapes and `#` comments,
+//! PostgreSQL `E'..'` strings, `$tag$` bodies and nested comments, MySQL `DELIMITER`,
+//! SQLite `CREATE TRIGGER ... BEGIN ... END` bodies, pg_dump's `COPY ... FROM stdin` data
+//! and psql meta-commands.
+
+use std::io::BufRead;
 
 use crate::backend::Backend;
 
@@ -11,284 +15,491 @@ use crate::backend::Backend;
 pub struct Statement {
     /// The text, without the terminator and surrounding blanks.
     pub sql: String,
-    /// The 1-based line of its first character in the file.
+    /// The 1-based line of its first character.
     pub line: usize,
+    /// What kind of statement it is.
+    pub kind: StatementKind,
 }
 
-/// Text that cannot be split: an unterminated quote or comment.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: unterminated {what} starting here")]
-pub struct SplitError {
-    /// Where the unterminated construct began.
-    pub line: usize,
-    /// What it is (`string`, `comment`, …).
-    pub what: &'static str,
+/// What a [`Statement`] is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatementKind {
+    /// Plain SQL for the server.
+    Sql,
+    /// `COPY ... FROM stdin`: the rows follow in the data, tab-separated, one per line,
+    /// without the closing `\.` line.
+    CopyFromStdin {
+        /// The rows (pg_dump's text format).
+        data: Vec<u8>,
+    },
+    /// A psql meta-command (`\connect`, `\restrict`…): not for the server.
+    PsqlMeta,
 }
 
-/// Splits `sql` into statements for `backend`. Comment-only text yields nothing.
+/// Text that cannot be split.
+#[derive(Debug, thiserror::Error)]
+pub enum SplitError {
+    /// An unterminated quote or comment.
+    #[error("line {line}: unterminated {what} starting here")]
+    Unterminated {
+        /// Where it began.
+        line: usize,
+        /// What it is (`string`, `comment`, …).
+        what: &'static str,
+    },
+    /// Reading failed.
+    #[error("reading: {0}")]
+    Io(#[from] std::io::Error),
+    /// The text is not UTF-8.
+    #[error("line {line}: the statement is not valid UTF-8")]
+    Encoding {
+        /// Where the statement began.
+        line: usize,
+    },
+}
+
+/// Splits `sql` into statements. Comment-only text yields nothing.
 pub fn split_str(sql: &str, backend: Backend) -> Result<Vec<Statement>, SplitError> {
-    let mut splitter = Splitter {
-        src: sql.as_bytes(),
-        pos: 0,
-        line: 1,
-        backend,
-        delimiter: b";".to_vec(),
-        out: Vec::new(),
-    };
-    splitter.run()?;
-    Ok(splitter
-        .out
-        .into_iter()
-        .map(|(start, end, line)| Statement {
-            sql: sql[start..end].trim().to_owned(),
-            line,
-        })
-        .filter(|s| !s.sql.is_empty())
-        .collect())
+    StatementReader::new(sql.as_bytes(), backend).collect()
 }
 
-struct Splitter<'a> {
-    src: &'a [u8],
-    pos: usize,
-    line: usize,
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    Normal,
+    Quote {
+        quote: u8,
+        escapes: bool,
+        line: usize,
+    },
+    LineComment,
+    BlockComment {
+        depth: usize,
+        line: usize,
+    },
+    Dollar {
+        tag: Vec<u8>,
+        line: usize,
+    },
+}
+
+/// Reads statements one by one from any `BufRead`.
+pub struct StatementReader<R> {
+    reader: R,
     backend: Backend,
+    buf: Vec<u8>,
+    /// How far `buf` has been scanned.
+    pos: usize,
+    /// The line at `pos`.
+    line: usize,
+    eof: bool,
+    state: State,
+    start: Option<(usize, usize)>,
     delimiter: Vec<u8>,
-    /// (start, end, line) of each statement.
-    out: Vec<(usize, usize, usize)>,
+    /// SQLite trigger bodies: BEGIN/CASE ... END depth once CREATE TRIGGER is seen.
+    block_depth: usize,
+    words: Vec<String>,
 }
 
-impl Splitter<'_> {
-    fn peek(&self, offset: usize) -> Option<u8> {
-        self.src.get(self.pos + offset).copied()
+impl<R: BufRead> StatementReader<R> {
+    /// A reader for `backend`'s dialect.
+    pub fn new(reader: R, backend: Backend) -> Self {
+        StatementReader {
+            reader,
+            backend,
+            buf: Vec::new(),
+            pos: 0,
+            line: 1,
+            eof: false,
+            state: State::Normal,
+            start: None,
+            delimiter: b";".to_vec(),
+            block_depth: 0,
+            words: Vec::new(),
+        }
+    }
+
+    /// Makes sure `n` bytes after `pos` are buffered (unless at EOF); false at EOF.
+    fn fill(&mut self, n: usize) -> Result<bool, SplitError> {
+        while self.buf.len() < self.pos + n && !self.eof {
+            let chunk = self.reader.fill_buf()?;
+            if chunk.is_empty() {
+                self.eof = true;
+                break;
+            }
+            let len = chunk.len();
+            self.buf.extend_from_slice(chunk);
+            self.reader.consume(len);
+        }
+        Ok(self.buf.len() >= self.pos + n)
+    }
+
+    fn peek(&mut self, offset: usize) -> Result<Option<u8>, SplitError> {
+        Ok(if self.fill(offset + 1)? {
+            Some(self.buf[self.pos + offset])
+        } else {
+            None
+        })
     }
 
     fn advance(&mut self, n: usize) {
         for _ in 0..n {
-            if self.src.get(self.pos) == Some(&b'\n') {
+            if self.buf.get(self.pos) == Some(&b'\n') {
                 self.line += 1;
             }
             self.pos += 1;
         }
     }
 
+    /// Drops what is before the current statement (or everything, between statements).
+    fn compact(&mut self) {
+        let keep_from = self.start.map_or(self.pos, |(s, _)| s);
+        if keep_from > 64 * 1024 {
+            self.buf.drain(..keep_from);
+            self.pos -= keep_from;
+            if let Some((s, _)) = &mut self.start {
+                *s -= keep_from;
+            }
+        }
+    }
+
+    fn starts_with(&mut self, text: &[u8]) -> Result<bool, SplitError> {
+        self.fill(text.len())?;
+        Ok(self.buf[self.pos..].starts_with(text))
+    }
+
+    /// The rest of the current line (without the newline), buffering it.
+    fn rest_of_line(&mut self) -> Result<Vec<u8>, SplitError> {
+        let mut n = 0;
+        loop {
+            match self.peek(n)? {
+                None | Some(b'\n') => break,
+                Some(_) => n += 1,
+            }
+        }
+        Ok(self.buf[self.pos..self.pos + n].to_vec())
+    }
+
     fn at_line_start(&self) -> bool {
-        self.src[..self.pos]
+        self.buf[..self.pos]
             .iter()
             .rev()
             .take_while(|&&b| b != b'\n')
-            .all(|b| b.is_ascii_whitespace())
+            .all(u8::is_ascii_whitespace)
     }
 
-    fn run(&mut self) -> Result<(), SplitError> {
-        let mut start: Option<(usize, usize)> = None;
-        // SQLite trigger bodies: BEGIN/CASE ... END nesting depth once CREATE TRIGGER is seen.
-        let mut block_depth = 0usize;
-        let mut words: Vec<String> = Vec::new();
-        while self.pos < self.src.len() {
-            let c = self.src[self.pos];
-            if self.backend == Backend::Mysql && start.is_none() && self.at_line_start() {
-                if let Some(delim) = self.delimiter_command() {
-                    self.delimiter = delim;
-                    continue;
-                }
+    fn finish(&mut self, end: usize, kind: StatementKind) -> Result<Option<Statement>, SplitError> {
+        let Some((start, line)) = self.start.take() else {
+            return Ok(None);
+        };
+        self.words.clear();
+        self.block_depth = 0;
+        let text = std::str::from_utf8(&self.buf[start..end])
+            .map_err(|_| SplitError::Encoding { line })?
+            .trim()
+            .to_owned();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Statement {
+            sql: text,
+            line,
+            kind,
+        }))
+    }
+
+    /// pg_dump's data block after `COPY ... FROM stdin;`, up to the `\.` line.
+    fn copy_data(&mut self) -> Result<Vec<u8>, SplitError> {
+        // Skip the rest of the COPY line.
+        let rest = self.rest_of_line()?;
+        self.advance(rest.len() + 1);
+        let mut data = Vec::new();
+        let begin = self.line;
+        loop {
+            if !self.fill(1)? {
+                return Err(SplitError::Unterminated {
+                    line: begin,
+                    what: "COPY data (no `\\.` line)",
+                });
             }
-            if c.is_ascii_whitespace() {
-                self.advance(1);
-                continue;
+            let row = self.rest_of_line()?;
+            self.advance(row.len() + 1);
+            if row == b"\\." {
+                break;
             }
-            if self.skip_comment()? {
-                continue;
-            }
-            if block_depth == 0 && self.src[self.pos..].starts_with(&self.delimiter) {
-                if let Some((s, line)) = start.take() {
-                    self.out.push((s, self.pos, line));
-                }
-                words.clear();
-                let n = self.delimiter.len();
-                self.advance(n);
-                continue;
-            }
-            if start.is_none() {
-                start = Some((self.pos, self.line));
-            }
-            if self.skip_quoted()? {
-                continue;
-            }
-            if c.is_ascii_alphabetic() || c == b'_' {
-                let begin = self.pos;
-                while self
-                    .peek(0)
-                    .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
-                {
+            data.extend_from_slice(&row);
+            data.push(b'\n');
+            self.compact_all();
+        }
+        Ok(data)
+    }
+
+    fn compact_all(&mut self) {
+        if self.pos > 64 * 1024 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+    }
+
+    fn next_statement(&mut self) -> Result<Option<Statement>, SplitError> {
+        loop {
+            self.compact();
+            let Some(c) = self.peek(0)? else {
+                return match &self.state {
+                    State::Quote { quote, line, .. } => Err(SplitError::Unterminated {
+                        line: *line,
+                        what: if *quote == b'\'' {
+                            "string"
+                        } else {
+                            "quoted identifier"
+                        },
+                    }),
+                    State::BlockComment { line, .. } => Err(SplitError::Unterminated {
+                        line: *line,
+                        what: "comment",
+                    }),
+                    State::Dollar { line, .. } => Err(SplitError::Unterminated {
+                        line: *line,
+                        what: "dollar-quoted string",
+                    }),
+                    _ => {
+                        let end = self.buf.len();
+                        self.finish(end, StatementKind::Sql)
+                    }
+                };
+            };
+            match self.state.clone() {
+                State::LineComment => {
+                    if c == b'\n' {
+                        self.state = State::Normal;
+                    }
                     self.advance(1);
                 }
+                State::BlockComment { depth, line } => {
+                    let next = self.peek(1)?;
+                    if c == b'*' && next == Some(b'/') {
+                        self.advance(2);
+                        self.state = if depth == 1 {
+                            State::Normal
+                        } else {
+                            State::BlockComment {
+                                depth: depth - 1,
+                                line,
+                            }
+                        };
+                    } else if c == b'/' && next == Some(b'*') && self.backend == Backend::Postgres {
+                        self.advance(2);
+                        self.state = State::BlockComment {
+                            depth: depth + 1,
+                            line,
+                        };
+                    } else {
+                        self.advance(1);
+                    }
+                }
+                State::Quote { quote, escapes, .. } => {
+                    if c == b'\\' && escapes {
+                        self.advance(2);
+                    } else if c == quote {
+                        if self.peek(1)? == Some(quote) {
+                            self.advance(2);
+                        } else {
+                            self.advance(1);
+                            self.state = State::Normal;
+                        }
+                    } else {
+                        // Skip a run of plain bytes at once.
+                        let run = self.buf[self.pos..]
+                            .iter()
+                            .position(|&b| b == quote || b == b'\\' || b == b'\n')
+                            .unwrap_or(self.buf.len() - self.pos)
+                            .max(1);
+                        self.advance(run);
+                    }
+                }
+                State::Dollar { tag, .. } => {
+                    if self.starts_with(&tag)? {
+                        self.advance(tag.len());
+                        self.state = State::Normal;
+                    } else {
+                        self.advance(1);
+                    }
+                }
+                State::Normal => {
+                    if let Some(statement) = self.normal(c)? {
+                        return Ok(Some(statement));
+                    }
+                }
+            }
+        }
+    }
+
+    /// One step in plain SQL; returns a statement when one ends here.
+    fn normal(&mut self, c: u8) -> Result<Option<Statement>, SplitError> {
+        let at_start = self.start.is_none() && self.at_line_start();
+        if at_start && self.backend == Backend::Mysql && (c == b'D' || c == b'd') {
+            let line = self.rest_of_line()?;
+            let text = String::from_utf8_lossy(&line);
+            let mut words = text.split_whitespace();
+            if words
+                .next()
+                .is_some_and(|w| w.eq_ignore_ascii_case("delimiter"))
+            {
+                if let Some(delim) = words.next() {
+                    self.delimiter = delim.as_bytes().to_vec();
+                    self.advance(line.len());
+                    return Ok(None);
+                }
+            }
+        }
+        if at_start && c == b'\\' && self.backend == Backend::Postgres {
+            let line = self.rest_of_line()?;
+            let number = self.line;
+            self.advance(line.len());
+            return Ok(Some(Statement {
+                sql: String::from_utf8_lossy(&line).trim().to_owned(),
+                line: number,
+                kind: StatementKind::PsqlMeta,
+            }));
+        }
+        if c.is_ascii_whitespace() {
+            self.advance(1);
+            return Ok(None);
+        }
+        let next = self.peek(1)?;
+        let line_comment = (c == b'-'
+            && next == Some(b'-')
+            && (self.backend != Backend::Mysql
+                || self.peek(2)?.is_none_or(|b| b.is_ascii_whitespace())))
+            || (c == b'#' && self.backend == Backend::Mysql);
+        if line_comment {
+            self.state = State::LineComment;
+            self.advance(1);
+            return Ok(None);
+        }
+        if c == b'/'
+            && next == Some(b'*')
+            && !(self.backend == Backend::Mysql && self.peek(2)? == Some(b'!'))
+        {
+            self.state = State::BlockComment {
+                depth: 1,
+                line: self.line,
+            };
+            self.advance(2);
+            return Ok(None);
+        }
+        if self.block_depth == 0 && self.starts_with(&self.delimiter.clone())? {
+            let end = self.pos;
+            let kind = self.copy_kind(end);
+            let n = self.delimiter.len();
+            self.advance(n);
+            if matches!(kind, Some(true)) {
+                let statement = self.finish(end, StatementKind::Sql)?;
+                let data = self.copy_data()?;
+                return Ok(statement.map(|s| Statement {
+                    kind: StatementKind::CopyFromStdin { data },
+                    ..s
+                }));
+            }
+            return self.finish(end, StatementKind::Sql);
+        }
+        if self.start.is_none() {
+            self.start = Some((self.pos, self.line));
+        }
+        match c {
+            b'\'' | b'"' => {
+                let escapes = (self.backend == Backend::Mysql)
+                    || (c == b'\''
+                        && self.backend == Backend::Postgres
+                        && self.pos > 0
+                        && matches!(self.buf[self.pos - 1], b'E' | b'e')
+                        && (self.pos < 2 || !self.buf[self.pos - 2].is_ascii_alphanumeric()));
+                self.state = State::Quote {
+                    quote: c,
+                    escapes,
+                    line: self.line,
+                };
+                self.advance(1);
+            }
+            b'`' if self.backend == Backend::Mysql => {
+                self.state = State::Quote {
+                    quote: c,
+                    escapes: false,
+                    line: self.line,
+                };
+                self.advance(1);
+            }
+            b'$' if self.backend == Backend::Postgres => {
+                let mut n = 1;
+                while let Some(b) = self.peek(n)? {
+                    if b.is_ascii_alphanumeric() || b == b'_' {
+                        n += 1;
+                    } else {
+                        break;
+                    }
+                }
+                let is_tag = self.peek(n)? == Some(b'$')
+                    && self.peek(1)?.is_some_and(|b| !b.is_ascii_digit());
+                if is_tag {
+                    let tag = self.buf[self.pos..self.pos + n + 1].to_vec();
+                    self.state = State::Dollar {
+                        tag: tag.clone(),
+                        line: self.line,
+                    };
+                    self.advance(tag.len());
+                } else {
+                    self.advance(1);
+                }
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let begin = self.pos;
+                let mut n = 0;
+                while let Some(b) = self.peek(n)? {
+                    if b.is_ascii_alphanumeric() || b == b'_' || b == b'$' {
+                        n += 1;
+                    } else {
+                        break;
+                    }
+                }
+                self.advance(n);
                 if self.backend == Backend::Sqlite {
                     let word =
-                        String::from_utf8_lossy(&self.src[begin..self.pos]).to_ascii_uppercase();
-                    if words.len() < 4 {
-                        words.push(word.clone());
+                        String::from_utf8_lossy(&self.buf[begin..begin + n]).to_ascii_uppercase();
+                    if self.words.len() < 4 {
+                        self.words.push(word.clone());
                     }
-                    let is_trigger = words.first().is_some_and(|w| w == "CREATE")
-                        && words.iter().skip(1).take(2).any(|w| w == "TRIGGER");
+                    let is_trigger = self.words.first().is_some_and(|w| w == "CREATE")
+                        && self.words.iter().skip(1).take(2).any(|w| w == "TRIGGER");
                     if is_trigger {
                         match word.as_str() {
-                            "BEGIN" | "CASE" => block_depth += 1,
-                            "END" => block_depth = block_depth.saturating_sub(1),
+                            "BEGIN" | "CASE" => self.block_depth += 1,
+                            "END" => self.block_depth = self.block_depth.saturating_sub(1),
                             _ => {}
                         }
                     }
                 }
-                continue;
             }
-            self.advance(1);
+            _ => self.advance(1),
         }
-        if let Some((s, line)) = start {
-            self.out.push((s, self.src.len(), line));
-        }
-        Ok(())
+        Ok(None)
     }
 
-    /// A `DELIMITER xx` client command at the start of a line (MySQL).
-    fn delimiter_command(&mut self) -> Option<Vec<u8>> {
-        let rest = &self.src[self.pos..];
-        let keyword = b"delimiter";
-        if rest.len() <= keyword.len()
-            || !rest[..keyword.len()].eq_ignore_ascii_case(keyword)
-            || !rest[keyword.len()].is_ascii_whitespace()
-        {
+    /// Whether the statement ending at `end` is pg_dump's `COPY ... FROM stdin`.
+    fn copy_kind(&self, end: usize) -> Option<bool> {
+        if self.backend != Backend::Postgres {
             return None;
         }
-        let line_end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-        let delim: Vec<u8> = rest[keyword.len()..line_end]
-            .iter()
-            .copied()
-            .skip_while(u8::is_ascii_whitespace)
-            .take_while(|b| !b.is_ascii_whitespace())
-            .collect();
-        if delim.is_empty() {
-            return None;
-        }
-        self.advance(line_end);
-        Some(delim)
+        let (start, _) = self.start?;
+        let text = String::from_utf8_lossy(&self.buf[start..end]).to_ascii_lowercase();
+        let text = text.trim();
+        Some(text.starts_with("copy ") && text.ends_with("from stdin"))
     }
+}
 
-    fn skip_comment(&mut self) -> Result<bool, SplitError> {
-        let c = self.src[self.pos];
-        let next = self.peek(1);
-        let line_comment = (c == b'-'
-            && next == Some(b'-')
-            && (self.backend != Backend::Mysql
-                || self.peek(2).is_none_or(|b| b.is_ascii_whitespace())))
-            || (c == b'#' && self.backend == Backend::Mysql);
-        if line_comment {
-            while self.peek(0).is_some_and(|b| b != b'\n') {
-                self.advance(1);
-            }
-            return Ok(true);
-        }
-        if c == b'/' && next == Some(b'*') {
-            // MySQL executable comments (/*!40101 ... */) are statement text.
-            if self.backend == Backend::Mysql && self.peek(2) == Some(b'!') {
-                return Ok(false);
-            }
-            let line = self.line;
-            let nests = self.backend == Backend::Postgres;
-            let mut depth = 0usize;
-            loop {
-                match (self.peek(0), self.peek(1)) {
-                    (Some(b'/'), Some(b'*')) if depth == 0 || nests => {
-                        depth += 1;
-                        self.advance(2);
-                    }
-                    (Some(b'*'), Some(b'/')) => {
-                        depth -= 1;
-                        self.advance(2);
-                        if depth == 0 {
-                            return Ok(true);
-                        }
-                    }
-                    (Some(_), _) => self.advance(1),
-                    (None, _) => {
-                        return Err(SplitError {
-                            line,
-                            what: "comment",
-                        });
-                    }
-                }
-            }
-        }
-        Ok(false)
-    }
+impl<R: BufRead> Iterator for StatementReader<R> {
+    type Item = Result<Statement, SplitError>;
 
-    fn skip_quoted(&mut self) -> Result<bool, SplitError> {
-        let c = self.src[self.pos];
-        let line = self.line;
-        match c {
-            b'\'' | b'"' | b'`' => {
-                if c == b'`' && self.backend != Backend::Mysql {
-                    return Ok(false);
-                }
-                let escapes = self.backend == Backend::Mysql && c != b'`'
-                    || (c == b'\''
-                        && self.backend == Backend::Postgres
-                        && self.pos > 0
-                        && matches!(self.src[self.pos - 1], b'E' | b'e')
-                        && (self.pos < 2 || !self.src[self.pos - 2].is_ascii_alphanumeric()));
-                self.advance(1);
-                loop {
-                    match self.peek(0) {
-                        None => {
-                            return Err(SplitError {
-                                line,
-                                what: if c == b'\'' {
-                                    "string"
-                                } else {
-                                    "quoted identifier"
-                                },
-                            });
-                        }
-                        Some(b'\\') if escapes => self.advance(2),
-                        Some(b) if b == c => {
-                            self.advance(1);
-                            if self.peek(0) == Some(c) {
-                                self.advance(1);
-                            } else {
-                                return Ok(true);
-                            }
-                        }
-                        Some(_) => self.advance(1),
-                    }
-                }
-            }
-            b'$' if self.backend == Backend::Postgres => {
-                let rest = &self.src[self.pos + 1..];
-                let tag_len = rest
-                    .iter()
-                    .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
-                    .unwrap_or(rest.len());
-                let is_tag = rest.get(tag_len) == Some(&b'$')
-                    && rest.first().is_none_or(|b| !b.is_ascii_digit());
-                if !is_tag {
-                    return Ok(false);
-                }
-                let tag = self.src[self.pos..self.pos + tag_len + 2].to_vec();
-                self.advance(tag.len());
-                loop {
-                    if self.pos >= self.src.len() {
-                        return Err(SplitError {
-                            line,
-                            what: "dollar-quoted string",
-                        });
-                    }
-                    if self.src[self.pos..].starts_with(&tag) {
-                        self.advance(tag.len());
-                        return Ok(true);
-                    }
-                    self.advance(1);
-                }
-            }
-            _ => Ok(false),
-        }
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_statement().transpose()
     }
 }
 
@@ -345,16 +556,48 @@ mod tests {
     }
 
     #[test]
-    fn unterminated_is_an_error_with_its_line() {
-        let err = split_str("SELECT 1;\nSELECT 'oops;\n", Backend::Sqlite).unwrap_err();
+    fn pg_dump_copy_blocks_and_meta_commands() {
+        let sql = "\\restrict abc\nSET x = 1;\nCOPY public.t (a, b) FROM stdin;\n1\tx;y\n2\t\\N\n\\.\nSELECT 2;\n";
+        let got = split_str(sql, Backend::Postgres).unwrap();
+        assert_eq!(got[0].kind, StatementKind::PsqlMeta);
+        assert_eq!(got[2].sql, "COPY public.t (a, b) FROM stdin");
         assert_eq!(
-            err,
-            SplitError {
-                line: 2,
-                what: "string"
+            got[2].kind,
+            StatementKind::CopyFromStdin {
+                data: b"1\tx;y\n2\t\\N\n".to_vec()
             }
         );
+        assert_eq!((got[3].sql.as_str(), got[3].line), ("SELECT 2", 7));
+    }
+
+    #[test]
+    fn streams_in_small_reads() {
+        let sql = "INSERT INTO t VALUES ('a;b');\n".repeat(5000);
+        let reader = std::io::BufReader::with_capacity(7, sql.as_bytes());
+        let got: Vec<Statement> = StatementReader::new(reader, Backend::Mysql)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(got.len(), 5000);
+        assert_eq!(got[4999].line, 5000);
+    }
+
+    #[test]
+    fn unterminated_is_an_error_with_its_line() {
+        let err = split_str("SELECT 1;\nSELECT 'oops;\n", Backend::Sqlite).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SplitError::Unterminated {
+                    line: 2,
+                    what: "string"
+                }
+            ),
+            "{err}"
+        );
         let err = split_str("/* never closed", Backend::Postgres).unwrap_err();
-        assert_eq!(err.line, 1);
+        assert!(
+            matches!(err, SplitError::Unterminated { line: 1, .. }),
+            "{err}"
+        );
     }
 }
