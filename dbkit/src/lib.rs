@@ -12,7 +12,6 @@ pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod db;
-pub mod ddl;
 pub mod dialect;
 pub mod error;
 pub mod graph;

@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::backend::Backend;
 use crate::changes::{Change, Diff};
-use crate::ddl::{Ddl, foreign_key_name};
-use crate::dialect::dialect_for;
+use crate::dialect::{Dialect, dialect_for, foreign_key_name};
 use crate::migrate::FILL_MARKER;
 use crate::model::{Column, Schema, Table, TableName};
 
@@ -99,7 +98,6 @@ pub fn plan(
     options: PlanOptions,
 ) -> Plan {
     let dialect = dialect_for(backend);
-    let ddl = Ddl::new(dialect);
     let mut plan = Plan {
         rename_hints: diff.rename_hints.clone(),
         destructive: diff
@@ -122,7 +120,7 @@ pub fn plan(
         if key.ref_columns.is_empty() {
             key.ref_columns = primary_key_of(&key.ref_table);
         }
-        if key.name.is_none() && backend != Backend::Sqlite {
+        if key.name.is_none() && !dialect.rebuilds_tables() {
             key.name = Some(foreign_key_name(table, &key));
         }
         key
@@ -131,7 +129,7 @@ pub fn plan(
     let is_rename =
         |c: &Change| matches!(c, Change::RenameTable { .. } | Change::RenameColumn { .. });
     let mut rebuilds: BTreeMap<TableName, Vec<&Change>> = BTreeMap::new();
-    if backend == Backend::Sqlite {
+    if dialect.rebuilds_tables() {
         let tables: std::collections::BTreeSet<&TableName> = diff
             .changes
             .iter()
@@ -186,8 +184,8 @@ pub fn plan(
                                 .collect::<Vec<_>>()
                                 .join("; ")
                         ),
-                        up: rebuild(&ddl, &original, &target, false),
-                        down: rebuild(&ddl, &target, &original, true),
+                        up: rebuild(dialect, &original, &target, false),
+                        down: rebuild(dialect, &target, &original, true),
                     });
                 }
             }
@@ -202,8 +200,8 @@ pub fn plan(
                     .map(|k| complete(&t.name, k))
                     .collect();
                 mark_auto_increment(&mut t);
-                let mut up = vec![ddl.create_table(&t, false)];
-                if backend != Backend::Sqlite {
+                let mut up = vec![dialect.create_table(&t, false)];
+                if !dialect.rebuilds_tables() {
                     for key in &t.foreign_keys {
                         deferred_fks.push(Step {
                             title: format!(
@@ -212,17 +210,20 @@ pub fn plan(
                                 key.columns.join(", "),
                                 key.ref_table
                             ),
-                            up: vec![ddl.add_foreign_key(&t.name, key)],
-                            down: vec![ddl.drop_foreign_key(&t.name, key)],
+                            up: vec![dialect.add_foreign_key(&t.name, key)],
+                            down: vec![dialect.drop_foreign_key(&t.name, key)],
                         });
                     }
                 }
                 if options.fill && linked.contains(&t.name) {
-                    let columns: Vec<String> =
-                        t.columns.iter().map(|c| ddl.ident(&c.name)).collect();
+                    let columns: Vec<String> = t
+                        .columns
+                        .iter()
+                        .map(|c| dialect.quote_ident(&c.name))
+                        .collect();
                     up.push(format!(
                         "INSERT INTO {} ({}) VALUES ({})",
-                        ddl.table(&t.name),
+                        dialect.quote_table(&t.name),
                         columns.join(", "),
                         fill(&format!(
                             "the first rows of {}, which other tables reference",
@@ -233,23 +234,23 @@ pub fn plan(
                 Step {
                     title: change.describe(),
                     up,
-                    down: vec![ddl.drop_table(&t.name)],
+                    down: vec![dialect.drop_table(&t.name)],
                 }
             }
             Change::DropTable(t) => {
                 let mut up = Vec::new();
-                let mut down = vec![ddl.create_table(t, backend == Backend::Sqlite)];
+                let mut down = vec![dialect.create_table(t, false)];
                 for index in t
                     .indexes
                     .iter()
                     .filter(|i| !i.constraint && !i.name.starts_with("sqlite_autoindex"))
                 {
-                    down.push(ddl.create_index(&t.name, index));
+                    down.push(dialect.create_index(&t.name, index));
                 }
-                up.push(ddl.drop_table(&t.name));
-                if backend != Backend::Sqlite {
+                up.push(dialect.drop_table(&t.name));
+                if !dialect.rebuilds_tables() {
                     for key in &t.foreign_keys {
-                        down.push(ddl.add_foreign_key(&t.name, &complete(&t.name, key)));
+                        down.push(dialect.add_foreign_key(&t.name, &complete(&t.name, key)));
                     }
                 }
                 Step {
@@ -260,63 +261,63 @@ pub fn plan(
             }
             Change::RenameTable { from, to } => Step {
                 title: change.describe(),
-                up: vec![ddl.rename_table(from, to)],
-                down: vec![ddl.rename_table(to, from)],
+                up: vec![dialect.rename_table(from, to)],
+                down: vec![dialect.rename_table(to, from)],
             },
             Change::RenameColumn { table, from, to } => Step {
                 title: change.describe(),
-                up: vec![ddl.rename_column(table, from, to)],
-                down: vec![ddl.rename_column(table, to, from)],
+                up: vec![dialect.rename_column(table, from, to)],
+                down: vec![dialect.rename_column(table, to, from)],
             },
             Change::AddColumn { table, column } => Step {
                 title: change.describe(),
-                up: add_column(&ddl, table, column),
-                down: vec![ddl.drop_column(table, &column.name)],
+                up: add_column(dialect, table, column),
+                down: vec![dialect.drop_column(table, &column.name)],
             },
             Change::DropColumn { table, column } => Step {
                 title: change.describe(),
-                up: vec![ddl.drop_column(table, &column.name)],
-                down: add_column(&ddl, table, column),
+                up: vec![dialect.drop_column(table, &column.name)],
+                down: add_column(dialect, table, column),
             },
             Change::AlterColumn { table, from, to } => {
                 let mut up = Vec::new();
                 if from.nullable && !to.nullable {
-                    up.push(ddl.fill_column(
+                    up.push(dialect.fill_column(
                         table,
                         &to.name,
                         &format!(
                             "COALESCE({}, {})",
-                            ddl.ident(&to.name),
+                            dialect.quote_ident(&to.name),
                             fill(&format!("a value for {table}.{} where it is NULL", to.name))
                         ),
                     ));
                 }
-                up.extend(ddl.alter_column(table, from, to));
+                up.extend(dialect.alter_column(table, from, to));
                 Step {
                     title: change.describe(),
                     up,
-                    down: ddl.alter_column(table, to, from),
+                    down: dialect.alter_column(table, to, from),
                 }
             }
             Change::SetPrimaryKey { table, from, to } => Step {
                 title: change.describe(),
-                up: ddl.set_primary_key(table, &from.0, from.1.as_deref(), to),
-                down: ddl.set_primary_key(table, to, None, &from.0),
+                up: dialect.set_primary_key(table, &from.0, from.1.as_deref(), to),
+                down: dialect.set_primary_key(table, to, None, &from.0),
             },
             Change::AddForeignKey { table, key } => {
                 let key = complete(table, key);
                 Step {
                     title: change.describe(),
-                    up: vec![ddl.add_foreign_key(table, &key)],
-                    down: vec![ddl.drop_foreign_key(table, &key)],
+                    up: vec![dialect.add_foreign_key(table, &key)],
+                    down: vec![dialect.drop_foreign_key(table, &key)],
                 }
             }
             Change::DropForeignKey { table, key } => {
                 let key = complete(table, key);
                 Step {
                     title: change.describe(),
-                    up: vec![ddl.drop_foreign_key(table, &key)],
-                    down: vec![ddl.add_foreign_key(table, &key)],
+                    up: vec![dialect.drop_foreign_key(table, &key)],
+                    down: vec![dialect.add_foreign_key(table, &key)],
                 }
             }
         };
@@ -332,16 +333,16 @@ pub fn plan(
 
 /// A new NOT NULL column on a table that may hold rows: add it nullable, fill, then
 /// set NOT NULL. A nullable one is just added.
-fn add_column(ddl: &Ddl<'_>, table: &TableName, column: &Column) -> Vec<String> {
+fn add_column(dialect: &dyn Dialect, table: &TableName, column: &Column) -> Vec<String> {
     if column.nullable || column.default.is_some() {
-        return vec![ddl.add_column(table, column)];
+        return vec![dialect.add_column(table, column)];
     }
     let nullable = Column {
         nullable: true,
         ..column.clone()
     };
-    let mut out = vec![ddl.add_column(table, &nullable)];
-    out.push(ddl.fill_column(
+    let mut out = vec![dialect.add_column(table, &nullable)];
+    out.push(dialect.fill_column(
         table,
         &column.name,
         &fill(&format!(
@@ -349,7 +350,7 @@ fn add_column(ddl: &Ddl<'_>, table: &TableName, column: &Column) -> Vec<String> 
             column.name
         )),
     ));
-    out.extend(ddl.alter_column(table, &nullable, column));
+    out.extend(dialect.alter_column(table, &nullable, column));
     out
 }
 
@@ -433,7 +434,7 @@ fn apply(
 
 /// SQLite's recipe: create the new shape under a temporary name, copy the rows, swap,
 /// re-create the indexes, and fail if a foreign key no longer holds.
-fn rebuild(ddl: &Ddl<'_>, from: &Table, to: &Table, reverse: bool) -> Vec<String> {
+fn rebuild(dialect: &dyn Dialect, from: &Table, to: &Table, reverse: bool) -> Vec<String> {
     let temp = TableName {
         schema: to.name.schema.clone(),
         name: format!("_dbrev_new_{}", to.name.name),
@@ -445,18 +446,18 @@ fn rebuild(ddl: &Ddl<'_>, from: &Table, to: &Table, reverse: bool) -> Vec<String
     let mut columns = Vec::new();
     let mut values = Vec::new();
     for column in &to.columns {
-        columns.push(ddl.ident(&column.name));
+        columns.push(dialect.quote_ident(&column.name));
         let old = from.column(&column.name);
         values.push(match old {
             Some(old) if old.nullable && !column.nullable && !reverse => format!(
                 "COALESCE({}, {})",
-                ddl.ident(&column.name),
+                dialect.quote_ident(&column.name),
                 fill(&format!(
                     "a value for {}.{} where it is NULL",
                     to.name, column.name
                 ))
             ),
-            Some(_) => ddl.ident(&column.name),
+            Some(_) => dialect.quote_ident(&column.name),
             None if column.nullable || column.default.is_some() => "NULL".into(),
             None => fill(&format!(
                 "a value for {}.{}{}",
@@ -471,19 +472,19 @@ fn rebuild(ddl: &Ddl<'_>, from: &Table, to: &Table, reverse: bool) -> Vec<String
         });
     }
     let mut out = vec![
-        ddl.create_table(&staged, true),
+        dialect.create_table(&staged, true),
         format!(
             "INSERT INTO {} ({}) SELECT {} FROM {}",
-            ddl.table(&temp),
+            dialect.quote_table(&temp),
             columns.join(", "),
             values.join(", "),
-            ddl.table(&from.name)
+            dialect.quote_table(&from.name)
         ),
-        ddl.drop_table(&from.name),
+        dialect.drop_table(&from.name),
         format!(
             "ALTER TABLE {} RENAME TO {}",
-            ddl.table(&temp),
-            ddl.ident(&to.name.name)
+            dialect.quote_table(&temp),
+            dialect.quote_ident(&to.name.name)
         ),
     ];
     for index in to
@@ -491,13 +492,13 @@ fn rebuild(ddl: &Ddl<'_>, from: &Table, to: &Table, reverse: bool) -> Vec<String
         .iter()
         .filter(|i| !i.constraint && !i.name.starts_with("sqlite_autoindex"))
     {
-        out.push(ddl.create_index(&to.name, index));
+        out.push(dialect.create_index(&to.name, index));
     }
     if !to.foreign_keys.is_empty() {
         // pragma_foreign_key_check lists violations; json('') turns any into an error.
         out.push(format!(
             "SELECT CASE WHEN EXISTS (SELECT 1 FROM pragma_foreign_key_check({})) THEN json('foreign key violation after rebuilding {}') END",
-            crate::dialect::dialect_for(Backend::Sqlite).quote_literal(&to.name.name),
+            dialect.quote_literal(&to.name.name),
             to.name
         ));
     }

@@ -1,0 +1,36 @@
+//! SQLite: double-quoted identifiers, transactional DDL, exclusive transactions as the
+//! migration lock, and table rebuilds instead of most `ALTER TABLE`s.
+
+use super::Dialect;
+use crate::backend::Backend;
+
+/// SQLite: double-quoted identifiers, transactional DDL, exclusive transactions as the lock.
+pub struct SqliteDialect;
+
+impl Dialect for SqliteDialect {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn begin_transaction(&self) -> &'static str {
+        // Taking the write lock up front serialises concurrent migrators.
+        "BEGIN EXCLUSIVE"
+    }
+
+    fn server_version_query(&self) -> &'static str {
+        "SELECT sqlite_version() AS value"
+    }
+
+    fn list_tables_query(&self) -> &'static str {
+        "SELECT name AS value FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+    }
+
+    fn identity_type(&self, ty: &str) -> String {
+        // An INTEGER primary key is the rowid: it numbers itself.
+        ty.to_owned()
+    }
+
+    fn rebuilds_tables(&self) -> bool {
+        true
+    }
+}
