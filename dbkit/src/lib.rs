@@ -14,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod dialect;
 pub mod error;
+pub mod export;
 pub mod graph;
 pub mod init;
 pub mod inspect;
