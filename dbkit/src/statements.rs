@@ -193,10 +193,15 @@ impl<R: BufRead> StatementReader<R> {
         };
         self.words.clear();
         self.block_depth = 0;
-        let text = std::str::from_utf8(&self.buf[start..end])
-            .map_err(|_| SplitError::Encoding { line })?
-            .trim()
-            .to_owned();
+        let bytes = &self.buf[start..end];
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => text.trim().to_owned(),
+            // mysqldump writes binary values raw inside string literals.
+            Err(_) if self.backend == Backend::Mysql => {
+                hex_binary_literals(bytes).ok_or(SplitError::Encoding { line })?
+            }
+            Err(_) => return Err(SplitError::Encoding { line }),
+        };
         if text.is_empty() {
             return Ok(None);
         }
@@ -495,6 +500,63 @@ impl<R: BufRead> StatementReader<R> {
     }
 }
 
+/// Rewrites MySQL string literals that are not UTF-8 as hex literals (`X'..'`), which
+/// carry the same bytes; the rest of the statement must be UTF-8.
+fn hex_binary_literals(bytes: &[u8]) -> Option<String> {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    let mut i = 0;
+    while i < bytes.len() {
+        let quote = bytes[i];
+        if quote != b'\'' && quote != b'"' {
+            let run = bytes[i..]
+                .iter()
+                .position(|&b| b == b'\'' || b == b'"')
+                .unwrap_or(bytes.len() - i);
+            out.push_str(std::str::from_utf8(&bytes[i..i + run]).ok()?);
+            i += run;
+            continue;
+        }
+        let mut value = Vec::new();
+        let mut j = i + 1;
+        loop {
+            let b = *bytes.get(j)?;
+            if b == b'\\' {
+                let escaped = *bytes.get(j + 1)?;
+                value.push(match escaped {
+                    b'0' => 0,
+                    b'b' => 8,
+                    b'n' => b'\n',
+                    b'r' => b'\r',
+                    b't' => b'\t',
+                    b'Z' => 26,
+                    other => other,
+                });
+                j += 2;
+            } else if b == quote && bytes.get(j + 1) == Some(&quote) {
+                value.push(quote);
+                j += 2;
+            } else if b == quote {
+                break;
+            } else {
+                value.push(b);
+                j += 1;
+            }
+        }
+        match std::str::from_utf8(&bytes[i..=j]) {
+            Ok(literal) => out.push_str(literal),
+            Err(_) => {
+                out.push_str("X'");
+                for b in &value {
+                    out.push_str(&format!("{b:02X}"));
+                }
+                out.push('\'');
+            }
+        }
+        i = j + 1;
+    }
+    Some(out.trim().to_owned())
+}
+
 impl<R: BufRead> Iterator for StatementReader<R> {
     type Item = Result<Statement, SplitError>;
 
@@ -579,6 +641,15 @@ mod tests {
             .unwrap();
         assert_eq!(got.len(), 5000);
         assert_eq!(got[4999].line, 5000);
+    }
+
+    #[test]
+    fn raw_binary_in_mysql_strings_becomes_hex() {
+        let sql = b"INSERT INTO t VALUES (1,'ok','\xff\x00\\0\\'x');\n";
+        let got = StatementReader::new(&sql[..], Backend::Mysql)
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        assert_eq!(got[0].sql, "INSERT INTO t VALUES (1,'ok',X'FF00002778')");
     }
 
     #[test]

@@ -473,6 +473,56 @@ impl TestDb {
         command.stdin(input).output().expect("run native client")
     }
 
+    /// The backend's own dumper's plain output of the test database (`sqlite3 .dump`,
+    /// `pg_dump`, `mariadb-dump`).
+    pub fn native_dump(&self) -> Vec<u8> {
+        let mut command = match self.backend {
+            Backend::Sqlite => {
+                let mut c = Command::new("sqlite3");
+                c.args([self.url.trim_start_matches("sqlite://"), ".dump"]);
+                c
+            }
+            Backend::Postgres => {
+                let mut c = Command::new("pg_dump");
+                c.args(["--no-owner", "--no-privileges", &self.url]);
+                c
+            }
+            Backend::Mysql => {
+                let parsed = ServerAddress::of(&self.url);
+                let mut c = Command::new("mariadb-dump");
+                c.args(["-h", &parsed.host, "-P", &parsed.port, "-u", &parsed.user]);
+                c.args(["--routines", "--events", "--triggers", &self.name]);
+                c
+            }
+        };
+        let out = command.output().expect("run the native dumper");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    /// Runs a script split into statements by dbkit (DELIMITER and all).
+    pub fn run_script(&self, sql: &str) {
+        let mut conn = self.connect();
+        for statement in dbkit::statements::split_str(sql, self.backend).expect("split") {
+            conn.batch_execute(&statement.sql)
+                .unwrap_or_else(|e| panic!("line {}: {e}\n{}", statement.line, statement.sql));
+        }
+    }
+
+    /// Every row of a query's `value` column, in order.
+    pub fn values(&self, sql: &str) -> Vec<String> {
+        self.connect()
+            .load::<dbkit::db::ValueRow>(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .into_iter()
+            .map(|r| r.value.unwrap_or_else(|| "NULL".into()))
+            .collect()
+    }
+
     /// One text value from a query (column `value`).
     pub fn value(&self, sql: &str) -> Option<String> {
         self.connect().query_value(sql).expect("query")

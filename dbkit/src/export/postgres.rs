@@ -179,7 +179,7 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
         conn,
         "sequence values",
         "SELECT format('SELECT pg_catalog.setval(%L, %s, %s)', quote_ident(schemaname) || '.' || quote_ident(sequencename), \
-                coalesce(last_value, start_value), last_value IS NOT NULL) AS value \
+                coalesce(last_value, start_value), CASE WHEN last_value IS NULL THEN 'false' ELSE 'true' END) AS value \
          FROM pg_sequences WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1",
     )?;
     let views = named(

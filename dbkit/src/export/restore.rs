@@ -173,12 +173,16 @@ fn copy_to_inserts(copy: &str, data: &[u8]) -> std::result::Result<Vec<String>, 
         values.push_str(&fields.join(", "));
         values.push(')');
         if values.len() > 1 << 20 {
-            out.push(format!("INSERT INTO {target} VALUES\n{values}"));
+            out.push(format!(
+                "INSERT INTO {target} OVERRIDING SYSTEM VALUE VALUES\n{values}"
+            ));
             values.clear();
         }
     }
     if !values.is_empty() {
-        out.push(format!("INSERT INTO {target} VALUES\n{values}"));
+        out.push(format!(
+            "INSERT INTO {target} OVERRIDING SYSTEM VALUE VALUES\n{values}"
+        ));
     }
     Ok(out)
 }
@@ -241,7 +245,9 @@ mod tests {
         .unwrap();
         assert_eq!(
             sql,
-            ["INSERT INTO public.t (a, b) VALUES\n('1', 'it''s'),\n('2', NULL),\n('3', 'a\tb\\x')"]
+            [
+                "INSERT INTO public.t (a, b) OVERRIDING SYSTEM VALUE VALUES\n('1', 'it''s'),\n('2', NULL),\n('3', 'a\tb\\x')"
+            ]
         );
     }
 
