@@ -224,3 +224,69 @@ backend_test!(an_interrupted_dump_leaves_no_file, |db| {
     p.cmd("dbexport").args(["-o", "nope/out.sql"]).fails();
     assert!(!p.root().join("nope").exists());
 });
+
+backend_test!(dump_options_select_what_is_written, |db| {
+    let p = source(&db);
+    let dump = |args: &[&str]| p.cmd("dbexport").args(args).ok().stdout();
+    let schema = dump(&["--schema-only"]);
+    assert!(
+        schema.contains("CREATE TABLE") && !schema.contains("INSERT INTO"),
+        "{schema}"
+    );
+    let data = dump(&["--data-only"]);
+    assert!(
+        data.contains("INSERT INTO") && !data.contains("CREATE TABLE") && !data.contains("DROP"),
+        "{data}"
+    );
+    let no_drop = dump(&["--no-drop"]);
+    assert!(!no_drop.contains("DROP TABLE IF EXISTS"));
+    let only = dump(&["--tables", "a"]);
+    assert!(
+        only.contains("INSERT INTO") && !only.contains("'all bytes'") && !only.contains("X'00"),
+        "{only}"
+    );
+    let quote = if db.backend() == Backend::Mysql {
+        '`'
+    } else {
+        '"'
+    };
+    let excluded = dump(&["--exclude-table", "torture"]);
+    assert!(
+        !excluded.contains(&format!("INSERT INTO {quote}torture{quote}")),
+        "{excluded}"
+    );
+    let no_triggers = dump(&["--no-triggers"]);
+    assert!(!no_triggers.contains("torture_touch"));
+    if db.backend() != Backend::Sqlite {
+        assert!(!dump(&["--no-routines"]).contains("add_one"));
+    }
+    if db.backend() == Backend::Mysql {
+        assert!(dump(&[]).contains("nightly"));
+        assert!(!dump(&["--no-events"]).contains("nightly"));
+    }
+    // Multi-row INSERTs stay under the bound (one row may exceed it alone).
+    let mut conn = db.connect();
+    conn.batch_execute("CREATE TABLE bulk (id INTEGER PRIMARY KEY, t VARCHAR(200))")
+        .unwrap();
+    let rows: Vec<String> = (0..200)
+        .map(|i| format!("({i}, '{}')", "y".repeat(100)))
+        .collect();
+    conn.batch_execute(&format!("INSERT INTO bulk VALUES {}", rows.join(",")))
+        .unwrap();
+    let marker = format!("INSERT INTO {quote}bulk{quote}");
+    let small = dump(&[
+        "--data-only",
+        "--tables",
+        "bulk",
+        "--max-statement-bytes",
+        "2000",
+    ]);
+    let statements: Vec<&str> = small.split(&marker).skip(1).collect();
+    assert!(statements.len() >= 10, "{} INSERTs", statements.len());
+    for statement in &statements {
+        let body = statement.split(";\n").next().unwrap_or_default();
+        assert!(body.len() <= 2000 + 200, "{} bytes", body.len());
+    }
+    let whole = dump(&["--data-only", "--tables", "bulk"]);
+    assert_eq!(whole.matches(&marker).count(), 1);
+});

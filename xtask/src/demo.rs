@@ -107,6 +107,34 @@ pub fn run() -> DynResult {
     }
     reporter.status("Checked", "the model and the database agree");
 
+    step("cargo dbexport -o shop.sql");
+    let dump = root.join("shop.sql");
+    let stats = dbkit::export::dump_to_file(&mut conn, &dump, &Default::default(), &reporter)?;
+    reporter.status(
+        "Dumped",
+        format!(
+            "{} tables, {} rows, {} bytes to shop.sql",
+            stats.tables, stats.rows, stats.bytes
+        ),
+    );
+    step("cargo dbexport restore shop.sql --database-url sqlite://copy.db");
+    let copy_url = dbkit::DatabaseUrl::parse("copy.db", &root)?;
+    let mut copy = dbkit::Connection::establish(&copy_url)?;
+    let restored = dbkit::export::restore_file(&mut copy, &dump, &reporter)?;
+    reporter.status(
+        "Restored",
+        format!("{} statements into copy.db", restored.statements),
+    );
+    let copied = Environment::load(&ConfigRequest {
+        database_url: Some(copy_url.expose().to_owned()),
+        ..request.clone()
+    })?;
+    let state = copied.current(&mut copy)?;
+    reporter.status(
+        "Checked",
+        format!("copy.db is at {}", state.heads.join(", ")),
+    );
+
     step("cargo dbrev history");
     print!(
         "{}",
