@@ -15,8 +15,7 @@ use dbkit::{Config, Connection, Error};
     bin_name = "cargo dbexport",
     version,
     about,
-    styles = dbkit::cli::STYLES,
-    args_conflicts_with_subcommands = true
+    styles = dbkit::cli::STYLES
 )]
 struct Cli {
     #[command(subcommand)]

@@ -295,6 +295,17 @@ fn diff_table(source: &Table, target: &Table, db: &Schema, options: &DiffOptions
                 .then_some((column, new.as_str()))
         })
         .collect();
+    // The database's column names as the model calls them (after `--rename`).
+    let renamed = |names: &[String]| -> Vec<String> {
+        names
+            .iter()
+            .map(|c| {
+                column_renames
+                    .get(c.as_str())
+                    .map_or(c.clone(), |n| (*n).to_owned())
+            })
+            .collect()
+    };
     let mut adds = Vec::new();
     let mut alters = Vec::new();
     let mut seen = BTreeSet::new();
@@ -373,15 +384,7 @@ fn diff_table(source: &Table, target: &Table, db: &Schema, options: &DiffOptions
     let same_fk =
         |a: &ForeignKey, b: &ForeignKey| a.columns == b.columns && a.ref_table == b.ref_table;
     for key in &source.foreign_keys {
-        let renamed_columns: Vec<String> = key
-            .columns
-            .iter()
-            .map(|c| {
-                column_renames
-                    .get(c.as_str())
-                    .map_or(c.clone(), |n| (*n).to_owned())
-            })
-            .collect();
+        let renamed_columns: Vec<String> = renamed(&key.columns);
         let as_model = ForeignKey {
             columns: renamed_columns,
             ..key.clone()
@@ -401,16 +404,7 @@ fn diff_table(source: &Table, target: &Table, db: &Schema, options: &DiffOptions
         }
     }
     if source.primary_key != target.primary_key && !target.primary_key.is_empty() {
-        let renamed: Vec<String> = source
-            .primary_key
-            .iter()
-            .map(|c| {
-                column_renames
-                    .get(c.as_str())
-                    .map_or(c.clone(), |n| (*n).to_owned())
-            })
-            .collect();
-        if renamed != target.primary_key {
+        if renamed(&source.primary_key) != target.primary_key {
             out.changes.push(Change::SetPrimaryKey {
                 table: table.clone(),
                 from: (source.primary_key.clone(), source.primary_key_name.clone()),
@@ -420,15 +414,7 @@ fn diff_table(source: &Table, target: &Table, db: &Schema, options: &DiffOptions
     }
     for key in &target.foreign_keys {
         let exists = source.foreign_keys.iter().any(|s| {
-            let columns: Vec<String> = s
-                .columns
-                .iter()
-                .map(|c| {
-                    column_renames
-                        .get(c.as_str())
-                        .map_or(c.clone(), |n| (*n).to_owned())
-                })
-                .collect();
+            let columns: Vec<String> = renamed(&s.columns);
             columns == key.columns && s.ref_table == key.ref_table
         });
         if !exists {

@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: the speed targets, measured on release binaries and reported
 //! (never asserted): `cargo dbrev current` start-up, 500 trivial revisions up and down,
-//! and `cargo dbrev check` on a 300-table schema, on each backend.
+//! `cargo dbrev check` on a 300-table schema, and dump/restore of 1,000,000 mixed rows
+//! beside the native tools, on each backend.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -16,7 +17,7 @@ pub fn run(args: &[String]) -> DynResult {
     let sh = crate::workspace_shell()?;
     cmd!(
         sh,
-        "cargo build --release --quiet -p cargo-dbinit -p cargo-dbrev"
+        "cargo build --release --quiet -p cargo-dbinit -p cargo-dbrev -p cargo-dbexport"
     )
     .run()?;
     let bin_dir = sh.current_dir().join("target/release");
@@ -47,6 +48,9 @@ pub fn run(args: &[String]) -> DynResult {
         }
         if matches!(what, "all" | "check") {
             project.check()?;
+        }
+        if matches!(what, "all" | "export") {
+            project.export()?;
         }
     }
     Ok(())
@@ -262,6 +266,184 @@ impl Project {
         Ok(())
     }
 
+    /// 1,000,000 mixed rows dumped and restored by dbexport and by the native tools.
+    fn export(&self) -> DynResult {
+        const ROWS: u32 = 1_000_000;
+        let url = dbkit::DatabaseUrl::parse(&self.url, Path::new("/"))?;
+        let mut conn = dbkit::Connection::establish(&url)?;
+        let fill = match url.backend() {
+            dbkit::Backend::Sqlite => format!(
+                "CREATE TABLE mixed (id INTEGER PRIMARY KEY, n INTEGER, f REAL, t TEXT, b BLOB, d TEXT); \
+                 WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {ROWS}) \
+                 INSERT INTO mixed SELECT i, i * 7, i / 3.0, 'name ' || i || ' o''brien', randomblob(8), date('2000-01-01', '+' || (i % 9000) || ' days') FROM s"
+            ),
+            dbkit::Backend::Postgres => format!(
+                "CREATE TABLE mixed (id integer PRIMARY KEY, n bigint, f double precision, t text, b bytea, d date); \
+                 INSERT INTO mixed SELECT i, i * 7, i / 3.0, 'name ' || i || ' o''brien', decode(md5(i::text), 'hex'), date '2000-01-01' + (i % 9000) FROM generate_series(1, {ROWS}) i"
+            ),
+            dbkit::Backend::Mysql => format!(
+                "CREATE TABLE mixed (id INT PRIMARY KEY, n BIGINT, f DOUBLE, t TEXT, b VARBINARY(16), d DATE); \
+                 INSERT INTO mixed SELECT seq, seq * 7, seq / 3.0, CONCAT('name ', seq, ' o''brien'), UNHEX(MD5(seq)), DATE_ADD('2000-01-01', INTERVAL seq % 9000 DAY) FROM seq_1_to_{ROWS}"
+            ),
+        };
+        conn.batch_execute(&fill)?;
+        drop(conn);
+        let dir = self.dir.path();
+        let ours = dir.join("ours.sql");
+        let native = dir.join("native.sql");
+        let exporter = self.bin_dir.join("cargo-dbexport");
+        let dump_ours = measure(Run {
+            program: &exporter,
+            args: vec![
+                "dbexport".into(),
+                "-q".into(),
+                "-o".into(),
+                ours.display().to_string(),
+            ],
+            stdin: None,
+            stdout: None,
+            dir,
+        })?;
+        let ((dumper, dump_args), _) = self.native_commands("");
+        let dumper = which(dumper);
+        let dump_native = measure(Run {
+            program: &dumper,
+            args: dump_args,
+            stdin: None,
+            stdout: Some(&native),
+            dir,
+        })?;
+        let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        println!(
+            "{:<9} dump 1M rows: dbexport {:.2} s, {:.0} MB, peak {} MB RSS | native {:.2} s, {:.0} MB, peak {} MB RSS",
+            self.backend,
+            dump_ours.0,
+            size(&ours) as f64 / 1e6,
+            dump_ours.1 / 1024,
+            dump_native.0,
+            size(&native) as f64 / 1e6,
+            dump_native.1 / 1024
+        );
+        // Restore both into fresh databases.
+        let restore_ours = self.with_fresh_database(|url| {
+            measure(Run {
+                program: &exporter,
+                args: [
+                    "dbexport",
+                    "-q",
+                    "restore",
+                    &ours.display().to_string(),
+                    "--database-url",
+                    url,
+                ]
+                .map(String::from)
+                .to_vec(),
+                stdin: None,
+                stdout: None,
+                dir,
+            })
+        })?;
+        let restore_native = self.with_fresh_database(|url| {
+            let (_, (client, args)) = self.native_commands(url);
+            measure(Run {
+                program: &which(client),
+                args,
+                stdin: Some(&native),
+                stdout: None,
+                dir,
+            })
+        })?;
+        println!(
+            "{:<9} restore 1M rows: dbexport {:.2} s, peak {} MB RSS | native client {:.2} s, peak {} MB RSS",
+            self.backend,
+            restore_ours.0,
+            restore_ours.1 / 1024,
+            restore_native.0,
+            restore_native.1 / 1024
+        );
+        Ok(())
+    }
+
+    /// The native dumper and client of the backend: (program, args) to dump, and the
+    /// (program, args) that load a script from stdin into `url`.
+    fn native_commands(
+        &self,
+        url: &str,
+    ) -> ((&'static str, Vec<String>), (&'static str, Vec<String>)) {
+        let db = |u: &str| u.rsplit('/').next().unwrap_or_default().to_owned();
+        match self.backend.as_str() {
+            "sqlite" => (
+                (
+                    "sqlite3",
+                    vec![
+                        self.url.trim_start_matches("sqlite://").to_owned(),
+                        ".dump".into(),
+                    ],
+                ),
+                (
+                    "sqlite3",
+                    vec![url.trim_start_matches("sqlite://").to_owned()],
+                ),
+            ),
+            "postgres" => (
+                ("pg_dump", vec![self.url.clone()]),
+                (
+                    "psql",
+                    vec![
+                        "-q".into(),
+                        "-v".into(),
+                        "ON_ERROR_STOP=1".into(),
+                        url.to_owned(),
+                    ],
+                ),
+            ),
+            _ => (
+                (
+                    "mariadb-dump",
+                    ["-h", "127.0.0.1", "-u", "root", &db(&self.url)]
+                        .map(String::from)
+                        .to_vec(),
+                ),
+                (
+                    "mariadb",
+                    ["-h", "127.0.0.1", "-u", "root", &db(url)]
+                        .map(String::from)
+                        .to_vec(),
+                ),
+            ),
+        }
+    }
+
+    /// Runs `f` with the URL of a new empty database of the same backend, then drops it.
+    fn with_fresh_database<T>(
+        &self,
+        f: impl FnOnce(&str) -> Result<T, Box<dyn std::error::Error>>,
+    ) -> Result<T, Box<dyn std::error::Error>> {
+        match &self.admin {
+            None => {
+                let path = self
+                    .dir
+                    .path()
+                    .join(format!("fresh-{}.db", std::process::id()));
+                let _ = std::fs::remove_file(&path);
+                let result = f(&format!("sqlite://{}", path.display()));
+                let _ = std::fs::remove_file(&path);
+                result
+            }
+            Some((server, name)) => {
+                let admin = dbkit::DatabaseUrl::parse(server, Path::new("/"))?;
+                let mut conn = dbkit::Connection::establish(&admin)?;
+                let fresh = format!("{name}_fresh");
+                let quoted = conn.dialect().quote_ident(&fresh);
+                conn.batch_execute(&format!("DROP DATABASE IF EXISTS {quoted}"))?;
+                conn.batch_execute(&format!("CREATE DATABASE {quoted}"))?;
+                let result = f(admin.with_database(&fresh).expose());
+                conn.batch_execute(&format!("DROP DATABASE IF EXISTS {quoted}"))?;
+                result
+            }
+        }
+    }
+
     fn current(&self) -> DynResult {
         let runs = 20;
         self.tool("dbrev", &["current", "-q"])?;
@@ -292,4 +474,52 @@ impl Drop for Project {
             let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {quoted}"));
         }
     }
+}
+
+/// A command to measure: program, arguments, optional stdin/stdout files, directory.
+struct Run<'a> {
+    program: &'a Path,
+    args: Vec<String>,
+    stdin: Option<&'a Path>,
+    stdout: Option<&'a Path>,
+    dir: &'a Path,
+}
+
+/// Runs a command under `/usr/bin/time`; returns (seconds, peak RSS in KB).
+fn measure(run: Run<'_>) -> Result<(f64, u64), Box<dyn std::error::Error>> {
+    let report = tempfile::NamedTempFile::new()?;
+    let mut command = std::process::Command::new("/usr/bin/time");
+    command
+        .args(["-f", "%e %M", "-o"])
+        .arg(report.path())
+        .arg(run.program)
+        .args(&run.args)
+        .current_dir(run.dir);
+    if let Some(input) = run.stdin {
+        command.stdin(std::fs::File::open(input)?);
+    }
+    match run.stdout {
+        Some(output) => command.stdout(std::fs::File::create(output)?),
+        None => command.stdout(std::process::Stdio::null()),
+    };
+    let status = command.status()?;
+    if !status.success() {
+        return Err(format!("{} {:?} failed", run.program.display(), run.args).into());
+    }
+    let text = std::fs::read_to_string(report.path())?;
+    let mut fields = text.split_whitespace();
+    let seconds = fields.next().and_then(|f| f.parse().ok()).unwrap_or(0.0);
+    let rss = fields.next().and_then(|f| f.parse().ok()).unwrap_or(0);
+    Ok((seconds, rss))
+}
+
+/// The full path of a program on PATH (for `/usr/bin/time`, which does not search it).
+fn which(program: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join(program))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| PathBuf::from(program))
 }
