@@ -403,14 +403,12 @@ fn diff_table(source: &Table, target: &Table, db: &Schema, options: &DiffOptions
             });
         }
     }
-    if source.primary_key != target.primary_key && !target.primary_key.is_empty() {
-        if renamed(&source.primary_key) != target.primary_key {
-            out.changes.push(Change::SetPrimaryKey {
-                table: table.clone(),
-                from: (source.primary_key.clone(), source.primary_key_name.clone()),
-                to: target.primary_key.clone(),
-            });
-        }
+    if !target.primary_key.is_empty() && renamed(&source.primary_key) != target.primary_key {
+        out.changes.push(Change::SetPrimaryKey {
+            table: table.clone(),
+            from: (source.primary_key.clone(), source.primary_key_name.clone()),
+            to: target.primary_key.clone(),
+        });
     }
     for key in &target.foreign_keys {
         let exists = source.foreign_keys.iter().any(|s| {
