@@ -366,10 +366,7 @@ impl Project {
 
     /// The native dumper and client of the backend: (program, args) to dump, and the
     /// (program, args) that load a script from stdin into `url`.
-    fn native_commands(
-        &self,
-        url: &str,
-    ) -> ((&'static str, Vec<String>), (&'static str, Vec<String>)) {
+    fn native_commands(&self, url: &str) -> (NativeCommand, NativeCommand) {
         let db = |u: &str| u.rsplit('/').next().unwrap_or_default().to_owned();
         match self.backend.as_str() {
             "sqlite" => (
@@ -475,6 +472,9 @@ impl Drop for Project {
         }
     }
 }
+
+/// A native tool and its arguments.
+type NativeCommand = (&'static str, Vec<String>);
 
 /// A command to measure: program, arguments, optional stdin/stdout files, directory.
 struct Run<'a> {
