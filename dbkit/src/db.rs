@@ -242,7 +242,11 @@ fn take_params(url: &str, ours: &[&str]) -> (String, Vec<(String, String)>) {
     (url, taken)
 }
 
-async fn connect_postgres(url: &str) -> std::result::Result<AsyncPgConnection, String> {
+/// The tokio-postgres configuration of a URL, and whether TLS verifies the server
+/// (`None`: no TLS).
+fn postgres_config(
+    url: &str,
+) -> std::result::Result<(tokio_postgres::Config, Option<bool>), String> {
     let (url, params) = take_params(url, &["sslmode"]);
     let sslmode = params.last().map(|(_, v)| v.to_ascii_lowercase());
     let mut config: tokio_postgres::Config = url.parse().map_err(|e| format!("{e}"))?;
@@ -259,6 +263,14 @@ async fn connect_postgres(url: &str) -> std::result::Result<AsyncPgConnection, S
             ));
         }
     };
+    if verify.is_some() {
+        config.ssl_mode(tokio_postgres::config::SslMode::Require);
+    }
+    Ok((config, verify))
+}
+
+async fn connect_postgres(url: &str) -> std::result::Result<AsyncPgConnection, String> {
+    let (config, verify) = postgres_config(url)?;
     match verify {
         None => {
             let (client, conn) = config
@@ -270,7 +282,6 @@ async fn connect_postgres(url: &str) -> std::result::Result<AsyncPgConnection, S
                 .map_err(|e| e.to_string())
         }
         Some(verify) => {
-            config.ssl_mode(tokio_postgres::config::SslMode::Require);
             let tls =
                 tokio_postgres_rustls::MakeRustlsConnect::new(crate::tls::client_config(verify)?);
             let (client, conn) = config.connect(tls).await.map_err(|e| postgres_reason(&e))?;
@@ -278,6 +289,98 @@ async fn connect_postgres(url: &str) -> std::result::Result<AsyncPgConnection, S
                 .await
                 .map_err(|e| e.to_string())
         }
+    }
+}
+
+/// A plain tokio-postgres session, for what diesel does not speak: `COPY` in and out
+/// (dumps and restores at the speed of pg_dump and psql).
+pub struct RawPostgres {
+    runtime: Runtime,
+    client: tokio_postgres::Client,
+}
+
+impl RawPostgres {
+    /// Opens a session to a PostgreSQL URL (same TLS rules as [`Connection`]).
+    pub fn connect(url: &DatabaseUrl) -> Result<RawPostgres> {
+        let fail = |reason: String| Error::Connect {
+            url: url.masked(),
+            reason: one_line(&mask(&reason)),
+        };
+        let runtime = runtime().map_err(|e| fail(e.to_string()))?;
+        let client = runtime
+            .block_on(async {
+                let (config, verify) = postgres_config(url.expose())?;
+                match verify {
+                    None => {
+                        let (client, conn) = config
+                            .connect(tokio_postgres::NoTls)
+                            .await
+                            .map_err(|e| postgres_reason(&e))?;
+                        tokio::spawn(conn);
+                        Ok::<_, String>(client)
+                    }
+                    Some(verify) => {
+                        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(
+                            crate::tls::client_config(verify)?,
+                        );
+                        let (client, conn) =
+                            config.connect(tls).await.map_err(|e| postgres_reason(&e))?;
+                        tokio::spawn(conn);
+                        Ok(client)
+                    }
+                }
+            })
+            .map_err(fail)?;
+        Ok(RawPostgres { runtime, client })
+    }
+
+    /// Runs statements that return no rows; the error is the server's message.
+    pub fn batch_execute(&mut self, sql: &str) -> std::result::Result<(), String> {
+        self.runtime
+            .block_on(self.client.batch_execute(sql))
+            .map_err(|e| postgres_reason(&e))
+    }
+
+    /// Runs `COPY ... TO STDOUT` and hands each chunk of its output to `each`.
+    pub fn copy_out(
+        &mut self,
+        sql: &str,
+        mut each: impl FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::result::Result<(), String> {
+        use futures_util::StreamExt;
+        self.runtime.block_on(async {
+            let stream = self
+                .client
+                .copy_out(sql)
+                .await
+                .map_err(|e| postgres_reason(&e))?;
+            let mut stream = std::pin::pin!(stream);
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| postgres_reason(&e))?;
+                each(&chunk).map_err(|e| format!("writing: {e}"))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `COPY ... FROM STDIN` with `data` (COPY's text format).
+    pub fn copy_in(&mut self, sql: &str, data: Vec<u8>) -> std::result::Result<u64, String> {
+        use futures_util::SinkExt;
+        self.runtime.block_on(async {
+            let sink = self
+                .client
+                .copy_in(sql)
+                .await
+                .map_err(|e| postgres_reason(&e))?;
+            let mut sink = std::pin::pin!(sink);
+            sink.send(bytes::Bytes::from(data))
+                .await
+                .map_err(|e| postgres_reason(&e))?;
+            sink.as_mut()
+                .finish()
+                .await
+                .map_err(|e| postgres_reason(&e))
+        })
     }
 }
 

@@ -105,6 +105,9 @@ pub(crate) struct DataTable {
     pub insert: String,
     /// The query whose `value` column is one row as a SQL tuple `(…)`.
     pub select: String,
+    /// PostgreSQL: the `COPY … TO STDOUT` that reads the rows instead, and the
+    /// `COPY … FROM stdin` that loads them.
+    pub copy: Option<(String, String)>,
 }
 
 /// Everything a backend dumps, in order.
@@ -122,6 +125,9 @@ pub(crate) struct Objects {
     pub after: Vec<Ddl>,
     /// Settings restored at the end.
     pub footer: Vec<String>,
+    /// PostgreSQL: the exported snapshot a `COPY` session joins, so it reads what the
+    /// catalog queries saw.
+    pub snapshot: Option<String>,
 }
 
 /// Which tables pass `--tables` / `--exclude-table`.
@@ -216,8 +222,17 @@ pub fn dump(
     }
     let mut stats = DumpStats::default();
     if !options.schema_only {
+        let mut copier = match &objects.snapshot {
+            Some(snapshot) => Some(postgres::copy_session(conn.url(), snapshot)?),
+            None => None,
+        };
         for table in &objects.tables {
-            stats.rows += dump_rows(conn, w, table, options.max_statement_bytes, reporter)?;
+            stats.rows += match (&mut copier, &table.copy) {
+                (Some(session), Some((copy_out, copy_in))) => {
+                    postgres::copy_rows(session, w, table, copy_out, copy_in)?
+                }
+                _ => dump_rows(conn, w, table, options.max_statement_bytes, reporter)?,
+            };
             stats.tables += 1;
         }
     }
@@ -304,7 +319,7 @@ fn dump_rows(
     Ok(rows)
 }
 
-struct CountingWriter<'w> {
+pub(crate) struct CountingWriter<'w> {
     inner: &'w mut dyn Write,
     bytes: u64,
 }

@@ -230,6 +230,7 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
         o.tables.push(DataTable {
             name: t.name.clone(),
             insert: format!("INSERT INTO {table} ({}) VALUES", quoted.join(", ")),
+            copy: None,
             select: format!(
                 "SELECT CONCAT('(', {}, ')') AS value FROM {table}",
                 values.join(", ',', ")

@@ -7,10 +7,15 @@
 use diesel::QueryableByName;
 use diesel::sql_types::{Nullable, Text};
 
-use super::{DataTable, Ddl, DumpOptions, Objects, columns_by_table, query_error, selected};
-use crate::db::{Connection, ValueRow};
+use std::io::Write;
+
+use super::{
+    CountingWriter, DataTable, Ddl, DumpOptions, Objects, columns_by_table, query_error, selected,
+};
+use crate::db::{Connection, RawPostgres, ValueRow};
 use crate::dialect::{Dialect, PostgresDialect};
 use crate::error::Result;
+use crate::url::DatabaseUrl;
 
 const USER: &str =
     "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'";
@@ -52,7 +57,11 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
         "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TIME ZONE 'UTC'; SET datestyle = 'ISO, YMD'; SET intervalstyle = 'postgres'; SET extra_float_digits = 3",
     )
     .map_err(|e| query_error("snapshot", e))?;
+    let snapshot = conn
+        .query_value("SELECT pg_export_snapshot() AS value")
+        .map_err(|e| query_error("snapshot", e))?;
     let mut o = Objects {
+        snapshot,
         settings: [
             "SET statement_timeout = 0",
             "SET lock_timeout = 0",
@@ -316,6 +325,10 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
                 "SELECT '(' || {} || ')' AS value FROM ONLY {qualified}",
                 values.join(" || ',' || ")
             ),
+            copy: Some((
+                format!("COPY {qualified} ({}) TO STDOUT", quoted.join(", ")),
+                format!("COPY {qualified} ({}) FROM stdin", quoted.join(", ")),
+            )),
         });
     }
 
@@ -327,6 +340,40 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
         .extend(views.into_iter().map(|(ddl, _, _)| Ddl::plain(ddl)));
     o.after.extend(triggers.into_iter().map(Ddl::plain));
     Ok(o)
+}
+
+/// A second session that reads the rows with `COPY`, inside the dump's snapshot.
+pub(super) fn copy_session(url: &DatabaseUrl, snapshot: &str) -> Result<RawPostgres> {
+    let mut session = RawPostgres::connect(url)?;
+    session
+        .batch_execute(&format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}; \
+             SET TIME ZONE 'UTC'; SET datestyle = 'ISO, YMD'; SET intervalstyle = 'postgres'; SET extra_float_digits = 3",
+            PostgresDialect.quote_literal(snapshot)
+        ))
+        .map_err(|e| query_error("joining the snapshot", e))?;
+    Ok(session)
+}
+
+/// One table's rows as a `COPY … FROM stdin` block (what pg_dump writes).
+pub(super) fn copy_rows(
+    session: &mut RawPostgres,
+    w: &mut CountingWriter<'_>,
+    table: &DataTable,
+    copy_out: &str,
+    copy_in: &str,
+) -> Result<u64> {
+    let io = |e: std::io::Error| crate::error::Error::Export(format!("writing the dump: {e}"));
+    writeln!(w, "{copy_in};").map_err(io)?;
+    let mut rows = 0u64;
+    session
+        .copy_out(copy_out, |chunk| {
+            rows += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
+            w.write_all(chunk)
+        })
+        .map_err(|e| query_error(&format!("rows of {}", table.name), e))?;
+    writeln!(w, "\\.").map_err(io)?;
+    Ok(rows)
 }
 
 /// Views ordered so each comes after the views it reads: (ddl, name, relkind).

@@ -7,8 +7,9 @@ use std::path::Path;
 
 use crate::backend::Backend;
 use crate::db::Connection;
+use crate::db::RawPostgres;
 use crate::error::{Error, IoContext, Result};
-use crate::statements::{StatementKind, StatementReader};
+use crate::statements::{SplitError, StatementKind, StatementReader};
 use crate::term::Reporter;
 
 /// How to restore.
@@ -64,17 +65,29 @@ pub fn restore(
     };
     let backend = conn.backend();
     let transactional = conn.dialect().transactional_ddl();
-    let fail = |line: usize, message: String, conn: &mut Connection, done: u64| {
-        let state = if transactional {
-            let _ = conn.batch_execute("ROLLBACK");
-            "nothing was restored (rolled back)".to_owned()
-        } else {
-            format!("the {done} statement(s) before it were applied")
-        };
-        Error::Export(format!("{}:{line}: {message}; {state}", options.source))
+    // PostgreSQL goes through a plain session, which speaks COPY.
+    let mut raw = match backend {
+        Backend::Postgres => Some(RawPostgres::connect(conn.url())?),
+        _ => None,
     };
+    fn exec(
+        raw: &mut Option<RawPostgres>,
+        conn: &mut Connection,
+        sql: &str,
+    ) -> std::result::Result<(), String> {
+        match raw {
+            Some(session) => session.batch_execute(sql),
+            None => conn.batch_execute(sql).map_err(|e| {
+                e.to_string()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }),
+        }
+    }
+    let begin = conn.dialect().begin_transaction();
     if transactional {
-        conn.batch_execute(conn.dialect().begin_transaction())
+        exec(&mut raw, conn, begin)
             .map_err(|e| Error::Export(format!("starting the restore: {e}")))?;
     }
     let bar = if reporter.wants_progress() {
@@ -83,36 +96,33 @@ pub fn restore(
         indicatif::ProgressBar::hidden()
     };
     let mut stats = RestoreStats::default();
+    let mut failure = None;
     for statement in StatementReader::new(reader, backend) {
         let statement = match statement {
             Ok(s) => s,
             Err(e) => {
                 let line = match &e {
-                    crate::statements::SplitError::Unterminated { line, .. }
-                    | crate::statements::SplitError::Encoding { line } => *line,
-                    crate::statements::SplitError::Io(_) => 0,
+                    SplitError::Unterminated { line, .. } | SplitError::Encoding { line } => *line,
+                    SplitError::Io(_) => 0,
                 };
-                return Err(fail(line, e.to_string(), conn, stats.statements));
+                failure = Some((line, e.to_string()));
+                break;
             }
         };
-        let sqls: Vec<String> = match &statement.kind {
+        let result = match &statement.kind {
             StatementKind::PsqlMeta => continue,
             StatementKind::Sql if transactional && is_transaction_control(&statement.sql) => {
                 continue;
             }
-            StatementKind::Sql => vec![statement.sql.clone()],
-            StatementKind::CopyFromStdin { data } => copy_to_inserts(&statement.sql, data)
-                .map_err(|m| fail(statement.line, m, conn, stats.statements))?,
+            StatementKind::Sql => exec(&mut raw, conn, &statement.sql),
+            StatementKind::CopyFromStdin { data } => match &mut raw {
+                Some(session) => session.copy_in(&statement.sql, data.clone()).map(|_| ()),
+                None => Err("COPY FROM stdin is PostgreSQL's; this database is not".to_owned()),
+            },
         };
-        for sql in sqls {
-            if let Err(e) = conn.batch_execute(&sql) {
-                let message = e
-                    .to_string()
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                return Err(fail(statement.line, message, conn, stats.statements));
-            }
+        if let Err(message) = result {
+            failure = Some((statement.line, message));
+            break;
         }
         stats.statements += 1;
         if stats.statements % 256 == 0 {
@@ -120,15 +130,26 @@ pub fn restore(
             bar.tick();
         }
     }
+    bar.finish_and_clear();
+    if let Some((line, message)) = failure {
+        let state = if transactional {
+            let _ = exec(&mut raw, conn, "ROLLBACK");
+            "nothing was restored (rolled back)".to_owned()
+        } else {
+            format!(
+                "the {} statement(s) before it were applied",
+                stats.statements
+            )
+        };
+        return Err(Error::Export(format!(
+            "{}:{line}: {message}; {state}",
+            options.source
+        )));
+    }
     if transactional {
-        conn.batch_execute("COMMIT").map_err(|e| {
+        exec(&mut raw, conn, "COMMIT").map_err(|e| {
             Error::Export(format!("{}: committing the restore: {e}", options.source))
         })?;
-    }
-    bar.finish_and_clear();
-    if backend == Backend::Sqlite {
-        // A dump may have turned foreign keys off for loading; keep the connection as it was.
-        let _ = conn.batch_execute("PRAGMA foreign_keys = OFF");
     }
     Ok(stats)
 }
@@ -141,115 +162,9 @@ fn is_transaction_control(sql: &str) -> bool {
         || upper.starts_with("START TRANSACTION")
 }
 
-/// pg_dump's `COPY t (a, b) FROM stdin` rows → multi-row INSERTs of string literals
-/// (PostgreSQL casts each to its column's type, as COPY would).
-fn copy_to_inserts(copy: &str, data: &[u8]) -> std::result::Result<Vec<String>, String> {
-    let head = copy.trim();
-    let lower = head.to_ascii_lowercase();
-    let from = lower
-        .rfind(" from stdin")
-        .ok_or("COPY without FROM stdin")?;
-    let target = head[4..from].trim();
-    let mut out = Vec::new();
-    let mut values = String::new();
-    for row in data.split(|&b| b == b'\n').filter(|r| !r.is_empty()) {
-        let fields: Vec<String> = row
-            .split(|&b| b == b'\t')
-            .map(|f| {
-                if f == b"\\N" {
-                    Ok("NULL".to_owned())
-                } else {
-                    let text = unescape_copy(f);
-                    String::from_utf8(text)
-                        .map(|t| format!("'{}'", t.replace('\'', "''")))
-                        .map_err(|_| "COPY data is not UTF-8".to_owned())
-                }
-            })
-            .collect::<std::result::Result<_, _>>()?;
-        if !values.is_empty() {
-            values.push_str(",\n");
-        }
-        values.push('(');
-        values.push_str(&fields.join(", "));
-        values.push(')');
-        if values.len() > 1 << 20 {
-            out.push(format!(
-                "INSERT INTO {target} OVERRIDING SYSTEM VALUE VALUES\n{values}"
-            ));
-            values.clear();
-        }
-    }
-    if !values.is_empty() {
-        out.push(format!(
-            "INSERT INTO {target} OVERRIDING SYSTEM VALUE VALUES\n{values}"
-        ));
-    }
-    Ok(out)
-}
-
-/// COPY text format escapes: `\t \n \r \b \f \v \\`, octal `\123`, hex `\x7F`.
-fn unescape_copy(field: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(field.len());
-    let mut i = 0;
-    while i < field.len() {
-        if field[i] != b'\\' || i + 1 >= field.len() {
-            out.push(field[i]);
-            i += 1;
-            continue;
-        }
-        let c = field[i + 1];
-        i += 2;
-        match c {
-            b't' => out.push(b'\t'),
-            b'n' => out.push(b'\n'),
-            b'r' => out.push(b'\r'),
-            b'b' => out.push(8),
-            b'f' => out.push(12),
-            b'v' => out.push(11),
-            b'0'..=b'7' => {
-                let mut value = u32::from(c - b'0');
-                let mut n = 1;
-                while n < 3 && i < field.len() && (b'0'..=b'7').contains(&field[i]) {
-                    value = value * 8 + u32::from(field[i] - b'0');
-                    i += 1;
-                    n += 1;
-                }
-                out.push((value & 0xff) as u8);
-            }
-            b'x' if i < field.len() && field[i].is_ascii_hexdigit() => {
-                let mut value = 0u32;
-                let mut n = 0;
-                while n < 2 && i < field.len() && field[i].is_ascii_hexdigit() {
-                    value = value * 16 + (field[i] as char).to_digit(16).unwrap_or(0);
-                    i += 1;
-                    n += 1;
-                }
-                out.push(value as u8);
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn copy_rows_become_inserts() {
-        let sql = copy_to_inserts(
-            "COPY public.t (a, b) FROM stdin",
-            b"1\tit's\n2\t\\N\n3\ta\\tb\\\\x\n",
-        )
-        .unwrap();
-        assert_eq!(
-            sql,
-            [
-                "INSERT INTO public.t (a, b) OVERRIDING SYSTEM VALUE VALUES\n('1', 'it''s'),\n('2', NULL),\n('3', 'a\tb\\x')"
-            ]
-        );
-    }
 
     #[test]
     fn transaction_control_is_recognised() {

@@ -86,6 +86,7 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
                 d.quote_ident(&table),
                 quoted.join(", ")
             ),
+            copy: None,
             select: format!(
                 "SELECT '(' || {} || ')' AS value FROM {}",
                 values.join(" || ',' || "),
