@@ -297,6 +297,7 @@ async fn connect_postgres(url: &str) -> std::result::Result<AsyncPgConnection, S
 pub struct RawPostgres {
     runtime: Runtime,
     client: tokio_postgres::Client,
+    copy: Option<std::pin::Pin<Box<tokio_postgres::CopyInSink<bytes::Bytes>>>>,
 }
 
 impl RawPostgres {
@@ -331,7 +332,11 @@ impl RawPostgres {
                 }
             })
             .map_err(fail)?;
-        Ok(RawPostgres { runtime, client })
+        Ok(RawPostgres {
+            runtime,
+            client,
+            copy: None,
+        })
     }
 
     /// Runs statements that return no rows; the error is the server's message.
@@ -363,24 +368,37 @@ impl RawPostgres {
         })
     }
 
-    /// Runs `COPY ... FROM STDIN` with `data` (COPY's text format).
-    pub fn copy_in(&mut self, sql: &str, data: Vec<u8>) -> std::result::Result<u64, String> {
+    /// Starts `COPY ... FROM STDIN`; rows follow with [`Self::copy_send`].
+    pub fn copy_begin(&mut self, sql: &str) -> std::result::Result<(), String> {
+        let sink = self
+            .runtime
+            .block_on(self.client.copy_in(sql))
+            .map_err(|e| postgres_reason(&e))?;
+        self.copy = Some(Box::pin(sink));
+        Ok(())
+    }
+
+    /// Sends rows (COPY's text format) to the COPY started by [`Self::copy_begin`].
+    pub fn copy_send(&mut self, data: Vec<u8>) -> std::result::Result<(), String> {
         use futures_util::SinkExt;
-        self.runtime.block_on(async {
-            let sink = self
-                .client
-                .copy_in(sql)
-                .await
-                .map_err(|e| postgres_reason(&e))?;
-            let mut sink = std::pin::pin!(sink);
-            sink.send(bytes::Bytes::from(data))
-                .await
-                .map_err(|e| postgres_reason(&e))?;
-            sink.as_mut()
-                .finish()
-                .await
-                .map_err(|e| postgres_reason(&e))
-        })
+        let sink = self
+            .copy
+            .as_mut()
+            .ok_or("COPY data without a COPY statement")?;
+        self.runtime
+            .block_on(sink.send(bytes::Bytes::from(data)))
+            .map_err(|e| postgres_reason(&e))
+    }
+
+    /// Ends the current COPY; returns the number of rows loaded.
+    pub fn copy_finish(&mut self) -> std::result::Result<u64, String> {
+        let mut sink = self
+            .copy
+            .take()
+            .ok_or("the end of a COPY without a COPY statement")?;
+        self.runtime
+            .block_on(sink.as_mut().finish())
+            .map_err(|e| postgres_reason(&e))
     }
 }
 

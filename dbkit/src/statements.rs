@@ -26,12 +26,13 @@ pub struct Statement {
 pub enum StatementKind {
     /// Plain SQL for the server.
     Sql,
-    /// `COPY ... FROM stdin`: the rows follow in the data, tab-separated, one per line,
-    /// without the closing `\.` line.
-    CopyFromStdin {
-        /// The rows (pg_dump's text format).
-        data: Vec<u8>,
-    },
+    /// `COPY ... FROM stdin`: its rows follow as [`StatementKind::CopyData`] items, then
+    /// [`StatementKind::CopyEnd`].
+    CopyFromStdin,
+    /// Up to about 1 MiB of whole rows of the current COPY (pg_dump's text format).
+    CopyData(Vec<u8>),
+    /// The `\.` line that ends a COPY's rows.
+    CopyEnd,
     /// A psql meta-command (`\connect`, `\restrict`…): not for the server.
     PsqlMeta,
 }
@@ -98,6 +99,8 @@ pub struct StatementReader<R> {
     /// SQLite trigger bodies: BEGIN/CASE ... END depth once CREATE TRIGGER is seen.
     block_depth: usize,
     words: Vec<String>,
+    /// Inside a COPY's rows.
+    copying: bool,
 }
 
 impl<R: BufRead> StatementReader<R> {
@@ -115,6 +118,7 @@ impl<R: BufRead> StatementReader<R> {
             delimiter: b";".to_vec(),
             block_depth: 0,
             words: Vec::new(),
+            copying: false,
         }
     }
 
@@ -212,30 +216,61 @@ impl<R: BufRead> StatementReader<R> {
         }))
     }
 
-    /// pg_dump's data block after `COPY ... FROM stdin;`, up to the `\.` line.
-    fn copy_data(&mut self) -> Result<Vec<u8>, SplitError> {
-        // Skip the rest of the COPY line.
-        let rest = self.rest_of_line()?;
-        self.advance(rest.len() + 1);
+    /// The next chunk of pg_dump's data block after `COPY ... FROM stdin;`: whole rows,
+    /// up to about 1 MiB, or the end of the block at the `\.` line.
+    fn copy_chunk(&mut self) -> Result<Statement, SplitError> {
+        const CHUNK: usize = 1 << 20;
+        let line = self.line;
         let mut data = Vec::new();
-        let begin = self.line;
         loop {
-            if !self.fill(1)? {
+            // Find the end of the current line in what is buffered, reading more as needed.
+            let mut scanned = self.pos;
+            let end = loop {
+                if let Some(i) = self.buf[scanned..].iter().position(|&b| b == b'\n') {
+                    break Some(scanned + i);
+                }
+                scanned = self.buf.len();
+                if !self.fill(scanned - self.pos + 1)? {
+                    break None;
+                }
+            };
+            let Some(end) = end else {
                 return Err(SplitError::Unterminated {
-                    line: begin,
+                    line,
                     what: "COPY data (no `\\.` line)",
                 });
+            };
+            let row = &self.buf[self.pos..end];
+            if row == b"\\." || row == b"\\.\r" {
+                self.pos = end + 1;
+                self.line += 1;
+                self.copying = false;
+                return Ok(Statement {
+                    sql: String::new(),
+                    line,
+                    kind: if data.is_empty() {
+                        StatementKind::CopyEnd
+                    } else {
+                        // Hand over the rows first; the end comes on the next call.
+                        self.pos -= row.len() + 1;
+                        self.line -= 1;
+                        self.copying = true;
+                        StatementKind::CopyData(data)
+                    },
+                });
             }
-            let row = self.rest_of_line()?;
-            self.advance(row.len() + 1);
-            if row == b"\\." {
-                break;
-            }
-            data.extend_from_slice(&row);
-            data.push(b'\n');
+            data.extend_from_slice(&self.buf[self.pos..=end]);
+            self.pos = end + 1;
+            self.line += 1;
             self.compact_all();
+            if data.len() >= CHUNK {
+                return Ok(Statement {
+                    sql: String::new(),
+                    line,
+                    kind: StatementKind::CopyData(data),
+                });
+            }
         }
-        Ok(data)
     }
 
     fn compact_all(&mut self) {
@@ -246,6 +281,9 @@ impl<R: BufRead> StatementReader<R> {
     }
 
     fn next_statement(&mut self) -> Result<Option<Statement>, SplitError> {
+        if self.copying {
+            return self.copy_chunk().map(Some);
+        }
         loop {
             self.compact();
             let Some(c) = self.peek(0)? else {
@@ -398,12 +436,11 @@ impl<R: BufRead> StatementReader<R> {
             let n = self.delimiter.len();
             self.advance(n);
             if matches!(kind, Some(true)) {
-                let statement = self.finish(end, StatementKind::Sql)?;
-                let data = self.copy_data()?;
-                return Ok(statement.map(|s| Statement {
-                    kind: StatementKind::CopyFromStdin { data },
-                    ..s
-                }));
+                // The rows start on the next line.
+                let rest = self.rest_of_line()?;
+                self.advance(rest.len() + 1);
+                self.copying = true;
+                return self.finish(end, StatementKind::CopyFromStdin);
             }
             return self.finish(end, StatementKind::Sql);
         }
@@ -623,13 +660,13 @@ mod tests {
         let got = split_str(sql, Backend::Postgres).unwrap();
         assert_eq!(got[0].kind, StatementKind::PsqlMeta);
         assert_eq!(got[2].sql, "COPY public.t (a, b) FROM stdin");
+        assert_eq!(got[2].kind, StatementKind::CopyFromStdin);
         assert_eq!(
-            got[2].kind,
-            StatementKind::CopyFromStdin {
-                data: b"1\tx;y\n2\t\\N\n".to_vec()
-            }
+            got[3].kind,
+            StatementKind::CopyData(b"1\tx;y\n2\t\\N\n".to_vec())
         );
-        assert_eq!((got[3].sql.as_str(), got[3].line), ("SELECT 2", 7));
+        assert_eq!(got[4].kind, StatementKind::CopyEnd);
+        assert_eq!((got[5].sql.as_str(), got[5].line), ("SELECT 2", 7));
     }
 
     #[test]

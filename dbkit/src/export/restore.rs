@@ -9,7 +9,7 @@ use crate::backend::Backend;
 use crate::db::Connection;
 use crate::db::RawPostgres;
 use crate::error::{Error, IoContext, Result};
-use crate::statements::{SplitError, StatementKind, StatementReader};
+use crate::statements::{SplitError, Statement, StatementKind, StatementReader};
 use crate::term::Reporter;
 
 /// How to restore.
@@ -109,19 +109,26 @@ pub fn restore(
                 break;
             }
         };
-        let result = match &statement.kind {
+        let Statement { sql, line, kind } = statement;
+        let result = match kind {
             StatementKind::PsqlMeta => continue,
-            StatementKind::Sql if transactional && is_transaction_control(&statement.sql) => {
-                continue;
-            }
-            StatementKind::Sql => exec(&mut raw, conn, &statement.sql),
-            StatementKind::CopyFromStdin { data } => match &mut raw {
-                Some(session) => session.copy_in(&statement.sql, data.clone()).map(|_| ()),
+            StatementKind::Sql if transactional && is_transaction_control(&sql) => continue,
+            StatementKind::Sql => exec(&mut raw, conn, &sql),
+            StatementKind::CopyFromStdin => match &mut raw {
+                Some(session) => session.copy_begin(&sql),
                 None => Err("COPY FROM stdin is PostgreSQL's; this database is not".to_owned()),
+            },
+            StatementKind::CopyData(data) => match &mut raw {
+                Some(session) => session.copy_send(data),
+                None => continue,
+            },
+            StatementKind::CopyEnd => match &mut raw {
+                Some(session) => session.copy_finish().map(|_| ()),
+                None => continue,
             },
         };
         if let Err(message) = result {
-            failure = Some((statement.line, message));
+            failure = Some((line, message));
             break;
         }
         stats.statements += 1;
