@@ -414,6 +414,14 @@ fn postgres_reason(e: &tokio_postgres::Error) -> String {
 }
 
 async fn connect_mysql(url: &str) -> std::result::Result<AsyncMysqlConnection, String> {
+    let conn = mysql_conn(url).await?;
+    AsyncMysqlConnection::try_from(conn)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// A mysql_async session from a URL (`mariadb://` and `ssl-mode` understood).
+async fn mysql_conn(url: &str) -> std::result::Result<mysql_async::Conn, String> {
     let url = match url.strip_prefix("mariadb://") {
         Some(rest) => format!("mysql://{rest}"),
         None => url.to_owned(),
@@ -441,10 +449,59 @@ async fn connect_mysql(url: &str) -> std::result::Result<AsyncMysqlConnection, S
             ));
         }
     }
-    let conn = mysql_async::Conn::new(builder)
-        .await
-        .map_err(|e| e.to_string())?;
-    AsyncMysqlConnection::try_from(conn)
+    mysql_async::Conn::new(builder)
         .await
         .map_err(|e| e.to_string())
+}
+
+/// A plain mysql_async session, for reading rows in the text protocol and formatting them
+/// here rather than on the server (what mysqldump does, and as fast).
+pub struct RawMysql {
+    runtime: Runtime,
+    conn: mysql_async::Conn,
+}
+
+impl RawMysql {
+    /// Opens a session to a MySQL/MariaDB URL (same TLS rules as [`Connection`]).
+    pub fn connect(url: &DatabaseUrl) -> Result<RawMysql> {
+        let fail = |reason: String| Error::Connect {
+            url: url.masked(),
+            reason: one_line(&mask(&reason)),
+        };
+        let runtime = runtime().map_err(|e| fail(e.to_string()))?;
+        let conn = runtime.block_on(mysql_conn(url.expose())).map_err(fail)?;
+        Ok(RawMysql { runtime, conn })
+    }
+
+    /// Runs statements that return no rows.
+    pub fn batch_execute(&mut self, sql: &str) -> std::result::Result<(), String> {
+        use mysql_async::prelude::Queryable;
+        self.runtime
+            .block_on(self.conn.query_drop(sql))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Streams a query's rows (text protocol) through `each`.
+    pub(crate) fn for_each_row(
+        &mut self,
+        sql: &str,
+        mut each: impl FnMut(&mysql_async::Row) -> std::io::Result<()>,
+    ) -> std::result::Result<(), String> {
+        use futures_util::StreamExt;
+        use mysql_async::prelude::Queryable;
+        self.runtime.block_on(async {
+            let mut result = self.conn.query_iter(sql).await.map_err(|e| e.to_string())?;
+            let stream = result
+                .stream::<mysql_async::Row>()
+                .await
+                .map_err(|e| e.to_string())?;
+            if let Some(mut rows) = stream {
+                while let Some(row) = rows.next().await {
+                    let row = row.map_err(|e| e.to_string())?;
+                    each(&row).map_err(|e| format!("writing: {e}"))?;
+                }
+            }
+            Ok(())
+        })
+    }
 }

@@ -103,11 +103,25 @@ pub(crate) struct DataTable {
     pub name: String,
     /// `INSERT INTO t (a, b) VALUES` (or with `OVERRIDING SYSTEM VALUE`).
     pub insert: String,
-    /// The query whose `value` column is one row as a SQL tuple `(…)`.
-    pub select: String,
-    /// PostgreSQL: the `COPY … TO STDOUT` that reads the rows instead, and the
-    /// `COPY … FROM stdin` that loads them.
-    pub copy: Option<(String, String)>,
+    /// How the rows are read.
+    pub rows: RowSource,
+}
+
+/// How a table's rows are read, per backend.
+#[derive(Debug, Clone)]
+pub(crate) enum RowSource {
+    /// A query whose `value` column is one row as a SQL tuple `(…)`, formatted by the
+    /// server (SQLite).
+    Literals(String),
+    /// PostgreSQL: `COPY … TO STDOUT`, written as the `COPY … FROM stdin` block given.
+    Copy {
+        /// The statement that reads.
+        out: String,
+        /// The statement the dump writes before the rows.
+        into: String,
+    },
+    /// MySQL: a plain `SELECT` whose text-protocol rows are formatted here.
+    Text(String),
 }
 
 /// Everything a backend dumps, in order.
@@ -226,12 +240,32 @@ pub fn dump(
             Some(snapshot) => Some(postgres::copy_session(conn.url(), snapshot)?),
             None => None,
         };
+        let mut reader = match backend {
+            Backend::Mysql => Some(mysql::row_session(conn.url())?),
+            _ => None,
+        };
         for table in &objects.tables {
-            stats.rows += match (&mut copier, &table.copy) {
-                (Some(session), Some((copy_out, copy_in))) => {
-                    postgres::copy_rows(session, w, table, copy_out, copy_in)?
+            stats.rows += match (&table.rows, &mut copier, &mut reader) {
+                (RowSource::Copy { out, into }, Some(session), _) => {
+                    postgres::copy_rows(session, w, table, out, into)?
                 }
-                _ => dump_rows(conn, w, table, options.max_statement_bytes, reporter)?,
+                (RowSource::Text(select), _, Some(session)) => {
+                    mysql::insert_rows(session, w, table, select, options.max_statement_bytes)?
+                }
+                (RowSource::Literals(select), _, _) => dump_rows(
+                    conn,
+                    w,
+                    select,
+                    table,
+                    options.max_statement_bytes,
+                    reporter,
+                )?,
+                _ => {
+                    return Err(Error::Export(format!(
+                        "no reader for the rows of {}",
+                        table.name
+                    )));
+                }
             };
             stats.tables += 1;
         }
@@ -254,6 +288,7 @@ pub fn dump(
 fn dump_rows(
     conn: &mut Connection,
     w: &mut CountingWriter<'_>,
+    select: &str,
     table: &DataTable,
     max_bytes: usize,
     reporter: &Reporter,
@@ -284,7 +319,7 @@ fn dump_rows(
         }
         Ok(())
     };
-    let result = conn.for_each_value(&table.select, |value| {
+    let result = conn.for_each_value(select, |value| {
         let tuple = value.unwrap_or_default();
         if !pending.is_empty() && pending.len() + tuple.len() + 2 > max_bytes {
             flush(w, &mut pending)?;

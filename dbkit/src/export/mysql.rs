@@ -6,10 +6,19 @@
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
 
-use super::{DataTable, Ddl, DumpOptions, Objects, columns_by_table, query_error, selected};
-use crate::db::{AnyRow, Connection};
+use std::io::Write;
+
+use mysql_async::Value;
+use mysql_async::consts::ColumnType;
+
+use super::{
+    CountingWriter, DataTable, Ddl, DumpOptions, Objects, RowSource, columns_by_table, query_error,
+    selected,
+};
+use crate::db::{AnyRow, Connection, RawMysql};
 use crate::dialect::{Dialect, MysqlDialect};
 use crate::error::Result;
+use crate::url::DatabaseUrl;
 
 #[derive(QueryableByName)]
 struct NameKind {
@@ -212,32 +221,141 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
             .iter()
             .map(|c| d.quote_ident(&c.column_name))
             .collect();
-        let values: Vec<String> = copied
-            .iter()
-            .zip(&quoted)
-            .map(|(c, q)| {
-                let ty = c.data_type.to_ascii_lowercase();
-                if ty.contains("binary") || ty.contains("blob") {
-                    format!("IF({q} IS NULL, 'NULL', CONCAT('X''', HEX({q}), ''''))")
-                } else if ty.starts_with("bit") {
-                    format!("IF({q} IS NULL, 'NULL', CONCAT('b''', BIN({q}), ''''))")
-                } else {
-                    format!("QUOTE({q})")
-                }
-            })
-            .collect();
         let table = d.quote_ident(&t.name);
         o.tables.push(DataTable {
             name: t.name.clone(),
             insert: format!("INSERT INTO {table} ({}) VALUES", quoted.join(", ")),
-            copy: None,
-            select: format!(
-                "SELECT CONCAT('(', {}, ')') AS value FROM {table}",
-                values.join(", ',', ")
-            ),
+            rows: RowSource::Text(format!("SELECT {} FROM {table}", quoted.join(", "))),
         });
     }
     Ok(o)
+}
+
+/// A second session that reads the rows in one consistent snapshot.
+pub(super) fn row_session(url: &DatabaseUrl) -> Result<RawMysql> {
+    let mut session = RawMysql::connect(url)?;
+    session
+        .batch_execute(
+            "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ; SET NAMES utf8mb4; SET time_zone = '+00:00'; START TRANSACTION WITH CONSISTENT SNAPSHOT",
+        )
+        .map_err(|e| query_error("snapshot", e))?;
+    Ok(session)
+}
+
+/// Appends one value as a SQL literal: numbers as they come, binary and bits as `X'..'`,
+/// text quoted with MySQL's escapes.
+fn push_literal(out: &mut Vec<u8>, value: Option<&Value>, column: &mysql_async::Column) {
+    let bytes = match value {
+        None | Some(Value::NULL) => {
+            out.extend_from_slice(b"NULL");
+            return;
+        }
+        Some(Value::Bytes(bytes)) => bytes.as_slice(),
+        Some(other) => {
+            out.extend_from_slice(other.as_sql(false).as_bytes());
+            return;
+        }
+    };
+    use ColumnType::*;
+    let binary_charset = column.character_set() == 63;
+    match column.column_type() {
+        MYSQL_TYPE_TINY
+        | MYSQL_TYPE_SHORT
+        | MYSQL_TYPE_LONG
+        | MYSQL_TYPE_LONGLONG
+        | MYSQL_TYPE_INT24
+        | MYSQL_TYPE_FLOAT
+        | MYSQL_TYPE_DOUBLE
+        | MYSQL_TYPE_DECIMAL
+        | MYSQL_TYPE_NEWDECIMAL
+        | MYSQL_TYPE_YEAR => out.extend_from_slice(bytes),
+        MYSQL_TYPE_BIT => push_hex(out, bytes),
+        MYSQL_TYPE_STRING
+        | MYSQL_TYPE_VAR_STRING
+        | MYSQL_TYPE_VARCHAR
+        | MYSQL_TYPE_BLOB
+        | MYSQL_TYPE_TINY_BLOB
+        | MYSQL_TYPE_MEDIUM_BLOB
+        | MYSQL_TYPE_LONG_BLOB
+            if binary_charset =>
+        {
+            push_hex(out, bytes)
+        }
+        _ => {
+            out.push(b'\'');
+            for &b in bytes {
+                match b {
+                    b'\'' => out.extend_from_slice(b"\\'"),
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    0 => out.extend_from_slice(b"\\0"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    26 => out.extend_from_slice(b"\\Z"),
+                    _ => out.push(b),
+                }
+            }
+            out.push(b'\'');
+        }
+    }
+}
+
+fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.extend_from_slice(b"X'");
+    for &b in bytes {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 15)]);
+    }
+    out.push(b'\'');
+}
+
+/// One table's rows as multi-row INSERTs, formatted here from the text protocol.
+pub(super) fn insert_rows(
+    session: &mut RawMysql,
+    w: &mut CountingWriter<'_>,
+    table: &DataTable,
+    select: &str,
+    max_bytes: usize,
+) -> Result<u64> {
+    let mut rows = 0u64;
+    let mut pending: Vec<u8> = Vec::with_capacity(max_bytes.min(1 << 22));
+    let mut tuple: Vec<u8> = Vec::new();
+    let insert = table.insert.as_bytes();
+    let flush = |w: &mut CountingWriter<'_>, pending: &mut Vec<u8>| -> std::io::Result<()> {
+        if !pending.is_empty() {
+            w.write_all(insert)?;
+            w.write_all(b"\n")?;
+            w.write_all(pending)?;
+            w.write_all(b";\n")?;
+            pending.clear();
+        }
+        Ok(())
+    };
+    session
+        .for_each_row(select, |row| {
+            tuple.clear();
+            tuple.push(b'(');
+            for (i, column) in row.columns_ref().iter().enumerate() {
+                if i > 0 {
+                    tuple.push(b',');
+                }
+                push_literal(&mut tuple, row.as_ref(i), column);
+            }
+            tuple.push(b')');
+            if !pending.is_empty() && pending.len() + tuple.len() + 2 > max_bytes {
+                flush(w, &mut pending)?;
+            }
+            if !pending.is_empty() {
+                pending.extend_from_slice(b",\n");
+            }
+            pending.extend_from_slice(&tuple);
+            rows += 1;
+            Ok(())
+        })
+        .map_err(|e| query_error(&format!("rows of {}", table.name), e))?;
+    flush(w, &mut pending)
+        .map_err(|e| crate::error::Error::Export(format!("writing the dump: {e}")))?;
+    Ok(rows)
 }
 
 /// Views ordered so each comes after the views its definition names.

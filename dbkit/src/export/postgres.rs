@@ -10,7 +10,8 @@ use diesel::sql_types::{Nullable, Text};
 use std::io::Write;
 
 use super::{
-    CountingWriter, DataTable, Ddl, DumpOptions, Objects, columns_by_table, query_error, selected,
+    CountingWriter, DataTable, Ddl, DumpOptions, Objects, RowSource, columns_by_table, query_error,
+    selected,
 };
 use crate::db::{Connection, RawPostgres, ValueRow};
 use crate::dialect::{Dialect, PostgresDialect};
@@ -303,10 +304,6 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
             .iter()
             .map(|c| d.quote_ident(&c.column_name))
             .collect();
-        let values: Vec<String> = quoted
-            .iter()
-            .map(|c| format!("quote_nullable({c})"))
-            .collect();
         o.tables.push(DataTable {
             name: match &t.schema {
                 Some(s) => format!("{s}.{bare}"),
@@ -321,14 +318,10 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
                     ""
                 }
             ),
-            select: format!(
-                "SELECT '(' || {} || ')' AS value FROM ONLY {qualified}",
-                values.join(" || ',' || ")
-            ),
-            copy: Some((
-                format!("COPY {qualified} ({}) TO STDOUT", quoted.join(", ")),
-                format!("COPY {qualified} ({}) FROM stdin", quoted.join(", ")),
-            )),
+            rows: RowSource::Copy {
+                out: format!("COPY {qualified} ({}) TO STDOUT", quoted.join(", ")),
+                into: format!("COPY {qualified} ({}) FROM stdin", quoted.join(", ")),
+            },
         });
     }
 

@@ -5,7 +5,9 @@
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
 
-use super::{DataTable, Ddl, DumpOptions, Objects, columns_by_table, query_error, selected};
+use super::{
+    DataTable, Ddl, DumpOptions, Objects, RowSource, columns_by_table, query_error, selected,
+};
 use crate::db::Connection;
 use crate::dialect::{Dialect, SqliteDialect};
 use crate::error::Result;
@@ -86,12 +88,11 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
                 d.quote_ident(&table),
                 quoted.join(", ")
             ),
-            copy: None,
-            select: format!(
+            rows: RowSource::Literals(format!(
                 "SELECT '(' || {} || ')' AS value FROM {}",
                 values.join(" || ',' || "),
                 d.quote_ident(&table)
-            ),
+            )),
         });
     }
     let has_sequence = conn
