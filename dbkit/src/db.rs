@@ -47,10 +47,7 @@ impl Connection {
     /// An unreachable server, wrong credentials or a bad URL give [`Error::Connect`]
     /// with the masked URL and the backend's reason.
     pub fn establish(url: &DatabaseUrl) -> Result<Connection> {
-        let fail = |reason: String| Error::Connect {
-            url: url.masked(),
-            reason: one_line(&mask(&reason)),
-        };
+        let fail = |reason: String| connect_error(url, &reason);
         let inner = match url.backend() {
             Backend::Sqlite => {
                 let path = url.expose();
@@ -208,6 +205,14 @@ pub struct ValueRow {
     pub value: Option<String>,
 }
 
+/// The one-line error for a failed connection: masked URL and the backend's reason.
+fn connect_error(url: &DatabaseUrl, reason: &str) -> Error {
+    Error::Connect {
+        url: url.masked(),
+        reason: one_line(&mask(reason)),
+    }
+}
+
 fn runtime() -> std::io::Result<Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -303,10 +308,7 @@ pub struct RawPostgres {
 impl RawPostgres {
     /// Opens a session to a PostgreSQL URL (same TLS rules as [`Connection`]).
     pub fn connect(url: &DatabaseUrl) -> Result<RawPostgres> {
-        let fail = |reason: String| Error::Connect {
-            url: url.masked(),
-            reason: one_line(&mask(&reason)),
-        };
+        let fail = |reason: String| connect_error(url, &reason);
         let runtime = runtime().map_err(|e| fail(e.to_string()))?;
         let client = runtime
             .block_on(async {
@@ -464,10 +466,7 @@ pub struct RawMysql {
 impl RawMysql {
     /// Opens a session to a MySQL/MariaDB URL (same TLS rules as [`Connection`]).
     pub fn connect(url: &DatabaseUrl) -> Result<RawMysql> {
-        let fail = |reason: String| Error::Connect {
-            url: url.masked(),
-            reason: one_line(&mask(&reason)),
-        };
+        let fail = |reason: String| connect_error(url, &reason);
         let runtime = runtime().map_err(|e| fail(e.to_string()))?;
         let conn = runtime.block_on(mysql_conn(url.expose())).map_err(fail)?;
         Ok(RawMysql { runtime, conn })
