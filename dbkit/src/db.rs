@@ -110,16 +110,6 @@ impl Connection {
         }
     }
 
-    /// Runs one statement and returns the number of affected rows.
-    pub fn execute(&mut self, sql: &str) -> QueryResult<usize> {
-        let query = diesel::sql_query(sql);
-        match &mut self.inner {
-            Inner::Sqlite(c) => query.execute(c),
-            Inner::Postgres(rt, c) => rt.block_on(diesel_async::RunQueryDsl::execute(query, c)),
-            Inner::Mysql(rt, c) => rt.block_on(diesel_async::RunQueryDsl::execute(query, c)),
-        }
-    }
-
     /// Runs a query and loads every row into `T` (columns matched by name).
     pub fn load<T: AnyRow>(&mut self, sql: &str) -> QueryResult<Vec<T>> {
         let query: SqlQuery = diesel::sql_query(sql);

@@ -51,14 +51,6 @@ impl Revision {
     pub fn down_path(&self) -> PathBuf {
         self.dir.join("down.sql")
     }
-
-    /// The directory name (`<id>_<slug>`).
-    pub fn dir_name(&self) -> String {
-        self.dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    }
 }
 
 /// diesel's version of a migration directory name: the part before the first `_`, with

@@ -2,7 +2,7 @@
 //! that is the only form ever shown to a person.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
@@ -68,11 +68,6 @@ impl DatabaseUrl {
         mask(&self.raw)
     }
 
-    /// For SQLite, the database file.
-    pub fn sqlite_path(&self) -> Option<PathBuf> {
-        (self.backend == Backend::Sqlite).then(|| PathBuf::from(&self.raw))
-    }
-
     /// The same server with another database name (used by tests and by restore into a
     /// scratch database). For SQLite, another file in the same directory.
     pub fn with_database(&self, name: &str) -> DatabaseUrl {
@@ -100,21 +95,6 @@ impl DatabaseUrl {
         DatabaseUrl {
             raw,
             backend: self.backend,
-        }
-    }
-
-    /// The database name in the URL's path (for SQLite, the file name).
-    pub fn database_name(&self) -> Option<String> {
-        match self.backend {
-            Backend::Sqlite => Path::new(&self.raw)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned()),
-            _ => {
-                let head = self.raw.split('?').next().unwrap_or_default();
-                let after_scheme = head.find("://").map_or(0, |i| i + 3);
-                let path = head[after_scheme..].split_once('/')?.1;
-                (!path.is_empty()).then(|| percent_decode(path))
-            }
         }
     }
 }
@@ -199,26 +179,6 @@ fn mask_password_params(text: &str) -> String {
     }
 }
 
-/// Decodes `%XX` escapes (user names and passwords in URLs may carry them).
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,7 +219,6 @@ mod tests {
         assert_eq!(u.expose(), "/abs/app.db");
         let u = DatabaseUrl::parse("mariadb://root@h/db", base).unwrap();
         assert_eq!(u.backend(), Backend::Mysql);
-        assert_eq!(u.database_name().as_deref(), Some("db"));
         let u = DatabaseUrl::parse("postgresql://a:b@h:1/db?x=1", base).unwrap();
         assert_eq!(
             u.with_database("other").expose(),

@@ -247,11 +247,16 @@ pub fn dump(
         for table in &objects.tables {
             stats.rows += match (&table.rows, &mut copier, &mut reader) {
                 (RowSource::Copy { out, into }, Some(session), _) => {
-                    postgres::copy_rows(session, w, table, out, into)?
+                    postgres::copy_rows(session, w, table, out, into, reporter)?
                 }
-                (RowSource::Text(select), _, Some(session)) => {
-                    mysql::insert_rows(session, w, table, select, options.max_statement_bytes)?
-                }
+                (RowSource::Text(select), _, Some(session)) => mysql::insert_rows(
+                    session,
+                    w,
+                    table,
+                    select,
+                    options.max_statement_bytes,
+                    reporter,
+                )?,
                 (RowSource::Literals(select), _, _) => dump_rows(
                     conn,
                     w,
@@ -293,19 +298,7 @@ fn dump_rows(
     max_bytes: usize,
     reporter: &Reporter,
 ) -> Result<u64> {
-    let bar = if reporter.wants_progress() {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {prefix:>20} {human_pos} rows, {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        bar.set_prefix(table.name.clone());
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = table_progress(reporter, &table.name);
     let started = Instant::now();
     let mut rows = 0u64;
     let mut pending = String::new();
@@ -329,10 +322,7 @@ fn dump_rows(
         }
         pending.push_str(&tuple);
         rows += 1;
-        if rows % 4096 == 0 {
-            bar.set_position(rows);
-            bar.set_message(format!("{} written", indicatif::HumanBytes(w.bytes)));
-        }
+        tick(&bar, rows, w.bytes);
         Ok::<(), std::io::Error>(())
     });
     match result {
@@ -352,6 +342,28 @@ fn dump_rows(
         started.elapsed().as_millis()
     ));
     Ok(rows)
+}
+
+/// A per-table spinner with rows and bytes, on a terminal only.
+pub(crate) fn table_progress(reporter: &Reporter, table: &str) -> indicatif::ProgressBar {
+    if !reporter.wants_progress() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {prefix:>20} {human_pos} rows, {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_prefix(table.to_owned());
+    bar
+}
+
+/// Moves a table's spinner on (every few thousand rows: drawing is not free).
+pub(crate) fn tick(bar: &indicatif::ProgressBar, rows: u64, bytes: u64) {
+    if rows % 4096 == 0 {
+        bar.set_position(rows);
+        bar.set_message(format!("{} written", indicatif::HumanBytes(bytes)));
+    }
 }
 
 pub(crate) struct CountingWriter<'w> {

@@ -316,7 +316,9 @@ pub(super) fn insert_rows(
     table: &DataTable,
     select: &str,
     max_bytes: usize,
+    reporter: &crate::term::Reporter,
 ) -> Result<u64> {
+    let bar = super::table_progress(reporter, &table.name);
     let mut rows = 0u64;
     let mut pending: Vec<u8> = Vec::with_capacity(max_bytes.min(1 << 22));
     let mut tuple: Vec<u8> = Vec::new();
@@ -350,11 +352,13 @@ pub(super) fn insert_rows(
             }
             pending.extend_from_slice(&tuple);
             rows += 1;
+            super::tick(&bar, rows, w.bytes);
             Ok(())
         })
         .map_err(|e| query_error(&format!("rows of {}", table.name), e))?;
     flush(w, &mut pending)
         .map_err(|e| crate::error::Error::Export(format!("writing the dump: {e}")))?;
+    bar.finish_and_clear();
     Ok(rows)
 }
 

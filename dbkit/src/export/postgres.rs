@@ -355,17 +355,25 @@ pub(super) fn copy_rows(
     table: &DataTable,
     copy_out: &str,
     copy_in: &str,
+    reporter: &crate::term::Reporter,
 ) -> Result<u64> {
+    let bar = super::table_progress(reporter, &table.name);
     let io = |e: std::io::Error| crate::error::Error::Export(format!("writing the dump: {e}"));
     writeln!(w, "{copy_in};").map_err(io)?;
     let mut rows = 0u64;
     session
         .copy_out(copy_out, |chunk| {
+            let before = rows;
             rows += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
+            if before / 4096 != rows / 4096 {
+                bar.set_position(rows);
+                bar.set_message(format!("{} written", indicatif::HumanBytes(w.bytes)));
+            }
             w.write_all(chunk)
         })
         .map_err(|e| query_error(&format!("rows of {}", table.name), e))?;
     writeln!(w, "\\.").map_err(io)?;
+    bar.finish_and_clear();
     Ok(rows)
 }
 
