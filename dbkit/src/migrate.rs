@@ -110,14 +110,7 @@ impl Environment {
         target: &str,
         reporter: &Reporter,
     ) -> Result<Vec<Step>> {
-        self.with_lock(conn, |env, conn, applied| {
-            let targets = env.graph.resolve(target, applied)?;
-            let plan = env.graph.upgrade_plan(&targets, applied);
-            for revision in &plan {
-                check_filled(revision, Direction::Up)?;
-            }
-            env.run_plan(conn, &plan, Direction::Up, reporter)
-        })
+        self.migrate(conn, target, Direction::Up, reporter)
     }
 
     /// Reverts, newest first, every applied revision that is not an ancestor of `target`.
@@ -128,14 +121,30 @@ impl Environment {
         target: &str,
         reporter: &Reporter,
     ) -> Result<Vec<Step>> {
+        self.migrate(conn, target, Direction::Down, reporter)
+    }
+
+    /// Plans the way to `target`, checks every file on it before running anything, runs.
+    fn migrate(
+        &self,
+        conn: &mut Connection,
+        target: &str,
+        direction: Direction,
+        reporter: &Reporter,
+    ) -> Result<Vec<Step>> {
         self.with_lock(conn, |env, conn, applied| {
             let targets = env.graph.resolve(target, applied)?;
-            let plan = env.graph.downgrade_plan(&targets, applied);
+            let plan = match direction {
+                Direction::Up => env.graph.upgrade_plan(&targets, applied),
+                Direction::Down => env.graph.downgrade_plan(&targets, applied),
+            };
             for revision in &plan {
-                check_revertible(revision, conn.dialect())?;
-                check_filled(revision, Direction::Down)?;
+                if direction == Direction::Down {
+                    check_revertible(revision, conn.dialect())?;
+                }
+                check_filled(revision, direction)?;
             }
-            env.run_plan(conn, &plan, Direction::Down, reporter)
+            env.run_plan(conn, &plan, direction, reporter)
         })
     }
 
