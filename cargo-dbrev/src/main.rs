@@ -189,7 +189,7 @@ fn run(cli: Cli) -> dbkit::Result<()> {
                     text.push_str(&format!("\n{}\n", comparison.plan.up_sql()));
                 }
                 out(&text)?;
-                return Err(Error::Migration(format!(
+                return Err(Error::Differences(format!(
                     "the model differs from the database in {} place(s); `cargo dbrev revision --autogenerate -m MSG` writes the revision",
                     comparison.changes.len()
                 )));

@@ -16,6 +16,10 @@ use crate::url::DatabaseUrl;
 pub const DEFAULT_VERSION_TABLE: &str = "__diesel_schema_migrations";
 /// The model file used when `schema` is not set.
 pub const DEFAULT_SCHEMA: &str = "src/schema.rs";
+/// dbrev's companion table next to diesel's (checksums, who/when/how long, the journal).
+pub const DEFAULT_REVISIONS_TABLE: &str = "__dbrev_revisions";
+/// How long a run waits for the migration lock when `lock_timeout` is not set, in seconds.
+pub const DEFAULT_LOCK_TIMEOUT_SECS: u64 = 300;
 
 /// How a tool asks for its configuration: the command-line options every tool shares.
 #[derive(Debug, Clone, Default)]
@@ -45,6 +49,15 @@ pub struct Config {
     pub version_table: String,
     /// Tables that autogenerate, check and export leave out.
     pub exclude: Vec<String>,
+    /// When not empty, the only tables autogenerate, check and export consider (diesel's
+    /// `only_tables`).
+    pub include: Vec<String>,
+    /// dbrev's companion table (checksums, applied at/by/duration, the statement journal).
+    pub revisions_table: String,
+    /// How long to wait for the migration lock.
+    pub lock_timeout: std::time::Duration,
+    /// SQL run at the start of every session dbrev opens for migrations.
+    pub session_sql: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,6 +70,11 @@ struct RawConfig {
     version_table: Option<Spanned<String>>,
     #[serde(default)]
     exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    include: Vec<Spanned<String>>,
+    revisions_table: Option<Spanned<String>>,
+    lock_timeout: Option<Spanned<u64>>,
+    session_sql: Option<Spanned<OneOrMany>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,6 +160,44 @@ impl Config {
             .iter()
             .map(|v| Ok(expand(v, "exclude")?.unwrap_or_default()))
             .collect::<Result<_>>()?;
+        let include = raw
+            .include
+            .iter()
+            .map(|v| Ok(expand(v, "include")?.unwrap_or_default()))
+            .collect::<Result<_>>()?;
+        let revisions_table = match &raw.revisions_table {
+            Some(v) => expand(v, "revisions_table")?.unwrap_or_default(),
+            None => DEFAULT_REVISIONS_TABLE.to_owned(),
+        };
+        if revisions_table.is_empty() || revisions_table == version_table {
+            return Err(Error::Config(format!(
+                "{}: `revisions_table` must be a table name other than `version_table`",
+                file.display()
+            )));
+        }
+        let lock_timeout = std::time::Duration::from_secs(
+            raw.lock_timeout
+                .as_ref()
+                .map_or(DEFAULT_LOCK_TIMEOUT_SECS, |v| *v.get_ref()),
+        );
+        let session_sql = match &raw.session_sql {
+            None => Vec::new(),
+            Some(setting) => {
+                let items = match setting.get_ref() {
+                    OneOrMany::One(one) => std::slice::from_ref(one),
+                    OneOrMany::Many(many) => many.as_slice(),
+                };
+                items
+                    .iter()
+                    .map(|sql| {
+                        Ok(
+                            expand(&Spanned::new(setting.span(), sql.clone()), "session_sql")?
+                                .unwrap_or_default(),
+                        )
+                    })
+                    .collect::<Result<_>>()?
+            }
+        };
 
         let url_text = match database_url {
             Some(url) => url.to_owned(),
@@ -168,6 +224,10 @@ impl Config {
             schema_files,
             version_table,
             exclude,
+            include,
+            revisions_table,
+            lock_timeout,
+            session_sql,
         })
     }
 

@@ -73,6 +73,49 @@ pub enum Error {
     /// Wrong usage detected after argument parsing (exit code 2).
     #[error("{0}")]
     Usage(String),
+    /// The migration lock could not be taken (held by another run, or the server refused).
+    #[error("{0}")]
+    Lock(String),
+    /// The answer is no: `check` found differences, a test or lint found a problem
+    /// (exit code 1). The message says what was found.
+    #[error("{0}")]
+    Differences(String),
+    /// The database or a file is in a state the command will not act on without the user
+    /// (an edited applied revision, a partially applied revision, an incomplete dump, a
+    /// restore target that holds tables). The message says what to do.
+    #[error("{0}")]
+    Refused(String),
+    /// The process was interrupted by a signal (SIGINT, SIGTERM, SIGHUP).
+    #[error("interrupted by {name}")]
+    Interrupted {
+        /// The signal's name (`SIGINT`).
+        name: &'static str,
+        /// The exit code the shell convention gives it (128 + signal number).
+        code: i32,
+    },
+}
+
+/// The fixed process exit codes of the three tools (documented in `--help` and the README).
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// The answer is no: `check` found differences (or `test`, `lint`, `heads --check` did).
+    pub const NO: i32 = 1;
+    /// Wrong usage: bad arguments, an unknown or ambiguous target.
+    pub const USAGE: i32 = 2;
+    /// Bad input: the configuration, the project, revision files, the model (schema.rs).
+    pub const INPUT: i32 = 3;
+    /// The database could not be reached (connection, credentials, TLS, URL).
+    pub const CONNECT: i32 = 4;
+    /// A statement failed on the database (a revision, a restore, a catalog query).
+    pub const SQL: i32 = 5;
+    /// The migration lock was not taken (held by another run past the lock timeout).
+    pub const LOCK: i32 = 6;
+    /// Reading or writing a file failed.
+    pub const IO: i32 = 7;
+    /// Refused: a state that needs the user first (edited history, a partially applied
+    /// revision, an incomplete dump, a restore into a database that holds tables).
+    pub const REFUSED: i32 = 8;
 }
 
 impl Error {
@@ -84,11 +127,22 @@ impl Error {
         }
     }
 
-    /// The process exit code for this error: 2 for usage errors, 1 otherwise.
+    /// The process exit code for this error (see [`exit`]).
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) => 2,
-            _ => 1,
+            Error::Differences(_) => exit::NO,
+            Error::Usage(_) | Error::Target(_) => exit::USAGE,
+            Error::Project(_)
+            | Error::Config(_)
+            | Error::Script(_)
+            | Error::Model(_)
+            | Error::Exists { .. } => exit::INPUT,
+            Error::Url { .. } | Error::Connect { .. } => exit::CONNECT,
+            Error::Query { .. } | Error::Migration(_) | Error::Export(_) => exit::SQL,
+            Error::Lock(_) => exit::LOCK,
+            Error::Io { .. } => exit::IO,
+            Error::Refused(_) => exit::REFUSED,
+            Error::Interrupted { code, .. } => *code,
         }
     }
 }

@@ -36,7 +36,7 @@ fn unreachable_servers_and_bad_credentials_are_one_masked_line() {
         assert!(err.contains("alice:***@127.0.0.1:1/app"), "{err}");
         assert!(err.starts_with("error: cannot connect to"), "{err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-        assert_eq!(out.code(), 1);
+        assert_eq!(out.code(), dbkit::error::exit::CONNECT);
     }
     let out = p
         .cmd("dbrev")

@@ -143,7 +143,7 @@ backend_test!(branches_and_merges, |db| {
         .fails()
         .stderr_has("several heads (b2, c3)");
     let out = p.cmd("dbrev").args(["upgrade", "head"]).fails();
-    assert_eq!(out.code(), 1);
+    assert_eq!(out.code(), 2);
     assert!(
         out.stderr().contains("several heads (b2, c3)"),
         "{}",
@@ -321,7 +321,7 @@ backend_test!(a_failing_revision_leaves_earlier_ones_applied, |db| {
     );
     add_table(&p, "d4", &[]);
     let out = p.cmd("dbrev").args(["upgrade", "head"]).fails();
-    assert_eq!(out.code(), 1);
+    assert_eq!(out.code(), 5);
     let err = out.stderr();
     // The header takes 6 lines, the placeholder comment one: the INSERT is on line 9.
     assert!(err.contains("revision c3 failed at"), "{err}");
@@ -489,7 +489,7 @@ backend_test!(output_flags_exit_codes_and_inspection, |db| {
             .code(),
         2
     );
-    assert_eq!(p.cmd("dbrev").args(["upgrade", "nope"]).run().code(), 1);
+    assert_eq!(p.cmd("dbrev").args(["upgrade", "nope"]).run().code(), 2);
     let history = p.cmd("dbrev").args(["history", "-i"]).ok().stdout();
     assert!(
         history.contains("b2 (head) (current), create t_b2"),
