@@ -40,6 +40,9 @@ impl fmt::Display for TableName {
 pub struct Schema {
     /// The tables, in name order.
     pub tables: BTreeMap<TableName, Table>,
+    /// Views and materialized views (database side only): a `table!` may stand for one,
+    /// and is then neither created nor compared column by column.
+    pub views: BTreeMap<TableName, ViewKind>,
     /// PostgreSQL enum types (name → labels), as the database reports them.
     pub enums: BTreeMap<String, Vec<String>>,
 }
@@ -59,6 +62,9 @@ pub struct Table {
     pub foreign_keys: Vec<ForeignKey>,
     /// Unique constraints and indexes (database side only; schema.rs has none).
     pub indexes: Vec<Index>,
+    /// The name print-schema gives the implicit row key of a table that declares no
+    /// primary key (SQLite's `rowid`, or `oid` / `_rowid_` when a column takes that name).
+    pub implicit_key: Option<String>,
 }
 
 impl Table {
@@ -81,6 +87,10 @@ pub struct Column {
     pub default: Option<String>,
     /// `auto_increment`, `identity` or `generated` (database side only).
     pub extra: Option<String>,
+    /// Whether the model may call the column either nullable or not (database side: a
+    /// SQLite primary key column declared without NOT NULL, which print-schema writes as
+    /// `Nullable<..>` and people write without).
+    pub nullability_either: bool,
 }
 
 /// A foreign key. From schema.rs (`joinable!`) only the column and the referenced table
@@ -99,6 +109,15 @@ pub struct ForeignKey {
     pub on_delete: Option<String>,
     /// `ON UPDATE` action, when not the default.
     pub on_update: Option<String>,
+}
+
+/// What kind of view a [`Schema::views`] entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewKind {
+    /// `CREATE VIEW`.
+    View,
+    /// PostgreSQL's `CREATE MATERIALIZED VIEW`.
+    Materialized,
 }
 
 /// A unique constraint or an index.
