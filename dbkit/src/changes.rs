@@ -439,10 +439,10 @@ fn diff_table(source: &Table, target: &Table, db: &Schema, options: &DiffOptions
 
 /// Whether diesel's print-schema writes a `joinable!` for this foreign key of `child`
 /// (diesel_cli's `remove_unsafe_foreign_keys_for_codegen`): not self-referencing, one
-/// column, referencing the single-column primary key of a table that is compared, and the
-/// only foreign key between the two tables in either direction.
+/// column, referencing the single-column primary key of a table of the same schema that
+/// is compared, and the only foreign key between the two tables in either direction.
 pub fn print_schema_writes_joinable(db: &Schema, child: &TableName, key: &ForeignKey) -> bool {
-    if key.ref_table == *child || key.columns.len() != 1 {
+    if key.ref_table == *child || key.ref_table.schema != child.schema || key.columns.len() != 1 {
         return false;
     }
     let Some(parent) = db.tables.get(&key.ref_table) else {
