@@ -470,9 +470,9 @@ fn without_implicit_key(source: &Table, target: &Table) -> Table {
     if let (Some(key), [model_key]) = (&source.implicit_key, target.primary_key.as_slice())
         && key == model_key
         && source.column(key).is_none()
-        && target
-            .column(key)
-            .is_some_and(|c| matches!(c.ty.kind.as_str(), "Integer" | "BigInt") && !c.ty.array)
+        && target.column(key).is_some_and(|c| {
+            matches!(c.ty.kind.as_str(), "Integer" | "BigInt" | "Int4" | "Int8") && !c.ty.array
+        })
     {
         let key = key.clone();
         target.columns.retain(|c| c.name != key);
@@ -638,6 +638,119 @@ mod tests {
         assert_eq!(
             diff(&db, &model, &DiffOptions::default()).rename_hints,
             ["users.nick=handle"]
+        );
+    }
+
+    fn fk(columns: &[&str], parent: &str) -> ForeignKey {
+        ForeignKey {
+            name: Some(format!("fk_{}", columns.join("_"))),
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            ref_table: TableName::new(parent),
+            ref_columns: vec![],
+            on_delete: None,
+            on_update: None,
+        }
+    }
+
+    #[test]
+    fn foreign_keys_print_schema_writes_no_joinable_for_are_not_compared() {
+        let mut users = table(
+            "users",
+            vec![col("id", "integer", false), col("post_id", "integer", true)],
+        );
+        let mut posts = table(
+            "posts",
+            vec![
+                col("id", "integer", false),
+                col("user_id", "integer", false),
+            ],
+        );
+        // Both directions between users and posts.
+        users.foreign_keys.push(fk(&["post_id"], "posts"));
+        posts.foreign_keys.push(fk(&["user_id"], "users"));
+        let mut comments = table(
+            "comments",
+            vec![
+                col("id", "integer", false),
+                col("parent_id", "integer", true),
+                col("post_id", "integer", false),
+                col("a", "integer", false),
+                col("b", "integer", false),
+            ],
+        );
+        comments.foreign_keys.push(fk(&["parent_id"], "comments"));
+        comments.foreign_keys.push(fk(&["post_id"], "posts"));
+        let mut pair = table(
+            "pair",
+            vec![col("a", "integer", false), col("b", "integer", false)],
+        );
+        pair.primary_key = vec!["a".into(), "b".into()];
+        comments.foreign_keys.push(fk(&["a", "b"], "pair"));
+        let db = schema(vec![
+            users.clone(),
+            posts.clone(),
+            comments.clone(),
+            pair.clone(),
+        ]);
+        let writes =
+            |t: &Table, i: usize| print_schema_writes_joinable(&db, &t.name, &t.foreign_keys[i]);
+        assert!(!writes(&users, 0) && !writes(&posts, 0));
+        assert!(!writes(&comments, 0), "self-referencing");
+        assert!(writes(&comments, 1));
+        assert!(!writes(&comments, 2), "composite");
+        // The model print-schema writes: no keys but comments -> posts.
+        let mut model = db.clone();
+        for t in model.tables.values_mut() {
+            t.foreign_keys
+                .retain(|k| k.columns == ["post_id"] && t.name.name == "comments");
+            for k in &mut t.foreign_keys {
+                k.name = None;
+            }
+        }
+        assert!(
+            diff(&db, &model, &DiffOptions::default())
+                .changes
+                .is_empty()
+        );
+        // Without comments -> posts in the model, that one key is a drop.
+        let mut without = model.clone();
+        without
+            .tables
+            .get_mut(&TableName::new("comments"))
+            .unwrap()
+            .foreign_keys
+            .clear();
+        let changes = diff(&db, &without, &DiffOptions::default()).changes;
+        assert_eq!(
+            changes.iter().map(Change::describe).collect::<Vec<_>>(),
+            ["drop foreign key comments(post_id) -> posts"]
+        );
+    }
+
+    #[test]
+    fn views_implicit_keys_and_either_nullability() {
+        let mut log = table("log", vec![col("note", "text", true)]);
+        log.primary_key.clear();
+        log.implicit_key = Some("rowid".into());
+        let mut codes = table("codes", vec![col("code", "text", true)]);
+        codes.primary_key = vec!["code".into()];
+        codes.columns[0].nullability_either = true;
+        let mut db = schema(vec![log.clone(), codes.clone()]);
+        db.views
+            .insert(TableName::new("active"), crate::model::ViewKind::View);
+        let mut model_log = table(
+            "log",
+            vec![col("rowid", "integer", false), col("note", "text", true)],
+        );
+        model_log.primary_key = vec!["rowid".into()];
+        let mut model_codes = table("codes", vec![col("code", "text", false)]);
+        model_codes.primary_key = vec!["code".into()];
+        let active = table("active", vec![col("id", "integer", false)]);
+        let model = schema(vec![model_log, model_codes, active]);
+        assert!(
+            diff(&db, &model, &DiffOptions::default())
+                .changes
+                .is_empty()
         );
     }
 

@@ -345,14 +345,15 @@ pub fn plan(
 
 /// A name for each foreign key the plan adds without one: PostgreSQL's own choice for
 /// `REFERENCES` (`<table>_<columns>_fkey`, the longer part cut until it fits 63 bytes,
-/// `fkey1`, `fkey2`… while the table already has that name), unique within its table.
+/// `fkey1`, `fkey2`… while the name is taken), unique among the constraint and index names
+/// of its schema (MySQL wants foreign key names unique in the database).
 fn foreign_key_names(
     db: &Schema,
     diff: &Diff,
 ) -> BTreeMap<(TableName, Vec<String>, TableName), String> {
-    let mut taken: BTreeMap<TableName, BTreeSet<String>> = BTreeMap::new();
+    let mut taken: BTreeMap<Option<String>, BTreeSet<String>> = BTreeMap::new();
     for table in db.tables.values() {
-        let names = taken.entry(table.name.clone()).or_default();
+        let names = taken.entry(table.name.schema.clone()).or_default();
         names.extend(table.foreign_keys.iter().filter_map(|k| k.name.clone()));
         names.extend(table.primary_key_name.clone());
         names.extend(table.indexes.iter().map(|i| i.name.clone()));
@@ -371,7 +372,7 @@ fn foreign_key_names(
         if names.contains_key(&id) {
             continue;
         }
-        let used = taken.entry(table.clone()).or_default();
+        let used = taken.entry(table.schema.clone()).or_default();
         let columns = key.columns.join("_");
         let name = (0..)
             .map(|pass| {
@@ -578,4 +579,17 @@ fn rebuild(dialect: &dyn Dialect, from: &Table, to: &Table, reverse: bool) -> Ve
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn foreign_key_names_are_postgres_names_that_fit() {
+        assert_eq!(object_name("posts", "user_id", "fkey"), "posts_user_id_fkey");
+        let long = object_name(&"t".repeat(50), &"c".repeat(40), "fkey1");
+        assert_eq!(long.len(), MAX_IDENTIFIER_BYTES);
+        assert!(long.starts_with(&"t".repeat(28)) && long.ends_with("_fkey1"), "{long}");
+    }
 }

@@ -163,6 +163,23 @@ backend_test!(diesel_filter_is_adopted_and_honoured, |db| {
         assert!(config.contains(expected), "{config}");
         assert_agree(&p);
     }
+    // Exact names keep working; a regex that does not compile is bad input.
+    let model = [shape("filter", &format!("{b}.except.rs"))];
+    let p = project(
+        &db,
+        &model,
+        "exclude = [\"tmp_import\", \"audit_log\", \"users_archive\"]\n",
+    );
+    assert_agree(&p);
+    configure(&p, &db, &model, "exclude = [\"/tmp_(/\"]\n");
+    let out = p.cmd("dbrev").args(["check"]).fails();
+    assert_eq!(out.code(), 3, "{}", out.stderr());
+    assert!(
+        out.stderr()
+            .contains("`exclude` entry `/tmp_(/` is not a valid regex"),
+        "{}",
+        out.stderr()
+    );
 });
 
 #[test]
