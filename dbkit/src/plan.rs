@@ -587,9 +587,15 @@ mod tests {
 
     #[test]
     fn foreign_key_names_are_postgres_names_that_fit() {
-        assert_eq!(object_name("posts", "user_id", "fkey"), "posts_user_id_fkey");
+        assert_eq!(
+            object_name("posts", "user_id", "fkey"),
+            "posts_user_id_fkey"
+        );
         let long = object_name(&"t".repeat(50), &"c".repeat(40), "fkey1");
         assert_eq!(long.len(), MAX_IDENTIFIER_BYTES);
-        assert!(long.starts_with(&"t".repeat(28)) && long.ends_with("_fkey1"), "{long}");
+        assert!(
+            long.starts_with(&"t".repeat(28)) && long.ends_with("_fkey1"),
+            "{long}"
+        );
     }
 }

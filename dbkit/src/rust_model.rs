@@ -373,7 +373,27 @@ impl ModelReader {
                     unsigned = true;
                     current = inner;
                 }
-                (_, Some(_)) => return Err(format!("unknown generic SQL type `{ident}<..>`")),
+                // `Range<Int4>` is `int4range`; another generic type from some crate is
+                // compared by its own name.
+                (generic, Some(inner)) => {
+                    let element = inner
+                        .path
+                        .segments
+                        .last()
+                        .map(|s| s.ident.to_string())
+                        .unwrap_or_default();
+                    let name =
+                        range_type_name(generic, &element).unwrap_or_else(|| generic.to_owned());
+                    let ty = SqlType::from_diesel(
+                        &name,
+                        None,
+                        max_length,
+                        unsigned,
+                        array,
+                        self.backend,
+                    )?;
+                    return Ok((ty, nullable));
+                }
                 (name, None) => {
                     let custom = self.custom_types.get(name).map(String::as_str);
                     let ty = SqlType::from_diesel(
@@ -442,6 +462,25 @@ impl ModelReader {
         }
         Ok(self.schema)
     }
+}
+
+/// diesel's name for `Range<T>` / `Multirange<T>` (`Int4range`, `Tstzmultirange`…).
+fn range_type_name(generic: &str, element: &str) -> Option<String> {
+    let suffix = match generic {
+        "Range" => "range",
+        "Multirange" => "multirange",
+        _ => return None,
+    };
+    let prefix = match element {
+        "Int4" | "Integer" => "Int4",
+        "Int8" | "BigInt" | "Bigint" => "Int8",
+        "Numeric" | "Decimal" => "Num",
+        "Timestamp" => "Ts",
+        "Timestamptz" => "Tstz",
+        "Date" => "Date",
+        _ => return None,
+    };
+    Some(format!("{prefix}{suffix}"))
 }
 
 /// `child -> parent (column)`.
@@ -578,6 +617,7 @@ diesel::table! {
         tsv -> Tsvector,
         path -> Ltree,
         shape -> Nullable<Geometry>,
+        pages -> Nullable<Range<Int4>>,
         #[sql_name = "type"]
         type_ -> Nullable<Int4>,
     }
@@ -619,6 +659,7 @@ pub mod app {
                 "custom:Tsvector",
                 "custom:Ltree",
                 "custom:Geometry",
+                "custom:Int4range",
                 "Int4"
             ]
         );
