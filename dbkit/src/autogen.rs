@@ -78,7 +78,7 @@ impl Environment {
             filter.keeps(name) && (!print_schema_skips(name) || model.tables.contains_key(name))
         };
         db.tables.retain(|name, _| compared(name));
-        db.views.retain(|name, _| compared(name));
+        db.relations.retain(|name, _| compared(name));
         let found = diff(
             &db,
             &model,

@@ -4,7 +4,7 @@
 //! constraints, no foreign key names or actions, and writes a `joinable!` only for a
 //! foreign key diesel can express ([`print_schema_writes_joinable`]), so the model's
 //! silence about any other foreign key is not a drop. A `table!` that is a view in the
-//! database is neither created nor compared; SQLite's implicit `rowid` key and the
+//! database (or a partition) is neither created nor compared; SQLite's implicit `rowid` key and the
 //! nullability of its primary key columns compare as print-schema writes them.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -257,8 +257,8 @@ pub fn diff(db: &Schema, model: &Schema, options: &DiffOptions) -> Diff {
                 }
                 pairs.push((source, target));
             }
-            // A `table!` for a view describes it; there is nothing to create.
-            None if db.views.contains_key(name) => {}
+            // A `table!` for a view or a partition describes it; there is nothing to create.
+            None if db.relations.contains_key(name) => {}
             None => created.push(target.clone()),
         }
     }
@@ -421,7 +421,7 @@ fn diff_table(source: &Table, target: &Table, db: &Schema, options: &DiffOptions
         });
         // A `joinable!` to a view's `table!` is for queries only: no key can reference it.
         let to_view =
-            db.views.contains_key(&key.ref_table) && !db.tables.contains_key(&key.ref_table);
+            db.relations.contains_key(&key.ref_table) && !db.tables.contains_key(&key.ref_table);
         if !exists && !to_view {
             out.changes.push(Change::AddForeignKey {
                 table: table.clone(),
@@ -544,7 +544,7 @@ mod tests {
         Schema {
             tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect(),
             enums: Default::default(),
-            views: Default::default(),
+            relations: Default::default(),
         }
     }
 
@@ -736,8 +736,8 @@ mod tests {
         codes.primary_key = vec!["code".into()];
         codes.columns[0].nullability_either = true;
         let mut db = schema(vec![log.clone(), codes.clone()]);
-        db.views
-            .insert(TableName::new("active"), crate::model::ViewKind::View);
+        db.relations
+            .insert(TableName::new("active"), crate::model::RelationKind::View);
         let mut model_log = table(
             "log",
             vec![col("rowid", "integer", false), col("note", "text", true)],

@@ -40,9 +40,11 @@ impl fmt::Display for TableName {
 pub struct Schema {
     /// The tables, in name order.
     pub tables: BTreeMap<TableName, Table>,
-    /// Views and materialized views (database side only): a `table!` may stand for one,
-    /// and is then neither created nor compared column by column.
-    pub views: BTreeMap<TableName, ViewKind>,
+    /// Relations that are not compared as tables (database side only): views,
+    /// materialized views, partitions of a partitioned table. A `table!` may stand for one
+    /// (print-schema writes partitions as tables) and is then neither created nor compared
+    /// column by column; none of them is ever a table to drop.
+    pub relations: BTreeMap<TableName, RelationKind>,
     /// PostgreSQL enum types (name → labels), as the database reports them.
     pub enums: BTreeMap<String, Vec<String>>,
 }
@@ -111,13 +113,15 @@ pub struct ForeignKey {
     pub on_update: Option<String>,
 }
 
-/// What kind of view a [`Schema::views`] entry is.
+/// What a [`Schema::relations`] entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ViewKind {
+pub enum RelationKind {
     /// `CREATE VIEW`.
     View,
     /// PostgreSQL's `CREATE MATERIALIZED VIEW`.
-    Materialized,
+    MaterializedView,
+    /// A PostgreSQL partition (`CREATE TABLE .. PARTITION OF`): its rows are its parent's.
+    Partition,
 }
 
 /// A unique constraint or an index.

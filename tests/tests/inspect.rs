@@ -83,7 +83,7 @@ backend_test!(reads_columns_keys_and_indexes, |db| {
     );
     // Views: their columns are read (so a table! for one is known), apart from tables'.
     let views: Vec<(&str, &str)> = catalog
-        .views
+        .relations
         .iter()
         .map(|c| (c.table_name.as_str(), c.column_name.as_str()))
         .collect();
@@ -115,7 +115,7 @@ backend_test!(reads_columns_keys_and_indexes, |db| {
         assert_eq!(address.base_type.as_deref(), Some("character varying(200)"));
         assert!(catalog.columns.iter().all(|c| c.table_name == "contacts"));
         assert_eq!(
-            catalog.views[0].relation.as_deref(),
+            catalog.relations[0].relation.as_deref(),
             Some("materialized view")
         );
         let current = read_catalog_in(&mut conn, &SchemaScope::Only(vec![None])).unwrap();

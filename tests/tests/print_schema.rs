@@ -90,36 +90,39 @@ backend_test!(foreign_keys_without_joinable_are_not_drops, |db| {
     ));
 });
 
-backend_test!(views_described_by_table_blocks_are_not_created, |db| {
-    let b = db.backend().name();
-    load(&db, &shape("views", &format!("{b}.sql")));
-    let p = project(
-        &db,
-        &[
-            shape("views", &format!("{b}.rs")),
-            shape("views", &format!("{b}.handwritten.rs")),
-        ],
-        "",
-    );
-    assert_agree(&p);
-    // Without the view's table!, the view is not a table to drop either; the `__` table
-    // print-schema skips is compared only when the model declares it.
-    let p = project(&db, &[shape("views", &format!("{b}.rs"))], "");
-    assert_agree(&p);
-    p.file(
+backend_test!(
+    views_and_partitions_described_by_table_blocks_are_not_created,
+    |db| {
+        let b = db.backend().name();
+        load(&db, &shape("views", &format!("{b}.sql")));
+        let p = project(
+            &db,
+            &[
+                shape("views", &format!("{b}.rs")),
+                shape("views", &format!("{b}.handwritten.rs")),
+            ],
+            "",
+        );
+        assert_agree(&p);
+        // Without the view's table!, the view is not a table to drop either; the `__` table
+        // print-schema skips is compared only when the model declares it.
+        let p = project(&db, &[shape("views", &format!("{b}.rs"))], "");
+        assert_agree(&p);
+        p.file(
         "extra.rs",
         "diesel::table! {\n    __scratch (id) {\n        id -> Integer,\n        more -> Integer,\n    }\n}\n",
     );
-    let extra = p.root().join("extra.rs");
-    configure(&p, &db, &[shape("views", &format!("{b}.rs")), extra], "");
-    let out = p.cmd("dbrev").args(["check"]).fails();
-    assert_eq!(out.code(), 1, "{}", out.stderr());
-    let integer = native_integer(db.backend());
-    assert_eq!(
-        out.stdout().trim(),
-        format!("add column __scratch.more {integer} NOT NULL")
-    );
-});
+        let extra = p.root().join("extra.rs");
+        configure(&p, &db, &[shape("views", &format!("{b}.rs")), extra], "");
+        let out = p.cmd("dbrev").args(["check"]).fails();
+        assert_eq!(out.code(), 1, "{}", out.stderr());
+        let integer = native_integer(db.backend());
+        assert_eq!(
+            out.stdout().trim(),
+            format!("add column __scratch.more {integer} NOT NULL")
+        );
+    }
+);
 
 fn native_integer(backend: Backend) -> &'static str {
     match backend {

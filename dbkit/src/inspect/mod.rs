@@ -1,5 +1,6 @@
 //! Reading the live database's catalog: tables, columns (full type, nullability, default),
-//! primary keys, foreign keys, unique constraints and indexes, and which views exist. Each
+//! primary keys, foreign keys, unique constraints and indexes, and which views and
+//! partitions exist. Each
 //! backend answers with a fixed number of batched catalog queries (never one per table);
 //! the rows land in a [`Catalog`], plain data that the model conversion and `check` work
 //! from. Each backend's module also says what its catalog means the way diesel reads it
@@ -15,7 +16,7 @@ use diesel::sql_types::{Nullable, Text};
 use crate::backend::Backend;
 use crate::db::{AnyRow, Connection};
 use crate::error::{Error, Result};
-use crate::model::{Column, ForeignKey, Index, Schema, Table, TableName, ViewKind};
+use crate::model::{Column, ForeignKey, Index, RelationKind, Schema, Table, TableName};
 use crate::sqltype::SqlType;
 
 /// Everything the catalog says about the user's tables, as rows.
@@ -23,8 +24,8 @@ use crate::sqltype::SqlType;
 pub struct Catalog {
     /// One row per column of a table, in table order then column order.
     pub columns: Vec<ColumnRow>,
-    /// One row per column of a view or materialized view.
-    pub views: Vec<ColumnRow>,
+    /// One row per column of a view, materialized view or partition.
+    pub relations: Vec<ColumnRow>,
     /// Primary key, unique and foreign key members, and index members.
     pub keys: Vec<KeyRow>,
     /// PostgreSQL enum types and their labels, in order.
@@ -57,7 +58,8 @@ pub struct ColumnRow {
     /// Backend extras (`auto_increment`, `identity`, `generated`), or nothing.
     #[diesel(sql_type = Nullable<Text>)]
     pub extra: Option<String>,
-    /// `view` or `materialized view` for a view's column, nothing for a table's.
+    /// `view`, `materialized view` or `partition` for such a relation's column, nothing
+    /// for a table's.
     #[diesel(sql_type = Nullable<Text>)]
     pub relation: Option<String>,
     /// For a column of a PostgreSQL domain: the domain's base type (`data_type` is the
@@ -156,23 +158,23 @@ pub fn read_catalog(
     let mut catalog = read_catalog_in(conn, &SchemaScope::All)?;
     let skip = |table: &str| table == version_table || exclude.iter().any(|e| e == table);
     catalog.columns.retain(|c| !skip(&c.table_name));
-    catalog.views.retain(|c| !skip(&c.table_name));
+    catalog.relations.retain(|c| !skip(&c.table_name));
     catalog.keys.retain(|k| !skip(&k.table_name));
     Ok(catalog)
 }
 
-/// Reads the catalog of the schemas in `scope`: every table and view in them.
+/// Reads the catalog of the schemas in `scope`: every table, view and partition in them.
 pub fn read_catalog_in(conn: &mut Connection, scope: &SchemaScope) -> Result<Catalog> {
     let mut catalog = match conn.backend() {
         Backend::Sqlite => sqlite::read(conn)?,
         Backend::Postgres => postgres::read(conn, scope)?,
         Backend::Mysql => mysql::read(conn)?,
     };
-    let (views, tables) = std::mem::take(&mut catalog.columns)
+    let (relations, tables) = std::mem::take(&mut catalog.columns)
         .into_iter()
         .partition(|c| c.relation.is_some());
     catalog.columns = tables;
-    catalog.views = views;
+    catalog.relations = relations;
     Ok(catalog)
 }
 
@@ -232,16 +234,17 @@ impl Catalog {
                 nullability_either: false,
             });
         }
-        for row in self.views {
+        for row in self.relations {
             let kind = match row.relation.as_deref() {
-                Some("materialized view") => ViewKind::Materialized,
-                _ => ViewKind::View,
+                Some("materialized view") => RelationKind::MaterializedView,
+                Some("partition") => RelationKind::Partition,
+                _ => RelationKind::View,
             };
             let name = TableName {
                 schema: row.table_schema,
                 name: row.table_name,
             };
-            schema.views.insert(name, kind);
+            schema.relations.insert(name, kind);
         }
         let mut keys = self.keys;
         keys.sort_by_key(|k| {

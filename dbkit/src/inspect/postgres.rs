@@ -1,6 +1,6 @@
-//! PostgreSQL's catalog from `pg_catalog`: three queries (columns of tables and views,
-//! keys and indexes, enum labels) for the user schemas in scope. Tables of the current
-//! schema get no schema name.
+//! PostgreSQL's catalog from `pg_catalog`: three queries (columns of tables, views and
+//! partitions; keys and indexes; enum labels) for the user schemas in scope. Tables of the
+//! current schema get no schema name.
 
 use super::{Catalog, ColumnRow, EnumRow, KeyRow, SchemaScope, query};
 use crate::db::Connection;
@@ -40,7 +40,7 @@ fn in_scope(scope: &SchemaScope) -> String {
 }
 
 /// Reads columns, keys, indexes and enum types of the schemas in `scope`, and the columns
-/// of their views and materialized views.
+/// of their views, materialized views and partitions.
 pub fn read(conn: &mut Connection, scope: &SchemaScope) -> Result<Catalog> {
     let mut catalog = Catalog::default();
     let scope = in_scope(scope);
@@ -52,13 +52,14 @@ pub fn read(conn: &mut Connection, scope: &SchemaScope) -> Result<Catalog> {
                 CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END AS is_nullable, \
                 pg_get_expr(d.adbin, d.adrelid) AS column_default, \
                 CASE WHEN a.attidentity <> '' THEN 'identity' WHEN a.attgenerated <> '' THEN 'generated' END AS extra, \
-                CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' END AS relation, \
+                CASE WHEN c.relispartition THEN 'partition' WHEN c.relkind = 'v' THEN 'view' \
+                     WHEN c.relkind = 'm' THEN 'materialized view' END AS relation, \
                 CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
          JOIN pg_type t ON t.oid = a.atttypid \
          LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum \
-         WHERE c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition AND {USER_SCHEMAS} AND {scope} \
+         WHERE c.relkind IN ('r', 'p', 'v', 'm') AND {USER_SCHEMAS} AND {scope} \
          ORDER BY 1 NULLS FIRST, 2, a.attnum",
         schema = schema_of("n.nspname")
     );
