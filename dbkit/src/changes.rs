@@ -746,7 +746,20 @@ mod tests {
         let mut model_codes = table("codes", vec![col("code", "text", false)]);
         model_codes.primary_key = vec!["code".into()];
         let active = table("active", vec![col("id", "integer", false)]);
-        let model = schema(vec![model_log, model_codes, active]);
+        // A joinable! to the view's table! is for queries: no foreign key to add.
+        let posts = table(
+            "posts",
+            vec![
+                col("id", "integer", false),
+                col("active_id", "integer", false),
+            ],
+        );
+        db.tables.insert(posts.name.clone(), posts.clone());
+        let mut model_posts = posts.clone();
+        let mut to_view = fk(&["active_id"], "active");
+        to_view.name = None;
+        model_posts.foreign_keys.push(to_view);
+        let model = schema(vec![model_log, model_codes, active, model_posts]);
         assert!(
             diff(&db, &model, &DiffOptions::default())
                 .changes
