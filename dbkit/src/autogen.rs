@@ -1,5 +1,10 @@
 //! `revision --autogenerate` and `check`: read the model, inspect the database, diff,
 //! plan, and write the revision (or report the differences).
+//!
+//! Both sides are narrowed to what the model speaks about before the diff: the PostgreSQL
+//! schemas its `table!`s name (the current one for unqualified tables), the tables
+//! dbrev.toml's `include` / `exclude` keep ([`TableFilter`]), never dbrev's own tables, and
+//! never a database table print-schema skips (`__` names) unless the model declares it.
 
 use std::path::PathBuf;
 
@@ -7,7 +12,8 @@ use crate::authoring::{RevisionBody, RevisionOptions};
 use crate::changes::{Change, DiffOptions, diff};
 use crate::db::Connection;
 use crate::error::{Error, Result};
-use crate::inspect::read_catalog;
+use crate::filter::{TableFilter, print_schema_skips};
+use crate::inspect::{SchemaScope, read_catalog_in};
 use crate::migrate::Environment;
 use crate::plan::{Plan, PlanOptions, plan};
 use crate::rust_model::read_model;
@@ -62,15 +68,17 @@ impl Environment {
         options: &AutogenerateOptions,
     ) -> Result<Comparison> {
         let backend = conn.backend();
-        let model = read_model(&self.config.schema_files, backend)?;
-        let catalog = read_catalog(conn, &self.config.version_table, &self.config.exclude)?;
+        let filter = TableFilter::from_config(&self.config)?;
+        let mut model = read_model(&self.config.schema_files, backend)?;
+        model.tables.retain(|name, _| filter.keeps(name));
+        let catalog = read_catalog_in(conn, &SchemaScope::of_model(&model))?;
         let catalog_queries = catalog.queries;
-        let db = catalog.into_schema(backend);
-        let mut model = model;
-        let version_table = &self.config.version_table;
-        model.tables.retain(|name, _| {
-            name.name != *version_table && !self.config.exclude.contains(&name.name)
-        });
+        let mut db = catalog.into_schema(backend);
+        let compared = |name: &crate::model::TableName| {
+            filter.keeps(name) && (!print_schema_skips(name) || model.tables.contains_key(name))
+        };
+        db.tables.retain(|name, _| compared(name));
+        db.relations.retain(|name, _| compared(name));
         let found = diff(
             &db,
             &model,

@@ -1,7 +1,11 @@
 //! The differ: two schemas (database, model) → a list of typed changes. Plain values in,
-//! plain values out; no SQL. Only what both sides can know is compared: schema.rs carries
-//! no defaults, no indexes or unique constraints, no foreign key names or actions, and its
-//! foreign keys (`joinable!`) are single columns referencing the parent's primary key.
+//! plain values out; no SQL. Only what both sides can know is compared, the way diesel's
+//! print-schema sees the database: schema.rs carries no defaults, no indexes or unique
+//! constraints, no foreign key names or actions, and writes a `joinable!` only for a
+//! foreign key diesel can express ([`print_schema_writes_joinable`]), so the model's
+//! silence about any other foreign key is not a drop. A `table!` that is a view in the
+//! database (or a partition) is neither created nor compared; SQLite's implicit `rowid` key and the
+//! nullability of its primary key columns compare as print-schema writes them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -225,9 +229,14 @@ pub fn diff(db: &Schema, model: &Schema, options: &DiffOptions) -> Diff {
         .filter(|(old, _)| !old.contains('.'))
         .map(|(o, n)| (o.as_str(), n.as_str()))
         .collect();
-    // Pair each model table with a database table (same name, or renamed).
+    // Pair each model table with a database table: same name first, then `--rename`.
     let mut pairs: Vec<(&Table, &Table)> = Vec::new();
-    let mut matched_db = BTreeSet::new();
+    let mut matched_db: BTreeSet<TableName> = model
+        .tables
+        .keys()
+        .filter(|name| db.tables.contains_key(*name))
+        .cloned()
+        .collect();
     let mut created = Vec::new();
     for (name, target) in &model.tables {
         let source = db.tables.get(name).or_else(|| {
@@ -236,10 +245,10 @@ pub fn diff(db: &Schema, model: &Schema, options: &DiffOptions) -> Diff {
                 .find(|(_, new)| **new == name.to_string())
                 .and_then(|(old, _)| db.tables.iter().find(|(n, _)| n.to_string() == *old))
                 .map(|(_, t)| t)
+                .filter(|t| matched_db.insert(t.name.clone()))
         });
         match source {
             Some(source) => {
-                matched_db.insert(source.name.clone());
                 if source.name != *name {
                     out.changes.push(Change::RenameTable {
                         from: source.name.clone(),
@@ -248,6 +257,8 @@ pub fn diff(db: &Schema, model: &Schema, options: &DiffOptions) -> Diff {
                 }
                 pairs.push((source, target));
             }
+            // A `table!` for a view or a partition describes it; there is nothing to create.
+            None if db.relations.contains_key(name) => {}
             None => created.push(target.clone()),
         }
     }
@@ -285,6 +296,7 @@ pub fn diff(db: &Schema, model: &Schema, options: &DiffOptions) -> Diff {
 }
 
 fn diff_table(source: &Table, target: &Table, db: &Schema, options: &DiffOptions, out: &mut Diff) {
+    let target = &without_implicit_key(source, target);
     let table = &target.name;
     let column_renames: BTreeMap<&str, &str> = options
         .renames
@@ -328,10 +340,13 @@ fn diff_table(source: &Table, target: &Table, db: &Schema, options: &DiffOptions
                     });
                 }
                 let type_differs = !have.ty.satisfies(&want.ty);
-                if type_differs || have.nullable != want.nullable {
+                let null_differs = have.nullable != want.nullable && !have.nullability_either;
+                if type_differs || null_differs {
                     let mut to = have.clone();
                     to.name = want.name.clone();
-                    to.nullable = want.nullable;
+                    if null_differs {
+                        to.nullable = want.nullable;
+                    }
                     if type_differs {
                         to.ty = want.ty.clone();
                     }
@@ -368,19 +383,8 @@ fn diff_table(source: &Table, target: &Table, db: &Schema, options: &DiffOptions
         });
     }
     out.changes.extend(alters);
-    // Foreign keys: compare only what joinable! can express.
-    let expressible = |fk: &ForeignKey| {
-        fk.columns.len() == 1
-            && db.tables.get(&fk.ref_table).is_some_and(|parent| {
-                fk.ref_columns.is_empty() || fk.ref_columns == parent.primary_key
-            })
-            && source
-                .foreign_keys
-                .iter()
-                .filter(|other| other.ref_table == fk.ref_table)
-                .count()
-                == 1
-    };
+    // Foreign keys: a database key print-schema would not write as `joinable!` is not
+    // compared; the model's `joinable!` must exist as some foreign key.
     let same_fk =
         |a: &ForeignKey, b: &ForeignKey| a.columns == b.columns && a.ref_table == b.ref_table;
     for key in &source.foreign_keys {
@@ -393,7 +397,7 @@ fn diff_table(source: &Table, target: &Table, db: &Schema, options: &DiffOptions
             .columns
             .iter()
             .any(|c| drops.iter().any(|d| &d.name == c));
-        if expressible(key)
+        if print_schema_writes_joinable(db, &source.name, key)
             && !dropped_column
             && !target.foreign_keys.iter().any(|m| same_fk(m, &as_model))
         {
@@ -415,7 +419,10 @@ fn diff_table(source: &Table, target: &Table, db: &Schema, options: &DiffOptions
             let columns: Vec<String> = renamed(&s.columns);
             columns == key.columns && s.ref_table == key.ref_table
         });
-        if !exists {
+        // A `joinable!` to a view's `table!` is for queries only: no key can reference it.
+        let to_view =
+            db.relations.contains_key(&key.ref_table) && !db.tables.contains_key(&key.ref_table);
+        if !exists && !to_view {
             out.changes.push(Change::AddForeignKey {
                 table: table.clone(),
                 key: key.clone(),
@@ -428,6 +435,50 @@ fn diff_table(source: &Table, target: &Table, db: &Schema, options: &DiffOptions
             column,
         });
     }
+}
+
+/// Whether diesel's print-schema writes a `joinable!` for this foreign key of `child`
+/// (diesel_cli's `remove_unsafe_foreign_keys_for_codegen`): not self-referencing, one
+/// column, referencing the single-column primary key of a table of the same schema that
+/// is compared, and the only foreign key between the two tables in either direction.
+pub fn print_schema_writes_joinable(db: &Schema, child: &TableName, key: &ForeignKey) -> bool {
+    if key.ref_table == *child || key.ref_table.schema != child.schema || key.columns.len() != 1 {
+        return false;
+    }
+    let Some(parent) = db.tables.get(&key.ref_table) else {
+        return false;
+    };
+    let [parent_key] = parent.primary_key.as_slice() else {
+        return false;
+    };
+    if !(key.ref_columns.is_empty() || key.ref_columns == [parent_key.clone()]) {
+        return false;
+    }
+    let between = |from: &TableName, to: &TableName| {
+        db.tables.get(from).map_or(0, |t| {
+            t.foreign_keys.iter().filter(|k| k.ref_table == *to).count()
+        })
+    };
+    between(child, &parent.name) + between(&parent.name, child) == 1
+}
+
+/// The model's table as it would compare with `source`: print-schema keys a table without
+/// a primary key by its implicit row key (SQLite's `rowid`), an `Integer` or `BigInt`
+/// column the database does not list.
+fn without_implicit_key(source: &Table, target: &Table) -> Table {
+    let mut target = target.clone();
+    if let (Some(key), [model_key]) = (&source.implicit_key, target.primary_key.as_slice())
+        && key == model_key
+        && source.column(key).is_none()
+        && target.column(key).is_some_and(|c| {
+            matches!(c.ty.kind.as_str(), "Integer" | "BigInt" | "Int4" | "Int8") && !c.ty.array
+        })
+    {
+        let key = key.clone();
+        target.columns.retain(|c| c.name != key);
+        target.primary_key.clear();
+    }
+    target
 }
 
 /// Tables ordered so that referenced tables come first (cycles keep name order).
@@ -473,6 +524,7 @@ mod tests {
             nullable,
             default: None,
             extra: None,
+            nullability_either: false,
         }
     }
 
@@ -484,6 +536,7 @@ mod tests {
             primary_key_name: None,
             foreign_keys: vec![],
             indexes: vec![],
+            implicit_key: None,
         }
     }
 
@@ -491,6 +544,7 @@ mod tests {
         Schema {
             tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect(),
             enums: Default::default(),
+            relations: Default::default(),
         }
     }
 
@@ -584,6 +638,132 @@ mod tests {
         assert_eq!(
             diff(&db, &model, &DiffOptions::default()).rename_hints,
             ["users.nick=handle"]
+        );
+    }
+
+    fn fk(columns: &[&str], parent: &str) -> ForeignKey {
+        ForeignKey {
+            name: Some(format!("fk_{}", columns.join("_"))),
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+            ref_table: TableName::new(parent),
+            ref_columns: vec![],
+            on_delete: None,
+            on_update: None,
+        }
+    }
+
+    #[test]
+    fn foreign_keys_print_schema_writes_no_joinable_for_are_not_compared() {
+        let mut users = table(
+            "users",
+            vec![col("id", "integer", false), col("post_id", "integer", true)],
+        );
+        let mut posts = table(
+            "posts",
+            vec![
+                col("id", "integer", false),
+                col("user_id", "integer", false),
+            ],
+        );
+        // Both directions between users and posts.
+        users.foreign_keys.push(fk(&["post_id"], "posts"));
+        posts.foreign_keys.push(fk(&["user_id"], "users"));
+        let mut comments = table(
+            "comments",
+            vec![
+                col("id", "integer", false),
+                col("parent_id", "integer", true),
+                col("post_id", "integer", false),
+                col("a", "integer", false),
+                col("b", "integer", false),
+            ],
+        );
+        comments.foreign_keys.push(fk(&["parent_id"], "comments"));
+        comments.foreign_keys.push(fk(&["post_id"], "posts"));
+        let mut pair = table(
+            "pair",
+            vec![col("a", "integer", false), col("b", "integer", false)],
+        );
+        pair.primary_key = vec!["a".into(), "b".into()];
+        comments.foreign_keys.push(fk(&["a", "b"], "pair"));
+        let db = schema(vec![
+            users.clone(),
+            posts.clone(),
+            comments.clone(),
+            pair.clone(),
+        ]);
+        let writes =
+            |t: &Table, i: usize| print_schema_writes_joinable(&db, &t.name, &t.foreign_keys[i]);
+        assert!(!writes(&users, 0) && !writes(&posts, 0));
+        assert!(!writes(&comments, 0), "self-referencing");
+        assert!(writes(&comments, 1));
+        assert!(!writes(&comments, 2), "composite");
+        // The model print-schema writes: no keys but comments -> posts.
+        let mut model = db.clone();
+        for t in model.tables.values_mut() {
+            t.foreign_keys
+                .retain(|k| k.columns == ["post_id"] && t.name.name == "comments");
+            for k in &mut t.foreign_keys {
+                k.name = None;
+            }
+        }
+        assert!(
+            diff(&db, &model, &DiffOptions::default())
+                .changes
+                .is_empty()
+        );
+        // Without comments -> posts in the model, that one key is a drop.
+        let mut without = model.clone();
+        without
+            .tables
+            .get_mut(&TableName::new("comments"))
+            .unwrap()
+            .foreign_keys
+            .clear();
+        let changes = diff(&db, &without, &DiffOptions::default()).changes;
+        assert_eq!(
+            changes.iter().map(Change::describe).collect::<Vec<_>>(),
+            ["drop foreign key comments(post_id) -> posts"]
+        );
+    }
+
+    #[test]
+    fn views_implicit_keys_and_either_nullability() {
+        let mut log = table("log", vec![col("note", "text", true)]);
+        log.primary_key.clear();
+        log.implicit_key = Some("rowid".into());
+        let mut codes = table("codes", vec![col("code", "text", true)]);
+        codes.primary_key = vec!["code".into()];
+        codes.columns[0].nullability_either = true;
+        let mut db = schema(vec![log.clone(), codes.clone()]);
+        db.relations
+            .insert(TableName::new("active"), crate::model::RelationKind::View);
+        let mut model_log = table(
+            "log",
+            vec![col("rowid", "integer", false), col("note", "text", true)],
+        );
+        model_log.primary_key = vec!["rowid".into()];
+        let mut model_codes = table("codes", vec![col("code", "text", false)]);
+        model_codes.primary_key = vec!["code".into()];
+        let active = table("active", vec![col("id", "integer", false)]);
+        // A joinable! to the view's table! is for queries: no foreign key to add.
+        let posts = table(
+            "posts",
+            vec![
+                col("id", "integer", false),
+                col("active_id", "integer", false),
+            ],
+        );
+        db.tables.insert(posts.name.clone(), posts.clone());
+        let mut model_posts = posts.clone();
+        let mut to_view = fk(&["active_id"], "active");
+        to_view.name = None;
+        model_posts.foreign_keys.push(to_view);
+        let model = schema(vec![model_log, model_codes, active, model_posts]);
+        assert!(
+            diff(&db, &model, &DiffOptions::default())
+                .changes
+                .is_empty()
         );
     }
 

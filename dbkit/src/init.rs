@@ -1,12 +1,15 @@
 //! `cargo dbinit`: scaffolds a migration environment in a cargo package (like
 //! `alembic init`), or adopts an existing diesel setup (`diesel.toml`, `migrations/`)
-//! without moving or rewriting anything.
+//! without moving or rewriting anything. From diesel.toml's `[print_schema]` (one
+//! configuration, or several as `[print_schema.NAME]`) it carries over the schema files
+//! and the table `filter`, so `check` compares what print-schema prints.
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::error::{Error, IoContext, Result};
+use crate::filter::TablePattern;
 use crate::project::{Package, PackageSelector, locate_package};
 use crate::script::{REVISION_TEMPLATE, REVISION_TEMPLATE_FILE};
 
@@ -74,13 +77,41 @@ pub struct InitReport {
 
 #[derive(Debug, Default, Deserialize)]
 struct DieselToml {
-    print_schema: Option<PrintSchema>,
+    print_schema: Option<toml::Table>,
     migrations_directory: Option<MigrationsDirectory>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct PrintSchema {
+/// The keys of one diesel print-schema configuration (diesel_cli's `PrintSchema`); any
+/// other key of `[print_schema]` holding a table is a named configuration.
+const PRINT_SCHEMA_KEYS: &[&str] = &[
+    "file",
+    "with_docs",
+    "allow_tables_to_appear_in_same_query_config",
+    "filter",
+    "column_sorting",
+    "schema",
+    "patch_file",
+    "import_types",
+    "generate_missing_sql_type_definitions",
+    "except_custom_type_definitions",
+    "custom_type_derives",
+    "sqlite_integer_primary_key_is_bigint",
+    "pg_domains_as_custom_types",
+];
+
+/// diesel's table filter of one configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DieselFilter {
+    None,
+    Only(Vec<String>),
+    Except(Vec<String>),
+}
+
+/// What adoption takes from one print-schema configuration.
+#[derive(Debug)]
+struct PrintSchemaConfig {
     file: Option<String>,
+    filter: DieselFilter,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -133,10 +164,21 @@ pub fn init(options: &InitOptions) -> Result<InitReport> {
     } else {
         format!("{rel}/versions")
     };
-    let schema = diesel
-        .print_schema
-        .and_then(|p| p.file)
-        .unwrap_or_else(|| crate::config::DEFAULT_SCHEMA.to_owned());
+    let diesel_toml = root.join("diesel.toml");
+    let printed = print_schema_configs(&diesel_toml, diesel.print_schema.as_ref())?;
+    let printed: Vec<&PrintSchemaConfig> = printed.iter().filter(|c| c.file.is_some()).collect();
+    let schema = match printed.as_slice() {
+        [] => toml_string(crate::config::DEFAULT_SCHEMA),
+        [one] => toml_string(one.file.as_deref().unwrap_or_default()),
+        many => format!(
+            "[{}]",
+            many.iter()
+                .map(|c| toml_string(c.file.as_deref().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let table_filter = carried_filter(&printed);
     let mut created = Vec::new();
     if adopted.is_none() {
         let versions = env_dir.join("versions");
@@ -178,6 +220,7 @@ pub fn init(options: &InitOptions) -> Result<InitReport> {
             ("script_location", &rel),
             ("version_locations", &versions_rel),
             ("schema", &schema),
+            ("filter", &table_filter),
             ("package", &package.name),
         ],
     );
@@ -188,6 +231,115 @@ pub fn init(options: &InitOptions) -> Result<InitReport> {
         adopted,
         config_file,
     })
+}
+
+/// The print-schema configurations of diesel.toml's `[print_schema]`, the unnamed one first.
+fn print_schema_configs(
+    diesel_toml: &Path,
+    print_schema: Option<&toml::Table>,
+) -> Result<Vec<PrintSchemaConfig>> {
+    let Some(table) = print_schema else {
+        return Ok(Vec::new());
+    };
+    let mut configs = vec![read_print_schema(diesel_toml, "print_schema", table)?];
+    for (key, value) in table {
+        if let (false, toml::Value::Table(named)) =
+            (PRINT_SCHEMA_KEYS.contains(&key.as_str()), value)
+        {
+            configs.push(read_print_schema(
+                diesel_toml,
+                &format!("print_schema.{key}"),
+                named,
+            )?);
+        }
+    }
+    Ok(configs)
+}
+
+fn read_print_schema(
+    diesel_toml: &Path,
+    at: &str,
+    table: &toml::Table,
+) -> Result<PrintSchemaConfig> {
+    let bad = |what: &str| Error::Config(format!("{}: [{at}] {what}", diesel_toml.display()));
+    let file = match table.get("file") {
+        None => None,
+        Some(toml::Value::String(file)) => Some(file.clone()),
+        Some(_) => return Err(bad("`file` must be a string")),
+    };
+    let regexes = |key: &str, value: &toml::Value| -> Result<Vec<String>> {
+        let list = value
+            .as_array()
+            .ok_or_else(|| bad(&format!("`filter.{key}` must be a list of regexes")))?;
+        list.iter()
+            .map(|item| {
+                let regex = item
+                    .as_str()
+                    .ok_or_else(|| bad(&format!("`filter.{key}` must be a list of regexes")))?;
+                // diesel itself refuses a regex that does not compile.
+                TablePattern::parse(&TablePattern::from_diesel_regex(regex)).map_err(|e| {
+                    bad(&format!(
+                        "`filter.{key}` entry `{regex}` is not a valid regex: {}",
+                        e.to_string().lines().last().unwrap_or_default().trim()
+                    ))
+                })?;
+                Ok(regex.to_owned())
+            })
+            .collect()
+    };
+    let filter = match table.get("filter") {
+        None => DieselFilter::None,
+        Some(toml::Value::Table(filter)) => {
+            match (filter.get("only_tables"), filter.get("except_tables")) {
+                (Some(only), None) => DieselFilter::Only(regexes("only_tables", only)?),
+                (None, Some(except)) => DieselFilter::Except(regexes("except_tables", except)?),
+                (None, None) => DieselFilter::None,
+                (Some(_), Some(_)) => {
+                    return Err(bad("`filter` takes only_tables or except_tables, not both"));
+                }
+            }
+        }
+        Some(_) => return Err(bad("`filter` must be a table")),
+    };
+    Ok(PrintSchemaConfig { file, filter })
+}
+
+/// The dbrev.toml lines for diesel's filter: the same tables, as `include` / `exclude`
+/// entries (`/regex/`, searched in the name as diesel does). Several configurations with
+/// different filters (each for its own schema) cannot be one list: none is carried, and
+/// the file says so.
+fn carried_filter(printed: &[&PrintSchemaConfig]) -> String {
+    const DOC: &str = "# Tables that autogenerate and check leave out (`exclude`), or the only ones they look at\n\
+# (`include`). An entry is a table name, or a regex between slashes searched anywhere in\n\
+# the name, as diesel's [print_schema] filter does: \"/^tmp_/\".\n";
+    let entries = |regexes: &[String]| {
+        regexes
+            .iter()
+            .map(|r| toml_string(&TablePattern::from_diesel_regex(r)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let filters: Vec<&DieselFilter> = printed.iter().map(|c| &c.filter).collect();
+    let same = filters.windows(2).all(|pair| pair[0] == pair[1]);
+    match filters.first() {
+        Some(DieselFilter::Only(regexes)) if same => format!(
+            "{DOC}# Carried over from diesel.toml's [print_schema] filter (only_tables).\ninclude = [{}]\nexclude = []",
+            entries(regexes)
+        ),
+        Some(DieselFilter::Except(regexes)) if same => format!(
+            "{DOC}# Carried over from diesel.toml's [print_schema] filter (except_tables).\nexclude = [{}]",
+            entries(regexes)
+        ),
+        Some(_) if !same => format!(
+            "{DOC}# diesel.toml's print-schema configurations filter tables differently; set these by hand.\nexclude = []"
+        ),
+        _ => format!("{DOC}exclude = []"),
+    }
+}
+
+/// A TOML basic string.
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_owned()).to_string()
 }
 
 /// Replaces `{{name}}` placeholders.

@@ -15,6 +15,7 @@ pub mod db;
 pub mod dialect;
 pub mod error;
 pub mod export;
+pub mod filter;
 pub mod graph;
 pub mod init;
 pub mod inspect;

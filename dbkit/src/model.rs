@@ -40,6 +40,11 @@ impl fmt::Display for TableName {
 pub struct Schema {
     /// The tables, in name order.
     pub tables: BTreeMap<TableName, Table>,
+    /// Relations that are not compared as tables (database side only): views,
+    /// materialized views, partitions of a partitioned table. A `table!` may stand for one
+    /// (print-schema writes partitions as tables) and is then neither created nor compared
+    /// column by column; none of them is ever a table to drop.
+    pub relations: BTreeMap<TableName, RelationKind>,
     /// PostgreSQL enum types (name → labels), as the database reports them.
     pub enums: BTreeMap<String, Vec<String>>,
 }
@@ -59,6 +64,9 @@ pub struct Table {
     pub foreign_keys: Vec<ForeignKey>,
     /// Unique constraints and indexes (database side only; schema.rs has none).
     pub indexes: Vec<Index>,
+    /// The name print-schema gives the implicit row key of a table that declares no
+    /// primary key (SQLite's `rowid`, or `oid` / `_rowid_` when a column takes that name).
+    pub implicit_key: Option<String>,
 }
 
 impl Table {
@@ -81,6 +89,10 @@ pub struct Column {
     pub default: Option<String>,
     /// `auto_increment`, `identity` or `generated` (database side only).
     pub extra: Option<String>,
+    /// Whether the model may call the column either nullable or not (database side: a
+    /// SQLite primary key column declared without NOT NULL, which print-schema writes as
+    /// `Nullable<..>` and people write without).
+    pub nullability_either: bool,
 }
 
 /// A foreign key. From schema.rs (`joinable!`) only the column and the referenced table
@@ -99,6 +111,17 @@ pub struct ForeignKey {
     pub on_delete: Option<String>,
     /// `ON UPDATE` action, when not the default.
     pub on_update: Option<String>,
+}
+
+/// What a [`Schema::relations`] entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelationKind {
+    /// `CREATE VIEW`.
+    View,
+    /// PostgreSQL's `CREATE MATERIALIZED VIEW`.
+    MaterializedView,
+    /// A PostgreSQL partition (`CREATE TABLE .. PARTITION OF`): its rows are its parent's.
+    Partition,
 }
 
 /// A unique constraint or an index.

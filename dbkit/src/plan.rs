@@ -1,15 +1,20 @@
 //! The planner: changes → SQL for the configured dialect, each step with its reverse, so
 //! down.sql is rendered from the same plan as up.sql. Runs without a connection. SQLite
 //! changes that `ALTER TABLE` cannot make go through the table-rebuild recipe (new table,
-//! copy rows, drop, rename, re-create indexes, foreign keys checked).
+//! copy rows, drop, rename, re-create indexes, foreign keys checked). Each new foreign
+//! key gets its name once, chosen as PostgreSQL chooses it (`<table>_<columns>_fkey`,
+//! cut to 63 bytes, numbered when taken), so no plan adds the same constraint name twice.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::backend::Backend;
 use crate::changes::{Change, Diff};
-use crate::dialect::{Dialect, dialect_for, foreign_key_name};
+use crate::dialect::{Dialect, dialect_for};
 use crate::migrate::FILL_MARKER;
-use crate::model::{Column, Schema, Table, TableName};
+use crate::model::{Column, ForeignKey, Schema, Table, TableName};
+
+/// The longest identifier every backend takes: PostgreSQL's 63 bytes (MySQL's is 64).
+const MAX_IDENTIFIER_BYTES: usize = 63;
 
 /// What the planner was asked for.
 #[derive(Debug, Clone, Copy, Default)]
@@ -115,13 +120,20 @@ pub fn plan(
             .map(|t| t.primary_key.clone())
             .unwrap_or_default()
     };
-    let complete = |table: &TableName, key: &crate::model::ForeignKey| {
+    let names = if dialect.rebuilds_tables() {
+        BTreeMap::new()
+    } else {
+        foreign_key_names(db, diff)
+    };
+    let complete = |table: &TableName, key: &ForeignKey| {
         let mut key = key.clone();
         if key.ref_columns.is_empty() {
             key.ref_columns = primary_key_of(&key.ref_table);
         }
-        if key.name.is_none() && !dialect.rebuilds_tables() {
-            key.name = Some(foreign_key_name(table, &key));
+        if key.name.is_none() {
+            key.name = names
+                .get(&(table.clone(), key.columns.clone(), key.ref_table.clone()))
+                .cloned();
         }
         key
     };
@@ -130,7 +142,7 @@ pub fn plan(
         |c: &Change| matches!(c, Change::RenameTable { .. } | Change::RenameColumn { .. });
     let mut rebuilds: BTreeMap<TableName, Vec<&Change>> = BTreeMap::new();
     if dialect.rebuilds_tables() {
-        let tables: std::collections::BTreeSet<&TableName> = diff
+        let tables: BTreeSet<&TableName> = diff
             .changes
             .iter()
             .filter(|c| needs_rebuild(c))
@@ -145,8 +157,8 @@ pub fn plan(
             }
         }
     }
-    let mut rebuilt = std::collections::BTreeSet::new();
-    let linked: std::collections::BTreeSet<&TableName> = model
+    let mut rebuilt = BTreeSet::new();
+    let linked: BTreeSet<&TableName> = model
         .tables
         .values()
         .flat_map(|t| t.foreign_keys.iter().map(|fk| &fk.ref_table))
@@ -331,6 +343,70 @@ pub fn plan(
     plan
 }
 
+/// A name for each foreign key the plan adds without one: PostgreSQL's own choice for
+/// `REFERENCES` (`<table>_<columns>_fkey`, the longer part cut until it fits 63 bytes,
+/// `fkey1`, `fkey2`… while the name is taken), unique among the constraint and index names
+/// of its schema (MySQL wants foreign key names unique in the database).
+fn foreign_key_names(
+    db: &Schema,
+    diff: &Diff,
+) -> BTreeMap<(TableName, Vec<String>, TableName), String> {
+    let mut taken: BTreeMap<Option<String>, BTreeSet<String>> = BTreeMap::new();
+    for table in db.tables.values() {
+        let names = taken.entry(table.name.schema.clone()).or_default();
+        names.extend(table.foreign_keys.iter().filter_map(|k| k.name.clone()));
+        names.extend(table.primary_key_name.clone());
+        names.extend(table.indexes.iter().map(|i| i.name.clone()));
+    }
+    let mut wanted: Vec<(&TableName, &ForeignKey)> = Vec::new();
+    for change in &diff.changes {
+        match change {
+            Change::CreateTable(t) => wanted.extend(t.foreign_keys.iter().map(|k| (&t.name, k))),
+            Change::AddForeignKey { table, key } => wanted.push((table, key)),
+            _ => {}
+        }
+    }
+    let mut names = BTreeMap::new();
+    for (table, key) in wanted.into_iter().filter(|(_, k)| k.name.is_none()) {
+        let id = (table.clone(), key.columns.clone(), key.ref_table.clone());
+        if names.contains_key(&id) {
+            continue;
+        }
+        let used = taken.entry(table.schema.clone()).or_default();
+        let columns = key.columns.join("_");
+        let name = (0..)
+            .map(|pass| {
+                let label = if pass == 0 {
+                    "fkey".to_owned()
+                } else {
+                    format!("fkey{pass}")
+                };
+                object_name(&table.name, &columns, &label)
+            })
+            .find(|candidate| !used.contains(candidate))
+            .unwrap_or_default();
+        used.insert(name.clone());
+        names.insert(id, name);
+    }
+    names
+}
+
+/// PostgreSQL's `makeObjectName`: `name1_name2_label`, the longer of the two names cut a
+/// character at a time until the whole fits [`MAX_IDENTIFIER_BYTES`].
+fn object_name(name1: &str, name2: &str, label: &str) -> String {
+    let available = MAX_IDENTIFIER_BYTES.saturating_sub(label.len() + 2);
+    let mut first = name1.to_owned();
+    let mut second = name2.to_owned();
+    while first.len() + second.len() > available {
+        if first.len() > second.len() {
+            first.pop();
+        } else {
+            second.pop();
+        }
+    }
+    format!("{first}_{second}_{label}")
+}
+
 /// A new NOT NULL column on a table that may hold rows: add it nullable, fill, then
 /// set NOT NULL. A nullable one is just added.
 fn add_column(dialect: &dyn Dialect, table: &TableName, column: &Column) -> Vec<String> {
@@ -404,7 +480,7 @@ fn rename_in(table: &mut Table, from: &str, to: &str) {
 fn apply(
     original: &Table,
     changes: &[&Change],
-    complete: &dyn Fn(&TableName, &crate::model::ForeignKey) -> crate::model::ForeignKey,
+    complete: &dyn Fn(&TableName, &ForeignKey) -> ForeignKey,
 ) -> Table {
     let mut t = original.clone();
     for change in changes {
@@ -503,4 +579,23 @@ fn rebuild(dialect: &dyn Dialect, from: &Table, to: &Table, reverse: bool) -> Ve
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn foreign_key_names_are_postgres_names_that_fit() {
+        assert_eq!(
+            object_name("posts", "user_id", "fkey"),
+            "posts_user_id_fkey"
+        );
+        let long = object_name(&"t".repeat(50), &"c".repeat(40), "fkey1");
+        assert_eq!(long.len(), MAX_IDENTIFIER_BYTES);
+        assert!(
+            long.starts_with(&"t".repeat(28)) && long.ends_with("_fkey1"),
+            "{long}"
+        );
+    }
 }

@@ -1,6 +1,9 @@
 //! Reads diesel's `schema.rs` (the model) with a real Rust parser: `syn` for the file and
 //! diesel's own `diesel_table_macro_syntax` for each `table!`. Understands everything
-//! `diesel print-schema` writes; anything else is an error naming file, line and column.
+//! `diesel print-schema` writes, modules included (`joinable!` names the tables of its own
+//! module, as Rust resolves them); a column type diesel does not define (from another
+//! crate, `import_types`) is kept by name and compared by the database's type name.
+//! Anything else is an error naming file, line and column.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -32,6 +35,8 @@ pub fn read_model_str(file: &Path, text: &str, backend: Backend) -> Result<Schem
 }
 
 struct PendingJoin {
+    /// The module the `joinable!` is in (outermost first).
+    module: Vec<String>,
     child: String,
     parent: String,
     column: String,
@@ -41,8 +46,10 @@ struct PendingJoin {
 struct ModelReader {
     backend: Backend,
     schema: Schema,
-    /// Rust name of each table (its `table!` ident) → SQL name.
-    rust_names: HashMap<String, TableName>,
+    /// (module, Rust name of each table: its `table!` ident) → SQL name.
+    rust_names: HashMap<(Vec<String>, String), TableName>,
+    /// (table, Rust name of a column) → its SQL name.
+    column_sql_names: HashMap<(TableName, String), String>,
     /// Custom SQL types from `sql_types` modules: struct name → SQL type name.
     custom_types: HashMap<String, String>,
     joins: Vec<PendingJoin>,
@@ -63,6 +70,7 @@ impl ModelReader {
             backend,
             schema: Schema::default(),
             rust_names: HashMap::new(),
+            column_sql_names: HashMap::new(),
             custom_types: HashMap::new(),
             joins: Vec::new(),
         }
@@ -72,7 +80,7 @@ impl ModelReader {
         let parsed = syn::parse_file(text).map_err(|e| model_error(file, e.span(), e))?;
         // Custom types first: tables may use them before the module appears.
         self.collect_types(file, &parsed.items)?;
-        self.read_items(file, &parsed.items)
+        self.read_items(file, &parsed.items, &mut Vec::new())
     }
 
     fn collect_types(&mut self, file: &Path, items: &[syn::Item]) -> Result<()> {
@@ -156,18 +164,26 @@ impl ModelReader {
         Ok(())
     }
 
-    fn read_items(&mut self, file: &Path, items: &[syn::Item]) -> Result<()> {
+    fn read_items(
+        &mut self,
+        file: &Path,
+        items: &[syn::Item],
+        module_path: &mut Vec<String>,
+    ) -> Result<()> {
         for item in items {
             match item {
                 syn::Item::Use(_) => {}
                 syn::Item::Mod(module) => {
                     if let Some((_, inner)) = &module.content {
                         if module.ident != "sql_types" {
-                            self.read_items(file, inner)?;
+                            module_path.push(module.ident.to_string());
+                            let read = self.read_items(file, inner, module_path);
+                            module_path.pop();
+                            read?;
                         }
                     }
                 }
-                syn::Item::Macro(m) => self.read_macro(file, &m.mac)?,
+                syn::Item::Macro(m) => self.read_macro(file, &m.mac, module_path)?,
                 other => {
                     return Err(model_error(
                         file,
@@ -180,7 +196,7 @@ impl ModelReader {
         Ok(())
     }
 
-    fn read_macro(&mut self, file: &Path, mac: &syn::Macro) -> Result<()> {
+    fn read_macro(&mut self, file: &Path, mac: &syn::Macro, module_path: &[String]) -> Result<()> {
         let name = mac
             .path
             .segments
@@ -191,13 +207,14 @@ impl ModelReader {
             "table" => {
                 let decl: TableDecl = syn::parse2(mac.tokens.clone())
                     .map_err(|e| model_error(file, e.span(), format!("malformed table!: {e}")))?;
-                self.read_table(file, decl)
+                self.read_table(file, decl, module_path)
             }
             "joinable" => {
                 let join = syn::parse2::<JoinDecl>(mac.tokens.clone()).map_err(|e| {
                     model_error(file, e.span(), format!("malformed joinable!: {e}"))
                 })?;
                 self.joins.push(PendingJoin {
+                    module: module_path.to_vec(),
                     child: join.child.to_string(),
                     parent: join.parent.to_string(),
                     column: join.column.to_string(),
@@ -215,7 +232,7 @@ impl ModelReader {
         }
     }
 
-    fn read_table(&mut self, file: &Path, decl: TableDecl) -> Result<()> {
+    fn read_table(&mut self, file: &Path, decl: TableDecl, module_path: &[String]) -> Result<()> {
         let schema = decl
             .schema
             .as_ref()
@@ -247,6 +264,7 @@ impl ModelReader {
                 nullable,
                 default: None,
                 extra: None,
+                nullability_either: false,
             });
         }
         let primary_key: Vec<String> = match &decl.primary_keys {
@@ -287,8 +305,16 @@ impl ModelReader {
                 format!("table `{name}` is declared twice"),
             ));
         }
-        self.rust_names
-            .insert(decl.table_name.to_string(), name.clone());
+        self.rust_names.insert(
+            (module_path.to_vec(), decl.table_name.to_string()),
+            name.clone(),
+        );
+        for def in &decl.column_defs {
+            self.column_sql_names.insert(
+                (name.clone(), def.column_name.to_string()),
+                def.sql_name.clone(),
+            );
+        }
         self.schema.tables.insert(
             name.clone(),
             Table {
@@ -298,6 +324,7 @@ impl ModelReader {
                 primary_key_name: None,
                 foreign_keys: Vec::new(),
                 indexes: Vec::new(),
+                implicit_key: None,
             },
         );
         Ok(())
@@ -346,7 +373,27 @@ impl ModelReader {
                     unsigned = true;
                     current = inner;
                 }
-                (_, Some(_)) => return Err(format!("unknown generic SQL type `{ident}<..>`")),
+                // `Range<Int4>` is `int4range`; another generic type from some crate is
+                // compared by its own name.
+                (generic, Some(inner)) => {
+                    let element = inner
+                        .path
+                        .segments
+                        .last()
+                        .map(|s| s.ident.to_string())
+                        .unwrap_or_default();
+                    let name =
+                        range_type_name(generic, &element).unwrap_or_else(|| generic.to_owned());
+                    let ty = SqlType::from_diesel(
+                        &name,
+                        None,
+                        max_length,
+                        unsigned,
+                        array,
+                        self.backend,
+                    )?;
+                    return Ok((ty, nullable));
+                }
                 (name, None) => {
                     let custom = self.custom_types.get(name).map(String::as_str);
                     let ty = SqlType::from_diesel(
@@ -365,13 +412,22 @@ impl ModelReader {
 
     fn finish(mut self) -> Result<Schema> {
         for join in std::mem::take(&mut self.joins) {
+            // The table of that name in the joinable!'s module, else in the nearest
+            // enclosing one (`use super::*`).
             let lookup = |rust: &str| {
-                self.rust_names.get(rust).cloned().ok_or_else(|| {
-                    Error::Model(format!(
-                        "{}: joinable! names `{rust}`, which no table! declares",
-                        join.at
-                    ))
-                })
+                (0..=join.module.len())
+                    .rev()
+                    .find_map(|depth| {
+                        self.rust_names
+                            .get(&(join.module[..depth].to_vec(), rust.to_owned()))
+                    })
+                    .cloned()
+                    .ok_or_else(|| {
+                        Error::Model(format!(
+                            "{}: joinable! names `{rust}`, which no table! declares",
+                            join.at
+                        ))
+                    })
             };
             let child = lookup(&join.child)?;
             let parent = lookup(&join.parent)?;
@@ -380,23 +436,51 @@ impl ModelReader {
                 .tables
                 .get_mut(&child)
                 .ok_or_else(|| Error::Model(format!("{}: unknown table `{child}`", join.at)))?;
-            if table.column(&join.column).is_none() {
-                return Err(Error::Model(format!(
-                    "{}: joinable! uses column `{}`, which `{child}` does not have",
-                    join.at, join.column
-                )));
-            }
-            table.foreign_keys.push(ForeignKey {
+            // joinable! names the column by its Rust name (`type_` for `#[sql_name = "type"]`).
+            let column = self
+                .column_sql_names
+                .get(&(child.clone(), join.column.clone()))
+                .cloned()
+                .ok_or_else(|| {
+                    Error::Model(format!(
+                        "{}: joinable! uses column `{}`, which `{child}` does not have",
+                        join.at, join.column
+                    ))
+                })?;
+            let key = ForeignKey {
                 name: None,
-                columns: vec![join.column.clone()],
+                columns: vec![column],
                 ref_table: parent,
                 ref_columns: Vec::new(),
                 on_delete: None,
                 on_update: None,
-            });
+            };
+            // The same joinable! twice (a model split over files) is one foreign key.
+            if !table.foreign_keys.contains(&key) {
+                table.foreign_keys.push(key);
+            }
         }
         Ok(self.schema)
     }
+}
+
+/// diesel's name for `Range<T>` / `Multirange<T>` (`Int4range`, `Tstzmultirange`…).
+fn range_type_name(generic: &str, element: &str) -> Option<String> {
+    let suffix = match generic {
+        "Range" => "range",
+        "Multirange" => "multirange",
+        _ => return None,
+    };
+    let prefix = match element {
+        "Int4" | "Integer" => "Int4",
+        "Int8" | "BigInt" | "Bigint" => "Int8",
+        "Numeric" | "Decimal" => "Num",
+        "Timestamp" => "Ts",
+        "Timestamptz" => "Tstz",
+        "Date" => "Date",
+        _ => return None,
+    };
+    Some(format!("{prefix}{suffix}"))
 }
 
 /// `child -> parent (column)`.
@@ -475,7 +559,7 @@ diesel::allow_tables_to_appear_in_same_query!(posts, users,);
             ("Varchar", Some(120), false)
         );
         assert!(users.column("nick").unwrap().nullable);
-        assert_eq!(users.column("feeling").unwrap().ty.kind, "custom:mood");
+        assert_eq!(users.column("feeling").unwrap().ty.kind, "custom:Mood");
         let tags = users.column("tags").unwrap();
         assert!(tags.ty.array && tags.nullable);
         assert!(users.column("type").is_some());
@@ -487,15 +571,12 @@ diesel::allow_tables_to_appear_in_same_query!(posts, users,);
 
     #[test]
     fn errors_name_file_line_and_column() {
-        let bad_type = "diesel::table! {\n    users (id) {\n        id -> Int4,\n        x -> Frobnicate,\n    }\n}\n";
+        let bad_type = "diesel::table! {\n    users (id) {\n        id -> Int4,\n        x -> Unsigned<Int4>,\n    }\n}\n";
         let err = read_model_str(Path::new("src/schema.rs"), bad_type, Backend::Postgres)
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("src/schema.rs:4:14:"), "{err}");
-        assert!(
-            err.contains("Frobnicate") && err.contains("users.x"),
-            "{err}"
-        );
+        assert!(err.contains("Unsigned") && err.contains("users.x"), "{err}");
         let bad_join =
             "diesel::table! { a (id) { id -> Integer, } }\ndiesel::joinable!(a -> b (id));\n";
         let err = read_model_str(Path::new("s.rs"), bad_join, Backend::Sqlite)
@@ -515,6 +596,85 @@ diesel::allow_tables_to_appear_in_same_query!(posts, users,);
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("s.rs:1:1:"), "{err}");
+    }
+
+    #[test]
+    fn types_from_other_crates_and_modules() {
+        let text = r#"
+pub mod sql_types {
+    #[derive(diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "tsvector", schema = "pg_catalog"))]
+    pub struct Tsvector;
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use diesel_full_text_search::types::*;
+    use postgis_diesel::sql_types::Geometry;
+
+    docs (id) {
+        id -> Int4,
+        tsv -> Tsvector,
+        path -> Ltree,
+        shape -> Nullable<Geometry>,
+        pages -> Nullable<Range<Int4>>,
+        #[sql_name = "type"]
+        type_ -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Int4,
+    }
+}
+
+diesel::joinable!(docs -> users (type_));
+diesel::joinable!(docs -> users (type_));
+
+pub mod app {
+    diesel::table! {
+        app.docs (id) {
+            id -> Int4,
+            user_id -> Int4,
+        }
+    }
+
+    diesel::table! {
+        app.users (id) {
+            id -> Int4,
+        }
+    }
+
+    diesel::joinable!(docs -> users (user_id));
+}
+"#;
+        let schema = read_model_str(Path::new("s.rs"), text, Backend::Postgres).unwrap();
+        let docs = &schema.tables[&TableName::new("docs")];
+        let kinds: Vec<&str> = docs.columns.iter().map(|c| c.ty.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "Int4",
+                "custom:Tsvector",
+                "custom:Ltree",
+                "custom:Geometry",
+                "custom:Int4range",
+                "Int4"
+            ]
+        );
+        assert_eq!(docs.column("path").unwrap().ty.native, "ltree");
+        // The repeated joinable! is one key, on the SQL column name; the module's
+        // joinable! joins the module's tables.
+        assert_eq!(docs.foreign_keys.len(), 1);
+        assert_eq!(docs.foreign_keys[0].columns, ["type"]);
+        let app = |name: &str| TableName {
+            schema: Some("app".into()),
+            name: name.into(),
+        };
+        let app_docs = &schema.tables[&app("docs")];
+        assert_eq!(app_docs.foreign_keys.len(), 1);
+        assert_eq!(app_docs.foreign_keys[0].ref_table, app("users"));
     }
 
     #[test]

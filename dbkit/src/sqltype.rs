@@ -36,8 +36,26 @@
 //! | pg | `T[]` | array of `T` | `Array<T>` |
 //! | pg | an enum type | `custom:<name>` | a `sql_types` struct with `postgres_type(name = ..)` |
 //! | mysql | enum('a',..) | `Enum` | a `sql_types` struct with `mysql_type(name = "Enum")` |
+//! | pg | any other type (extensions' `citext`, `ltree`, `tsvector`, PostGIS…) | `custom:<UpperCamel>` | the same name from any crate (`import_types`), or a `sql_types` struct |
+//!
+//! How diesel sees types, which the comparison follows:
+//! - A type's schema qualification is not part of its kind (`pg_catalog.tsvector`,
+//!   `extensions.citext` and `tsvector`, `citext` are the same), and other types compare by
+//!   their name as print-schema spells it (`ltree` is `Ltree`), so a type from another crate
+//!   (`diesel_full_text_search::Tsvector`) needs no definition to compare.
+//! - `Text` and the other text names without `#[max_length]` match any text column:
+//!   diesel's `Varchar`, `Bpchar`, `Char` are aliases of `Text`; with `#[max_length]` the
+//!   kind and the length are compared.
+//! - A column of a PostgreSQL domain is its base type (print-schema writes that), or the
+//!   domain's own name (`pg_domains_as_custom_types`).
+
+use heck::ToUpperCamelCase;
 
 use crate::backend::Backend;
+
+/// The kinds one text family holds: without a length, the model's name for one of them
+/// matches a column of any of them.
+const TEXT_FAMILY: &[&str] = &["Text", "Varchar", "Bpchar", "Char"];
 
 /// A column type: its canonical kind plus what diesel also tracks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +70,9 @@ pub struct SqlType {
     pub array: bool,
     /// The SQL to declare it (`character varying(40)`, `int(10) unsigned`, `TEXT`).
     pub native: String,
+    /// Another kind a model may call the same column (database side): a PostgreSQL
+    /// domain's own name, SQLite's `BigInt` for a rowid `INTEGER` key.
+    pub alias_kind: Option<String>,
 }
 
 impl SqlType {
@@ -67,7 +88,9 @@ impl SqlType {
     }
 
     /// A model type: a diesel `sql_types` name (`Int4`, `Varchar`, `Timestamptz`, or a
-    /// custom type's SQL name when `custom` is set). Errors name what is not understood.
+    /// custom type's SQL name when `custom` is set). A name diesel does not define for the
+    /// backend (a type from another crate, `import_types`) is compared by the database's
+    /// type name, as print-schema spells it. Errors name what cannot exist.
     pub fn from_diesel(
         name: &str,
         custom: Option<&str>,
@@ -78,7 +101,7 @@ impl SqlType {
     ) -> Result<SqlType, String> {
         let base = match custom {
             Some(sql_name) => render_custom(sql_name, backend),
-            None => render(name, max_length, backend)?,
+            None => render(name, max_length, backend).unwrap_or_else(|| opaque_sql_name(name)),
         };
         let native = match (unsigned, array) {
             (true, _) if backend != Backend::Mysql => {
@@ -92,18 +115,34 @@ impl SqlType {
             _ => base,
         };
         let mut ty = SqlType::from_catalog(&native, backend);
-        // The declared length is what the model says, except for MySQL enums and sets,
-        // whose "length" print-schema copies from the longest label.
-        if max_length.is_some() && !matches!(ty.kind.as_str(), "Enum" | "Set") {
+        // The length is what the model says (none: not compared), except for MySQL enums
+        // and sets, whose "length" print-schema copies from the longest label.
+        if !matches!(ty.kind.as_str(), "Enum" | "Set") {
             ty.max_length = max_length;
         }
         Ok(ty)
     }
 
+    /// Reads a PostgreSQL domain column: the base type's kind (print-schema writes it),
+    /// with the domain's own name as the alias, and the domain as the native type.
+    pub fn from_domain(domain: &str, base: &str, backend: Backend) -> SqlType {
+        let mut ty = SqlType::from_catalog(base, backend);
+        let own = SqlType::from_catalog(domain, backend);
+        ty.alias_kind = Some(own.kind);
+        ty.native = own.native;
+        ty
+    }
+
     /// Whether a database column of type `self` satisfies a model type `model`. What the
     /// model does not say (a length without `#[max_length]`) is not compared.
     pub fn satisfies(&self, model: &SqlType) -> bool {
-        self.kind == model.kind
+        let same_kind = self.kind == model.kind
+            || self.alias_kind.as_deref() == Some(model.kind.as_str())
+            || (model.max_length.is_none()
+                && !model.array
+                && TEXT_FAMILY.contains(&model.kind.as_str())
+                && TEXT_FAMILY.contains(&self.kind.as_str()));
+        same_kind
             && self.unsigned == model.unsigned
             && self.array == model.array
             && (model.max_length.is_none() || self.max_length == model.max_length)
@@ -165,7 +204,28 @@ fn plain(kind: &str, native: String) -> SqlType {
         unsigned: false,
         array: false,
         native,
+        alias_kind: None,
     }
+}
+
+/// The kind of a type diesel has no name for: print-schema's spelling of its name
+/// (`UpperCamelCase`), without schema qualification or quotes.
+fn custom(name: &str, native: String) -> SqlType {
+    plain(
+        &format!("custom:{}", unqualified(name).to_upper_camel_case()),
+        native,
+    )
+}
+
+/// `schema.name` → `name`; quotes dropped (`"pg_catalog"."tsvector"` → `tsvector`).
+fn unqualified(name: &str) -> &str {
+    strip_qualification(name.trim()).trim_matches('"')
+}
+
+/// The SQL name of a type known only by its diesel name: print-schema turns `ltree` into
+/// `Ltree` and `my_type` into `MyType`, so this is the way back.
+fn opaque_sql_name(name: &str) -> String {
+    heck::ToSnakeCase::to_snake_case(name)
 }
 
 /// diesel's SQLite rules (affinity-like substring tests, in diesel's order).
@@ -199,7 +259,7 @@ fn sqlite_kind(lower: &str, native: String) -> SqlType {
         } else if name == "time" {
             "Time"
         } else {
-            return plain(&format!("custom:{name}"), native);
+            return custom(base_name(name), native);
         };
     let mut ty = plain(kind, native);
     if kind == "Text" {
@@ -215,6 +275,8 @@ fn postgres_kind(lower: &str, native: String) -> SqlType {
         ty.native = native;
         return ty;
     }
+    // A type in another schema than the search path's (`extensions.citext`) is the same type.
+    let lower = strip_qualification(lower);
     let base = base_name(lower);
     // format_type writes the precision inside: `timestamp(3) without time zone`.
     let without_precision: String = {
@@ -262,10 +324,29 @@ fn postgres_kind(lower: &str, native: String) -> SqlType {
                 ty.max_length = parse_length(lower).or(Some(1)).filter(|_| base != "bpchar");
                 return ty;
             }
-            other => return plain(&format!("custom:{}", other.trim_matches('"')), native),
+            _ => {
+                let spelled =
+                    base_name(strip_qualification(native.trim_end_matches("[]"))).to_owned();
+                return custom(&spelled, native);
+            }
         },
     };
     plain(kind, native)
+}
+
+/// `schema.type(args)` → `type(args)`, quotes kept (`"app"."Mood"` → `"Mood"`).
+fn strip_qualification(type_text: &str) -> &str {
+    let head_end = type_text.find('(').unwrap_or(type_text.len());
+    let mut in_quotes = false;
+    let mut start = 0;
+    for (i, c) in type_text[..head_end].char_indices() {
+        match c {
+            '"' => in_quotes = !in_quotes,
+            '.' if !in_quotes => start = i + 1,
+            _ => {}
+        }
+    }
+    &type_text[start..]
 }
 
 fn mysql_kind(lower: &str, native: String) -> SqlType {
@@ -299,7 +380,7 @@ fn mysql_kind(lower: &str, native: String) -> SqlType {
         "year" => ("Year", false),
         "enum" => ("Enum", false),
         "set" => ("Set", false),
-        other => return plain(&format!("custom:{other}"), native),
+        other => return custom(other, native),
     };
     let mut ty = plain(kind, native);
     ty.unsigned = unsigned;
@@ -310,17 +391,12 @@ fn mysql_kind(lower: &str, native: String) -> SqlType {
 }
 
 /// The SQL that declares a diesel type on a backend (before `UNSIGNED` / `[]`).
-fn render(name: &str, max_length: Option<u32>, backend: Backend) -> Result<String, String> {
+fn render(name: &str, max_length: Option<u32>, backend: Backend) -> Option<String> {
     let with_length = |sql: &str, default: Option<u32>| match max_length.or(default) {
         Some(n) => format!("{sql}({n})"),
         None => sql.to_owned(),
     };
-    let unknown = || {
-        Err(format!(
-            "`{name}` is not a SQL type diesel knows for {backend}"
-        ))
-    };
-    Ok(match backend {
+    Some(match backend {
         Backend::Sqlite => match name {
             "Bool" => "BOOLEAN".into(),
             "TinyInt" | "Tinyint" => "TINYINT".into(),
@@ -340,7 +416,7 @@ fn render(name: &str, max_length: Option<u32>, backend: Backend) -> Result<Strin
             "Date" => "DATE".into(),
             "Time" => "TIME".into(),
             "Timestamp" | "Datetime" | "Timestamptz" | "TimestamptzSqlite" => "TIMESTAMP".into(),
-            _ => return unknown(),
+            _ => return None,
         },
         Backend::Postgres => match name {
             "Bool" => "boolean".into(),
@@ -372,7 +448,7 @@ fn render(name: &str, max_length: Option<u32>, backend: Backend) -> Result<Strin
             "Oid" => "oid".into(),
             "Citext" => "citext".into(),
             "CChar" => "\"char\"".into(),
-            _ => return unknown(),
+            _ => return None,
         },
         Backend::Mysql => match name {
             "Bool" => "TINYINT(1)".into(),
@@ -405,7 +481,7 @@ fn render(name: &str, max_length: Option<u32>, backend: Backend) -> Result<Strin
             "Date" => "DATE".into(),
             "Time" => "TIME".into(),
             "Datetime" | "Timestamp" => "DATETIME".into(),
-            _ => return unknown(),
+            _ => return None,
         },
     })
 }
@@ -510,6 +586,65 @@ mod tests {
         let int = SqlType::from_catalog("integer", Backend::Postgres);
         let big = SqlType::from_catalog("bigint", Backend::Postgres);
         assert!(!int.narrows_to(&big) && big.narrows_to(&int));
-        assert!(SqlType::from_diesel("Foo", None, None, false, false, Backend::Sqlite).is_err());
+        assert!(SqlType::from_diesel("Int4", None, None, true, false, Backend::Postgres).is_err());
+    }
+
+    #[test]
+    fn how_diesel_sees_types() {
+        use Backend::*;
+        let model = |name: &str, len: Option<u32>, backend: Backend| {
+            SqlType::from_diesel(name, None, len, false, false, backend).unwrap()
+        };
+        // `Text` (and text names without a length) match any text column.
+        for catalog in ["character varying(40)", "character(3)", "text", "varchar"] {
+            let db = SqlType::from_catalog(catalog, Postgres);
+            assert!(db.satisfies(&model("Text", None, Postgres)), "{catalog}");
+            assert!(db.satisfies(&model("Varchar", None, Postgres)), "{catalog}");
+        }
+        for catalog in ["varchar(255)", "char(3)", "text", "longtext"] {
+            let db = SqlType::from_catalog(catalog, Mysql);
+            assert!(db.satisfies(&model("Text", None, Mysql)), "{catalog}");
+        }
+        let db = SqlType::from_catalog("character varying(40)", Postgres);
+        assert!(!db.satisfies(&model("Varchar", Some(41), Postgres)));
+        assert!(!db.satisfies(&model("Int4", None, Postgres)));
+        let array = SqlType::from_catalog("character varying(40)[]", Postgres);
+        let text_array = SqlType::from_diesel("Text", None, None, false, true, Postgres).unwrap();
+        assert!(!array.satisfies(&text_array));
+        // Types diesel has no name for compare by print-schema's spelling, qualified or not.
+        for (catalog, diesel) in [
+            ("tsvector", "Tsvector"),
+            ("ltree", "Ltree"),
+            ("public.hstore", "Hstore"),
+            ("geometry(Point,4326)", "Geometry"),
+            ("extensions.citext", "Citext"),
+            ("my_type", "MyType"),
+            ("\"MyType\"", "MyType"),
+        ] {
+            let db = SqlType::from_catalog(catalog, Postgres);
+            assert!(
+                db.satisfies(&model(diesel, None, Postgres)),
+                "{catalog} ~ {diesel}"
+            );
+        }
+        assert_eq!(model("Tsvector", None, Postgres).native, "tsvector");
+        let qualified = SqlType::from_diesel(
+            "Tsvector",
+            Some("pg_catalog.tsvector"),
+            None,
+            false,
+            false,
+            Postgres,
+        )
+        .unwrap();
+        assert!(SqlType::from_catalog("tsvector", Postgres).satisfies(&qualified));
+        let mood =
+            SqlType::from_diesel("Mood", Some("app.mood"), None, false, true, Postgres).unwrap();
+        assert!(SqlType::from_catalog("app.mood[]", Postgres).satisfies(&mood));
+        // A domain is its base type, or its own name.
+        let domain = SqlType::from_domain("email", "character varying(200)", Postgres);
+        assert!(domain.satisfies(&model("Varchar", Some(200), Postgres)));
+        assert!(domain.satisfies(&model("Email", None, Postgres)));
+        assert_eq!(domain.native, "email");
     }
 }

@@ -257,19 +257,187 @@ backend_test!(a_series_of_model_edits, |db| {
     }
 });
 
-#[test]
-fn model_errors_name_file_and_line() {
-    let db = TestDb::new(Backend::Sqlite).unwrap();
+backend_test!(check_exits_1_only_for_differences, |db| {
     let p = project(&db);
+    model(&p, "");
+    p.cmd("dbrev").args(["check"]).ok();
     model(
         &p,
-        "diesel::table! {\n    users (id) {\n        id -> Integer,\n        x -> Frobnicate,\n    }\n}\n",
+        "diesel::table! {\n    users (id) {\n        id -> Integer,\n    }\n}\n",
+    );
+    let out = p.cmd("dbrev").args(["check"]).fails();
+    assert_eq!(out.code(), 1, "{}", out.stderr());
+    assert_eq!(out.stdout().trim(), "add table users");
+    // A model that cannot be read is bad input (3), naming file, line and column.
+    model(
+        &p,
+        "diesel::table! {\n    users (id) {\n        id -> Integer,\n        x -> ,\n    }\n}\n",
+    );
+    let out = p.cmd("dbrev").args(["check"]).fails();
+    assert_eq!(out.code(), 3, "{}", out.stderr());
+    assert!(
+        out.stderr().contains("src/schema.rs:4:"),
+        "{}",
+        out.stderr()
+    );
+    assert!(out.stdout().is_empty(), "{}", out.stdout());
+    // A database that cannot be reached (4) or read (5) is not a difference either.
+    model(&p, "");
+    let unreachable = match db.backend() {
+        Backend::Sqlite => format!("sqlite://{}/missing/dir/app.db", p.root().display()),
+        Backend::Postgres => "postgres://root@127.0.0.1:1/none".to_owned(),
+        Backend::Mysql => "mysql://root@127.0.0.1:1/none".to_owned(),
+    };
+    let out = p
+        .cmd("dbrev")
+        .args(["check", "--database-url", &unreachable])
+        .fails();
+    assert_eq!(out.code(), 4, "{}", out.stderr());
+    if db.backend() == Backend::Sqlite {
+        p.file("garbage.db", &"this is not a database\n".repeat(100));
+        let garbage = format!("sqlite://{}", p.root().join("garbage.db").display());
+        let out = p
+            .cmd("dbrev")
+            .args(["check", "--database-url", &garbage])
+            .fails();
+        assert_eq!(out.code(), 5, "{}", out.stderr());
+    }
+});
+
+const LONG_NAMES: &str = r#"
+diesel::table! {
+    parents_with_quite_a_long_name_indeed (id) {
+        id -> Integer,
+    }
+}
+
+diesel::table! {
+    others_with_quite_a_long_name_too (id) {
+        id -> Integer,
+    }
+}
+
+diesel::table! {
+    children_with_an_exceedingly_long_table_name (id) {
+        id -> Integer,
+        parent_reference_with_a_long_column_name_one -> Integer,
+        parent_reference_with_a_long_column_name_two -> Integer,
+    }
+}
+
+diesel::table! {
+    children_with_an_exceedingly_long_table_name_too (id) {
+        id -> Integer,
+        parent_reference_with_a_long_column_name_one -> Integer,
+    }
+}
+
+diesel::joinable!(children_with_an_exceedingly_long_table_name -> parents_with_quite_a_long_name_indeed (parent_reference_with_a_long_column_name_one));
+diesel::joinable!(children_with_an_exceedingly_long_table_name -> others_with_quite_a_long_name_too (parent_reference_with_a_long_column_name_two));
+diesel::joinable!(children_with_an_exceedingly_long_table_name_too -> parents_with_quite_a_long_name_indeed (parent_reference_with_a_long_column_name_one));
+"#;
+
+/// Each `ADD CONSTRAINT name` of the file, in order.
+fn added_constraints(sql: &str) -> Vec<String> {
+    sql.lines()
+        .filter_map(|l| l.split_once(" ADD CONSTRAINT "))
+        .map(|(table, rest)| format!("{table} {}", rest.split_whitespace().next().unwrap_or("")))
+        .collect()
+}
+
+backend_test!(each_new_foreign_key_gets_one_name_that_fits, |db| {
+    let p = project(&db);
+    model(&p, LONG_NAMES);
+    p.cmd("dbrev")
+        .args(["revision", "--autogenerate", "-m", "long"])
+        .ok();
+    let up = std::fs::read_to_string(latest(&p).join("up.sql")).unwrap();
+    let added = added_constraints(&up);
+    let unique: std::collections::BTreeSet<&String> = added.iter().collect();
+    assert_eq!(unique.len(), added.len(), "{up}");
+    if db.backend() != Backend::Sqlite {
+        assert_eq!(added.len(), 3, "{up}");
+        for name in up
+            .lines()
+            .filter_map(|l| l.split(" ADD CONSTRAINT ").nth(1))
+        {
+            let name = name
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_matches(['"', '`']);
+            assert!(name.len() <= 63, "{name}");
+        }
+    }
+    p.cmd("dbrev").args(["upgrade"]).ok();
+    check_clean(&p);
+    p.cmd("dbrev").args(["downgrade", "base"]).ok();
+});
+
+/// A file of `fixtures/diesel_shapes/<shape>`.
+fn shape(shape: &str, file: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/diesel_shapes")
+        .join(shape)
+        .join(file)
+}
+
+#[test]
+fn models_of_two_schemas_with_the_same_table_names_add_each_key_once() {
+    let Some(db) = TestDb::new(Backend::Postgres) else {
+        return;
+    };
+    db.run_script("CREATE SCHEMA audit;\nCREATE TYPE audit.level AS ENUM ('info', 'warn');\n");
+    let p = project(&db);
+    let files = [
+        shape("pg_schemas", "postgres.rs"),
+        shape("pg_schemas", "postgres.audit.rs"),
+    ];
+    let config = p.read("dbrev.toml").replace(
+        "schema = \"src/schema.rs\"",
+        &format!(
+            "schema = [{:?}, {:?}]",
+            files[0].display().to_string(),
+            files[1].display().to_string()
+        ),
+    );
+    p.file("dbrev.toml", &config);
+    p.cmd("dbrev")
+        .args(["revision", "--autogenerate", "-m", "both"])
+        .ok();
+    let up = std::fs::read_to_string(latest(&p).join("up.sql")).unwrap();
+    let added = added_constraints(&up);
+    assert_eq!(
+        added,
+        [
+            "ALTER TABLE \"posts\" \"posts_user_id_fkey\"",
+            "ALTER TABLE \"audit\".\"posts\" \"posts_user_id_fkey\""
+        ],
+        "{up}"
+    );
+    p.cmd("dbrev").args(["upgrade"]).ok();
+    check_clean(&p);
+}
+
+backend_test!(printed_foreign_key_shapes_created_from_nothing, |db| {
+    let p = project(&db);
+    let b = db.backend().name();
+    p.file(
+        "src/schema.rs",
+        &std::fs::read_to_string(shape("foreign_keys", &format!("{b}.rs"))).unwrap(),
     );
     p.cmd("dbrev")
-        .args(["check"])
-        .fails()
-        .stderr_has("src/schema.rs:4:14: `Frobnicate` is not a SQL type");
-}
+        .args(["revision", "--autogenerate", "-m", "all"])
+        .ok();
+    p.cmd("dbrev").args(["upgrade"]).ok();
+    check_clean(&p);
+    p.cmd("dbrev").args(["downgrade", "base"]).ok();
+    assert!(
+        db.tables().iter().all(|t| t.starts_with("__")),
+        "{:?}",
+        db.tables()
+    );
+});
 
 backend_test!(table_renames_and_fill_placeholders, |db| {
     let p = project(&db);

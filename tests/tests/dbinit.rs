@@ -279,3 +279,47 @@ fn environment_and_dotenv_fill_the_url() {
         .ok()
         .stderr_has("flag.db");
 }
+
+#[test]
+fn adoption_carries_print_schema_files_and_filter() {
+    let p = Project::new();
+    p.file(
+        "diesel.toml",
+        "[print_schema]\nfile = \"src/schema.rs\"\nfilter = { except_tables = [\"^tmp_\", \"_log$\"] }\n\n\
+         [print_schema.audit]\nfile = \"src/audit.rs\"\nschema = \"audit\"\nfilter = { except_tables = [\"^tmp_\", \"_log$\"] }\n",
+    );
+    p.cmd("dbinit").args(["-q"]).ok();
+    let config = p.read("dbrev.toml");
+    assert!(
+        config.contains("schema = [\"src/schema.rs\", \"src/audit.rs\"]"),
+        "{config}"
+    );
+    assert!(
+        config.contains("exclude = [\"/^tmp_/\", \"/_log$/\"]"),
+        "{config}"
+    );
+    // Configurations filtering differently are not merged into one list.
+    p.file(
+        "diesel.toml",
+        "[print_schema]\nfile = \"src/schema.rs\"\nfilter = { only_tables = [\"users\"] }\n\n\
+         [print_schema.audit]\nfile = \"src/audit.rs\"\nschema = \"audit\"\n",
+    );
+    p.cmd("dbinit").args(["-q", "--force"]).ok();
+    let config = p.read("dbrev.toml");
+    assert!(config.contains("set these by hand"), "{config}");
+    assert!(!config.contains("include = [\""), "{config}");
+    p.cmd("dbrev").args(["history"]).ok();
+    // A filter diesel would refuse is refused here too, naming diesel.toml.
+    p.file(
+        "diesel.toml",
+        "[print_schema]\nfile = \"src/schema.rs\"\nfilter = { only_tables = [\"users(\"] }\n",
+    );
+    let out = p.cmd("dbinit").args(["-q", "--force"]).fails();
+    assert_eq!(out.code(), 3, "{}", out.stderr());
+    assert!(
+        out.stderr()
+            .contains("diesel.toml: [print_schema] `filter.only_tables` entry `users(`"),
+        "{}",
+        out.stderr()
+    );
+}

@@ -1,6 +1,6 @@
 //! Catalog inspection on real databases: a fixed number of queries, every kind of row.
 
-use dbkit::inspect::read_catalog;
+use dbkit::inspect::{SchemaScope, read_catalog, read_catalog_in};
 use dbrev_tests::{Backend, backend_test};
 
 backend_test!(reads_columns_keys_and_indexes, |db| {
@@ -22,6 +22,8 @@ backend_test!(reads_columns_keys_and_indexes, |db| {
     )
     .unwrap();
     conn.batch_execute("CREATE TABLE skipped (id INTEGER PRIMARY KEY);")
+        .unwrap();
+    conn.batch_execute("CREATE VIEW named_users AS SELECT id, email FROM users;")
         .unwrap();
     let catalog =
         read_catalog(&mut conn, "__diesel_schema_migrations", &["skipped".into()]).unwrap();
@@ -79,11 +81,45 @@ backend_test!(reads_columns_keys_and_indexes, |db| {
         "{:?}",
         catalog.keys
     );
+    // Views: their columns are read (so a table! for one is known), apart from tables'.
+    let views: Vec<(&str, &str)> = catalog
+        .relations
+        .iter()
+        .map(|c| (c.table_name.as_str(), c.column_name.as_str()))
+        .collect();
+    assert_eq!(views, [("named_users", "id"), ("named_users", "email")]);
     if db.backend() == Backend::Postgres {
         conn.batch_execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');")
             .unwrap();
         let catalog = read_catalog(&mut conn, "__diesel_schema_migrations", &[]).unwrap();
         let labels: Vec<&str> = catalog.enums.iter().map(|e| e.label.as_str()).collect();
         assert_eq!(labels, ["sad", "ok", "happy"]);
+        // Domains carry their base type; a scope reads only its schemas, views and
+        // materialized views included, in the same three queries.
+        conn.batch_execute(
+            "CREATE DOMAIN email AS VARCHAR(200); CREATE SCHEMA other; \
+             CREATE TABLE other.contacts (id INTEGER PRIMARY KEY, address email); \
+             CREATE MATERIALIZED VIEW other.counts AS SELECT count(*) AS n FROM other.contacts;",
+        )
+        .unwrap();
+        let only_other = SchemaScope::Only(vec![Some("other".into())]);
+        let catalog = read_catalog_in(&mut conn, &only_other).unwrap();
+        assert_eq!(catalog.queries, 3);
+        let address = catalog
+            .columns
+            .iter()
+            .find(|c| c.column_name == "address")
+            .unwrap();
+        assert_eq!(address.table_schema.as_deref(), Some("other"));
+        assert_eq!(address.data_type, "email");
+        assert_eq!(address.base_type.as_deref(), Some("character varying(200)"));
+        assert!(catalog.columns.iter().all(|c| c.table_name == "contacts"));
+        assert_eq!(
+            catalog.relations[0].relation.as_deref(),
+            Some("materialized view")
+        );
+        let current = read_catalog_in(&mut conn, &SchemaScope::Only(vec![None])).unwrap();
+        assert!(current.columns.iter().all(|c| c.table_schema.is_none()));
+        assert!(current.columns.iter().any(|c| c.table_name == "users"));
     }
 });

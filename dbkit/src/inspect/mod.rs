@@ -1,7 +1,10 @@
 //! Reading the live database's catalog: tables, columns (full type, nullability, default),
-//! primary keys, foreign keys, unique constraints and indexes. Each backend answers with a
-//! fixed number of batched catalog queries (never one per table); the rows land in a
-//! [`Catalog`], plain data that the model conversion and `check` work from.
+//! primary keys, foreign keys, unique constraints and indexes, and which views and
+//! partitions exist. Each
+//! backend answers with a fixed number of batched catalog queries (never one per table);
+//! the rows land in a [`Catalog`], plain data that the model conversion and `check` work
+//! from. Each backend's module also says what its catalog means the way diesel reads it
+//! (SQLite's implicit `rowid` key, PostgreSQL domains).
 
 mod mysql;
 mod postgres;
@@ -13,14 +16,16 @@ use diesel::sql_types::{Nullable, Text};
 use crate::backend::Backend;
 use crate::db::{AnyRow, Connection};
 use crate::error::{Error, Result};
-use crate::model::{Column, ForeignKey, Index, Schema, Table, TableName};
+use crate::model::{Column, ForeignKey, Index, RelationKind, Schema, Table, TableName};
 use crate::sqltype::SqlType;
 
 /// Everything the catalog says about the user's tables, as rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Catalog {
-    /// One row per column, in table order then column order.
+    /// One row per column of a table, in table order then column order.
     pub columns: Vec<ColumnRow>,
+    /// One row per column of a view, materialized view or partition.
+    pub relations: Vec<ColumnRow>,
     /// Primary key, unique and foreign key members, and index members.
     pub keys: Vec<KeyRow>,
     /// PostgreSQL enum types and their labels, in order.
@@ -53,6 +58,14 @@ pub struct ColumnRow {
     /// Backend extras (`auto_increment`, `identity`, `generated`), or nothing.
     #[diesel(sql_type = Nullable<Text>)]
     pub extra: Option<String>,
+    /// `view`, `materialized view` or `partition` for such a relation's column, nothing
+    /// for a table's.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub relation: Option<String>,
+    /// For a column of a PostgreSQL domain: the domain's base type (`data_type` is the
+    /// domain).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub base_type: Option<String>,
 }
 
 /// One member column of a key or index.
@@ -107,21 +120,61 @@ pub struct EnumRow {
     pub label: String,
 }
 
-/// Reads the catalog of the connected database, leaving out `exclude`d tables (the
-/// version table is always left out).
+/// Which PostgreSQL schemas to read (SQLite and MySQL have one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemaScope {
+    /// Every user schema.
+    All,
+    /// These schemas; `None` is the connection's current schema.
+    Only(Vec<Option<String>>),
+}
+
+impl SchemaScope {
+    /// The schemas a model speaks about: those its `table!`s name, and the current schema
+    /// when a `table!` names none (or the model is empty). diesel.toml's
+    /// `[print_schema] schema = "app"` makes print-schema qualify every table with `app`,
+    /// so such a model covers `app` only.
+    pub fn of_model(model: &Schema) -> SchemaScope {
+        let mut schemas: Vec<Option<String>> = Vec::new();
+        for name in model.tables.keys() {
+            if !schemas.contains(&name.schema) {
+                schemas.push(name.schema.clone());
+            }
+        }
+        if schemas.is_empty() {
+            schemas.push(None);
+        }
+        SchemaScope::Only(schemas)
+    }
+}
+
+/// Reads the catalog of the connected database, every schema, leaving out `exclude`d
+/// tables (exact names) and the version table.
 pub fn read_catalog(
     conn: &mut Connection,
     version_table: &str,
     exclude: &[String],
 ) -> Result<Catalog> {
-    let mut catalog = match conn.backend() {
-        Backend::Sqlite => sqlite::read(conn)?,
-        Backend::Postgres => postgres::read(conn)?,
-        Backend::Mysql => mysql::read(conn)?,
-    };
+    let mut catalog = read_catalog_in(conn, &SchemaScope::All)?;
     let skip = |table: &str| table == version_table || exclude.iter().any(|e| e == table);
     catalog.columns.retain(|c| !skip(&c.table_name));
+    catalog.relations.retain(|c| !skip(&c.table_name));
     catalog.keys.retain(|k| !skip(&k.table_name));
+    Ok(catalog)
+}
+
+/// Reads the catalog of the schemas in `scope`: every table, view and partition in them.
+pub fn read_catalog_in(conn: &mut Connection, scope: &SchemaScope) -> Result<Catalog> {
+    let mut catalog = match conn.backend() {
+        Backend::Sqlite => sqlite::read(conn)?,
+        Backend::Postgres => postgres::read(conn, scope)?,
+        Backend::Mysql => mysql::read(conn)?,
+    };
+    let (relations, tables) = std::mem::take(&mut catalog.columns)
+        .into_iter()
+        .partition(|c| c.relation.is_some());
+    catalog.columns = tables;
+    catalog.relations = relations;
     Ok(catalog)
 }
 
@@ -139,7 +192,8 @@ fn query<T: AnyRow>(
     })
 }
 
-/// Reads the live database into the neutral [`Schema`] (see [`read_catalog`]).
+/// Reads the live database into the neutral [`Schema`], every schema (see
+/// [`read_catalog`]).
 pub fn inspect(conn: &mut Connection, version_table: &str, exclude: &[String]) -> Result<Schema> {
     let backend = conn.backend();
     let catalog = read_catalog(conn, version_table, exclude)?;
@@ -147,7 +201,7 @@ pub fn inspect(conn: &mut Connection, version_table: &str, exclude: &[String]) -
 }
 
 impl Catalog {
-    /// Groups the rows into tables, keys and indexes.
+    /// Groups the rows into tables, keys, indexes and views.
     pub fn into_schema(self, backend: Backend) -> Schema {
         let mut schema = Schema::default();
         for row in self.columns {
@@ -162,17 +216,35 @@ impl Catalog {
                 primary_key_name: None,
                 foreign_keys: Vec::new(),
                 indexes: Vec::new(),
+                implicit_key: None,
             });
+            let ty = match &row.base_type {
+                Some(base) => SqlType::from_domain(&row.data_type, base, backend),
+                None => SqlType::from_catalog(&row.data_type, backend),
+            };
             table.columns.push(Column {
                 name: row.column_name,
-                ty: SqlType::from_catalog(&row.data_type, backend),
+                ty,
                 nullable: row.is_nullable == "YES",
                 default: row.column_default.filter(|d| {
                     // MariaDB reports "no default" on a nullable column as the text NULL.
                     !(backend == Backend::Mysql && d.eq_ignore_ascii_case("NULL"))
                 }),
                 extra: row.extra,
+                nullability_either: false,
             });
+        }
+        for row in self.relations {
+            let kind = match row.relation.as_deref() {
+                Some("materialized view") => RelationKind::MaterializedView,
+                Some("partition") => RelationKind::Partition,
+                _ => RelationKind::View,
+            };
+            let name = TableName {
+                schema: row.table_schema,
+                name: row.table_name,
+            };
+            schema.relations.insert(name, kind);
         }
         let mut keys = self.keys;
         keys.sort_by_key(|k| {
@@ -237,13 +309,8 @@ impl Catalog {
                 }
             }
         }
-        // SQLite names foreign keys by position only: they have no name to drop by.
         if backend == Backend::Sqlite {
-            for table in schema.tables.values_mut() {
-                for fk in &mut table.foreign_keys {
-                    fk.name = None;
-                }
-            }
+            sqlite::as_diesel_reads_it(&mut schema);
         }
         for row in self.enums {
             let name = match row.type_schema {

@@ -1,5 +1,6 @@
 //! MySQL/MariaDB's catalog from `information_schema`, for the connection's database: three
-//! flat queries (columns; index members and foreign key members; foreign key actions),
+//! flat queries (columns of tables and views; index members and foreign key members;
+//! foreign key actions),
 //! joined here rather than in SQL, where MariaDB's information_schema joins are slow.
 
 use diesel::QueryableByName;
@@ -12,10 +13,11 @@ use crate::error::Result;
 const COLUMNS: &str = "SELECT NULL AS table_schema, CAST(TABLE_NAME AS CHAR) AS table_name, \
         CAST(COLUMN_NAME AS CHAR) AS column_name, CAST(COLUMN_TYPE AS CHAR) AS data_type, \
         CAST(IS_NULLABLE AS CHAR) AS is_nullable, CAST(COLUMN_DEFAULT AS CHAR) AS column_default, \
-        CAST(NULLIF(EXTRA, '') AS CHAR) AS extra \
+        CAST(NULLIF(EXTRA, '') AS CHAR) AS extra, \
+        CAST(IF(TABLE_NAME IN (SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()), 'view', NULL) AS CHAR) AS relation, \
+        NULL AS base_type \
     FROM information_schema.COLUMNS \
     WHERE TABLE_SCHEMA = DATABASE() \
-      AND TABLE_NAME NOT IN (SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()) \
     ORDER BY TABLE_NAME, ORDINAL_POSITION";
 
 const KEYS: &str = "SELECT NULL AS table_schema, CAST(TABLE_NAME AS CHAR) AS table_name, \
@@ -49,7 +51,8 @@ struct ActionRow {
     on_update: String,
 }
 
-/// Reads columns, keys and indexes of every base table in the current database.
+/// Reads columns, keys and indexes of every base table in the current database, and the
+/// columns of its views.
 pub fn read(conn: &mut Connection) -> Result<Catalog> {
     let mut catalog = Catalog::default();
     catalog.columns = query::<ColumnRow>(conn, &mut catalog, "columns", COLUMNS)?;

@@ -1,8 +1,10 @@
-//! PostgreSQL's catalog from `pg_catalog`: three queries (columns, keys and indexes, enum
-//! labels) for every user schema. Tables of the current schema get no schema name.
+//! PostgreSQL's catalog from `pg_catalog`: three queries (columns of tables, views and
+//! partitions; keys and indexes; enum labels) for the user schemas in scope. Tables of the
+//! current schema get no schema name.
 
-use super::{Catalog, ColumnRow, EnumRow, KeyRow, query};
+use super::{Catalog, ColumnRow, EnumRow, KeyRow, SchemaScope, query};
 use crate::db::Connection;
+use crate::dialect::dialect_for;
 use crate::error::Result;
 
 const USER_SCHEMAS: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'";
@@ -11,19 +13,53 @@ fn schema_of(column: &str) -> String {
     format!("CASE WHEN {column} = current_schema() THEN NULL ELSE {column}::text END")
 }
 
-/// Reads columns, keys, indexes and enum types of every user schema.
-pub fn read(conn: &mut Connection) -> Result<Catalog> {
+/// The condition on `n.nspname` that selects the schemas in scope.
+fn in_scope(scope: &SchemaScope) -> String {
+    match scope {
+        SchemaScope::All => USER_SCHEMAS.to_owned(),
+        SchemaScope::Only(schemas) => {
+            let dialect = dialect_for(crate::backend::Backend::Postgres);
+            let named: Vec<String> = schemas
+                .iter()
+                .flatten()
+                .map(|s| dialect.quote_literal(s))
+                .collect();
+            let mut any = Vec::new();
+            if schemas.contains(&None) {
+                any.push("n.nspname = current_schema()".to_owned());
+            }
+            if !named.is_empty() {
+                any.push(format!("n.nspname IN ({})", named.join(", ")));
+            }
+            if any.is_empty() {
+                return "FALSE".to_owned();
+            }
+            format!("({})", any.join(" OR "))
+        }
+    }
+}
+
+/// Reads columns, keys, indexes and enum types of the schemas in `scope`, and the columns
+/// of their views, materialized views and partitions.
+pub fn read(conn: &mut Connection, scope: &SchemaScope) -> Result<Catalog> {
     let mut catalog = Catalog::default();
+    let scope = in_scope(scope);
+    // A domain column: diesel reads information_schema's `udt_name`, the domain's base
+    // type (one level down), so the base type travels along.
     let columns = format!(
         "SELECT {schema} AS table_schema, c.relname::text AS table_name, a.attname::text AS column_name, \
                 format_type(a.atttypid, a.atttypmod) AS data_type, \
                 CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END AS is_nullable, \
                 pg_get_expr(d.adbin, d.adrelid) AS column_default, \
-                CASE WHEN a.attidentity <> '' THEN 'identity' WHEN a.attgenerated <> '' THEN 'generated' END AS extra \
+                CASE WHEN a.attidentity <> '' THEN 'identity' WHEN a.attgenerated <> '' THEN 'generated' END AS extra, \
+                CASE WHEN c.relispartition THEN 'partition' WHEN c.relkind = 'v' THEN 'view' \
+                     WHEN c.relkind = 'm' THEN 'materialized view' END AS relation, \
+                CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+         JOIN pg_type t ON t.oid = a.atttypid \
          LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum \
-         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND {USER_SCHEMAS} \
+         WHERE c.relkind IN ('r', 'p', 'v', 'm') AND {USER_SCHEMAS} AND {scope} \
          ORDER BY 1 NULLS FIRST, 2, a.attnum",
         schema = schema_of("n.nspname")
     );
@@ -47,7 +83,7 @@ pub fn read(conn: &mut Connection) -> Result<Catalog> {
          LEFT JOIN pg_class rc ON rc.oid = k.confrelid \
          LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
          LEFT JOIN pg_attribute ra ON ra.attrelid = k.confrelid AND ra.attnum = m.refnum \
-         WHERE k.contype IN ('p', 'u', 'f') AND c.relkind IN ('r', 'p') AND {USER_SCHEMAS} \
+         WHERE k.contype IN ('p', 'u', 'f') AND c.relkind IN ('r', 'p') AND {USER_SCHEMAS} AND {scope} \
          UNION ALL \
          SELECT {schema}, c.relname::text, CASE WHEN i.indisunique THEN 'UNIQUE INDEX' ELSE 'INDEX' END, \
                 ic.relname::text, a.attname::text, m.pos::text, NULL, NULL, NULL, NULL, NULL \
@@ -56,7 +92,7 @@ pub fn read(conn: &mut Connection) -> Result<Catalog> {
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS m(attnum, pos) \
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = m.attnum \
-         WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMAS} \
+         WHERE c.relkind IN ('r', 'p') AND {USER_SCHEMAS} AND {scope} \
            AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) \
          ORDER BY 1 NULLS FIRST, 2, 3, 4, 6",
         schema = schema_of("n.nspname"),
