@@ -113,9 +113,16 @@ backend_test!(a_torture_table_round_trips, |db| {
         .ok();
     assert_eq!(fingerprint(&copy), fingerprint(&db));
     assert_eq!(copy.applied(), ["a1"]);
-    // Loading again over the same database works: every object is dropped first.
-    p.cmd("dbexport")
+    // Loading again over the same database works with --yes: every object is dropped
+    // first. Without it (and no terminal) the restore is refused before writing.
+    let refused = p
+        .cmd("dbexport")
         .args(["restore", "dump.sql", "--database-url", &copy.url])
+        .fails();
+    assert_eq!(refused.code(), 8, "{}", refused.stderr());
+    assert!(refused.stderr().contains("--yes"), "{}", refused.stderr());
+    p.cmd("dbexport")
+        .args(["restore", "dump.sql", "--yes", "--database-url", &copy.url])
         .ok();
     assert_eq!(fingerprint(&copy), fingerprint(&db));
     // gzip both ways.

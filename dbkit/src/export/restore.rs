@@ -231,12 +231,15 @@ impl Run<'_> {
                 Ok(s) => s,
                 Err(e) if self.options.allow_incomplete && is_cut(&e) => break,
                 Err(e) => {
-                    return Err(Error::Export(format!(
-                        "{}:{}: {}; nothing was restored",
-                        self.source,
-                        split_line(&e),
-                        split_message(&e)
-                    )));
+                    return Err(input_error(
+                        &e,
+                        format!(
+                            "{}:{}: {}; nothing was restored",
+                            self.source,
+                            split_line(&e),
+                            split_message(&e)
+                        ),
+                    ));
                 }
             };
             if let Some(s) = switch(self.backend, &statement) {
@@ -391,11 +394,10 @@ impl Run<'_> {
                 )
             };
             return Err(match stop {
-                Stop::Input(line, e) => Error::Export(format!(
-                    "{}:{line}: {}; {state}",
-                    self.source,
-                    split_message(&e)
-                )),
+                Stop::Input(line, e) => input_error(
+                    &e,
+                    format!("{}:{line}: {}; {state}", self.source, split_message(&e)),
+                ),
                 Stop::Statement(0, message) => {
                     Error::Export(format!("{}: {message}; {state}", self.source))
                 }
@@ -412,6 +414,16 @@ impl Run<'_> {
         }
         self.bar.finish_and_clear();
         Ok(stats)
+    }
+}
+
+/// A file cut short is refused (it needs the user: `--allow-incomplete`); one that cannot
+/// be read or decoded is an export failure.
+fn input_error(e: &SplitError, message: String) -> Error {
+    if is_cut(e) {
+        Error::Refused(format!("{message} — pass --allow-incomplete to load the statements before it"))
+    } else {
+        Error::Export(message)
     }
 }
 
