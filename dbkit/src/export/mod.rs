@@ -512,12 +512,27 @@ impl DumpFile {
             _ => Path::new("."),
         };
         if !dir.is_dir() {
-            return Err(unwritable(dir, ErrorKind::NotFound, "no such directory"));
+            let why = if dir.exists() {
+                "it is not a directory"
+            } else {
+                "no such directory"
+            };
+            return Err(unwritable(dir, ErrorKind::NotFound, why));
         }
         let temp = tempfile::Builder::new()
             .prefix(".dbexport-")
             .tempfile_in(dir)
-            .map_err(|e| unwritable(dir, e.kind(), e))?;
+            .map_err(|e| {
+                let reason = e.raw_os_error().map_or_else(
+                    || e.to_string(),
+                    |n| std::io::Error::from_raw_os_error(n).to_string(),
+                );
+                unwritable(
+                    dir,
+                    e.kind(),
+                    format!("cannot create a file in it ({reason})"),
+                )
+            })?;
         interrupt::register(temp.path());
         let watched = Watched(temp.path().to_owned());
         set_private(temp.path())?;

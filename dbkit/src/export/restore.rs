@@ -421,7 +421,9 @@ impl Run<'_> {
 /// be read or decoded is an export failure.
 fn input_error(e: &SplitError, message: String) -> Error {
     if is_cut(e) {
-        Error::Refused(format!("{message} — pass --allow-incomplete to load the statements before it"))
+        Error::Refused(format!(
+            "{message} — pass --allow-incomplete to load the statements before it"
+        ))
     } else {
         Error::Export(message)
     }
