@@ -153,11 +153,16 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
     let mut session = RawMysql::connect(conn.url())?;
     // A plain START TRANSACTION: InnoDB takes the snapshot at the first row read, which
     // comes after every table's metadata lock below.
-    session
-        .batch_execute(
-            "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ; SET NAMES utf8mb4; SET time_zone = '+00:00'; START TRANSACTION",
-        )
-        .map_err(|e| query_error("snapshot", e))?;
+    for statement in [
+        "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        "SET NAMES utf8mb4",
+        "SET time_zone = '+00:00'",
+        "START TRANSACTION",
+    ] {
+        session
+            .batch_execute(statement)
+            .map_err(|e| query_error("snapshot", e))?;
+    }
     let mut o = Objects {
         settings: [
             "/*!40101 SET NAMES utf8mb4 */",
