@@ -167,11 +167,15 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
                  FROM sqlite_sequence WHERE name IN ({names}) ORDER BY name"
             ))
             .map_err(|e| query_error("sqlite_sequence", e))?;
-        objects.data_after.push(Ddl::plain(format!(
-            "DELETE FROM sqlite_sequence WHERE name IN ({names})"
-        )));
-        for counter in counters.into_iter().filter_map(|c| c.value) {
-            objects.data_after.push(Ddl::plain(counter));
+        let counters: Vec<String> = counters.into_iter().filter_map(|c| c.value).collect();
+        // sqlite_sequence exists in the target only if a dumped table uses AUTOINCREMENT.
+        if !counters.is_empty() {
+            objects.data_after.push(Ddl::plain(format!(
+                "DELETE FROM sqlite_sequence WHERE name IN ({names})"
+            )));
+            objects
+                .data_after
+                .extend(counters.into_iter().map(Ddl::plain));
         }
     }
     Ok(objects)
