@@ -55,13 +55,10 @@ impl DumpFormat {
         {
             return DumpFormat::Mysqldump;
         }
-        if lines
-            .iter()
-            .any(|l| *l == "-- PostgreSQL database cluster dump")
-        {
+        if lines.contains(&"-- PostgreSQL database cluster dump") {
             return DumpFormat::PgDumpAll;
         }
-        if lines.iter().any(|l| *l == "-- PostgreSQL database dump") {
+        if lines.contains(&"-- PostgreSQL database dump") {
             return DumpFormat::PgDump;
         }
         if lines.first() == Some(&"PRAGMA foreign_keys=OFF;")

@@ -211,11 +211,11 @@ pub(crate) struct TableColumns {
     pub columns: Vec<ColumnRow>,
 }
 
-/// Every base table's columns, and the foreign keys between tables as (table, referenced
-/// table) pairs.
-pub(crate) fn columns_by_table(
-    conn: &mut Connection,
-) -> Result<(Vec<TableColumns>, Vec<(String, String)>)> {
+/// The foreign keys between tables, as (table, referenced table) pairs.
+pub(crate) type References = Vec<(String, String)>;
+
+/// Every base table's columns, and the foreign keys between tables.
+pub(crate) fn columns_by_table(conn: &mut Connection) -> Result<(Vec<TableColumns>, References)> {
     let catalog = read_catalog(conn, "", &[])?;
     let mut out: Vec<TableColumns> = Vec::new();
     for column in catalog.columns {

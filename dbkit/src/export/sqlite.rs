@@ -470,14 +470,13 @@ fn clause_end(sql: &str, toks: &[Token], mut i: usize, end: usize) -> usize {
             } else {
                 i += 1;
             }
-        } else if word(i, "MATCH") {
-            i += 2;
-        } else if word(i, "NOT") && word(i + 1, "DEFERRABLE") {
+        } else if word(i, "MATCH")
+            || word(i, "INITIALLY")
+            || (word(i, "NOT") && word(i + 1, "DEFERRABLE"))
+        {
             i += 2;
         } else if word(i, "DEFERRABLE") {
             i += 1;
-        } else if word(i, "INITIALLY") {
-            i += 2;
         } else {
             break;
         }
