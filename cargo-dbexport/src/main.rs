@@ -1,11 +1,12 @@
 //! `cargo dbexport`: dump a database to re-loadable SQL, and restore such a dump.
 
-use std::path::PathBuf;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 use dbkit::cli::{ConfigArgs, OutputArgs, exit_with, subcommand_args};
-use dbkit::export::{DumpOptions, dump, dump_to_file, restore_file};
-use dbkit::{Config, Connection, Error};
+use dbkit::export::{DumpFile, DumpOptions, RestoreOptions, dump, restore, target_tables};
+use dbkit::{Config, Connection, DatabaseUrl, Error};
 
 /// Dump the configured database to plain SQL (DROP ... IF EXISTS + CREATE for every
 /// object, then the rows, the version table included), or restore a dump.
@@ -31,15 +32,25 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Load a dump (ours, mysqldump/mariadb-dump, pg_dump plain or sqlite3 .dump; .gz too)
+    ///
+    /// Writes only into the database given (statements that switch or create databases
+    /// are skipped, a file naming several databases is refused), asks before restoring
+    /// into a database that holds tables, and refuses a dump that is not complete.
     Restore {
         /// The dump file
         file: PathBuf,
+        /// Restore into a database that already holds tables without asking
+        #[arg(short, long)]
+        yes: bool,
+        /// Load a dump that lacks its completion line or is cut short (every whole statement)
+        #[arg(long)]
+        allow_incomplete: bool,
     },
 }
 
 #[derive(Debug, Args)]
 struct DumpArgs {
-    /// Write to FILE (mode 0600, written atomically; `.gz` compresses) instead of stdout
+    /// Write to FILE (mode 0600, written atomically; `.gz` compresses); `-` or none: stdout
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Only these tables
@@ -73,23 +84,81 @@ struct DumpArgs {
 
 fn main() {
     let cli = Cli::parse_from(subcommand_args("dbexport"));
-    exit_with(run(cli))
+    exit_with(dbkit::export::exit_on_signal().and_then(|()| run(cli)))
+}
+
+/// The database URL and the tables the configuration leaves out. With `--database-url`
+/// and no `dbrev.toml` to be found (none given with `-c`, `-p` or `--manifest-path`), the
+/// URL alone is enough: a dump or restore needs no project.
+fn target(cli: &Cli) -> dbkit::Result<(DatabaseUrl, Vec<String>)> {
+    let request = cli.config.request();
+    match Config::load(&request) {
+        Ok(config) => Ok((config.database_url, config.exclude)),
+        Err(Error::Project(_)) if request.config_file.is_none() && request.package.is_empty() => {
+            let Some(url) = &request.database_url else {
+                return Err(Error::Project(
+                    "no dbrev.toml found here or above; pass --database-url URL (or run `cargo dbinit`)".into(),
+                ));
+            };
+            let here = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+            Ok((DatabaseUrl::parse(url, &here)?, Vec::new()))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether the user agrees to restore into a database that holds tables: `--yes`, or a
+/// "yes" typed on a terminal. Without a terminal the library refuses.
+fn confirmed(conn: &mut Connection, file: &Path, yes: bool) -> dbkit::Result<bool> {
+    if yes {
+        return Ok(true);
+    }
+    let tables = target_tables(conn)?;
+    if tables == 0 || !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Ok(false);
+    }
+    eprint!(
+        "{} holds {tables} table(s); restore {} into it, replacing the objects the dump holds? [y/N] ",
+        conn.url(),
+        file.display()
+    );
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::io("stdin", e))?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(true)
+    } else {
+        Err(Error::Refused(format!(
+            "not restored: {} holds {tables} table(s) and the answer was no",
+            conn.url()
+        )))
+    }
 }
 
 fn run(cli: Cli) -> dbkit::Result<()> {
     let reporter = cli.output.reporter();
-    let config = Config::load(&cli.config.request())?;
-    let mut conn = Connection::establish(&config.database_url)?;
+    let (url, exclude) = target(&cli)?;
     match cli.command {
-        Some(Command::Restore { file }) => {
+        Some(Command::Restore {
+            file,
+            yes,
+            allow_incomplete,
+        }) => {
+            let mut conn = Connection::establish(&url)?;
+            let options = RestoreOptions {
+                assume_yes: confirmed(&mut conn, &file, yes)?,
+                allow_incomplete,
+            };
             let started = std::time::Instant::now();
-            let stats = restore_file(&mut conn, &file, &reporter)?;
+            let stats = restore(&mut conn, &file, &options, &reporter)?;
             reporter.status(
                 "Restored",
                 format!(
-                    "{} into {} ({} statements, {} ms)",
+                    "{} into {url} ({} statements, {} ms)",
                     file.display(),
-                    config.database_url,
                     stats.statements,
                     started.elapsed().as_millis()
                 ),
@@ -98,7 +167,7 @@ fn run(cli: Cli) -> dbkit::Result<()> {
         None => {
             let args = cli.dump;
             let mut exclude_tables = args.exclude_tables;
-            exclude_tables.extend(config.exclude.iter().cloned());
+            exclude_tables.extend(exclude);
             let options = DumpOptions {
                 tables: args.tables,
                 exclude_tables,
@@ -110,9 +179,13 @@ fn run(cli: Cli) -> dbkit::Result<()> {
                 no_events: args.no_events,
                 max_statement_bytes: args.max_statement_bytes.max(1024),
             };
+            let output = args.output.filter(|p| p.as_os_str() != "-");
+            // The file is checked and created before the database is touched.
+            let file = output.as_deref().map(DumpFile::create).transpose()?;
+            let mut conn = Connection::establish(&url)?;
             let started = std::time::Instant::now();
-            let stats = match &args.output {
-                Some(path) => dump_to_file(&mut conn, path, &options, &reporter)?,
+            let stats = match file {
+                Some(file) => file.write(&mut conn, &options, &reporter)?,
                 None => {
                     let stdout = std::io::stdout();
                     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
@@ -129,9 +202,9 @@ fn run(cli: Cli) -> dbkit::Result<()> {
                     stats.tables,
                     stats.rows,
                     stats.bytes,
-                    config.database_url,
+                    url,
                     started.elapsed().as_millis(),
-                    args.output
+                    output
                         .map(|p| format!(" to {}", p.display()))
                         .unwrap_or_default()
                 ),

@@ -196,14 +196,14 @@ pub struct ValueRow {
 }
 
 /// The one-line error for a failed connection: masked URL and the backend's reason.
-fn connect_error(url: &DatabaseUrl, reason: &str) -> Error {
+pub(crate) fn connect_error(url: &DatabaseUrl, reason: &str) -> Error {
     Error::Connect {
         url: url.masked(),
         reason: one_line(&mask(reason)),
     }
 }
 
-fn runtime() -> std::io::Result<Runtime> {
+pub(crate) fn runtime() -> std::io::Result<Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -239,7 +239,7 @@ fn take_params(url: &str, ours: &[&str]) -> (String, Vec<(String, String)>) {
 
 /// The tokio-postgres configuration of a URL, and whether TLS verifies the server
 /// (`None`: no TLS).
-fn postgres_config(
+pub(crate) fn postgres_config(
     url: &str,
 ) -> std::result::Result<(tokio_postgres::Config, Option<bool>), String> {
     let (url, params) = take_params(url, &["sslmode"]);
@@ -287,115 +287,8 @@ async fn connect_postgres(url: &str) -> std::result::Result<AsyncPgConnection, S
     }
 }
 
-/// A plain tokio-postgres session, for what diesel does not speak: `COPY` in and out
-/// (dumps and restores at the speed of pg_dump and psql).
-pub struct RawPostgres {
-    runtime: Runtime,
-    client: tokio_postgres::Client,
-    copy: Option<std::pin::Pin<Box<tokio_postgres::CopyInSink<bytes::Bytes>>>>,
-}
-
-impl RawPostgres {
-    /// Opens a session to a PostgreSQL URL (same TLS rules as [`Connection`]).
-    pub fn connect(url: &DatabaseUrl) -> Result<RawPostgres> {
-        let fail = |reason: String| connect_error(url, &reason);
-        let runtime = runtime().map_err(|e| fail(e.to_string()))?;
-        let client = runtime
-            .block_on(async {
-                let (config, verify) = postgres_config(url.expose())?;
-                match verify {
-                    None => {
-                        let (client, conn) = config
-                            .connect(tokio_postgres::NoTls)
-                            .await
-                            .map_err(|e| postgres_reason(&e))?;
-                        tokio::spawn(conn);
-                        Ok::<_, String>(client)
-                    }
-                    Some(verify) => {
-                        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(
-                            crate::tls::client_config(verify)?,
-                        );
-                        let (client, conn) =
-                            config.connect(tls).await.map_err(|e| postgres_reason(&e))?;
-                        tokio::spawn(conn);
-                        Ok(client)
-                    }
-                }
-            })
-            .map_err(fail)?;
-        Ok(RawPostgres {
-            runtime,
-            client,
-            copy: None,
-        })
-    }
-
-    /// Runs statements that return no rows; the error is the server's message.
-    pub fn batch_execute(&mut self, sql: &str) -> std::result::Result<(), String> {
-        self.runtime
-            .block_on(self.client.batch_execute(sql))
-            .map_err(|e| postgres_reason(&e))
-    }
-
-    /// Runs `COPY ... TO STDOUT` and hands each chunk of its output to `each`.
-    pub fn copy_out(
-        &mut self,
-        sql: &str,
-        mut each: impl FnMut(&[u8]) -> std::io::Result<()>,
-    ) -> std::result::Result<(), String> {
-        use futures_util::StreamExt;
-        self.runtime.block_on(async {
-            let stream = self
-                .client
-                .copy_out(sql)
-                .await
-                .map_err(|e| postgres_reason(&e))?;
-            let mut stream = std::pin::pin!(stream);
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| postgres_reason(&e))?;
-                each(&chunk).map_err(|e| format!("writing: {e}"))?;
-            }
-            Ok(())
-        })
-    }
-
-    /// Starts `COPY ... FROM STDIN`; rows follow with [`Self::copy_send`].
-    pub fn copy_begin(&mut self, sql: &str) -> std::result::Result<(), String> {
-        let sink = self
-            .runtime
-            .block_on(self.client.copy_in(sql))
-            .map_err(|e| postgres_reason(&e))?;
-        self.copy = Some(Box::pin(sink));
-        Ok(())
-    }
-
-    /// Sends rows (COPY's text format) to the COPY started by [`Self::copy_begin`].
-    pub fn copy_send(&mut self, data: Vec<u8>) -> std::result::Result<(), String> {
-        use futures_util::SinkExt;
-        let sink = self
-            .copy
-            .as_mut()
-            .ok_or("COPY data without a COPY statement")?;
-        self.runtime
-            .block_on(sink.send(bytes::Bytes::from(data)))
-            .map_err(|e| postgres_reason(&e))
-    }
-
-    /// Ends the current COPY; returns the number of rows loaded.
-    pub fn copy_finish(&mut self) -> std::result::Result<u64, String> {
-        let mut sink = self
-            .copy
-            .take()
-            .ok_or("the end of a COPY without a COPY statement")?;
-        self.runtime
-            .block_on(sink.as_mut().finish())
-            .map_err(|e| postgres_reason(&e))
-    }
-}
-
 /// tokio-postgres hides the server's message in the error source; show both.
-fn postgres_reason(e: &tokio_postgres::Error) -> String {
+pub(crate) fn postgres_reason(e: &tokio_postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
         return db.message().to_owned();
     }
@@ -413,7 +306,7 @@ async fn connect_mysql(url: &str) -> std::result::Result<AsyncMysqlConnection, S
 }
 
 /// A mysql_async session from a URL (`mariadb://` and `ssl-mode` understood).
-async fn mysql_conn(url: &str) -> std::result::Result<mysql_async::Conn, String> {
+pub(crate) async fn mysql_conn(url: &str) -> std::result::Result<mysql_async::Conn, String> {
     let url = match url.strip_prefix("mariadb://") {
         Some(rest) => format!("mysql://{rest}"),
         None => url.to_owned(),
@@ -444,53 +337,4 @@ async fn mysql_conn(url: &str) -> std::result::Result<mysql_async::Conn, String>
     mysql_async::Conn::new(builder)
         .await
         .map_err(|e| e.to_string())
-}
-
-/// A plain mysql_async session, for reading rows in the text protocol and formatting them
-/// here rather than on the server (what mysqldump does, and as fast).
-pub struct RawMysql {
-    runtime: Runtime,
-    conn: mysql_async::Conn,
-}
-
-impl RawMysql {
-    /// Opens a session to a MySQL/MariaDB URL (same TLS rules as [`Connection`]).
-    pub fn connect(url: &DatabaseUrl) -> Result<RawMysql> {
-        let fail = |reason: String| connect_error(url, &reason);
-        let runtime = runtime().map_err(|e| fail(e.to_string()))?;
-        let conn = runtime.block_on(mysql_conn(url.expose())).map_err(fail)?;
-        Ok(RawMysql { runtime, conn })
-    }
-
-    /// Runs statements that return no rows.
-    pub fn batch_execute(&mut self, sql: &str) -> std::result::Result<(), String> {
-        use mysql_async::prelude::Queryable;
-        self.runtime
-            .block_on(self.conn.query_drop(sql))
-            .map_err(|e| e.to_string())
-    }
-
-    /// Streams a query's rows (text protocol) through `each`.
-    pub(crate) fn for_each_row(
-        &mut self,
-        sql: &str,
-        mut each: impl FnMut(&mysql_async::Row) -> std::io::Result<()>,
-    ) -> std::result::Result<(), String> {
-        use futures_util::StreamExt;
-        use mysql_async::prelude::Queryable;
-        self.runtime.block_on(async {
-            let mut result = self.conn.query_iter(sql).await.map_err(|e| e.to_string())?;
-            let stream = result
-                .stream::<mysql_async::Row>()
-                .await
-                .map_err(|e| e.to_string())?;
-            if let Some(mut rows) = stream {
-                while let Some(row) = rows.next().await {
-                    let row = row.map_err(|e| e.to_string())?;
-                    each(&row).map_err(|e| format!("writing: {e}"))?;
-                }
-            }
-            Ok(())
-        })
-    }
 }

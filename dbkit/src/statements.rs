@@ -101,6 +101,13 @@ pub struct StatementReader<R> {
     words: Vec<String>,
     /// Inside a COPY's rows.
     copying: bool,
+    /// The line of the `COPY ... FROM stdin` whose rows are being read.
+    copy_line: usize,
+    /// The line of the `DELIMITER` that set another delimiter than `;`.
+    delimiter_line: usize,
+    /// Whether the end of the input must fall between statements (dumps: see
+    /// [`StatementReader::whole_statements`]).
+    strict: bool,
 }
 
 impl<R: BufRead> StatementReader<R> {
@@ -119,7 +126,24 @@ impl<R: BufRead> StatementReader<R> {
             block_depth: 0,
             words: Vec::new(),
             copying: false,
+            copy_line: 0,
+            delimiter_line: 0,
+            strict: false,
         }
+    }
+
+    /// Makes the end of the input an error unless it falls between statements: a last
+    /// statement without its terminator, or a `DELIMITER` block never set back to `;`, is
+    /// [`SplitError::Unterminated`] (a dump cut short), where a migration file may end
+    /// without a final `;`.
+    pub fn whole_statements(mut self) -> Self {
+        self.strict = true;
+        self
+    }
+
+    /// The reader statements are read from.
+    pub fn get_ref(&self) -> &R {
+        &self.reader
     }
 
     /// Makes sure `n` bytes after `pos` are buffered (unless at EOF); false at EOF.
@@ -235,9 +259,17 @@ impl<R: BufRead> StatementReader<R> {
                 }
             };
             let Some(end) = end else {
+                if !data.is_empty() {
+                    // Hand over the whole rows first; the error comes on the next call.
+                    return Ok(Statement {
+                        sql: String::new(),
+                        line,
+                        kind: StatementKind::CopyData(data),
+                    });
+                }
                 return Err(SplitError::Unterminated {
-                    line,
-                    what: "COPY data (no `\\.` line)",
+                    line: self.copy_line,
+                    what: "COPY data (the file ends before its `\\.` line)",
                 });
             };
             let row = &self.buf[self.pos..end];
@@ -303,6 +335,17 @@ impl<R: BufRead> StatementReader<R> {
                     State::Dollar { line, .. } => Err(SplitError::Unterminated {
                         line: *line,
                         what: "dollar-quoted string",
+                    }),
+                    _ if self.strict && self.start.is_some() => {
+                        let line = self.start.map_or(self.line, |(_, line)| line);
+                        Err(SplitError::Unterminated {
+                            line,
+                            what: "statement (the file ends before its terminator)",
+                        })
+                    }
+                    _ if self.strict && self.delimiter != b";" => Err(SplitError::Unterminated {
+                        line: self.delimiter_line,
+                        what: "DELIMITER block (the file ends before `DELIMITER ;`)",
                     }),
                     _ => {
                         let end = self.buf.len();
@@ -389,6 +432,7 @@ impl<R: BufRead> StatementReader<R> {
             {
                 if let Some(delim) = words.next() {
                     self.delimiter = delim.as_bytes().to_vec();
+                    self.delimiter_line = self.line;
                     self.advance(line.len());
                     return Ok(None);
                 }
@@ -440,6 +484,7 @@ impl<R: BufRead> StatementReader<R> {
                 let rest = self.rest_of_line()?;
                 self.advance(rest.len() + 1);
                 self.copying = true;
+                self.copy_line = self.start.map_or(self.line, |(_, line)| line);
                 return self.finish(end, StatementKind::CopyFromStdin);
             }
             return self.finish(end, StatementKind::Sql);
@@ -705,6 +750,62 @@ mod tests {
         let err = split_str("/* never closed", Backend::Postgres).unwrap_err();
         assert!(
             matches!(err, SplitError::Unterminated { line: 1, .. }),
+            "{err}"
+        );
+    }
+
+    fn strict(sql: &str, backend: Backend) -> Result<Vec<Statement>, SplitError> {
+        StatementReader::new(sql.as_bytes(), backend)
+            .whole_statements()
+            .collect()
+    }
+
+    #[test]
+    fn a_cut_dump_is_an_error_naming_the_line() {
+        // A last statement without its terminator.
+        let err = strict("SELECT 1;\nINSERT INTO t\nVALUES (1)", Backend::Sqlite).unwrap_err();
+        assert!(
+            matches!(err, SplitError::Unterminated { line: 2, .. }),
+            "{err}"
+        );
+        // Migrations may end without `;`.
+        assert_eq!(split_str("SELECT 1", Backend::Sqlite).unwrap().len(), 1);
+        // A DELIMITER block never closed.
+        let sql = "SELECT 1;\nDELIMITER ;;\nCREATE PROCEDURE p() BEGIN SELECT 1; END ;;\n";
+        let err = strict(sql, Backend::Mysql).unwrap_err();
+        assert!(
+            matches!(err, SplitError::Unterminated { line: 2, .. }),
+            "{err}"
+        );
+        assert_eq!(split_str(sql, Backend::Mysql).unwrap().len(), 2);
+        // Unterminated dollar quote and comment.
+        let err = strict(
+            "SELECT 1;\n\nCREATE FUNCTION f() AS $$ SELECT",
+            Backend::Postgres,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, SplitError::Unterminated { line: 3, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_copy_cut_short_hands_over_its_whole_rows_then_fails() {
+        let sql = "SELECT 1;\nCOPY t (a) FROM stdin;\n1\n2\n3";
+        let mut reader = StatementReader::new(sql.as_bytes(), Backend::Postgres).whole_statements();
+        assert_eq!(reader.next().unwrap().unwrap().sql, "SELECT 1");
+        assert_eq!(
+            reader.next().unwrap().unwrap().kind,
+            StatementKind::CopyFromStdin
+        );
+        assert_eq!(
+            reader.next().unwrap().unwrap().kind,
+            StatementKind::CopyData(b"1\n2\n".to_vec())
+        );
+        let err = reader.next().unwrap().unwrap_err();
+        assert!(
+            matches!(err, SplitError::Unterminated { line: 2, .. }),
             "{err}"
         );
     }

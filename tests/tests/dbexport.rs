@@ -113,9 +113,16 @@ backend_test!(a_torture_table_round_trips, |db| {
         .ok();
     assert_eq!(fingerprint(&copy), fingerprint(&db));
     assert_eq!(copy.applied(), ["a1"]);
-    // Loading again over the same database works: every object is dropped first.
-    p.cmd("dbexport")
+    // Loading again over the same database works with --yes: every object is dropped
+    // first. Without it (and no terminal) the restore is refused before writing.
+    let refused = p
+        .cmd("dbexport")
         .args(["restore", "dump.sql", "--database-url", &copy.url])
+        .fails();
+    assert_eq!(refused.code(), 8, "{}", refused.stderr());
+    assert!(refused.stderr().contains("--yes"), "{}", refused.stderr());
+    p.cmd("dbexport")
+        .args(["restore", "dump.sql", "--yes", "--database-url", &copy.url])
         .ok();
     assert_eq!(fingerprint(&copy), fingerprint(&db));
     // gzip both ways.
@@ -297,3 +304,206 @@ backend_test!(dump_options_select_what_is_written, |db| {
     let whole = dump(&["--data-only", "--tables", "bulk"]);
     assert_eq!(whole.matches(&marker).count(), 1);
 });
+
+/// Holds a lock that stops a dump of `db` part-way (the dump waits on it) until dropped.
+fn hold_lock(db: &TestDb) -> dbkit::Connection {
+    let mut conn = db.connect();
+    let lock = match db.backend() {
+        Backend::Sqlite => "BEGIN EXCLUSIVE",
+        Backend::Postgres => "BEGIN; LOCK TABLE held IN ACCESS EXCLUSIVE MODE",
+        Backend::Mysql => "LOCK TABLES held WRITE",
+    };
+    conn.batch_execute(lock).unwrap();
+    conn
+}
+
+fn temp_files(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".dbexport-"))
+        .collect()
+}
+
+backend_test!(signals_during_a_dump_leave_nothing_behind, |db| {
+    let p = Project::new();
+    db.run_script(
+        "CREATE TABLE big (id INTEGER PRIMARY KEY, t VARCHAR(50));\n\
+         INSERT INTO big VALUES (1, 'production row');\n\
+         CREATE TABLE held (id INTEGER PRIMARY KEY);\n",
+    );
+    p.file("final.sql", "-- the previous dump\n");
+    for (signal, code) in [("INT", 130), ("TERM", 143), ("HUP", 129)] {
+        let lock = hold_lock(&db);
+        let mut child = std::process::Command::new(dbrev_tests::binary("dbexport"))
+            .args([
+                "dbexport",
+                "-q",
+                "-o",
+                "final.sql",
+                "--database-url",
+                &db.url,
+            ])
+            .current_dir(p.root())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The dump has started (its temporary file exists) and waits on the lock.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while temp_files(p.root()).is_empty() {
+            assert!(std::time::Instant::now() < deadline, "no temporary file");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert!(child.try_wait().unwrap().is_none(), "the dump did not wait");
+        let sent = std::process::Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let out = child.wait_with_output().unwrap();
+        drop(lock);
+        assert_eq!(out.status.code(), Some(code), "SIG{signal}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("interrupted by SIG{signal}")),
+            "{stderr}"
+        );
+        assert!(
+            temp_files(p.root()).is_empty(),
+            "SIG{signal}: {:?}",
+            temp_files(p.root())
+        );
+        assert_eq!(p.read("final.sql"), "-- the previous dump\n");
+    }
+});
+
+backend_test!(impossible_targets_fail_before_the_dump, |db| {
+    let p = Project::new();
+    db.run_script("CREATE TABLE t (id INTEGER PRIMARY KEY);\nINSERT INTO t VALUES (1);\n");
+    p.file("a_file", "x");
+    std::fs::create_dir_all(p.root().join("a_dir")).unwrap();
+    // An unreachable database: the path is checked first, so the error is about the path.
+    let unreachable = match db.backend() {
+        Backend::Sqlite => format!("sqlite://{}/no/such/dir/x.db", p.root().display()),
+        Backend::Postgres => "postgres://nobody@127.0.0.1:1/x".to_owned(),
+        Backend::Mysql => "mysql://nobody@127.0.0.1:1/x".to_owned(),
+    };
+    for (target, reason) in [
+        ("a_dir", "it is a directory"),
+        ("missing/out.sql", "no such directory"),
+        ("a_file/out.sql", "it is not a directory"),
+        ("/dev/null", "not a regular file"),
+        ("/proc/dbexport.sql", "cannot create a file in it"),
+    ] {
+        let out = p
+            .cmd("dbexport")
+            .args(["-o", target, "--database-url", &unreachable])
+            .fails();
+        assert_eq!(out.code(), 7, "{target}: {}", out.stderr());
+        assert!(out.stderr().contains(reason), "{target}: {}", out.stderr());
+    }
+    assert!(p.root().join("a_dir").is_dir());
+    assert!(temp_files(p.root()).is_empty());
+    // `-o -` is standard output.
+    let out = p
+        .cmd("dbexport")
+        .args(["-o", "-", "--database-url", &db.url])
+        .ok();
+    assert!(
+        out.stdout().starts_with("-- dbrev dump "),
+        "{}",
+        out.stdout()
+    );
+    assert!(
+        out.stdout()
+            .trim_end()
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("-- dbrev dump completed")
+    );
+    assert!(!p.root().join("-").exists());
+});
+
+/// A dump reads definitions and rows from one snapshot: an `ALTER TABLE` that arrives
+/// while it runs waits for it, so the file's DDL and rows agree.
+#[test]
+fn mysql_definitions_and_rows_come_from_one_snapshot() {
+    let Some(db) = TestDb::new(Backend::Mysql) else {
+        return;
+    };
+    let p = Project::new();
+    db.run_script(
+        "CREATE TABLE first (id INT PRIMARY KEY);\n\
+         INSERT INTO first VALUES (1);\n\
+         CREATE TABLE late (id INT PRIMARY KEY, v VARCHAR(20));\n\
+         INSERT INTO late VALUES (1, 'one'), (2, 'two');\n\
+         CREATE TABLE zheld (id INT PRIMARY KEY);\n",
+    );
+    // The dump stops at `zheld` (locked), after it has locked the other tables.
+    let mut lock = db.connect();
+    lock.batch_execute("LOCK TABLES zheld WRITE").unwrap();
+    let mut child = std::process::Command::new(dbrev_tests::binary("dbexport"))
+        .args([
+            "dbexport",
+            "-q",
+            "-o",
+            "dump.sql",
+            "--database-url",
+            &db.url,
+        ])
+        .current_dir(p.root())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let waiting = "SELECT CAST(COUNT(*) AS CHAR) AS value FROM information_schema.PROCESSLIST \
+                   WHERE INFO LIKE 'SELECT 1 FROM `zheld`%' AND STATE LIKE 'Waiting for table metadata lock'";
+    while db.values(waiting) != ["1"] {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dump never reached zheld"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // Meanwhile a column is renamed: it waits for the dump, and rows written after it
+    // are not in the dump.
+    let url = db.url.clone();
+    let writer = std::thread::spawn(move || {
+        let db_url = dbkit::DatabaseUrl::parse(&url, std::path::Path::new("/")).unwrap();
+        let mut conn = dbkit::Connection::establish(&db_url).unwrap();
+        conn.batch_execute("ALTER TABLE late CHANGE v renamed VARCHAR(20)")
+            .unwrap();
+        conn.batch_execute("INSERT INTO late VALUES (3, 'three')")
+            .unwrap();
+        conn.batch_execute("INSERT INTO first VALUES (2)").unwrap();
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    lock.batch_execute("UNLOCK TABLES").unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    writer.join().unwrap();
+    let copy = TestDb::new(Backend::Mysql).unwrap();
+    p.cmd("dbexport")
+        .args(["restore", "dump.sql", "--database-url", &copy.url])
+        .ok();
+    let columns = copy.values(
+        "SELECT CAST(COLUMN_NAME AS CHAR) AS value FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'late' ORDER BY ORDINAL_POSITION",
+    );
+    assert_eq!(columns, ["id", "v"]);
+    assert_eq!(
+        copy.values("SELECT CAST(COUNT(*) AS CHAR) AS value FROM late"),
+        ["2"]
+    );
+    assert_eq!(
+        copy.values("SELECT CAST(COUNT(*) AS CHAR) AS value FROM first"),
+        ["1"]
+    );
+    // The source did change, once the dump was done.
+    assert_eq!(
+        db.values("SELECT CAST(COUNT(*) AS CHAR) AS value FROM late WHERE renamed = 'three'"),
+        ["1"]
+    );
+}

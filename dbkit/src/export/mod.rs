@@ -3,16 +3,24 @@
 //! which streams our dumps and the native dumpers' plain output back in.
 //!
 //! Each backend module reads its catalog into [`Objects`] (DDL in a safe order and the
-//! tables to copy); the server formats each row as SQL literals, so values round-trip
-//! exactly and memory stays flat.
+//! tables to copy, parents before children); rows are formatted as exact SQL literals,
+//! so values round-trip and memory stays flat. A filtered dump (`--tables`,
+//! `--exclude-table`, the configuration's `exclude`) leaves out everything that belongs to
+//! the tables it leaves out, and says which foreign keys and views go with them. Every
+//! dump ends with a completion line that restore looks for.
 
+mod dumpfile;
+mod interrupt;
 mod mysql;
+mod order;
 mod postgres;
 mod restore;
+mod scope;
+mod session;
 mod sqlite;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::backend::Backend;
@@ -21,7 +29,10 @@ use crate::error::{Error, IoContext, Result};
 use crate::inspect::{ColumnRow, read_catalog};
 use crate::term::Reporter;
 
-pub use restore::{RestoreOptions, RestoreStats, restore, restore_file};
+use session::{RawMysql, RawPostgres};
+
+pub use interrupt::exit_on_signal;
+pub use restore::{RestoreOptions, RestoreStats, restore, restore_file, target_tables};
 
 /// What to dump.
 #[derive(Debug, Clone)]
@@ -59,6 +70,13 @@ impl Default for DumpOptions {
             no_events: false,
             max_statement_bytes: 1 << 20,
         }
+    }
+}
+
+impl DumpOptions {
+    /// Whether some tables are left out (by `--tables`, `--exclude-table` or `exclude`).
+    pub(crate) fn filtered(&self) -> bool {
+        !self.tables.is_empty() || !self.exclude_tables.is_empty()
     }
 }
 
@@ -124,8 +142,20 @@ pub(crate) enum RowSource {
     Text(String),
 }
 
+/// The session the rows are read on: the one that holds the dump's snapshot.
+#[derive(Default)]
+pub(crate) enum RowReader {
+    /// The connection the objects were read on (SQLite).
+    #[default]
+    Connection,
+    /// A `COPY` session that joined the catalog's exported snapshot (PostgreSQL).
+    Postgres(RawPostgres),
+    /// The session that read the objects, inside its transaction (MySQL).
+    Mysql(RawMysql),
+}
+
 /// Everything a backend dumps, in order.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct Objects {
     /// Session settings at the top.
     pub settings: Vec<String>,
@@ -133,21 +163,44 @@ pub(crate) struct Objects {
     pub drops: Vec<Ddl>,
     /// Before the rows: schemas, types, sequences, routines, tables.
     pub before: Vec<Ddl>,
-    /// The rows.
+    /// The rows, each table after those its foreign keys reference.
     pub tables: Vec<DataTable>,
-    /// After the rows: keys, indexes, views, triggers, counters, events.
+    /// Written with the rows, after them: sequence values and counters.
+    pub data_after: Vec<Ddl>,
+    /// After the rows: keys, indexes, views, triggers, events.
     pub after: Vec<Ddl>,
     /// Settings restored at the end.
     pub footer: Vec<String>,
-    /// PostgreSQL: the exported snapshot a `COPY` session joins, so it reads what the
-    /// catalog queries saw.
-    pub snapshot: Option<String>,
+    /// What the user should know: foreign keys and views left out with their tables.
+    pub warnings: Vec<String>,
+    /// Where the rows are read.
+    pub reader: RowReader,
 }
 
-/// Which tables pass `--tables` / `--exclude-table`.
+/// Which tables (and views) pass `--tables` / `--exclude-table`.
 pub(crate) fn selected(options: &DumpOptions, table: &str) -> bool {
     (options.tables.is_empty() || options.tables.iter().any(|t| t == table))
         && !options.exclude_tables.iter().any(|t| t == table)
+}
+
+/// The warning for a foreign key left out with the table it references.
+pub(crate) fn dropped_foreign_key(name: &str, table: &str, referenced: &str) -> String {
+    format!(
+        "foreign key {name} of {table} references {referenced}, which is not in the dump: the key is left out"
+    )
+}
+
+/// The warning for a view left out with a table it reads.
+pub(crate) fn dropped_view(view: &str, table: &str) -> String {
+    format!("view {view} reads {table}, which is not in the dump: the view is left out")
+}
+
+/// The warning for tables whose rows cannot be put in an order their keys accept.
+pub(crate) fn key_cycle(tables: &[&str]) -> String {
+    format!(
+        "the foreign keys of {} form a cycle that cannot be deferred: a data-only dump of them loads only where those keys are not checked",
+        tables.join(", ")
+    )
 }
 
 /// A table of the dump: schema (`None`: the default one), name and columns in order, from
@@ -158,8 +211,11 @@ pub(crate) struct TableColumns {
     pub columns: Vec<ColumnRow>,
 }
 
-/// Every base table's columns.
-pub(crate) fn columns_by_table(conn: &mut Connection) -> Result<Vec<TableColumns>> {
+/// The foreign keys between tables, as (table, referenced table) pairs.
+pub(crate) type References = Vec<(String, String)>;
+
+/// Every base table's columns, and the foreign keys between tables.
+pub(crate) fn columns_by_table(conn: &mut Connection) -> Result<(Vec<TableColumns>, References)> {
     let catalog = read_catalog(conn, "", &[])?;
     let mut out: Vec<TableColumns> = Vec::new();
     for column in catalog.columns {
@@ -174,7 +230,13 @@ pub(crate) fn columns_by_table(conn: &mut Connection) -> Result<Vec<TableColumns
             }),
         }
     }
-    Ok(out)
+    let references = catalog
+        .keys
+        .into_iter()
+        .filter(|k| k.kind == "FOREIGN")
+        .filter_map(|k| Some((k.table_name, k.ref_table?)))
+        .collect();
+    Ok((out, references))
 }
 
 pub(crate) fn query_error(what: &str, e: impl std::fmt::Display) -> Error {
@@ -182,6 +244,15 @@ pub(crate) fn query_error(what: &str, e: impl std::fmt::Display) -> Error {
         context: format!("dumping ({what})"),
         message: e.to_string(),
     }
+}
+
+/// The line every complete dump ends with.
+fn trailer() -> String {
+    format!(
+        "{} {}",
+        dumpfile::TRAILER,
+        crate::script::create_date(time::OffsetDateTime::now_utc())
+    )
 }
 
 /// Dumps the connected database to `out`.
@@ -193,11 +264,14 @@ pub fn dump(
 ) -> Result<DumpStats> {
     let backend = conn.backend();
     let version = conn.server_version().unwrap_or_default();
-    let objects = match backend {
+    let mut objects = match backend {
         Backend::Sqlite => sqlite::objects(conn, options)?,
         Backend::Postgres => postgres::objects(conn, options)?,
         Backend::Mysql => mysql::objects(conn, options)?,
     };
+    for warning in &objects.warnings {
+        reporter.warn(warning);
+    }
     let mut writer = CountingWriter {
         inner: out,
         bytes: 0,
@@ -206,7 +280,8 @@ pub fn dump(
     let io = |e: std::io::Error| Error::Export(format!("writing the dump: {e}"));
     writeln!(
         w,
-        "-- dbrev dump {}\n-- source: {} ({backend} {version})\n-- date: {}\n",
+        "{}{}\n-- source: {} ({backend} {version})\n-- date: {}\n",
+        dumpfile::HEADER,
         env!("CARGO_PKG_VERSION"),
         conn.url().masked(),
         crate::script::create_date(time::OffsetDateTime::now_utc())
@@ -236,20 +311,12 @@ pub fn dump(
     }
     let mut stats = DumpStats::default();
     if !options.schema_only {
-        let mut copier = match &objects.snapshot {
-            Some(snapshot) => Some(postgres::copy_session(conn.url(), snapshot)?),
-            None => None,
-        };
-        let mut reader = match backend {
-            Backend::Mysql => Some(mysql::row_session(conn.url())?),
-            _ => None,
-        };
         for table in &objects.tables {
-            stats.rows += match (&table.rows, &mut copier, &mut reader) {
-                (RowSource::Copy { out, into }, Some(session), _) => {
+            stats.rows += match (&table.rows, &mut objects.reader) {
+                (RowSource::Copy { out, into }, RowReader::Postgres(session)) => {
                     postgres::copy_rows(session, w, table, out, into, reporter)?
                 }
-                (RowSource::Text(select), _, Some(session)) => mysql::insert_rows(
+                (RowSource::Text(select), RowReader::Mysql(session)) => mysql::insert_rows(
                     session,
                     w,
                     table,
@@ -257,7 +324,7 @@ pub fn dump(
                     options.max_statement_bytes,
                     reporter,
                 )?,
-                (RowSource::Literals(select), _, _) => dump_rows(
+                (RowSource::Literals(select), RowReader::Connection) => dump_rows(
                     conn,
                     w,
                     select,
@@ -274,6 +341,9 @@ pub fn dump(
             };
             stats.tables += 1;
         }
+        for d in &objects.data_after {
+            ddl(w, d).map_err(io)?;
+        }
     }
     if !options.data_only {
         writeln!(w).map_err(io)?;
@@ -284,7 +354,7 @@ pub fn dump(
     for s in &objects.footer {
         writeln!(w, "{s};").map_err(io)?;
     }
-    writeln!(w, "\n-- dump complete").map_err(io)?;
+    writeln!(w, "\n{}", trailer()).map_err(io)?;
     w.flush().map_err(io)?;
     stats.bytes = writer.bytes;
     Ok(stats)
@@ -383,43 +453,143 @@ impl Write for CountingWriter<'_> {
     }
 }
 
-/// Dumps to `path` atomically (a temporary file in the same directory, renamed when
-/// complete), with mode 0600; a `.gz` name is gzip-compressed.
+/// A dump file on its way: a private (0600) temporary file beside the target, renamed over
+/// it only once the dump is complete, and removed if the dump fails or a signal ends the
+/// process (see [`exit_on_signal`]). A `.gz` name is gzip-compressed.
+pub struct DumpFile {
+    path: PathBuf,
+    temp: tempfile::NamedTempFile,
+    _watched: Watched,
+}
+
+/// A temporary file known to the signal handlers for as long as it lives.
+struct Watched(PathBuf);
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        interrupt::unregister(&self.0);
+    }
+}
+
+fn unwritable(path: &Path, kind: std::io::ErrorKind, why: impl std::fmt::Display) -> Error {
+    Error::io(
+        path,
+        std::io::Error::new(kind, format!("cannot write the dump here: {why}")),
+    )
+}
+
+impl DumpFile {
+    /// Checks that `path` can take a dump and creates its temporary file, before anything
+    /// is read from the database: a directory, a device or pipe, a missing, read-only or
+    /// pseudo-filesystem directory, a read-only file are errors here.
+    pub fn create(path: &Path) -> Result<DumpFile> {
+        use std::io::ErrorKind;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.is_dir() {
+                return Err(unwritable(
+                    path,
+                    ErrorKind::IsADirectory,
+                    "it is a directory; name a file",
+                ));
+            }
+            if !meta.is_file() {
+                return Err(unwritable(
+                    path,
+                    ErrorKind::InvalidInput,
+                    "it is not a regular file; use `-o -` to write to standard output",
+                ));
+            }
+            if meta.permissions().readonly() {
+                return Err(unwritable(
+                    path,
+                    ErrorKind::PermissionDenied,
+                    "the file is read-only",
+                ));
+            }
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            let why = if dir.exists() {
+                "it is not a directory"
+            } else {
+                "no such directory"
+            };
+            return Err(unwritable(dir, ErrorKind::NotFound, why));
+        }
+        let temp = tempfile::Builder::new()
+            .prefix(".dbexport-")
+            .tempfile_in(dir)
+            .map_err(|e| {
+                let reason = e.raw_os_error().map_or_else(
+                    || e.to_string(),
+                    |n| std::io::Error::from_raw_os_error(n).to_string(),
+                );
+                unwritable(
+                    dir,
+                    e.kind(),
+                    format!("cannot create a file in it ({reason})"),
+                )
+            })?;
+        interrupt::register(temp.path());
+        let watched = Watched(temp.path().to_owned());
+        set_private(temp.path())?;
+        Ok(DumpFile {
+            path: path.to_owned(),
+            temp,
+            _watched: watched,
+        })
+    }
+
+    /// Dumps the connected database into the file and renames it into place.
+    pub fn write(
+        self,
+        conn: &mut Connection,
+        options: &DumpOptions,
+        reporter: &Reporter,
+    ) -> Result<DumpStats> {
+        let temp_path = self.temp.path().to_owned();
+        let file = std::io::BufWriter::with_capacity(
+            1 << 20,
+            self.temp.as_file().try_clone().at(&temp_path)?,
+        );
+        let gz = self.path.extension().is_some_and(|e| e == "gz");
+        let stats = if gz {
+            let mut encoder = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+            let stats = dump(conn, &mut encoder, options, reporter)?;
+            encoder
+                .finish()
+                .and_then(|mut f| f.flush())
+                .at(&temp_path)?;
+            stats
+        } else {
+            let mut file = file;
+            let stats = dump(conn, &mut file, options, reporter)?;
+            file.flush().at(&temp_path)?;
+            stats
+        };
+        self.temp.as_file().sync_all().at(&temp_path)?;
+        let DumpFile {
+            path,
+            temp,
+            _watched: watched,
+        } = self;
+        temp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+        drop(watched);
+        Ok(stats)
+    }
+}
+
+/// Dumps to `path` atomically (see [`DumpFile`]).
 pub fn dump_to_file(
     conn: &mut Connection,
     path: &Path,
     options: &DumpOptions,
     reporter: &Reporter,
 ) -> Result<DumpStats> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let temp = tempfile::Builder::new()
-        .prefix(".dbexport-")
-        .tempfile_in(dir)
-        .at(dir)?;
-    set_private(temp.path())?;
-    let file =
-        std::io::BufWriter::with_capacity(1 << 20, temp.as_file().try_clone().at(temp.path())?);
-    let gz = path.extension().is_some_and(|e| e == "gz");
-    let stats = if gz {
-        let mut encoder = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
-        let stats = dump(conn, &mut encoder, options, reporter)?;
-        encoder
-            .finish()
-            .and_then(|mut f| f.flush())
-            .at(temp.path())?;
-        stats
-    } else {
-        let mut file = file;
-        let stats = dump(conn, &mut file, options, reporter)?;
-        file.flush().at(temp.path())?;
-        stats
-    };
-    temp.as_file().sync_all().at(temp.path())?;
-    temp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(stats)
+    DumpFile::create(path)?.write(conn, options, reporter)
 }
 
 #[cfg(unix)]

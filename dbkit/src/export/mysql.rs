@@ -1,79 +1,69 @@
 //! MySQL/MariaDB's dump, as mysqldump lays it out: `SHOW CREATE` for tables (foreign key
 //! checks off while loading), views in dependency order, procedures, functions, triggers
 //! and events in `DELIMITER ;;` blocks, `DEFINER` clauses left out so the dump loads on
-//! any server. Rows are formatted by `QUOTE()`, binary values as `X'..'`, bits as `b'..'`.
-
-use diesel::QueryableByName;
-use diesel::sql_types::Text;
+//! any server. Rows are read in the text protocol and formatted here, binary values as
+//! `X'..'`, bits as `b'..'`.
+//!
+//! Everything is read on one session, in one transaction: first a metadata lock on every
+//! table (a read of zero rows, held until the transaction ends, so no `ALTER TABLE` or
+//! `DROP TABLE` can run until the dump is done), then the definitions, then the rows,
+//! whose consistent snapshot InnoDB takes at the first row read — after the locks, so
+//! definitions and rows always agree. A concurrent `ALTER TABLE` waits for the dump (and,
+//! as with mysqldump, statements queued behind it wait too).
 
 use std::io::Write;
 
 use mysql_async::Value;
 use mysql_async::consts::ColumnType;
 
+use super::order::dependency_order;
+use super::restore::Target;
+use super::session::{Failure, RawMysql, mysql_text};
 use super::{
-    CountingWriter, DataTable, Ddl, DumpOptions, Objects, RowSource, columns_by_table, query_error,
-    selected,
+    CountingWriter, DataTable, Ddl, DumpOptions, Objects, RowReader, RowSource,
+    dropped_foreign_key, dropped_view, query_error, selected,
 };
-use crate::db::{AnyRow, Connection, RawMysql};
+use crate::db::Connection;
 use crate::dialect::{Dialect, MysqlDialect};
 use crate::error::Result;
 use crate::url::DatabaseUrl;
 
-#[derive(QueryableByName)]
-struct NameKind {
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = Text)]
-    kind: String,
+/// How many tables the database holds.
+pub(super) const TABLE_COUNT: &str = "SELECT CAST(COUNT(*) AS CHAR) AS value FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'";
+
+/// MySQL's "no such table".
+const NO_SUCH_TABLE: u16 = 1146;
+/// MariaDB's "Got error 1 during COMMIT": a bulk load into an empty table with
+/// `UNIQUE_CHECKS=0` and `FOREIGN_KEY_CHECKS=0` found a duplicate it does not name.
+const ERROR_DURING_COMMIT: u16 = 1180;
+
+/// The rows of a query as text columns, by name.
+fn rows(
+    session: &mut RawMysql,
+    what: &str,
+    sql: &str,
+    columns: &[&str],
+) -> Result<Vec<Vec<String>>> {
+    Ok(session
+        .rows(sql)
+        .map_err(|e| query_error(what, e))?
+        .iter()
+        .map(|row| {
+            columns
+                .iter()
+                .map(|c| mysql_text(row, c).unwrap_or_default())
+                .collect()
+        })
+        .collect())
 }
 
-#[derive(QueryableByName)]
-struct CreateTable {
-    #[diesel(sql_type = Text, column_name = "Create Table")]
-    ddl: String,
-}
-
-#[derive(QueryableByName)]
-struct CreateView {
-    #[diesel(sql_type = Text, column_name = "Create View")]
-    ddl: String,
-}
-
-#[derive(QueryableByName)]
-struct CreateProcedure {
-    #[diesel(sql_type = Text, column_name = "Create Procedure")]
-    ddl: String,
-}
-
-#[derive(QueryableByName)]
-struct CreateFunction {
-    #[diesel(sql_type = Text, column_name = "Create Function")]
-    ddl: String,
-}
-
-#[derive(QueryableByName)]
-struct CreateTrigger {
-    #[diesel(sql_type = Text, column_name = "SQL Original Statement")]
-    ddl: String,
-}
-
-#[derive(QueryableByName)]
-struct CreateEvent {
-    #[diesel(sql_type = Text, column_name = "Create Event")]
-    ddl: String,
-}
-
-fn show<T: AnyRow>(conn: &mut Connection, sql: &str) -> Result<Option<T>> {
-    Ok(conn
-        .load::<T>(sql)
+/// One `SHOW CREATE …` answer's DDL column.
+fn show(session: &mut RawMysql, sql: &str, column: &str) -> Result<Option<String>> {
+    Ok(session
+        .rows(sql)
         .map_err(|e| query_error(sql, e))?
-        .into_iter()
-        .next())
-}
-
-fn list(conn: &mut Connection, what: &str, sql: &str) -> Result<Vec<NameKind>> {
-    conn.load::<NameKind>(sql).map_err(|e| query_error(what, e))
+        .first()
+        .and_then(|row| mysql_text(row, column)))
 }
 
 /// `CREATE DEFINER=`root`@`%` SQL SECURITY DEFINER VIEW` → `CREATE VIEW`.
@@ -97,13 +87,82 @@ fn without_definer(ddl: &str) -> String {
     out.replace("SQL SECURITY DEFINER ", "")
 }
 
-/// Reads what to dump inside one consistent snapshot.
+/// A backquoted name at the start of `text` (`` `a``b` `` → ``a`b``), and the rest.
+fn backquoted(text: &str) -> Option<(String, &str)> {
+    let rest = text.strip_prefix('`')?;
+    let mut name = String::new();
+    let mut chars = rest.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c == '`' {
+            if rest[i + 1..].starts_with('`') {
+                name.push('`');
+                chars.next();
+            } else {
+                return Some((name, &rest[i + 1..]));
+            }
+        } else {
+            name.push(c);
+        }
+    }
+    None
+}
+
+/// `SHOW CREATE TABLE` output without the foreign keys whose referenced table `gone` says
+/// is left out (one per line, as the server writes them); also returns each removed
+/// key's (name, referenced table).
+fn without_foreign_keys(ddl: &str, gone: &dyn Fn(&str) -> bool) -> (String, Vec<(String, String)>) {
+    let lines: Vec<&str> = ddl.lines().collect();
+    let Some(close) = lines.iter().rposition(|l| l.starts_with(')')) else {
+        return (ddl.to_owned(), Vec::new());
+    };
+    let mut removed = Vec::new();
+    let mut body: Vec<&str> = Vec::new();
+    for (i, line) in lines.iter().enumerate().take(close).skip(1) {
+        let item = if i + 1 < close {
+            line.strip_suffix(',').unwrap_or(line)
+        } else {
+            line
+        };
+        let key = item
+            .trim_start()
+            .strip_prefix("CONSTRAINT ")
+            .and_then(backquoted)
+            .filter(|(_, rest)| rest.trim_start().starts_with("FOREIGN KEY"))
+            .and_then(|(name, rest)| {
+                let after = &rest[rest.find(" REFERENCES ")? + " REFERENCES ".len()..];
+                let (table, rest) = backquoted(after)?;
+                // `db`.`table`: another database's table, not ours to leave out.
+                (!rest.starts_with('.')).then_some((name, table))
+            });
+        match key {
+            Some((name, table)) if gone(&table) => removed.push((name, table)),
+            _ => body.push(item),
+        }
+    }
+    if removed.is_empty() {
+        return (ddl.to_owned(), removed);
+    }
+    let mut out = vec![lines[0].to_owned(), body.join(",\n")];
+    out.extend(lines[close..].iter().map(|l| (*l).to_owned()));
+    (out.join("\n"), removed)
+}
+
+/// Reads what to dump on one session, definitions and rows from one snapshot.
 pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Objects> {
     let d = MysqlDialect;
-    conn.batch_execute(
-        "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ; SET NAMES utf8mb4; SET time_zone = '+00:00'; START TRANSACTION WITH CONSISTENT SNAPSHOT",
-    )
-    .map_err(|e| query_error("snapshot", e))?;
+    let mut session = RawMysql::connect(conn.url())?;
+    // A plain START TRANSACTION: InnoDB takes the snapshot at the first row read, which
+    // comes after every table's metadata lock below.
+    for statement in [
+        "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+        "SET NAMES utf8mb4",
+        "SET time_zone = '+00:00'",
+        "START TRANSACTION",
+    ] {
+        session
+            .batch_execute(statement)
+            .map_err(|e| query_error("snapshot", e))?;
+    }
     let mut o = Objects {
         settings: [
             "/*!40101 SET NAMES utf8mb4 */",
@@ -119,28 +178,78 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
             .to_vec(),
         ..Objects::default()
     };
-    let relations = list(
-        conn,
+    let relations = rows(
+        &mut session,
         "tables",
         "SELECT CAST(TABLE_NAME AS CHAR) AS name, CAST(TABLE_TYPE AS CHAR) AS kind FROM information_schema.TABLES \
          WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
+        &["name", "kind"],
     )?;
-    let mut views = Vec::new();
-    for r in &relations {
-        let q = d.quote_ident(&r.name);
-        if r.kind == "VIEW" {
-            if let Some(v) = show::<CreateView>(conn, &format!("SHOW CREATE VIEW {q}"))? {
-                views.push((r.name.clone(), without_definer(&v.ddl)));
-            }
-        } else if selected(options, &r.name) {
-            if let Some(t) = show::<CreateTable>(conn, &format!("SHOW CREATE TABLE {q}"))? {
-                o.drops
-                    .push(Ddl::plain(format!("DROP TABLE IF EXISTS {q}")));
-                o.before.push(Ddl::plain(t.ddl));
-            }
+    // Lock every base table first; a table dropped since the listing is simply gone.
+    let mut tables: Vec<String> = Vec::new();
+    for r in relations.iter().filter(|r| r[1] != "VIEW") {
+        match session.batch_execute(&format!("SELECT 1 FROM {} LIMIT 0", d.quote_ident(&r[0]))) {
+            Ok(()) => tables.push(r[0].clone()),
+            Err(Failure {
+                mysql_code: Some(NO_SUCH_TABLE),
+                ..
+            }) => {}
+            Err(e) => return Err(query_error(&format!("locking {}", r[0]), e)),
         }
     }
-    let views = order_views(views);
+    let left_out: Vec<&str> = tables
+        .iter()
+        .filter(|t| !selected(options, t))
+        .map(String::as_str)
+        .collect();
+    let dumped: Vec<&str> = tables
+        .iter()
+        .filter(|t| selected(options, t))
+        .map(String::as_str)
+        .collect();
+    for t in &dumped {
+        let q = d.quote_ident(t);
+        if let Some(ddl) = show(
+            &mut session,
+            &format!("SHOW CREATE TABLE {q}"),
+            "Create Table",
+        )? {
+            let (ddl, removed) = without_foreign_keys(&ddl, &|r: &str| left_out.contains(&r));
+            for (name, referenced) in removed {
+                o.warnings.push(dropped_foreign_key(&name, t, &referenced));
+            }
+            o.drops
+                .push(Ddl::plain(format!("DROP TABLE IF EXISTS {q}")));
+            o.before.push(Ddl::plain(ddl));
+        }
+    }
+    let mut views = Vec::new();
+    for r in relations.iter().filter(|r| r[1] == "VIEW") {
+        if !selected(options, &r[0]) {
+            continue;
+        }
+        let q = d.quote_ident(&r[0]);
+        if let Some(ddl) = show(
+            &mut session,
+            &format!("SHOW CREATE VIEW {q}"),
+            "Create View",
+        )? {
+            views.push((r[0].clone(), without_definer(&ddl)));
+        }
+    }
+    let mut views = order_views(views);
+    // Views that read a table or view left out go with it.
+    let mut gone: Vec<String> = left_out.iter().map(|t| (*t).to_owned()).collect();
+    views.retain(
+        |(name, ddl)| match gone.iter().find(|t| ddl.contains(&d.quote_ident(t))) {
+            Some(table) => {
+                o.warnings.push(dropped_view(name, table));
+                gone.push(name.clone());
+                false
+            }
+            None => true,
+        },
+    );
     for (name, _) in views.iter().rev() {
         o.drops.insert(
             0,
@@ -150,96 +259,116 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
     o.after
         .extend(views.into_iter().map(|(_, ddl)| Ddl::plain(ddl)));
     if !options.no_routines {
-        let routines = list(
-            conn,
+        let routines = rows(
+            &mut session,
             "routines",
             "SELECT CAST(ROUTINE_NAME AS CHAR) AS name, CAST(ROUTINE_TYPE AS CHAR) AS kind FROM information_schema.ROUTINES \
              WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY ROUTINE_TYPE, ROUTINE_NAME",
+            &["name", "kind"],
         )?;
         for r in routines {
-            let q = d.quote_ident(&r.name);
-            let ddl = if r.kind == "PROCEDURE" {
-                show::<CreateProcedure>(conn, &format!("SHOW CREATE PROCEDURE {q}"))?.map(|c| c.ddl)
+            let q = d.quote_ident(&r[0]);
+            let ddl = if r[1] == "PROCEDURE" {
+                show(
+                    &mut session,
+                    &format!("SHOW CREATE PROCEDURE {q}"),
+                    "Create Procedure",
+                )?
             } else {
-                show::<CreateFunction>(conn, &format!("SHOW CREATE FUNCTION {q}"))?.map(|c| c.ddl)
+                show(
+                    &mut session,
+                    &format!("SHOW CREATE FUNCTION {q}"),
+                    "Create Function",
+                )?
             };
             if let Some(ddl) = ddl {
                 o.drops
-                    .push(Ddl::plain(format!("DROP {} IF EXISTS {q}", r.kind)));
+                    .push(Ddl::plain(format!("DROP {} IF EXISTS {q}", r[1])));
                 o.before.push(Ddl::routine(without_definer(&ddl)));
             }
         }
     }
     if !options.no_triggers {
-        let triggers = list(
-            conn,
+        let triggers = rows(
+            &mut session,
             "triggers",
-            "SELECT CAST(TRIGGER_NAME AS CHAR) AS name, CAST(EVENT_OBJECT_TABLE AS CHAR) AS kind FROM information_schema.TRIGGERS \
+            "SELECT CAST(TRIGGER_NAME AS CHAR) AS name, CAST(EVENT_OBJECT_TABLE AS CHAR) AS tbl FROM information_schema.TRIGGERS \
              WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER",
+            &["name", "tbl"],
         )?;
-        for t in triggers.into_iter().filter(|t| selected(options, &t.kind)) {
-            let q = d.quote_ident(&t.name);
-            if let Some(c) = show::<CreateTrigger>(conn, &format!("SHOW CREATE TRIGGER {q}"))? {
+        for t in triggers
+            .into_iter()
+            .filter(|t| dumped.contains(&t[1].as_str()))
+        {
+            let q = d.quote_ident(&t[0]);
+            if let Some(ddl) = show(
+                &mut session,
+                &format!("SHOW CREATE TRIGGER {q}"),
+                "SQL Original Statement",
+            )? {
                 o.drops
                     .push(Ddl::plain(format!("DROP TRIGGER IF EXISTS {q}")));
-                o.after.push(Ddl::routine(without_definer(&c.ddl)));
+                o.after.push(Ddl::routine(without_definer(&ddl)));
             }
         }
     }
     if !options.no_events {
-        let events = list(
-            conn,
+        let events = rows(
+            &mut session,
             "events",
-            "SELECT CAST(EVENT_NAME AS CHAR) AS name, CAST(STATUS AS CHAR) AS kind FROM information_schema.EVENTS \
+            "SELECT CAST(EVENT_NAME AS CHAR) AS name FROM information_schema.EVENTS \
              WHERE EVENT_SCHEMA = DATABASE() ORDER BY EVENT_NAME",
+            &["name"],
         )?;
         for e in events {
-            let q = d.quote_ident(&e.name);
-            if let Some(c) = show::<CreateEvent>(conn, &format!("SHOW CREATE EVENT {q}"))? {
+            let q = d.quote_ident(&e[0]);
+            if let Some(ddl) = show(
+                &mut session,
+                &format!("SHOW CREATE EVENT {q}"),
+                "Create Event",
+            )? {
                 o.drops
                     .push(Ddl::plain(format!("DROP EVENT IF EXISTS {q}")));
-                o.after.push(Ddl::routine(without_definer(&c.ddl)));
+                o.after.push(Ddl::routine(without_definer(&ddl)));
             }
         }
     }
-    for t in columns_by_table(conn)? {
-        if !selected(options, &t.name) {
-            continue;
-        }
-        let copied: Vec<&crate::inspect::ColumnRow> = t
-            .columns
+    // Rows: parents before children (foreign key checks are off while loading anyway).
+    let columns = rows(
+        &mut session,
+        "columns",
+        "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(COLUMN_NAME AS CHAR) AS name, CAST(EXTRA AS CHAR) AS extra \
+         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
+        &["tbl", "name", "extra"],
+    )?;
+    let references = rows(
+        &mut session,
+        "foreign keys",
+        "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(REFERENCED_TABLE_NAME AS CHAR) AS ref FROM information_schema.REFERENTIAL_CONSTRAINTS \
+         WHERE CONSTRAINT_SCHEMA = DATABASE() AND UNIQUE_CONSTRAINT_SCHEMA = DATABASE()",
+        &["tbl", "ref"],
+    )?;
+    let index_of = |name: &str| dumped.iter().position(|t| *t == name);
+    let edges: Vec<(usize, usize)> = references
+        .iter()
+        .filter_map(|r| Some((index_of(&r[0])?, index_of(&r[1])?)))
+        .collect();
+    let (order, _) = dependency_order(dumped.len(), &edges);
+    for name in order.into_iter().map(|i| dumped[i]) {
+        let quoted: Vec<String> = columns
             .iter()
-            .filter(|c| {
-                !c.extra
-                    .as_deref()
-                    .unwrap_or_default()
-                    .to_ascii_uppercase()
-                    .contains("GENERATED")
-            })
+            .filter(|c| c[0] == name && !c[2].to_ascii_uppercase().contains("GENERATED"))
+            .map(|c| d.quote_ident(&c[1]))
             .collect();
-        let quoted: Vec<String> = copied
-            .iter()
-            .map(|c| d.quote_ident(&c.column_name))
-            .collect();
-        let table = d.quote_ident(&t.name);
+        let table = d.quote_ident(name);
         o.tables.push(DataTable {
-            name: t.name.clone(),
+            name: name.to_owned(),
             insert: format!("INSERT INTO {table} ({}) VALUES", quoted.join(", ")),
             rows: RowSource::Text(format!("SELECT {} FROM {table}", quoted.join(", "))),
         });
     }
+    o.reader = RowReader::Mysql(session);
     Ok(o)
-}
-
-/// A second session that reads the rows in one consistent snapshot.
-pub(super) fn row_session(url: &DatabaseUrl) -> Result<RawMysql> {
-    let mut session = RawMysql::connect(url)?;
-    session
-        .batch_execute(
-            "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ; SET NAMES utf8mb4; SET time_zone = '+00:00'; START TRANSACTION WITH CONSISTENT SNAPSHOT",
-        )
-        .map_err(|e| query_error("snapshot", e))?;
-    Ok(session)
 }
 
 /// Appends one value as a SQL literal: numbers as they come, binary and bits as `X'..'`,
@@ -360,6 +489,51 @@ pub(super) fn insert_rows(
         .map_err(|e| crate::error::Error::Export(format!("writing the dump: {e}")))?;
     bar.finish_and_clear();
     Ok(rows)
+}
+
+/// Restore's side on MySQL/MariaDB: a plain session (DDL commits by itself, so there is
+/// no transaction to roll back).
+pub(super) struct RestoreTarget {
+    session: RawMysql,
+}
+
+impl RestoreTarget {
+    pub(super) fn connect(url: &DatabaseUrl) -> Result<RestoreTarget> {
+        Ok(RestoreTarget {
+            session: RawMysql::connect(url)?,
+        })
+    }
+}
+
+impl Target for RestoreTarget {
+    fn transactional(&self) -> bool {
+        false
+    }
+
+    /// MariaDB reports a duplicate in a bulk load into an empty table (unique and foreign
+    /// key checks off, as every dump sets them) only as "Got error 1 during COMMIT", with
+    /// the statement rolled back: it runs again with unique checks on, which names the
+    /// duplicate (or loads the rows, if the bulk path failed for another reason).
+    fn execute(&mut self, sql: &str) -> std::result::Result<(), Failure> {
+        match self.session.batch_execute(sql) {
+            Err(Failure {
+                mysql_code: Some(ERROR_DURING_COMMIT),
+                ..
+            }) if sql.get(..7).is_some_and(|w| {
+                w.eq_ignore_ascii_case("INSERT ") || w.eq_ignore_ascii_case("REPLACE")
+            }) =>
+            {
+                self.session.batch_execute(
+                    "SET @dbrev_unique_checks = @@UNIQUE_CHECKS, UNIQUE_CHECKS = 1",
+                )?;
+                let again = self.session.batch_execute(sql);
+                self.session
+                    .batch_execute("SET UNIQUE_CHECKS = @dbrev_unique_checks")?;
+                again
+            }
+            other => other,
+        }
+    }
 }
 
 /// Views ordered so each comes after the views its definition names.

@@ -1,22 +1,34 @@
 //! Restore: streams a dump (ours, or the plain output of mysqldump/mariadb-dump, pg_dump or
 //! sqlite3 `.dump`, gzip-compressed or not) into the connected database, statement by
 //! statement, in one transaction where the backend can roll DDL back.
+//!
+//! Before anything is written it refuses what would surprise: a target that holds tables
+//! (unless told yes), a file that names several databases, and — where nothing could be
+//! rolled back (MySQL), after a first streaming pass over the file — a dump without its
+//! completion line or cut inside a statement. Where the backend rolls back, those are
+//! found on the way and undo everything.
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use crate::backend::Backend;
 use crate::db::Connection;
-use crate::db::RawPostgres;
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::statements::{SplitError, Statement, StatementKind, StatementReader};
 use crate::term::Reporter;
+
+use super::dumpfile::{self, DumpFormat, DumpReader};
+use super::scope::{Scope, switch};
+use super::session::Failure;
 
 /// How to restore.
 #[derive(Debug, Clone, Default)]
 pub struct RestoreOptions {
-    /// The name shown in messages (the file's path).
-    pub source: String,
+    /// Restore into a database that already holds tables (`--yes`): objects of the same
+    /// name are replaced by the dump's.
+    pub assume_yes: bool,
+    /// Load a dump that lacks its completion line or is cut inside a statement
+    /// (`--allow-incomplete`): every whole statement is restored, the rest is skipped.
+    pub allow_incomplete: bool,
 }
 
 /// What a restore did.
@@ -26,139 +38,445 @@ pub struct RestoreStats {
     pub statements: u64,
 }
 
-/// Restores the dump in `path` (gzip recognised by its magic bytes).
+/// Where a restore's statements go, per backend: a session that speaks the backend's bulk
+/// paths (`COPY` on PostgreSQL) and says what failed.
+pub(crate) trait Target {
+    /// Whether DDL rolls back (the restore is then one transaction).
+    fn transactional(&self) -> bool;
+    /// Starts the restore's transaction.
+    fn begin(&mut self) -> std::result::Result<(), Failure> {
+        self.execute("BEGIN")
+    }
+    /// Runs one statement.
+    fn execute(&mut self, sql: &str) -> std::result::Result<(), Failure>;
+    /// Starts `COPY ... FROM stdin`.
+    fn copy_begin(&mut self, _sql: &str) -> std::result::Result<(), Failure> {
+        Err(Failure {
+            message: "`COPY ... FROM stdin` is PostgreSQL's; this database is not".into(),
+            mysql_code: None,
+            copy_line: None,
+        })
+    }
+    /// Sends rows to the open COPY.
+    fn copy_send(&mut self, _data: Vec<u8>) -> std::result::Result<(), Failure> {
+        Ok(())
+    }
+    /// Ends the open COPY.
+    fn copy_finish(&mut self) -> std::result::Result<(), Failure> {
+        Ok(())
+    }
+    /// Abandons the open COPY, if any, so the session takes statements again.
+    fn copy_abort(&mut self) {}
+    /// Checks at the end, before COMMIT (SQLite: foreign keys); warnings go to `reporter`.
+    fn final_checks(&mut self, _reporter: &Reporter) -> std::result::Result<(), Failure> {
+        Ok(())
+    }
+}
+
+/// How many tables the connected database holds (all its schemas on PostgreSQL; tables
+/// that belong to an extension left out).
+pub fn target_tables(conn: &mut Connection) -> Result<usize> {
+    let sql = match conn.backend() {
+        Backend::Sqlite => super::sqlite::TABLE_COUNT,
+        Backend::Postgres => super::postgres::TABLE_COUNT,
+        Backend::Mysql => super::mysql::TABLE_COUNT,
+    };
+    let value = conn.query_value(sql).map_err(|e| Error::Query {
+        context: format!("counting the tables of {}", conn.url()),
+        message: e.to_string(),
+    })?;
+    Ok(value.and_then(|v| v.trim().parse().ok()).unwrap_or(0))
+}
+
+/// The name of the connected database, for messages (the file name on SQLite).
+fn database_name(conn: &mut Connection) -> String {
+    let sql = match conn.backend() {
+        Backend::Sqlite => {
+            return Path::new(conn.url().expose())
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| conn.url().masked());
+        }
+        Backend::Postgres => "SELECT current_database()::text AS value",
+        Backend::Mysql => "SELECT DATABASE() AS value",
+    };
+    conn.query_value(sql)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| conn.url().masked())
+}
+
+/// Restores the dump in `path` with the default options: a target that holds tables and
+/// an incomplete file are refused.
 pub fn restore_file(
     conn: &mut Connection,
     path: &Path,
     reporter: &Reporter,
 ) -> Result<RestoreStats> {
-    let file = std::fs::File::open(path).at(path)?;
-    restore(
-        conn,
-        file,
-        &RestoreOptions {
-            source: path.display().to_string(),
-        },
-        reporter,
-    )
+    restore(conn, path, &RestoreOptions::default(), reporter)
 }
 
-/// Restores a dump read from `input`.
+/// Restores the dump in `path` (gzip recognised by its magic bytes) into the connected
+/// database.
 pub fn restore(
     conn: &mut Connection,
-    input: impl Read,
+    path: &Path,
     options: &RestoreOptions,
     reporter: &Reporter,
 ) -> Result<RestoreStats> {
-    let mut buffered = BufReader::with_capacity(1 << 20, input);
-    let gz = buffered
-        .fill_buf()
-        .at(&options.source)?
-        .starts_with(&[0x1f, 0x8b]);
-    let reader: Box<dyn BufRead> = if gz {
-        Box::new(BufReader::with_capacity(
-            1 << 20,
-            flate2::bufread::MultiGzDecoder::new(buffered),
-        ))
-    } else {
-        Box::new(buffered)
-    };
+    let source = path.display().to_string();
+    let url = conn.url().clone();
     let backend = conn.backend();
-    let transactional = conn.dialect().transactional_ddl();
-    // PostgreSQL goes through a plain session, which speaks COPY.
-    let mut raw = match backend {
-        Backend::Postgres => Some(RawPostgres::connect(conn.url())?),
-        _ => None,
-    };
-    fn exec(
-        raw: &mut Option<RawPostgres>,
-        conn: &mut Connection,
-        sql: &str,
-    ) -> std::result::Result<(), String> {
-        match raw {
-            Some(session) => session.batch_execute(sql),
-            None => conn.batch_execute(sql).map_err(|e| {
-                e.to_string()
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            }),
-        }
-    }
-    let begin = conn.dialect().begin_transaction();
-    if transactional {
-        exec(&mut raw, conn, begin)
-            .map_err(|e| Error::Export(format!("starting the restore: {e}")))?;
-    }
-    let bar = if reporter.wants_progress() {
-        indicatif::ProgressBar::new_spinner()
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    let mut stats = RestoreStats::default();
-    let mut failure = None;
-    for statement in StatementReader::new(reader, backend) {
-        let statement = match statement {
-            Ok(s) => s,
-            Err(e) => {
-                let line = match &e {
-                    SplitError::Unterminated { line, .. } | SplitError::Encoding { line } => *line,
-                    SplitError::Io(_) => 0,
-                };
-                failure = Some((line, e.to_string()));
-                break;
-            }
-        };
-        let Statement { sql, line, kind } = statement;
-        let result = match kind {
-            StatementKind::PsqlMeta => continue,
-            StatementKind::Sql if transactional && is_transaction_control(&sql) => continue,
-            StatementKind::Sql => exec(&mut raw, conn, &sql),
-            StatementKind::CopyFromStdin => match &mut raw {
-                Some(session) => session.copy_begin(&sql),
-                None => Err("COPY FROM stdin is PostgreSQL's; this database is not".to_owned()),
-            },
-            StatementKind::CopyData(data) => match &mut raw {
-                Some(session) => session.copy_send(data),
-                None => continue,
-            },
-            StatementKind::CopyEnd => match &mut raw {
-                Some(session) => session.copy_finish().map(|_| ()),
-                None => continue,
-            },
-        };
-        if let Err(message) = result {
-            failure = Some((line, message));
-            break;
-        }
-        stats.statements += 1;
-        if stats.statements % 256 == 0 {
-            bar.set_message(format!("{} statements", stats.statements));
-            bar.tick();
-        }
-    }
-    bar.finish_and_clear();
-    if let Some((line, message)) = failure {
-        let state = if transactional {
-            let _ = exec(&mut raw, conn, "ROLLBACK");
-            "nothing was restored (rolled back)".to_owned()
-        } else {
-            format!(
-                "the {} statement(s) before it were applied",
-                stats.statements
-            )
-        };
-        return Err(Error::Export(format!(
-            "{}:{line}: {message}; {state}",
-            options.source
+    let tables = target_tables(conn)?;
+    let database = database_name(conn);
+    if tables > 0 && !options.assume_yes {
+        return Err(Error::Refused(format!(
+            "{url} holds {tables} table(s); restoring {source} replaces the objects it dumps — pass --yes to restore into it anyway, or restore into an empty database"
         )));
     }
-    if transactional {
-        exec(&mut raw, conn, "COMMIT").map_err(|e| {
-            Error::Export(format!("{}: committing the restore: {e}", options.source))
-        })?;
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bar = progress_bar(reporter, size);
+    let (format, reader) = dumpfile::open(path, &bar)?;
+    let mut target: Box<dyn Target + '_> = match backend {
+        Backend::Sqlite => Box::new(super::sqlite::RestoreTarget::new(conn)),
+        Backend::Postgres => Box::new(super::postgres::RestoreTarget::connect(&url)?),
+        Backend::Mysql => Box::new(super::mysql::RestoreTarget::connect(&url)?),
+    };
+    let run = Run {
+        source: &source,
+        database: &database,
+        backend,
+        format,
+        options,
+        reporter,
+        bar: &bar,
+    };
+    let (known, reader) = if target.transactional() {
+        (None, reader)
+    } else {
+        // Nothing here rolls back: read the whole file once before writing anything.
+        bar.set_message("checking");
+        let scope = run.check_first(reader)?;
+        bar.set_position(0);
+        let (_, reader) = dumpfile::open(path, &bar)?;
+        (Some(scope), reader)
+    };
+    reporter.status(
+        "Restoring",
+        format!("{source} ({}) into {url}", format.writer()),
+    );
+    bar.set_message("restoring");
+    let stats = run.load(target.as_mut(), reader, known);
+    bar.finish_and_clear();
+    stats
+}
+
+fn progress_bar(reporter: &Reporter, size: u64) -> indicatif::ProgressBar {
+    if !reporter.wants_progress() {
+        return indicatif::ProgressBar::hidden();
     }
-    Ok(stats)
+    let bar = indicatif::ProgressBar::new(size);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:>12} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// One restore's settings, shared by its passes.
+struct Run<'a> {
+    source: &'a str,
+    database: &'a str,
+    backend: Backend,
+    format: DumpFormat,
+    options: &'a RestoreOptions,
+    reporter: &'a Reporter,
+    bar: &'a indicatif::ProgressBar,
+}
+
+/// Why a restore stopped.
+enum Stop {
+    /// The file is cut short (or cannot be read) at this line.
+    Input(usize, SplitError),
+    /// A statement failed.
+    Statement(usize, String),
+    /// The file names several databases.
+    Scope(String),
+}
+
+impl Run<'_> {
+    fn statements(&self, reader: DumpReader) -> StatementReader<DumpReader> {
+        StatementReader::new(reader, self.backend).whole_statements()
+    }
+
+    fn incomplete(&self) -> Error {
+        Error::Refused(format!(
+            "{}: the file starts like a dump by {} but does not end with its completion line (`{}`): it is incomplete, cut short or still being written; nothing was restored — pass --allow-incomplete to load what it holds",
+            self.source,
+            self.format.writer(),
+            self.format.completion_line().unwrap_or_default()
+        ))
+    }
+
+    /// The first pass, for targets that cannot roll back: every database-level statement,
+    /// and the file read to its end (complete, and cut inside no statement).
+    fn check_first(&self, reader: DumpReader) -> Result<Scope> {
+        let mut scope = Scope::default();
+        let mut statements = self.statements(reader);
+        for statement in statements.by_ref() {
+            let statement = match statement {
+                Ok(s) => s,
+                Err(e) if self.options.allow_incomplete && is_cut(&e) => break,
+                Err(e) => {
+                    return Err(input_error(
+                        &e,
+                        format!(
+                            "{}:{}: {}; nothing was restored",
+                            self.source,
+                            split_line(&e),
+                            split_message(&e)
+                        ),
+                    ));
+                }
+            };
+            if let Some(s) = switch(self.backend, &statement) {
+                scope.record(s).map_err(|m| self.several(&m, false))?;
+            }
+        }
+        if !self
+            .format
+            .is_complete(statements.get_ref().get_ref().tail())
+            && !self.options.allow_incomplete
+        {
+            return Err(self.incomplete());
+        }
+        Ok(scope)
+    }
+
+    fn several(&self, message: &str, rolled_back: bool) -> Error {
+        Error::Refused(format!(
+            "{}: {message}; nothing was restored{}",
+            self.source,
+            if rolled_back { " (rolled back)" } else { "" }
+        ))
+    }
+
+    /// Skips a database-level statement, saying so the first time.
+    fn skip(&self, scope: &Scope, said: &mut bool) {
+        if !*said {
+            if let Some(first) = scope.first() {
+                self.reporter.warn(format!(
+                    "ignored `{}` at line {}: restoring into {}",
+                    first.text, first.line, self.database
+                ));
+            }
+            *said = true;
+        }
+    }
+
+    /// The pass that writes.
+    fn load(
+        &self,
+        target: &mut dyn Target,
+        reader: DumpReader,
+        known: Option<Scope>,
+    ) -> Result<RestoreStats> {
+        let transactional = target.transactional();
+        if transactional {
+            target.begin().map_err(|e| {
+                Error::Export(format!("{}: starting the restore: {e}", self.source))
+            })?;
+        }
+        let mut scope = known.unwrap_or_default();
+        let mut said = false;
+        let mut stats = RestoreStats::default();
+        let mut copy: Option<(usize, String)> = None;
+        let mut statements = self.statements(reader);
+        let mut stop = None;
+        let mut cut = false;
+        for statement in statements.by_ref() {
+            let statement = match statement {
+                Ok(s) => s,
+                Err(e) if self.options.allow_incomplete && is_cut(&e) => {
+                    self.reporter.warn(format!(
+                        "{}:{}: {}; restoring the statements before it (--allow-incomplete)",
+                        self.source,
+                        split_line(&e),
+                        split_message(&e)
+                    ));
+                    cut = true;
+                    break;
+                }
+                Err(e) => {
+                    stop = Some(Stop::Input(split_line(&e), e));
+                    break;
+                }
+            };
+            let Statement { sql, line, kind } = &statement;
+            if let Some(s) = switch(self.backend, &statement) {
+                if transactional {
+                    if let Err(m) = scope.record(s) {
+                        stop = Some(Stop::Scope(m));
+                        break;
+                    }
+                }
+                self.skip(&scope, &mut said);
+                continue;
+            }
+            let result = match kind {
+                StatementKind::PsqlMeta => continue,
+                StatementKind::Sql if transactional && is_transaction_control(sql) => continue,
+                StatementKind::Sql => target.execute(sql),
+                StatementKind::CopyFromStdin => {
+                    copy = Some((*line, sql.clone()));
+                    target.copy_begin(sql)
+                }
+                StatementKind::CopyData(data) => target.copy_send(data.clone()),
+                StatementKind::CopyEnd => {
+                    let done = target.copy_finish();
+                    if done.is_ok() {
+                        copy = None;
+                    }
+                    done
+                }
+            };
+            if let Err(failure) = result {
+                let (line, sql) = match (&kind, &copy) {
+                    (StatementKind::CopyData(_) | StatementKind::CopyEnd, Some((at, sql))) => {
+                        (*at + failure.copy_line.unwrap_or(0) as usize, sql.as_str())
+                    }
+                    _ => (*line, sql.as_str()),
+                };
+                stop = Some(Stop::Statement(
+                    line,
+                    format!("{}{}", subject(sql), failure.message),
+                ));
+                break;
+            }
+            stats.statements += 1;
+        }
+        if stop.is_none() && cut && copy.is_some() {
+            // Whole rows of a COPY cut short are kept with --allow-incomplete.
+            if let Err(failure) = target.copy_finish() {
+                stop = Some(Stop::Statement(
+                    copy.as_ref().map_or(0, |(l, _)| *l),
+                    failure.message,
+                ));
+            }
+        }
+        if stop.is_none()
+            && transactional
+            && !self.options.allow_incomplete
+            && !self
+                .format
+                .is_complete(statements.get_ref().get_ref().tail())
+        {
+            target.execute("ROLLBACK").ok();
+            return Err(self.incomplete());
+        }
+        if stop.is_none() {
+            if let Err(failure) = target.final_checks(self.reporter) {
+                stop = Some(Stop::Statement(0, failure.message));
+            }
+        }
+        if let Some(stop) = stop {
+            target.copy_abort();
+            let state = if transactional {
+                let _ = target.execute("ROLLBACK");
+                "nothing was restored (rolled back)".to_owned()
+            } else {
+                format!(
+                    "the {} statement(s) before it were applied",
+                    stats.statements
+                )
+            };
+            return Err(match stop {
+                Stop::Input(line, e) => input_error(
+                    &e,
+                    format!("{}:{line}: {}; {state}", self.source, split_message(&e)),
+                ),
+                Stop::Statement(0, message) => {
+                    Error::Export(format!("{}: {message}; {state}", self.source))
+                }
+                Stop::Statement(line, message) => {
+                    Error::Export(format!("{}:{line}: {message}; {state}", self.source))
+                }
+                Stop::Scope(message) => self.several(&message, true),
+            });
+        }
+        if transactional {
+            target.execute("COMMIT").map_err(|e| {
+                Error::Export(format!("{}: committing the restore: {e}", self.source))
+            })?;
+        }
+        self.bar.finish_and_clear();
+        Ok(stats)
+    }
+}
+
+/// A file cut short is refused (it needs the user: `--allow-incomplete`); one that cannot
+/// be read or decoded is an export failure.
+fn input_error(e: &SplitError, message: String) -> Error {
+    if is_cut(e) {
+        Error::Refused(format!(
+            "{message} — pass --allow-incomplete to load the statements before it"
+        ))
+    } else {
+        Error::Export(message)
+    }
+}
+
+/// A file cut short: an unterminated statement, string, comment or COPY block.
+fn is_cut(e: &SplitError) -> bool {
+    matches!(e, SplitError::Unterminated { .. })
+}
+
+fn split_line(e: &SplitError) -> usize {
+    match e {
+        SplitError::Unterminated { line, .. } | SplitError::Encoding { line } => *line,
+        SplitError::Io(_) => 0,
+    }
+}
+
+/// The error without its `line N:` prefix (the line goes after the file name).
+fn split_message(e: &SplitError) -> String {
+    match e {
+        SplitError::Unterminated { what, .. } => {
+            format!("unterminated {what}: the file is cut short")
+        }
+        SplitError::Encoding { .. } => "the statement is not valid UTF-8".into(),
+        SplitError::Io(io) => format!("reading: {io}"),
+    }
+}
+
+/// `INSERT INTO child: ` — the statement's verb and object, to put before the server's
+/// message (which often names neither).
+fn subject(sql: &str) -> String {
+    let words: Vec<&str> = sql.split_whitespace().take(6).collect();
+    let upper: Vec<String> = words.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let upper: Vec<&str> = upper.iter().map(String::as_str).collect();
+    let object = |i: usize| {
+        words
+            .get(i)
+            .map(|w| w.split('(').next().unwrap_or(w).trim_end_matches(';'))
+    };
+    let found = match upper.as_slice() {
+        ["INSERT", "INTO", ..] | ["REPLACE", "INTO", ..] => {
+            object(2).map(|o| format!("INSERT INTO {o}"))
+        }
+        ["COPY", ..] => object(1).map(|o| format!("COPY {o}")),
+        ["CREATE", "TABLE", "IF", "NOT", "EXISTS", ..] => {
+            object(5).map(|o| format!("CREATE TABLE {o}"))
+        }
+        ["CREATE", "TABLE", ..] => object(2).map(|o| format!("CREATE TABLE {o}")),
+        ["ALTER", "TABLE", "ONLY", ..] => object(3).map(|o| format!("ALTER TABLE {o}")),
+        ["ALTER", "TABLE", ..] => object(2).map(|o| format!("ALTER TABLE {o}")),
+        _ => None,
+    };
+    found.map(|f| format!("{f}: ")).unwrap_or_default()
 }
 
 /// `BEGIN`, `COMMIT` and friends: the restore is one transaction already.
@@ -178,5 +496,22 @@ mod tests {
         assert!(is_transaction_control("BEGIN TRANSACTION"));
         assert!(is_transaction_control("commit"));
         assert!(!is_transaction_control("BEGINNING"));
+    }
+
+    #[test]
+    fn failures_name_the_table() {
+        assert_eq!(
+            subject("INSERT INTO `child` (`id`) VALUES (1)"),
+            "INSERT INTO `child`: "
+        );
+        assert_eq!(
+            subject("COPY public.child (id) FROM stdin"),
+            "COPY public.child: "
+        );
+        assert_eq!(
+            subject("ALTER TABLE ONLY public.t ADD CONSTRAINT"),
+            "ALTER TABLE public.t: "
+        );
+        assert_eq!(subject("SELECT 1"), "");
     }
 }

@@ -1,0 +1,279 @@
+//! The plain driver sessions export and restore use beside diesel's connection: a
+//! tokio-postgres session that speaks `COPY` in and out, and a mysql_async session that
+//! reads rows in the text protocol and keeps the server's error codes. Both take the URL,
+//! TLS and error rules of [`crate::db`].
+
+use std::fmt;
+
+use tokio::runtime::Runtime;
+
+use crate::db::{connect_error, mysql_conn, postgres_config, postgres_reason, runtime};
+use crate::error::Result;
+use crate::url::DatabaseUrl;
+
+/// A statement the server refused, as one line, with what a restore needs to name the
+/// failing line and to react to particular errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failure {
+    /// The server's message (and PostgreSQL's detail), on one line.
+    pub message: String,
+    /// MySQL's error number.
+    pub mysql_code: Option<u16>,
+    /// PostgreSQL: the line of `COPY` data the error is about (1-based, within the block).
+    pub copy_line: Option<u64>,
+}
+
+impl Failure {
+    fn plain(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            mysql_code: None,
+            copy_line: None,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// tokio-postgres' error as a [`Failure`]: message and detail, and the COPY line from the
+/// server's context (`COPY t, line 3`).
+fn postgres_failure(e: &tokio_postgres::Error) -> Failure {
+    let Some(db) = e.as_db_error() else {
+        return Failure::plain(postgres_reason(e));
+    };
+    let mut message = db.message().to_owned();
+    if let Some(detail) = db.detail() {
+        message.push_str(" (");
+        message.push_str(detail.trim_end_matches('.'));
+        message.push(')');
+    }
+    let copy_line = db
+        .where_()
+        .filter(|w| w.starts_with("COPY "))
+        .and_then(|w| w.rsplit_once(", line "))
+        .and_then(|(_, rest)| {
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()
+                .and_then(|n| n.parse().ok())
+        });
+    Failure {
+        message: message.split_whitespace().collect::<Vec<_>>().join(" "),
+        mysql_code: None,
+        copy_line,
+    }
+}
+
+/// A plain tokio-postgres session, for what diesel does not speak: `COPY` in and out
+/// (dumps and restores at the speed of pg_dump and psql).
+pub(crate) struct RawPostgres {
+    runtime: Runtime,
+    client: tokio_postgres::Client,
+    copy: Option<std::pin::Pin<Box<tokio_postgres::CopyInSink<bytes::Bytes>>>>,
+}
+
+impl RawPostgres {
+    /// Opens a session to a PostgreSQL URL (same TLS rules as [`crate::Connection`]).
+    pub(crate) fn connect(url: &DatabaseUrl) -> Result<RawPostgres> {
+        let fail = |reason: String| connect_error(url, &reason);
+        let runtime = runtime().map_err(|e| fail(e.to_string()))?;
+        let client = runtime
+            .block_on(async {
+                let (config, verify) = postgres_config(url.expose())?;
+                match verify {
+                    None => {
+                        let (client, conn) = config
+                            .connect(tokio_postgres::NoTls)
+                            .await
+                            .map_err(|e| postgres_reason(&e))?;
+                        tokio::spawn(conn);
+                        Ok::<_, String>(client)
+                    }
+                    Some(verify) => {
+                        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(
+                            crate::tls::client_config(verify)?,
+                        );
+                        let (client, conn) =
+                            config.connect(tls).await.map_err(|e| postgres_reason(&e))?;
+                        tokio::spawn(conn);
+                        Ok(client)
+                    }
+                }
+            })
+            .map_err(fail)?;
+        Ok(RawPostgres {
+            runtime,
+            client,
+            copy: None,
+        })
+    }
+
+    /// Runs statements that return no rows.
+    pub(crate) fn batch_execute(&mut self, sql: &str) -> std::result::Result<(), Failure> {
+        self.runtime
+            .block_on(self.client.batch_execute(sql))
+            .map_err(|e| postgres_failure(&e))
+    }
+
+    /// Runs `COPY ... TO STDOUT` and hands each chunk of its output to `each`.
+    pub(crate) fn copy_out(
+        &mut self,
+        sql: &str,
+        mut each: impl FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::result::Result<(), String> {
+        use futures_util::StreamExt;
+        self.runtime.block_on(async {
+            let stream = self
+                .client
+                .copy_out(sql)
+                .await
+                .map_err(|e| postgres_reason(&e))?;
+            let mut stream = std::pin::pin!(stream);
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| postgres_reason(&e))?;
+                each(&chunk).map_err(|e| format!("writing: {e}"))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Starts `COPY ... FROM STDIN`; rows follow with [`Self::copy_send`].
+    pub(crate) fn copy_begin(&mut self, sql: &str) -> std::result::Result<(), Failure> {
+        let sink = self
+            .runtime
+            .block_on(self.client.copy_in(sql))
+            .map_err(|e| postgres_failure(&e))?;
+        self.copy = Some(Box::pin(sink));
+        Ok(())
+    }
+
+    /// Sends rows (COPY's text format) to the COPY started by [`Self::copy_begin`].
+    pub(crate) fn copy_send(&mut self, data: Vec<u8>) -> std::result::Result<(), Failure> {
+        use futures_util::SinkExt;
+        let sink = self
+            .copy
+            .as_mut()
+            .ok_or_else(|| Failure::plain("COPY data without a COPY statement"))?;
+        self.runtime
+            .block_on(sink.send(bytes::Bytes::from(data)))
+            .map_err(|e| postgres_failure(&e))
+    }
+
+    /// Ends the current COPY; returns the number of rows loaded.
+    pub(crate) fn copy_finish(&mut self) -> std::result::Result<u64, Failure> {
+        let mut sink = self
+            .copy
+            .take()
+            .ok_or_else(|| Failure::plain("the end of a COPY without a COPY statement"))?;
+        self.runtime
+            .block_on(sink.as_mut().finish())
+            .map_err(|e| postgres_failure(&e))
+    }
+
+    /// Whether a COPY is open (the session takes nothing else until it ends).
+    pub(crate) fn copying(&self) -> bool {
+        self.copy.is_some()
+    }
+
+    /// Abandons the current COPY: dropping the sink sends the server `CopyFail`, so the
+    /// session can take statements (a `ROLLBACK`) again instead of waiting for more rows.
+    pub(crate) fn copy_abort(&mut self) {
+        if let Some(sink) = self.copy.take() {
+            drop(sink);
+            // Let the connection task deliver the CopyFail and read the server's answer.
+            let _ = self.runtime.block_on(self.client.simple_query(""));
+        }
+    }
+}
+
+/// A plain mysql_async session: rows in the text protocol, formatted here rather than on
+/// the server (what mysqldump does, and as fast), and errors with their numbers.
+pub(crate) struct RawMysql {
+    runtime: Runtime,
+    conn: mysql_async::Conn,
+}
+
+fn mysql_failure(e: &mysql_async::Error) -> Failure {
+    match e {
+        mysql_async::Error::Server(server) => Failure {
+            message: server
+                .message
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+            mysql_code: Some(server.code),
+            copy_line: None,
+        },
+        other => Failure::plain(other.to_string()),
+    }
+}
+
+impl RawMysql {
+    /// Opens a session to a MySQL/MariaDB URL (same TLS rules as [`crate::Connection`]).
+    pub(crate) fn connect(url: &DatabaseUrl) -> Result<RawMysql> {
+        let fail = |reason: String| connect_error(url, &reason);
+        let runtime = runtime().map_err(|e| fail(e.to_string()))?;
+        let conn = runtime.block_on(mysql_conn(url.expose())).map_err(fail)?;
+        Ok(RawMysql { runtime, conn })
+    }
+
+    /// Runs statements, dropping any rows they return.
+    pub(crate) fn batch_execute(&mut self, sql: &str) -> std::result::Result<(), Failure> {
+        use mysql_async::prelude::Queryable;
+        self.runtime
+            .block_on(self.conn.query_drop(sql))
+            .map_err(|e| mysql_failure(&e))
+    }
+
+    /// Runs a query and returns its (few) rows.
+    pub(crate) fn rows(
+        &mut self,
+        sql: &str,
+    ) -> std::result::Result<Vec<mysql_async::Row>, Failure> {
+        use mysql_async::prelude::Queryable;
+        self.runtime
+            .block_on(self.conn.query::<mysql_async::Row, _>(sql))
+            .map_err(|e| mysql_failure(&e))
+    }
+
+    /// Streams a query's rows (text protocol) through `each`.
+    pub(crate) fn for_each_row(
+        &mut self,
+        sql: &str,
+        mut each: impl FnMut(&mysql_async::Row) -> std::io::Result<()>,
+    ) -> std::result::Result<(), String> {
+        use futures_util::StreamExt;
+        use mysql_async::prelude::Queryable;
+        self.runtime.block_on(async {
+            let mut result = self.conn.query_iter(sql).await.map_err(|e| e.to_string())?;
+            let stream = result
+                .stream::<mysql_async::Row>()
+                .await
+                .map_err(|e| e.to_string())?;
+            if let Some(mut rows) = stream {
+                while let Some(row) = rows.next().await {
+                    let row = row.map_err(|e| e.to_string())?;
+                    each(&row).map_err(|e| format!("writing: {e}"))?;
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// A text column of a MySQL row by name (`SHOW CREATE …` output, catalog rows); binary
+/// bytes are read as UTF-8 with replacement.
+pub(crate) fn mysql_text(row: &mysql_async::Row, column: &str) -> Option<String> {
+    let index = row
+        .columns_ref()
+        .iter()
+        .position(|c| c.name_str() == column)?;
+    match row.as_ref(index)? {
+        mysql_async::Value::NULL => None,
+        mysql_async::Value::Bytes(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+        other => Some(other.as_sql(true).trim_matches('\'').to_owned()),
+    }
+}
