@@ -27,6 +27,7 @@ pub mod rust_model;
 pub mod script;
 pub mod sqltype;
 pub mod statements;
+pub mod target;
 pub mod term;
 mod tls;
 pub mod url;

@@ -133,10 +133,19 @@ impl Environment {
         reporter: &Reporter,
     ) -> Result<Vec<Step>> {
         self.with_lock(conn, |env, conn, applied| {
-            let targets = env.graph.resolve(target, applied)?;
             let plan = match direction {
-                Direction::Up => env.graph.upgrade_plan(&targets, applied),
-                Direction::Down => env.graph.downgrade_plan(&targets, applied),
+                Direction::Up => {
+                    let d = env
+                        .graph
+                        .destination(target, applied, crate::target::Motion::Up)?;
+                    env.graph.upgrade_plan(&d.ids, applied)
+                }
+                Direction::Down => {
+                    let d = env
+                        .graph
+                        .destination(target, applied, crate::target::Motion::Down)?;
+                    env.graph.downgrade_plan(&d, applied)?
+                }
             };
             for revision in &plan {
                 if direction == Direction::Down {
@@ -289,8 +298,10 @@ impl Environment {
             ));
         };
         let applied = self.offline_state(Some(from))?;
-        let targets = self.graph.resolve(to, &applied)?;
-        let plan = self.graph.downgrade_plan(&targets, &applied);
+        let d = self
+            .graph
+            .destination(to, &applied, crate::target::Motion::Down)?;
+        let plan = self.graph.downgrade_plan(&d, &applied)?;
         let dialect = crate::dialect::dialect_for(backend);
         for revision in &plan {
             check_revertible(revision, dialect)?;

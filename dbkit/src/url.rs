@@ -349,9 +349,7 @@ pub fn mask(text: &str) -> String {
         let line_end = after.find('\n').unwrap_or(after.len());
         let line = &after[..line_end];
         let first_at = line.find('@');
-        let user_end = line
-            .find(|c: char| c == ':' || c == '@')
-            .unwrap_or(line.len());
+        let user_end = line.find([':', '@']).unwrap_or(line.len());
         let has_password = first_at.is_some_and(|at| line[..at].contains(':'));
         let already_masked = line[user_end..].starts_with(":***@");
         match line.rfind('@') {
@@ -457,7 +455,11 @@ mod tests {
         // Unencoded characters in the password: everything up to the last `@` goes.
         for secret in ["pa ss", "pa#ss", "pa/ss", "pa?ss", "pa@ss", "p@s/s#w ?d"] {
             let url = format!("postgres://alice:{secret}@db.example:5432/app");
-            assert_eq!(mask(&url), "postgres://alice:***@db.example:5432/app", "{url}");
+            assert_eq!(
+                mask(&url),
+                "postgres://alice:***@db.example:5432/app",
+                "{url}"
+            );
         }
         // Already masked text stays as it is, the message after it too.
         let shown = "cannot connect to mysql://u:***@h/d: Access denied for user 'u'@'h'";
