@@ -5,6 +5,7 @@
 //! can discover the project, load the configuration, connect, upgrade and export
 //! in-process. See `ARCHITECTURE.md` for the map.
 
+pub mod apply;
 pub mod authoring;
 pub mod autogen;
 pub mod backend;
@@ -18,7 +19,9 @@ pub mod export;
 pub mod graph;
 pub mod init;
 pub mod inspect;
+pub mod journal;
 pub mod listing;
+pub mod lock;
 pub mod migrate;
 pub mod model;
 pub mod plan;

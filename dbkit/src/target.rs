@@ -38,6 +38,13 @@ impl Destination {
     }
 }
 
+/// Whether resolving `target` needs the database's state: it names `current`, or counts
+/// from the current heads (`+N`, `-N`, `LABEL@+N`, `LABEL@-N`).
+pub fn needs_database(target: &str) -> bool {
+    let rest = target.split_once('@').map_or(target, |(_, r)| r);
+    target.contains("current") || rest.starts_with(['+', '-'])
+}
+
 /// A target split into `[BRANCH@]SYMBOL[+-N]`.
 struct Parts<'a> {
     branch: Option<&'a str>,
