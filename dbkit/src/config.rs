@@ -199,9 +199,15 @@ impl Config {
             }
         };
 
+        // `database_url = "${DATABASE_URL}"` (what dbinit writes) only defers to
+        // DATABASE_URL: it configures no URL of its own, like an absent key.
+        let configured = raw
+            .database_url
+            .as_ref()
+            .filter(|v| v.get_ref().trim() != "${DATABASE_URL}");
         let url_text = match database_url {
             Some(url) => url.to_owned(),
-            None => match &raw.database_url {
+            None => match configured {
                 Some(v) => expand(v, "database_url")?.unwrap_or_default(),
                 None => match env.get("DATABASE_URL") {
                     Some(url) if url.trim().is_empty() => {

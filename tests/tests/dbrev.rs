@@ -54,7 +54,7 @@ fn user_tables(db: &TestDb) -> Vec<String> {
     let mut t: Vec<String> = db
         .tables()
         .into_iter()
-        .filter(|t| t != "__diesel_schema_migrations")
+        .filter(|t| t != "__diesel_schema_migrations" && t != "__dbrev_revisions")
         .collect();
     t.sort();
     t
@@ -95,7 +95,7 @@ backend_test!(linear_targets, |db| {
     p.cmd("dbrev")
         .args(["upgrade", "zz"])
         .fails()
-        .stderr_has("no revision `zz`; revisions: a1, b2, c3, d4, e5");
+        .stderr_has("no revision `zz`; closest: a1, b2, c3, d4, e5");
     p.cmd("dbrev")
         .args(["downgrade", "-9"])
         .fails()
@@ -329,11 +329,12 @@ backend_test!(a_failing_revision_leaves_earlier_ones_applied, |db| {
     assert!(err.to_lowercase().contains("no_such_table"), "{err}");
     assert_eq!(db.applied(), ["a1", "b2"]);
     if db.backend() == Backend::Mysql {
+        assert!(err.contains("statements 1–1 of 2 already ran"), "{err}");
+        assert!(err.contains("c3_broken/up.sql line 8"), "{err}");
         assert!(
-            err.contains("1 earlier statement(s) of this revision already ran"),
+            err.contains("upgrade --resume` continues at statement 2"),
             "{err}"
         );
-        assert!(err.contains("lines 8"), "{err}");
         assert_eq!(user_tables(&db), ["t_a1", "t_b2", "t_c3"]);
     } else {
         assert!(err.contains("was rolled back"), "{err}");
@@ -341,34 +342,45 @@ backend_test!(a_failing_revision_leaves_earlier_ones_applied, |db| {
     }
 });
 
-backend_test!(
-    downgrade_refuses_a_missing_down_before_running_anything,
-    |db| {
-        let p = project(&db);
-        add_table(&p, "a1", &[]);
-        add_table(&p, "b2", &[]);
-        add_table(&p, "c3", &[]);
-        p.cmd("dbrev").args(["upgrade", "head"]).ok();
-        let b2 = p
-            .revisions()
-            .into_iter()
-            .find(|d| d.ends_with("b2_create_t_b2"))
-            .unwrap();
-        std::fs::write(b2.join("down.sql"), "-- nothing here\n").unwrap();
-        p.cmd("dbrev")
-            .args(["downgrade", "base"])
-            .fails()
-            .stderr_has("revision b2 cannot be reverted")
-            .stderr_has("is empty");
-        assert_eq!(db.applied(), ["a1", "b2", "c3"]);
-        std::fs::remove_file(b2.join("down.sql")).unwrap();
-        p.cmd("dbrev")
-            .args(["downgrade", "base"])
-            .fails()
-            .stderr_has("does not exist");
-        assert_eq!(db.applied(), ["a1", "b2", "c3"]);
-    }
-);
+backend_test!(down_files_as_diesel_reads_them, |db| {
+    let p = project(&db);
+    add_table(&p, "a1", &[]);
+    add_table(&p, "b2", &[]);
+    add_table(&p, "c3", &[]);
+    p.cmd("dbrev").args(["upgrade", "head"]).ok();
+    let b2 = p
+        .revisions()
+        .into_iter()
+        .find(|d| d.ends_with("b2_create_t_b2"))
+        .unwrap();
+    // A 0-byte down.sql is refused (diesel refuses it too) before anything runs.
+    std::fs::write(b2.join("down.sql"), "").unwrap();
+    let out = p.cmd("dbrev").args(["downgrade", "base"]).fails();
+    assert_eq!(out.code(), 5);
+    out.stderr_has("revision b2 cannot be reverted")
+        .stderr_has("is empty (0 bytes");
+    assert_eq!(db.applied(), ["a1", "b2", "c3"]);
+    std::fs::remove_file(b2.join("down.sql")).unwrap();
+    p.cmd("dbrev")
+        .args(["downgrade", "base"])
+        .fails()
+        .stderr_has("does not exist");
+    assert_eq!(db.applied(), ["a1", "b2", "c3"]);
+    // A comment-only one ("irreversible") reverts as a no-op, with a warning.
+    std::fs::write(b2.join("down.sql"), "-- irreversible: t_b2 stays\n").unwrap();
+    let out = p.cmd("dbrev").args(["downgrade", "a1"]).ok();
+    out.stderr_has("b2_create_t_b2/down.sql holds no SQL statement; reverted as a no-op")
+        .stderr_has("Reverted b2");
+    assert_eq!(db.applied(), ["a1"]);
+    assert_eq!(user_tables(&db), ["t_a1", "t_b2"]);
+    // An up.sql with nothing to run applies as a no-op, with a warning.
+    add(&p, "d4", "nothing", "", "", &["--head", "a1", "--splice"]);
+    p.cmd("dbrev")
+        .args(["upgrade", "d4"])
+        .ok()
+        .stderr_has("d4_nothing/up.sql holds no SQL statement; applied as a no-op");
+    assert_eq!(db.applied(), ["a1", "d4"]);
+});
 
 #[test]
 fn graph_errors_name_the_files() {
