@@ -33,9 +33,13 @@ fn unreachable_servers_and_bad_credentials_are_one_masked_line() {
             .fails();
         let err = out.stderr();
         assert!(!err.contains("s3cret"), "password shown: {err}");
-        assert!(err.contains("alice:***@127.0.0.1:1/app"), "{err}");
-        assert!(err.starts_with("error: cannot connect to"), "{err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        // The target first, then one error line.
+        let lines: Vec<&str> = err.trim_end().lines().collect();
+        assert_eq!(lines.len(), 2, "{err}");
+        assert!(lines[0].trim_start().starts_with("Database"), "{err}");
+        assert!(lines[0].ends_with("alice:***@127.0.0.1:1/app"), "{err}");
+        assert!(lines[1].starts_with("error: cannot connect to"), "{err}");
+        assert!(lines[1].contains("alice:***@127.0.0.1:1/app"), "{err}");
         assert_eq!(out.code(), dbkit::error::exit::CONNECT);
     }
     let out = p
