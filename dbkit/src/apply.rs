@@ -360,11 +360,11 @@ fn partial_advice(
 ) -> String {
     let (command, undo) = match direction {
         Direction::Up => (
-            "upgrade",
+            "upgrade --resume",
             "undo them by hand and run `cargo dbrev stamp current`".to_owned(),
         ),
         Direction::Down => (
-            "downgrade",
+            "downgrade --resume TARGET",
             format!(
                 "finish reverting by hand and run `cargo dbrev stamp {}-1`",
                 revision.id
@@ -372,7 +372,7 @@ fn partial_advice(
         ),
     };
     format!(
-        "; statements 1–{failed_at} of {} already ran and stay committed ({} {}); {} is recorded as partially {}. Fix the file, then `cargo dbrev {command} --resume` continues at statement {} — or {undo}",
+        "; statements 1–{failed_at} of {} already ran and stay committed ({} {}); {} is recorded as partially {}. Fix the file, then `cargo dbrev {command}` continues at statement {} — or {undo}",
         statements.len(),
         path.display(),
         line_span(&statements[..failed_at]),

@@ -222,7 +222,11 @@ pub fn current(graph: &RevisionGraph, state: &CurrentState, verbose: bool) -> St
         ));
     }
     for partial in &state.partial {
-        out.push_str(&format!("{}\n", partial.describe()));
+        out.push_str(&format!(
+            "{}{}\n",
+            partial.describe(),
+            partial.advice(partial.direction)
+        ));
     }
     out
 }

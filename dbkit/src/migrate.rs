@@ -95,16 +95,31 @@ impl PartialRun {
             ),
             (None, _) => "; every statement completed, the run was not recorded".into(),
         };
-        let command = match self.direction {
-            Direction::Up => "upgrade",
-            Direction::Down => "downgrade",
-        };
         format!(
-            "{} partially {}: {completed} ({}{lines}){next}; fix the file and run `cargo dbrev {command} --resume`",
+            "{} partially {}: {completed} ({}{lines}){next}",
             self.id,
             self.direction.done_verb(),
             self.path.display()
         )
+    }
+
+    /// What to do about it, for a command going `command`'s way.
+    pub fn advice(&self, command: Direction) -> String {
+        let next = self.done + 1;
+        match (command, self.direction) {
+            (Direction::Up, Direction::Up) => format!(
+                "; fix the file and run `cargo dbrev upgrade --resume` (it continues at statement {next}), or undo the completed statements by hand and run `cargo dbrev stamp current`"
+            ),
+            (Direction::Down, Direction::Up) => "; downgrade will not revert a revision that is only partly applied: finish it with `cargo dbrev upgrade --resume`, or undo its statements by hand and run `cargo dbrev stamp current`".to_owned(),
+            (Direction::Up, Direction::Down) => format!(
+                "; finish the revert with `cargo dbrev downgrade --resume`, or redo its statements by hand and run `cargo dbrev stamp {}`",
+                self.id
+            ),
+            (Direction::Down, Direction::Down) => format!(
+                "; fix the file and run `cargo dbrev downgrade --resume TARGET` (it continues at statement {next}), or finish reverting by hand and run `cargo dbrev stamp {}-1`",
+                self.id
+            ),
+        }
     }
 }
 
@@ -679,15 +694,11 @@ impl Environment {
                 resumable.push(partial.clone());
                 continue;
             }
-            let advice = match (direction, partial.direction) {
-                (Direction::Down, Direction::Up) => "; downgrade will not revert a revision that is only partly applied: finish it with `cargo dbrev upgrade --resume`, or undo its statements by hand and run `cargo dbrev stamp current`".to_owned(),
-                (Direction::Up, Direction::Down) => format!(
-                    "; finish the revert with `cargo dbrev downgrade --resume`, or redo its statements by hand and run `cargo dbrev stamp {}`",
-                    partial.id
-                ),
-                _ => String::new(),
-            };
-            return Err(Error::Refused(format!("{}{advice}", partial.describe())));
+            return Err(Error::Refused(format!(
+                "{}{}",
+                partial.describe(),
+                partial.advice(direction)
+            )));
         }
         if resume && resumable.is_empty() {
             return Err(Error::Usage(format!(
