@@ -458,3 +458,42 @@ backend_test!(a_killed_run_is_journaled_and_resumed, |db| {
     assert_eq!(db.applied(), ["k1"]);
     assert!(db.tables().contains(&"k2".to_owned()));
 });
+
+#[test]
+fn postgres_runs_create_index_concurrently_outside_a_transaction_both_ways() {
+    let Some(db) = TestDb::new(Backend::Postgres) else {
+        return;
+    };
+    let p = migration_project(&db);
+    add_revision(
+        &p,
+        "a1",
+        "table",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, email TEXT);",
+        "DROP TABLE t;",
+        &[],
+    );
+    add_revision(
+        &p,
+        "b2",
+        "index",
+        "CREATE INDEX CONCURRENTLY t_email ON t (email);\nCREATE INDEX CONCURRENTLY t_email_id ON t (email, id);",
+        "DROP INDEX CONCURRENTLY t_email_id;\nDROP INDEX CONCURRENTLY t_email;",
+        &[],
+    );
+    without_transaction(&p, "b2");
+    p.cmd("dbrev").args(["upgrade", "head"]).ok();
+    let indexes = || {
+        db.values(
+            "SELECT indexname::text AS value FROM pg_indexes WHERE tablename = 't' ORDER BY 1",
+        )
+    };
+    assert_eq!(indexes(), ["t_email", "t_email_id", "t_pkey"]);
+    assert_eq!(
+        revision_record(&db, "b2", "state").as_deref(),
+        Some("applied")
+    );
+    p.cmd("dbrev").args(["downgrade", "-1"]).ok();
+    assert_eq!(indexes(), ["t_pkey"]);
+    assert_eq!(db.applied(), ["a1"]);
+}
