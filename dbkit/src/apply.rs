@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::db::Connection;
 use crate::error::{Error, Result};
-use crate::journal::{Ledger, RecordState, RevisionRecord, read_applied};
+use crate::journal::{Ledger, RecordState, RevisionRecord, is_applied};
 use crate::lock::begin_exclusive;
 use crate::script::{Revision, checksum, read_sql_file};
 use crate::statements::{Statement, split_str};
@@ -345,7 +345,7 @@ impl Runner<'_> {
         revision: &Revision,
         direction: Direction,
     ) -> Result<bool> {
-        let present = read_applied(conn, self.version_table)?.contains(&revision.id);
+        let present = is_applied(conn, self.version_table, &revision.id)?;
         Ok(present == (direction == Direction::Up))
     }
 }

@@ -150,6 +150,21 @@ pub fn read_applied(conn: &mut Connection, version_table: &str) -> Result<Applie
     }
 }
 
+/// Whether diesel's version table holds `id` (the table exists).
+pub fn is_applied(conn: &mut Connection, version_table: &str, id: &str) -> Result<bool> {
+    let dialect = conn.dialect();
+    let sql = format!(
+        "SELECT version AS value FROM {} WHERE version = {}",
+        dialect.quote_ident(version_table),
+        dialect.quote_literal(id)
+    );
+    let rows = conn.load::<ValueRow>(&sql).map_err(|e| Error::Query {
+        context: format!("reading the version table {version_table}"),
+        message: one_line(&e.to_string()),
+    })?;
+    Ok(!rows.is_empty())
+}
+
 /// The companion table's rows (an absent table: none).
 pub fn read_records(conn: &mut Connection, revisions_table: &str) -> Result<Records> {
     let dialect = conn.dialect();
