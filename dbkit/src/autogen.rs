@@ -63,14 +63,17 @@ impl Environment {
     ) -> Result<Comparison> {
         let backend = conn.backend();
         let model = read_model(&self.config.schema_files, backend)?;
-        let catalog = read_catalog(conn, &self.config.version_table, &self.config.exclude)?;
+        // dbrev's companion table is bookkeeping, like the version table: not in the model.
+        let mut exclude = self.config.exclude.clone();
+        exclude.push(self.config.revisions_table.clone());
+        let catalog = read_catalog(conn, &self.config.version_table, &exclude)?;
         let catalog_queries = catalog.queries;
         let db = catalog.into_schema(backend);
         let mut model = model;
         let version_table = &self.config.version_table;
-        model.tables.retain(|name, _| {
-            name.name != *version_table && !self.config.exclude.contains(&name.name)
-        });
+        model
+            .tables
+            .retain(|name, _| name.name != *version_table && !exclude.contains(&name.name));
         let found = diff(
             &db,
             &model,

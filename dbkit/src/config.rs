@@ -47,8 +47,7 @@ pub struct Config {
     pub schema_files: Vec<PathBuf>,
     /// The table recording applied revisions.
     pub version_table: String,
-    /// Tables that autogenerate, check and export leave out (always including
-    /// `revisions_table`, dbrev's own bookkeeping).
+    /// Tables that autogenerate, check and export leave out.
     pub exclude: Vec<String>,
     /// When not empty, the only tables autogenerate, check and export consider (diesel's
     /// `only_tables`).
@@ -151,7 +150,7 @@ impl Config {
                 file.display()
             )));
         }
-        let mut exclude: Vec<String> = raw
+        let exclude: Vec<String> = raw
             .exclude
             .iter()
             .map(|v| Ok(expand(v, "exclude")?.unwrap_or_default()))
@@ -170,10 +169,6 @@ impl Config {
                 "{}: `revisions_table` must be a table name other than `version_table`",
                 file.display()
             )));
-        }
-        // dbrev's bookkeeping is not part of the model: autogenerate and check skip it.
-        if !exclude.contains(&revisions_table) {
-            exclude.push(revisions_table.clone());
         }
         let lock_timeout = std::time::Duration::from_secs(
             raw.lock_timeout
