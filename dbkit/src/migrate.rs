@@ -1,7 +1,8 @@
 //! Applying and reverting revisions: the migration session (`session_sql`, lock timeout),
 //! the lock around every run that writes, the state of diesel's version table and dbrev's
 //! companion table (edited, unknown and partially applied revisions are stopped before
-//! anything runs), `stamp`, `stamp --accept-edits`, and offline `--sql` scripts.
+//! anything runs), and the plan each `upgrade`/`downgrade` runs. `stamp` and the offline
+//! scripts live in `stamp.rs` and `offline.rs`.
 
 use crate::apply::{Runner, exec, line_span, one_line, split_file};
 use crate::config::{Config, ConfigRequest};
@@ -150,9 +151,11 @@ impl EditedRevision {
 }
 
 /// The state a locked run works from.
-struct RunState {
-    applied: Applied,
-    records: Records,
+pub(crate) struct RunState {
+    /// The applied revision ids.
+    pub applied: Applied,
+    /// The companion table's rows.
+    pub records: Records,
 }
 
 impl Environment {
@@ -200,7 +203,7 @@ impl Environment {
         Ok(self.state_of(applied, records, conn.backend()))
     }
 
-    fn state_of(
+    pub(crate) fn state_of(
         &self,
         applied: Applied,
         records: Records,
@@ -425,145 +428,7 @@ impl Environment {
         })
     }
 
-    /// Sets the version table to `target` without running any SQL (alembic's `stamp`: other
-    /// branches stay as they are). With `purge`, every row is deleted first (also rows of
-    /// unknown revisions). A partially applied revision is settled by what the user says:
-    /// stamped when `target` includes it, forgotten when not.
-    pub fn stamp(
-        &self,
-        conn: &mut Connection,
-        target: &str,
-        purge: bool,
-        reporter: &Reporter,
-    ) -> Result<()> {
-        self.locked(conn, reporter, |env, conn, run| {
-            if !purge {
-                let unknown: Vec<&String> = run
-                    .applied
-                    .iter()
-                    .filter(|id| env.graph.get(id).is_none())
-                    .collect();
-                if !unknown.is_empty() {
-                    return Err(Error::Target(format!(
-                        "the version table holds revisions with no directory ({}); use `stamp --purge`",
-                        unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-                    )));
-                }
-            }
-            let ledger = env.ledger(conn.dialect());
-            let mut sql = Vec::new();
-            if purge {
-                sql.extend(ledger.purge());
-                run.applied.clear();
-                run.records.clear();
-            }
-            let destination = env.graph.destination(target, &run.applied, Motion::Any)?;
-            let wanted = env.graph.ancestors(destination.ids.iter().map(String::as_str));
-            let (remove, add) = env.graph.stamp_plan(&destination, &run.applied)?;
-            let mut lines = Vec::new();
-            for revision in &remove {
-                sql.push(ledger.delete_version(&revision.id));
-                sql.push(ledger.delete_record(&revision.id));
-                lines.push(("Unstamped", revision.id.clone()));
-            }
-            for revision in &add {
-                let sum = checksum(&read_sql_file(&revision.up_path())?);
-                sql.push(ledger.insert_version(&revision.id));
-                match run.records.get(&revision.id) {
-                    Some(_) => sql.push(ledger.set_checksum(&revision.id, Some(&sum), RecordState::Stamped)),
-                    None => sql.push(ledger.insert_record(&revision.id, Some(&sum), RecordState::Stamped, None, 0)),
-                }
-                lines.push(("Stamped", format!("{} {}", revision.id, revision.message)));
-            }
-            for record in run.records.values().filter(|r| r.state.is_partial()) {
-                let id = &record.version;
-                let settled = remove.iter().chain(&add).any(|r| &r.id == id);
-                if settled {
-                    continue;
-                }
-                if wanted.contains(id) {
-                    // Reverting half-way, and the user says it is applied: it is.
-                    sql.push(ledger.set_checksum(id, record.checksum.as_deref(), RecordState::Stamped));
-                    lines.push(("Stamped", format!("{id} (its partial run settled as applied)")));
-                } else {
-                    sql.push(ledger.delete_record(id));
-                    lines.push(("Forgot", format!("the partial run of {id} (settled as not applied)")));
-                }
-            }
-            if !sql.is_empty() {
-                let dialect = conn.dialect();
-                let batch = format!("{};\n{};\nCOMMIT", dialect.begin_transaction(), sql.join(";\n"));
-                if let Err(e) = conn.batch_execute(&batch) {
-                    let _ = conn.batch_execute("ROLLBACK");
-                    return Err(Error::Query {
-                        context: format!("stamping {target} (nothing was changed)"),
-                        message: one_line(&e.to_string()),
-                    });
-                }
-            }
-            for (verb, line) in lines {
-                reporter.status(verb, line);
-            }
-            if remove.is_empty() && add.is_empty() && !purge {
-                reporter.note("Nothing", format!("to stamp: the version table is already at `{target}`"));
-            }
-            Ok(())
-        })
-    }
-
-    /// Accepts the current `up.sql` of applied revisions whose file changed since they ran
-    /// (`stamp --accept-edits REV`): their recorded checksum becomes the file's.
-    pub fn accept_edits(
-        &self,
-        conn: &mut Connection,
-        revisions: &[String],
-        reporter: &Reporter,
-    ) -> Result<()> {
-        self.locked(conn, reporter, |env, conn, run| {
-            let state = env.state_of(run.applied.clone(), run.records.clone(), conn.backend());
-            let edited = env.edited_revisions(&state)?;
-            let ledger = env.ledger(conn.dialect());
-            let mut sql = Vec::new();
-            let mut lines = Vec::new();
-            for text in revisions {
-                let revision = env.graph.resolve_one(text, &run.applied)?;
-                let Some(record) = run
-                    .records
-                    .get(&revision.id)
-                    .filter(|_| run.applied.contains(&revision.id))
-                else {
-                    return Err(Error::Target(format!(
-                        "revision {} is not applied: there is no edit to accept",
-                        revision.id
-                    )));
-                };
-                match edited.iter().find(|e| e.id == revision.id) {
-                    Some(e) => {
-                        let sum = checksum(&read_sql_file(&revision.up_path())?);
-                        sql.push(ledger.set_checksum(&revision.id, Some(&sum), record.state));
-                        lines.push(format!("the edited {} as applied", e.path.display()));
-                    }
-                    None => reporter.note(
-                        "Unchanged",
-                        format!(
-                            "{}: revision {} is as it was applied",
-                            revision.up_path().display(),
-                            revision.id
-                        ),
-                    ),
-                }
-            }
-            if !sql.is_empty() {
-                exec(conn, &sql.join(";\n"), "recording the accepted edits")?;
-            }
-            for line in lines {
-                reporter.status("Accepted", line);
-            }
-            Ok(())
-        })
-    }
-
-    fn ledger(&self, dialect: &'static dyn Dialect) -> Ledger {
+    pub(crate) fn ledger(&self, dialect: &'static dyn Dialect) -> Ledger {
         Ledger::new(
             dialect,
             &self.config.version_table,
@@ -573,7 +438,7 @@ impl Environment {
 
     /// Takes the lock, makes sure both tables exist, reads and reconciles them, runs
     /// `work`, and releases the lock whatever happened.
-    fn locked<T>(
+    pub(crate) fn locked<T>(
         &self,
         conn: &mut Connection,
         reporter: &Reporter,
@@ -746,104 +611,6 @@ impl Environment {
             first.id
         )))
     }
-
-    /// The offline script for `upgrade --sql FROM:TO` (FROM defaults to base): both tables,
-    /// transaction control and every revision's SQL, without connecting.
-    pub fn upgrade_sql(&self, backend: crate::Backend, range: &str) -> Result<String> {
-        let (from, to) = split_range(range);
-        let applied = self.offline_state(from)?;
-        let d = self.graph.destination(to, &applied, Motion::Up)?;
-        let plan = self.graph.upgrade_plan(&d.ids, &applied);
-        self.offline_script(backend, &plan, Direction::Up)
-    }
-
-    /// The offline script for `downgrade --sql FROM:TO`.
-    pub fn downgrade_sql(&self, backend: crate::Backend, range: &str) -> Result<String> {
-        let (from, to) = split_range(range);
-        let Some(from) = from else {
-            return Err(Error::Usage(
-                "downgrade --sql needs a range FROM:TO (the offline script cannot ask the database where it is)".into(),
-            ));
-        };
-        let applied = self.offline_state(Some(from))?;
-        let d = self.graph.destination(to, &applied, Motion::Down)?;
-        let plan = self.graph.downgrade_plan(&d, &applied)?;
-        for revision in &plan {
-            check_revertible(revision)?;
-        }
-        self.offline_script(backend, &plan, Direction::Down)
-    }
-
-    fn offline_state(&self, from: Option<&str>) -> Result<Applied> {
-        let Some(from) = from else {
-            return Ok(Applied::new());
-        };
-        let none = Applied::new();
-        let ids = self.graph.resolve(from, &none)?;
-        Ok(self.graph.ancestors(ids.iter().map(String::as_str)))
-    }
-
-    fn offline_script(
-        &self,
-        backend: crate::Backend,
-        plan: &[&Revision],
-        direction: Direction,
-    ) -> Result<String> {
-        let dialect = crate::dialect::dialect_for(backend);
-        let ledger = self.ledger(dialect);
-        let mut out = format!(
-            "-- dbrev offline script ({backend}): {} revision(s)\n\n{};\n{};\n",
-            plan.len(),
-            dialect.create_version_table(&self.config.version_table),
-            dialect.create_revisions_table(&self.config.revisions_table)
-        );
-        for revision in plan {
-            let path = match direction {
-                Direction::Up => revision.up_path(),
-                Direction::Down => revision.down_path(),
-            };
-            let text = read_sql_file(&path)?;
-            let statements = split_file(&path, &text, backend)?;
-            let transactional = dialect.transactional_ddl() && revision.run_in_transaction;
-            let verb = match direction {
-                Direction::Up => "upgrade",
-                Direction::Down => "downgrade",
-            };
-            out.push_str(&format!(
-                "\n-- Running {verb} {} {}\n",
-                revision.id, revision.message
-            ));
-            if transactional {
-                out.push_str("BEGIN;\n");
-            }
-            for statement in &statements {
-                out.push_str(&dialect.script_statement(&statement.sql));
-            }
-            let bookkeeping = match direction {
-                Direction::Up => [
-                    ledger.insert_version(&revision.id),
-                    ledger.insert_record(
-                        &revision.id,
-                        Some(&checksum(&text)),
-                        RecordState::Applied,
-                        None,
-                        statements.len(),
-                    ),
-                ],
-                Direction::Down => [
-                    ledger.delete_version(&revision.id),
-                    ledger.delete_record(&revision.id),
-                ],
-            };
-            for sql in bookkeeping {
-                out.push_str(&format!("{sql};\n"));
-            }
-            if transactional {
-                out.push_str("COMMIT;\n");
-            }
-        }
-        Ok(out)
-    }
 }
 
 fn report_step(reporter: &Reporter, step: &Step) {
@@ -860,14 +627,6 @@ fn report_step(reporter: &Reporter, step: &Step) {
             step.elapsed.as_millis()
         ),
     );
-}
-
-/// `FROM:TO` or `TO`.
-fn split_range(range: &str) -> (Option<&str>, &str) {
-    match range.split_once(':') {
-        Some((from, to)) => (Some(from), to),
-        None => (None, range),
-    }
 }
 
 /// Refuses a revision whose file still holds an unfilled `/* FILL ... */` marker.
@@ -894,7 +653,7 @@ fn check_filled(revision: &Revision, direction: Direction) -> Result<()> {
 
 /// A revision can be reverted when `down.sql` exists and is not 0 bytes, as diesel has it;
 /// one holding only comments reverts as a no-op (with a warning when it runs).
-fn check_revertible(revision: &Revision) -> Result<()> {
+pub(crate) fn check_revertible(revision: &Revision) -> Result<()> {
     let down = revision.down_path();
     match std::fs::metadata(&down) {
         Ok(meta) if meta.len() == 0 => Err(Error::Migration(format!(
