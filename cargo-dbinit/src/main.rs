@@ -3,13 +3,20 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use dbkit::cli::{OutputArgs, PackageArgs, exit_with, print_out, subcommand_args};
+use dbkit::cli::{EXIT_CODES, OutputArgs, PackageArgs, exit_with, print_out, subcommand_args};
 use dbkit::init::{InitOptions, TEMPLATES, init};
 
 /// Create a migration environment (dbrev.toml + DIR/) in a cargo package, like
 /// `alembic init`. An existing diesel migrations directory is adopted as it is.
 #[derive(Debug, Parser)]
-#[command(name = "cargo-dbinit", bin_name = "cargo dbinit", version, about, styles = dbkit::cli::STYLES)]
+#[command(
+    name = "cargo-dbinit",
+    bin_name = "cargo dbinit",
+    version,
+    about,
+    styles = dbkit::cli::STYLES,
+    after_help = EXIT_CODES
+)]
 struct Cli {
     /// The environment directory, relative to the package root
     #[arg(default_value = "versioning")]

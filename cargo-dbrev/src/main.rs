@@ -5,12 +5,21 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use dbkit::authoring::RevisionOptions;
 use dbkit::autogen::{AutogenerateOptions, parse_rename};
-use dbkit::cli::{ConfigArgs, OutputArgs, exit_with, print_out, subcommand_args};
-use dbkit::{Environment, Error, Reporter, listing};
+use dbkit::cli::{ConfigArgs, EXIT_CODES, OutputArgs, exit_with, print_out, subcommand_args};
+use dbkit::migrate::{CurrentState, MigrateOptions};
+use dbkit::target::needs_database;
+use dbkit::{Connection, Environment, Error, Reporter, listing};
 
 /// Create, apply, revert and inspect database revisions (alembic's commands and targets).
 #[derive(Debug, Parser)]
-#[command(name = "cargo-dbrev", bin_name = "cargo dbrev", version, about, styles = dbkit::cli::STYLES)]
+#[command(
+    name = "cargo-dbrev",
+    bin_name = "cargo dbrev",
+    version,
+    about,
+    styles = dbkit::cli::STYLES,
+    after_help = EXIT_CODES
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -52,9 +61,10 @@ enum Command {
         #[arg(long, requires = "autogenerate")]
         fill: bool,
     },
-    /// Compare the model (schema.rs) with the database: exit 1 and list the differences
+    /// Compare the model (schema.rs) with the database, and applied files with what ran:
+    /// exit 1 and list the differences
     Check,
-    /// Apply revisions up to TARGET (head, heads, REV, +N, LABEL@head)
+    /// Apply revisions up to TARGET (head, heads, REV, +N, REV+N, LABEL@head, LABEL@+N)
     Upgrade {
         /// Where to go
         #[arg(default_value = "head", allow_hyphen_values = true)]
@@ -62,8 +72,14 @@ enum Command {
         /// Print the SQL script instead of running it; TARGET may be FROM:TO
         #[arg(long)]
         sql: bool,
+        /// First finish the partially applied revision, from the first statement that did
+        /// not complete (after fixing its file)
+        #[arg(long, conflicts_with = "sql")]
+        resume: bool,
+        #[command(flatten)]
+        lock: LockArgs,
     },
-    /// Revert revisions down to TARGET (base, REV, -N)
+    /// Revert revisions down to TARGET (base, REV, -N, REV-N, LABEL@-N, LABEL@base)
     Downgrade {
         /// Where to go
         #[arg(allow_hyphen_values = true)]
@@ -71,15 +87,22 @@ enum Command {
         /// Print the SQL script instead of running it; TARGET must be FROM:TO
         #[arg(long)]
         sql: bool,
+        /// First finish the partially reverted revision, from the first statement that did
+        /// not complete (after fixing its file)
+        #[arg(long, conflicts_with = "sql")]
+        resume: bool,
+        #[command(flatten)]
+        lock: LockArgs,
     },
-    /// Show the revisions applied to the database
+    /// Show the revisions applied to the database (and any partially applied one)
     Current,
     /// List revisions, newest first
     History {
-        /// Range A:B (ends may be empty, `base`, `current`, `head`)
+        /// Range A:B (ends may be empty, `base`, `current`, `head`, REV, LABEL@base)
         #[arg(short, long, value_name = "RANGE", allow_hyphen_values = true)]
         rev_range: Option<String>,
-        /// Mark the revisions the database is at (connects)
+        /// Mark the revisions the database is at (connects; so does -v, to show when each
+        /// revision was applied, by whom and how long it took)
         #[arg(short = 'i', long)]
         indicate_current: bool,
     },
@@ -87,19 +110,29 @@ enum Command {
     Heads,
     /// Show the branch points
     Branches,
-    /// Show one revision
+    /// Show revisions
     Show {
-        /// Revision id, prefix, label or `head`
+        /// Revision id, prefix, label, `head`, `heads`, `current`, REV-N...
+        #[arg(default_value = "head", allow_hyphen_values = true)]
         rev: String,
     },
-    /// Set the version table to TARGET without running SQL
+    /// Set the version table to TARGET without running SQL; settle a partial revision
     Stamp {
-        /// Where the database is
-        #[arg(allow_hyphen_values = true)]
-        target: String,
+        /// Where the database is (`current` keeps it, forgetting a partial run)
+        #[arg(
+            allow_hyphen_values = true,
+            required_unless_present = "accept_edits",
+            conflicts_with = "accept_edits"
+        )]
+        target: Option<String>,
         /// Delete every version row first (also unknown revisions)
         #[arg(long)]
         purge: bool,
+        /// Accept the edited up.sql of this applied revision as what ran (repeatable)
+        #[arg(long = "accept-edits", value_name = "REV")]
+        accept_edits: Vec<String>,
+        #[command(flatten)]
+        lock: LockArgs,
     },
     /// Create a revision joining several heads
     Merge {
@@ -115,10 +148,27 @@ enum Command {
     },
     /// Open a revision in $EDITOR
     Edit {
-        /// Revision id, prefix, label or `head`
-        #[arg(default_value = "head")]
+        /// Revision id, prefix, label, `head`, `heads`, `current`, REV-N...
+        #[arg(default_value = "head", allow_hyphen_values = true)]
         rev: String,
     },
+}
+
+/// How long to wait for the migration lock.
+#[derive(Debug, Clone, Copy, clap::Args)]
+struct LockArgs {
+    /// Wait at most SECS for the migration lock held by another run (default: `lock_timeout`
+    /// in dbrev.toml, else 300)
+    #[arg(long, value_name = "SECS")]
+    lock_timeout: Option<u64>,
+}
+
+impl LockArgs {
+    fn apply(self, env: &mut Environment) {
+        if let Some(secs) = self.lock_timeout {
+            env.config.lock_timeout = std::time::Duration::from_secs(secs);
+        }
+    }
 }
 
 fn main() {
@@ -133,7 +183,7 @@ fn out(text: &str) -> dbkit::Result<()> {
 fn run(cli: Cli) -> dbkit::Result<()> {
     let reporter = cli.output.reporter();
     let verbose = reporter.is_verbose();
-    let env = Environment::load(&cli.config.request())?;
+    let mut env = Environment::load(&cli.config.request())?;
     match cli.command {
         Command::Revision {
             message,
@@ -162,7 +212,7 @@ fn run(cli: Cli) -> dbkit::Result<()> {
                         .collect::<dbkit::Result<_>>()?,
                     fill,
                 };
-                let mut conn = env.connect()?;
+                let mut conn = open(&env, &reporter)?;
                 if let Some(dir) = env.autogenerate(&mut conn, &options, &auto, &reporter)? {
                     created(&reporter, &env, dir);
                 }
@@ -170,49 +220,40 @@ fn run(cli: Cli) -> dbkit::Result<()> {
                 created(&reporter, &env, env.revision(&options)?);
             }
         }
-        Command::Check => {
-            let mut conn = env.connect()?;
-            let comparison = env.compare(&mut conn, &AutogenerateOptions::default())?;
-            reporter.detail(format!(
-                "inspected {} tables with {} catalog queries",
-                comparison.tables, comparison.catalog_queries
-            ));
-            if comparison.is_clean() {
-                reporter.status("Checked", "the model and the database agree");
-            } else {
-                let mut text: String = comparison
-                    .changes
-                    .iter()
-                    .map(|c| format!("{}\n", c.describe()))
-                    .collect();
-                if verbose {
-                    text.push_str(&format!("\n{}\n", comparison.plan.up_sql()));
-                }
-                out(&text)?;
-                return Err(Error::Differences(format!(
-                    "the model differs from the database in {} place(s); `cargo dbrev revision --autogenerate -m MSG` writes the revision",
-                    comparison.changes.len()
-                )));
-            }
-        }
-        Command::Upgrade { target, sql: true } => {
+        Command::Check => check(&env, &reporter, verbose)?,
+        Command::Upgrade {
+            target, sql: true, ..
+        } => {
             out(&env.upgrade_sql(env.config.database_url.backend(), &target)?)?;
         }
-        Command::Downgrade { target, sql: true } => {
+        Command::Downgrade {
+            target, sql: true, ..
+        } => {
             out(&env.downgrade_sql(env.config.database_url.backend(), &target)?)?;
         }
-        Command::Upgrade { target, sql: false } => {
-            let mut conn = env.connect()?;
-            env.upgrade(&mut conn, &target, &reporter)?;
+        Command::Upgrade {
+            target,
+            resume,
+            lock,
+            ..
+        } => {
+            lock.apply(&mut env);
+            let mut conn = open(&env, &reporter)?;
+            env.upgrade_with(&mut conn, &target, MigrateOptions { resume }, &reporter)?;
         }
-        Command::Downgrade { target, sql: false } => {
-            let mut conn = env.connect()?;
-            env.downgrade(&mut conn, &target, &reporter)?;
+        Command::Downgrade {
+            target,
+            resume,
+            lock,
+            ..
+        } => {
+            lock.apply(&mut env);
+            let mut conn = open(&env, &reporter)?;
+            env.downgrade_with(&mut conn, &target, MigrateOptions { resume }, &reporter)?;
         }
         Command::Current => {
-            let mut conn = env.connect()?;
+            let mut conn = open(&env, &reporter)?;
             let state = env.current(&mut conn)?;
-            reporter.note("Database", env.config.database_url.masked());
             out(&listing::current(&env.graph, &state, verbose))?;
         }
         Command::History {
@@ -220,10 +261,9 @@ fn run(cli: Cli) -> dbkit::Result<()> {
             indicate_current,
         } => {
             let needs_db =
-                indicate_current || rev_range.as_deref().is_some_and(|r| r.contains("current"));
-            let applied = if needs_db {
-                let mut conn = env.connect()?;
-                Some(env.current(&mut conn)?.applied)
+                indicate_current || verbose || rev_range.as_deref().is_some_and(needs_database);
+            let state = if needs_db {
+                Some(state(&env, &reporter)?)
             } else {
                 None
             };
@@ -231,30 +271,47 @@ fn run(cli: Cli) -> dbkit::Result<()> {
                 &env.graph,
                 rev_range.as_deref(),
                 verbose,
-                applied.as_ref(),
+                state.as_ref(),
             )?)?;
         }
         Command::Heads => out(&listing::heads(&env.graph, verbose))?,
         Command::Branches => out(&listing::branches(&env.graph, verbose))?,
         Command::Show { rev } => {
-            let revision = env.graph.lookup(&rev).or_else(|e| {
-                let ids = env
-                    .graph
-                    .resolve(&rev, &Default::default())
-                    .map_err(|_| e)?;
-                match ids.as_slice() {
-                    [one] => env.graph.lookup(one),
-                    _ => Err(Error::Target(format!(
-                        "`{rev}` names {} revisions",
-                        ids.len()
-                    ))),
-                }
-            })?;
-            out(&listing::long_entry(&env.graph, revision, None))?;
+            let state = if needs_database(&rev) {
+                Some(state(&env, &reporter)?)
+            } else {
+                None
+            };
+            let applied = state
+                .as_ref()
+                .map(|s| s.applied.clone())
+                .unwrap_or_default();
+            let text: String = env
+                .graph
+                .resolve(&rev, &applied)?
+                .iter()
+                .filter_map(|id| env.graph.get(id))
+                .map(|r| listing::long_entry(&env.graph, r, state.as_ref()))
+                .collect();
+            if text.is_empty() {
+                return Err(Error::Target(format!(
+                    "`{rev}` names no revision (it is base)"
+                )));
+            }
+            out(&text)?;
         }
-        Command::Stamp { target, purge } => {
-            let mut conn = env.connect()?;
-            env.stamp(&mut conn, &target, purge, &reporter)?;
+        Command::Stamp {
+            target,
+            purge,
+            accept_edits,
+            lock,
+        } => {
+            lock.apply(&mut env);
+            let mut conn = open(&env, &reporter)?;
+            match target {
+                Some(target) => env.stamp(&mut conn, &target, purge, &reporter)?,
+                None => env.accept_edits(&mut conn, &accept_edits, &reporter)?,
+            }
         }
         Command::Merge {
             message,
@@ -264,9 +321,79 @@ fn run(cli: Cli) -> dbkit::Result<()> {
             let dir = env.merge(&message, &revisions, rev_id.as_deref())?;
             created(&reporter, &env, dir);
         }
-        Command::Edit { rev } => env.edit(&rev)?,
+        Command::Edit { rev } => {
+            let applied = if needs_database(&rev) {
+                state(&env, &reporter)?.applied
+            } else {
+                Default::default()
+            };
+            env.edit(&rev, &applied)?
+        }
     }
     Ok(())
+}
+
+/// Names the database (first status line), then connects.
+fn open(env: &Environment, reporter: &Reporter) -> dbkit::Result<Connection> {
+    reporter.target(&env.config.database_url);
+    env.connect()
+}
+
+/// The database's state, for targets that count from it.
+fn state(env: &Environment, reporter: &Reporter) -> dbkit::Result<CurrentState> {
+    let mut conn = open(env, reporter)?;
+    env.current(&mut conn)
+}
+
+/// `check`: model against database, and applied files against what ran.
+fn check(env: &Environment, reporter: &Reporter, verbose: bool) -> dbkit::Result<()> {
+    let mut conn = open(env, reporter)?;
+    let comparison = env.compare(&mut conn, &AutogenerateOptions::default())?;
+    reporter.detail(format!(
+        "inspected {} tables with {} catalog queries",
+        comparison.tables, comparison.catalog_queries
+    ));
+    let state = env.current(&mut conn)?;
+    let edited = env.edited_revisions(&state)?;
+    let mut text: String = comparison
+        .changes
+        .iter()
+        .map(|c| format!("{}\n", c.describe()))
+        .collect();
+    for e in &edited {
+        text.push_str(&format!("{}\n", e.describe()));
+    }
+    for partial in &state.partial {
+        text.push_str(&format!("{}\n", partial.describe()));
+    }
+    if text.is_empty() {
+        reporter.status("Checked", "the model and the database agree");
+        return Ok(());
+    }
+    if verbose && !comparison.is_clean() {
+        text.push_str(&format!("\n{}\n", comparison.plan.up_sql()));
+    }
+    out(&text)?;
+    let mut found = Vec::new();
+    if !comparison.is_clean() {
+        found.push(format!(
+            "the model differs from the database in {} place(s); `cargo dbrev revision --autogenerate -m MSG` writes the revision",
+            comparison.changes.len()
+        ));
+    }
+    if !edited.is_empty() {
+        found.push(format!(
+            "{} applied revision(s) changed since they ran; restore them, or `cargo dbrev stamp --accept-edits REV`",
+            edited.len()
+        ));
+    }
+    if !state.partial.is_empty() {
+        found.push(format!(
+            "{} revision(s) partially applied; see `cargo dbrev current`",
+            state.partial.len()
+        ));
+    }
+    Err(Error::Differences(found.join("; ")))
 }
 
 fn created(reporter: &Reporter, env: &Environment, dir: PathBuf) {

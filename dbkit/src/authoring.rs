@@ -8,7 +8,7 @@ use crate::graph::Applied;
 use crate::migrate::Environment;
 use crate::script::{
     EMPTY_DOWN, EMPTY_UP, NewRevision, create_date, load_template, next_revision_id,
-    validate_rev_id, write_revision,
+    normalise_rev_id, write_revision,
 };
 
 /// What `cargo dbrev revision` was asked for.
@@ -152,11 +152,11 @@ impl Environment {
         let now = time::OffsetDateTime::now_utc();
         let id = match &options.rev_id {
             Some(id) => {
-                validate_rev_id(id)?;
-                if self.graph.get(id).is_some() {
+                let id = normalise_rev_id(id)?;
+                if self.graph.get(&id).is_some() {
                     return Err(Error::Usage(format!("revision {id} already exists")));
                 }
-                id.clone()
+                id
             }
             None => next_revision_id(self.graph.revisions(), now),
         };
@@ -174,9 +174,21 @@ impl Environment {
         write_revision(&self.config.versions_dir, &template, &revision)
     }
 
-    /// Opens a revision's `up.sql` and `down.sql` in `$VISUAL`/`$EDITOR` (no shell).
-    pub fn edit(&self, target: &str) -> Result<()> {
-        let revision = self.graph.lookup(target)?;
+    /// Opens the `up.sql` and `down.sql` of the revisions `target` names (`head` by
+    /// default; `heads`, `current`, ids, labels, relative forms) in `$VISUAL`/`$EDITOR`,
+    /// without a shell. `applied` is the database's state for targets that count from it.
+    pub fn edit(&self, target: &str, applied: &Applied) -> Result<()> {
+        let ids = self.graph.resolve(target, applied)?;
+        if ids.is_empty() {
+            return Err(Error::Target(format!(
+                "`{target}` names no revision (it is base)"
+            )));
+        }
+        let files: Vec<PathBuf> = ids
+            .iter()
+            .filter_map(|id| self.graph.get(id))
+            .flat_map(|r| [r.up_path(), r.down_path()])
+            .collect();
         let editor = std::env::var("VISUAL")
             .or_else(|_| std::env::var("EDITOR"))
             .map_err(|_| Error::Usage("set $EDITOR (or $VISUAL) to the editor to use".into()))?;
@@ -186,8 +198,7 @@ impl Environment {
             .ok_or_else(|| Error::Usage("$EDITOR is empty".into()))?;
         let status = std::process::Command::new(program)
             .args(words)
-            .arg(revision.up_path())
-            .arg(revision.down_path())
+            .args(&files)
             .status()
             .map_err(|e| Error::Usage(format!("cannot start the editor `{program}`: {e}")))?;
         if status.success() {

@@ -10,6 +10,20 @@ use crate::error::Error;
 use crate::project::PackageSelector;
 use crate::term::{Reporter, Verbosity, print_error};
 
+/// The exit codes every binary documents at the end of its `--help` (see [`crate::error::exit`]).
+pub const EXIT_CODES: &str = "Exit codes:
+  0    success
+  1    the answer is no: `check` found differences, edited history or a partial revision
+  2    usage: bad arguments, an unknown or ambiguous target, a command going the wrong way
+  3    bad input: dbrev.toml, the cargo project, revision files, the model (schema.rs)
+  4    the database could not be reached (connection, credentials, TLS, URL)
+  5    a statement failed on the database (a revision, a restore, a catalog query)
+  6    the migration lock was not taken (held by another run past the lock timeout)
+  7    reading or writing a file failed
+  8    refused until you act: edited applied history, a partially applied revision,
+       an incomplete dump, a restore into a database that holds tables
+  128+N  interrupted by signal N (130: Ctrl-C)";
+
 /// cargo's own help colours, so `--help` reads like a cargo subcommand's.
 pub const STYLES: clap::builder::Styles = clap_cargo::style::CLAP_STYLING;
 

@@ -111,13 +111,8 @@ impl Config {
         let env = Environment::new(&location);
         let root = location.root.clone();
         let expand = |value: &Spanned<String>, key: &str| -> Result<Option<String>> {
-            env.expand(value.get_ref()).map_err(|var| {
-                let (line, _) = line_col(&text, value.span().start);
-                Error::Config(format!(
-                    "{}:{line}: `{key}` uses ${{{var}}}, which is not set in the environment or .env",
-                    file.display()
-                ))
-            })
+            env.expand(value.get_ref())
+                .map_err(|unset| unset_error(&file, &text, value, key, &unset))
         };
         let path_of = |value: &Spanned<String>, key: &str| -> Result<PathBuf> {
             let expanded = expand(value, key)?.unwrap_or_default();
@@ -155,7 +150,7 @@ impl Config {
                 file.display()
             )));
         }
-        let exclude = raw
+        let exclude: Vec<String> = raw
             .exclude
             .iter()
             .map(|v| Ok(expand(v, "exclude")?.unwrap_or_default()))
@@ -199,21 +194,27 @@ impl Config {
             }
         };
 
+        // `database_url = "${DATABASE_URL}"` (what dbinit writes) only defers to
+        // DATABASE_URL: it configures no URL of its own, like an absent key.
+        let configured = raw
+            .database_url
+            .as_ref()
+            .filter(|v| v.get_ref().trim() != "${DATABASE_URL}");
         let url_text = match database_url {
             Some(url) => url.to_owned(),
-            None => {
-                let configured = match &raw.database_url {
-                    Some(v) => env.expand_lenient(v.get_ref()).map_err(|var| {
-                        let (line, _) = line_col(&text, v.span().start);
-                        Error::Config(format!(
-                            "{}:{line}: `database_url` uses ${{{var}}}, which is not set in the environment or .env",
-                            file.display()
-                        ))
-                    })?,
-                    None => env.get("DATABASE_URL"),
-                };
-                configured.unwrap_or_else(|| default_database_url(&location))
-            }
+            None => match configured {
+                Some(v) => expand(v, "database_url")?.unwrap_or_default(),
+                None => match env.get("DATABASE_URL") {
+                    Some(url) if url.trim().is_empty() => {
+                        return Err(Error::Config(
+                            "DATABASE_URL is set but empty; set it to the database to use, or unset it to use the default SQLite file".into(),
+                        ));
+                    }
+                    Some(url) => url,
+                    // No URL configured anywhere: the loop works with no server.
+                    None => default_database_url(&location),
+                },
+            },
         };
         let database_url = DatabaseUrl::parse(&url_text, &root)?;
         Ok(Config {
@@ -276,27 +277,56 @@ impl Environment {
             .or_else(|| self.dotenv.get(name).cloned())
     }
 
-    /// Expands `${VAR}`, `${VAR:-default}` and `$$`; an unset variable is an error naming it.
-    fn expand(&self, value: &str) -> std::result::Result<Option<String>, String> {
+    /// Expands `${VAR}`, `${VAR:-default}` and `$$`; an unset or empty variable without a
+    /// default is an error naming it.
+    fn expand(&self, value: &str) -> std::result::Result<Option<String>, UnsetVariable> {
         expand_vars(value, |name| self.get(name)).map(Some)
-    }
-
-    /// Like [`Self::expand`], but a value that is exactly one unset `${VAR}` means "not set".
-    fn expand_lenient(&self, value: &str) -> std::result::Result<Option<String>, String> {
-        match expand_vars(value, |name| self.get(name)) {
-            Ok(v) if v.is_empty() => Ok(None),
-            Ok(v) => Ok(Some(v)),
-            Err(var) if value.trim() == format!("${{{var}}}") => Ok(None),
-            Err(var) => Err(var),
-        }
     }
 }
 
-/// Expands `${NAME}`, `${NAME:-default}` and `$$` in `value`; returns the unset name on error.
+/// A `${NAME}` without a default whose variable is unset or empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsetVariable {
+    /// The variable's name.
+    pub name: String,
+    /// Set, but to the empty string.
+    pub empty: bool,
+}
+
+/// The error for a `${VAR}` that has no value: `dbrev.toml:LINE:COL: `key` uses ${VAR}, ...`,
+/// the position being the `${` itself.
+fn unset_error(
+    file: &Path,
+    text: &str,
+    value: &Spanned<String>,
+    key: &str,
+    unset: &UnsetVariable,
+) -> Error {
+    let span = value.span();
+    let written = &text[span.start.min(text.len())..span.end.min(text.len())];
+    let offset = written
+        .find(&format!("${{{}", unset.name))
+        .map_or(span.start, |i| span.start + i);
+    let (line, col) = line_col(text, offset);
+    let state = if unset.empty {
+        "set but empty"
+    } else {
+        "not set in the environment or .env"
+    };
+    Error::Config(format!(
+        "{}:{line}:{col}: `{key}` uses ${{{name}}}, which is {state}; set it, or write ${{{name}:-default}}",
+        file.display(),
+        name = unset.name
+    ))
+}
+
+/// Expands `${NAME}`, `${NAME:-default}` and `$$` in `value`. A variable without a default
+/// that is unset or empty is an error naming it (so `database_url = "${PROD_URL}"` never
+/// silently becomes something else).
 pub fn expand_vars(
     value: &str,
     lookup: impl Fn(&str) -> Option<String>,
-) -> std::result::Result<String, String> {
+) -> std::result::Result<String, UnsetVariable> {
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
     while let Some(i) = rest.find('$') {
@@ -316,12 +346,15 @@ pub fn expand_vars(
                 Some((n, d)) => (n, Some(d)),
                 None => (inner, None),
             };
-            match lookup(name).filter(|v| !v.is_empty() || default.is_none()) {
-                Some(v) => out.push_str(&v),
-                None => match default {
-                    Some(d) => out.push_str(d),
-                    None => return Err(name.to_owned()),
-                },
+            match (lookup(name).filter(|v| !v.is_empty()), default) {
+                (Some(v), _) => out.push_str(&v),
+                (None, Some(d)) => out.push_str(d),
+                (None, None) => {
+                    return Err(UnsetVariable {
+                        name: name.to_owned(),
+                        empty: lookup(name).is_some(),
+                    });
+                }
             }
             rest = &body[end + 1..];
         } else {
@@ -356,7 +389,10 @@ mod tests {
             "postgres://db.example/x"
         );
         assert_eq!(expand_vars("${PORT:-5432}$$", lookup).unwrap(), "5432$");
-        assert_eq!(expand_vars("${NOPE}", lookup).unwrap_err(), "NOPE");
+        assert_eq!(expand_vars("${NOPE}", lookup).unwrap_err().name, "NOPE");
+        let empty = |n: &str| (n == "E").then(String::new);
+        assert!(expand_vars("${E}", empty).unwrap_err().empty);
+        assert_eq!(expand_vars("${E:-x}", empty).unwrap(), "x");
     }
 
     #[test]

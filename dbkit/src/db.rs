@@ -16,7 +16,7 @@ use tokio::runtime::Runtime;
 use crate::backend::Backend;
 use crate::dialect::{Dialect, dialect_for};
 use crate::error::{Error, Result};
-use crate::url::{DatabaseUrl, mask};
+use crate::url::DatabaseUrl;
 
 /// A live connection to one database, whatever the backend.
 pub struct Connection {
@@ -199,7 +199,7 @@ pub struct ValueRow {
 pub(crate) fn connect_error(url: &DatabaseUrl, reason: &str) -> Error {
     Error::Connect {
         url: url.masked(),
-        reason: one_line(&mask(reason)),
+        reason: one_line(&url.scrub(reason)),
     }
 }
 

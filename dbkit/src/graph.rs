@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::script::{Revision, read_revisions};
+use crate::target::{Destination, list_ids};
 
 /// All revisions of an environment, validated: every parent exists, no cycles, ids unique.
 #[derive(Debug, Clone)]
@@ -15,6 +16,8 @@ pub struct RevisionGraph {
     revisions: Vec<Revision>,
     index: HashMap<String, usize>,
     children: Vec<Vec<usize>>,
+    /// The revisions naming each one in `Depends On:`.
+    dependants: Vec<Vec<usize>>,
 }
 
 /// The set of applied revision ids (from the version table).
@@ -41,13 +44,39 @@ impl RevisionGraph {
             }
             index.insert(r.id.clone(), i);
         }
-        for r in &revisions {
-            for (kind, list) in [("Revises", &r.parents), ("Depends On", &r.depends_on)] {
-                if let Some(missing) = list.iter().find(|p| !index.contains_key(p.as_str())) {
-                    return Err(Error::Script(format!(
-                        "{}: `{kind}: {missing}` names a revision that does not exist",
-                        r.up_path().display()
-                    )));
+        // References may use diesel's dashed form of an id, and `Depends On:` a branch label.
+        let labels: HashMap<String, String> = revisions
+            .iter()
+            .flat_map(|r| r.branch_labels.iter().map(|l| (l.clone(), r.id.clone())))
+            .collect();
+        let mut revisions = revisions;
+        for r in &mut revisions {
+            let up = r.up_path();
+            for (kind, list) in [
+                ("Revises", &mut r.parents),
+                ("Depends On", &mut r.depends_on),
+            ] {
+                for reference in list.iter_mut() {
+                    if index.contains_key(reference.as_str()) {
+                        continue;
+                    }
+                    let version = crate::script::version_of(reference);
+                    let resolved = if index.contains_key(&version) {
+                        Some(version)
+                    } else if kind == "Depends On" {
+                        labels.get(reference.as_str()).cloned()
+                    } else {
+                        None
+                    };
+                    match resolved {
+                        Some(id) => *reference = id,
+                        None => {
+                            return Err(Error::Script(format!(
+                                "{}: `{kind}: {reference}` names a revision that does not exist",
+                                up.display()
+                            )));
+                        }
+                    }
                 }
             }
         }
@@ -57,17 +86,17 @@ impl RevisionGraph {
             .iter()
             .map(|r| r.parents.len() + r.depends_on.len())
             .collect();
-        let mut dependants: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut unlocks: Vec<Vec<usize>> = vec![Vec::new(); n];
         for (i, r) in revisions.iter().enumerate() {
             for p in r.parents.iter().chain(&r.depends_on) {
-                dependants[index[p]].push(i);
+                unlocks[index[p]].push(i);
             }
         }
         let mut ready: BTreeSet<usize> = (0..n).filter(|&i| pending[i] == 0).collect();
         let mut order = Vec::with_capacity(n);
         while let Some(i) = ready.pop_first() {
             order.push(i);
-            for &d in &dependants[i] {
+            for &d in &unlocks[i] {
                 pending[d] -= 1;
                 if pending[d] == 0 {
                     ready.insert(d);
@@ -92,15 +121,20 @@ impl RevisionGraph {
             .map(|(i, r)| (r.id.clone(), i))
             .collect();
         let mut children = vec![Vec::new(); n];
+        let mut dependants = vec![Vec::new(); n];
         for (i, r) in revisions.iter().enumerate() {
             for p in &r.parents {
                 children[index[p]].push(i);
+            }
+            for d in &r.depends_on {
+                dependants[index[d]].push(i);
             }
         }
         Ok(RevisionGraph {
             revisions,
             index,
             children,
+            dependants,
         })
     }
 
@@ -200,7 +234,49 @@ impl RevisionGraph {
         heads
     }
 
-    /// What `upgrade` applies to reach `targets`: their missing ancestors, parents first.
+    /// `id`'s line of descent: its ancestors and descendants along `Revises:` (not
+    /// `Depends On:`), inclusive. Alembic's "shares lineage".
+    pub fn lineage(&self, id: &str) -> BTreeSet<String> {
+        let mut line = self.descendants(id);
+        let mut stack = vec![id];
+        while let Some(id) = stack.pop() {
+            if let Some(r) = self.get(id) {
+                for p in &r.parents {
+                    if line.insert(p.clone()) {
+                        stack.push(p);
+                    }
+                }
+            }
+        }
+        line
+    }
+
+    /// `ids` and everything that revises or depends on them, directly or not, inclusive.
+    pub fn dependants<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<&str> = ids.into_iter().collect();
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id.to_owned()) {
+                continue;
+            }
+            if let Some(&i) = self.index.get(id) {
+                stack.extend(
+                    self.children[i]
+                        .iter()
+                        .map(|&c| self.revisions[c].id.as_str()),
+                );
+                stack.extend(
+                    self.dependants[i]
+                        .iter()
+                        .map(|&c| self.revisions[c].id.as_str()),
+                );
+            }
+        }
+        seen
+    }
+
+    /// What `upgrade` applies to reach `targets`: their missing ancestors and dependencies,
+    /// parents first.
     pub fn upgrade_plan(&self, targets: &[String], applied: &Applied) -> Vec<&Revision> {
         let wanted = self.ancestors(targets.iter().map(String::as_str));
         self.revisions
@@ -209,242 +285,114 @@ impl RevisionGraph {
             .collect()
     }
 
-    /// What `downgrade` reverts to reach `targets`: every applied revision that is not an
-    /// ancestor of a target, newest first.
-    pub fn downgrade_plan(&self, targets: &[String], applied: &Applied) -> Vec<&Revision> {
-        let keep = self.ancestors(targets.iter().map(String::as_str));
-        self.revisions
-            .iter()
-            .rev()
-            .filter(|r| applied.contains(&r.id) && !keep.contains(&r.id))
-            .collect()
-    }
-
-    /// Resolves a target to the revision ids it names (empty for `base`).
-    ///
-    /// `applied` is the database's state, used by the relative forms `+N` and `-N`.
-    pub fn resolve(&self, target: &str, applied: &Applied) -> Result<Vec<String>> {
-        let target = target.trim();
-        if target.is_empty() {
-            return Err(Error::Target("the target is empty".into()));
-        }
-        if let Some((from, step)) = split_relative(target) {
-            let start: Option<String> = if from.is_empty() {
-                let heads = self.current_heads(applied);
-                match heads.as_slice() {
-                    [] => None,
-                    [one] => Some(one.id.clone()),
-                    several => {
-                        return Err(Error::Target(format!(
-                            "`{target}` is ambiguous: the database has several current heads ({}); name one, like `{}{}`",
-                            list_ids(several),
-                            several[0].id,
-                            &target
-                        )));
-                    }
-                }
-            } else {
-                match self.resolve(from, applied)?.as_slice() {
-                    [] => None,
-                    [one] => Some(one.clone()),
-                    several => {
-                        return Err(Error::Target(format!(
-                            "`{from}` names several revisions ({}); relative steps need one",
-                            several.join(", ")
-                        )));
-                    }
-                }
-            };
-            return self.step(start, step, target);
-        }
-        match target {
-            "base" => return Ok(Vec::new()),
-            "heads" => return Ok(self.heads().iter().map(|r| r.id.clone()).collect()),
-            // With no revisions at all, `head` is base: there is nothing to apply.
-            "head" if self.is_empty() => return Ok(Vec::new()),
-            "head" => return self.single_head(&self.heads(), "head").map(|id| vec![id]),
-            _ => {}
-        }
-        if let Some(label) = target.strip_suffix("@head") {
-            let labelled: Vec<&Revision> = self
-                .revisions
+    /// What `downgrade` reverts to reach `destination`, newest first — alembic's rule: the
+    /// applied revisions that descend from (or depend on) the destination's children, the
+    /// children limited to the destination's branch when it has one. Other branches stay.
+    pub fn downgrade_plan(
+        &self,
+        destination: &Destination,
+        applied: &Applied,
+    ) -> Result<Vec<&Revision>> {
+        let targets = &destination.ids;
+        let mut roots: Vec<&Revision> = if targets.is_empty() {
+            self.revisions
                 .iter()
-                .filter(|r| r.branch_labels.iter().any(|l| l == label))
-                .collect();
-            if labelled.is_empty() {
+                .filter(|r| r.parents.is_empty())
+                .collect()
+        } else {
+            let mut roots: Vec<&Revision> = Vec::new();
+            for id in targets {
+                for child in self.children(id) {
+                    if !roots.iter().any(|r| r.id == child.id) {
+                        roots.push(child);
+                    }
+                }
+            }
+            roots
+        };
+        if let Some(branch) = &destination.branch
+            && roots.len() > 1
+        {
+            let line = self.ancestors_on_line(branch);
+            roots.retain(|r| line.contains(&r.id));
+            if roots.is_empty() {
                 return Err(Error::Target(format!(
-                    "no revision has the branch label `{label}`{}",
-                    self.known_labels()
+                    "{} is not a valid downgrade target for the branch of {branch}",
+                    if targets.is_empty() {
+                        "base".to_owned()
+                    } else {
+                        targets.join(", ")
+                    }
                 )));
             }
-            let reach: BTreeSet<String> = labelled
-                .iter()
-                .flat_map(|r| self.descendants(&r.id))
-                .collect();
-            let heads: Vec<&Revision> = self
-                .heads()
-                .into_iter()
-                .filter(|h| reach.contains(&h.id))
-                .collect();
-            return self.single_head(&heads, target).map(|id| vec![id]);
         }
-        self.lookup(target).map(|r| vec![r.id.clone()])
-    }
-
-    /// Finds one revision by full id, branch label, or unique id prefix.
-    pub fn lookup(&self, text: &str) -> Result<&Revision> {
-        if let Some(r) = self.get(text) {
-            return Ok(r);
-        }
-        let labelled: Vec<&Revision> = self
+        let keep = self.ancestors(targets.iter().map(String::as_str));
+        let drop = self.dependants(roots.iter().map(|r| r.id.as_str()));
+        let plan: Vec<&Revision> = self
             .revisions
             .iter()
-            .filter(|r| r.branch_labels.iter().any(|l| l == text))
+            .rev()
+            .filter(|r| applied.contains(&r.id) && drop.contains(&r.id) && !keep.contains(&r.id))
             .collect();
-        if let [one] = labelled.as_slice() {
-            return Ok(one);
+        if plan.is_empty()
+            && let Some(missing) = targets.iter().find(|id| !applied.contains(*id))
+        {
+            return Err(Error::Target(format!(
+                "revision {missing} is not applied, so it is not a downgrade target (the database is at {}); did you mean `cargo dbrev upgrade {missing}`?",
+                self.describe_heads(applied)
+            )));
         }
-        let matches: Vec<&Revision> = self
-            .revisions
-            .iter()
-            .filter(|r| r.id.starts_with(text))
-            .collect();
-        match matches.as_slice() {
-            [one] => Ok(one),
-            [] => Err(Error::Target(format!(
-                "no revision `{text}`; {}",
-                self.candidates_hint()
-            ))),
-            several => Err(Error::Target(format!(
-                "`{text}` is ambiguous; it matches {}",
-                list_ids(several)
-            ))),
-        }
+        Ok(plan)
     }
 
-    fn single_head(&self, heads: &[&Revision], what: &str) -> Result<String> {
-        match heads {
-            [one] => Ok(one.id.clone()),
-            [] => Err(Error::Target(format!(
-                "`{what}`: there are no revisions yet; create one with `cargo dbrev revision -m MSG`"
-            ))),
-            several => Err(Error::Target(format!(
-                "`{what}` is ambiguous: there are several heads ({}); use `heads`, one of them, or `LABEL@head`",
-                list_ids(several)
-            ))),
-        }
-    }
-
-    /// Moves `step` revisions from `start` (None = base): down the single child for a
-    /// positive step; up to the parents for a negative one (all of them at a merge, so
-    /// `-1` from a merge revision reverts just the merge).
-    fn step(&self, start: Option<String>, step: i64, target: &str) -> Result<Vec<String>> {
-        if step < 0 {
-            let mut at: Vec<String> = start.into_iter().collect();
-            for _ in 0..step.unsigned_abs() {
-                if at.is_empty() {
-                    return Err(Error::Target(format!(
-                        "`{target}` goes below base: there are not that many revisions"
-                    )));
-                }
-                let mut parents: Vec<String> = Vec::new();
-                for id in &at {
-                    for p in self
-                        .get(id)
-                        .map(|r| r.parents.as_slice())
-                        .unwrap_or_default()
-                    {
-                        if !parents.contains(p) {
-                            parents.push(p.clone());
-                        }
-                    }
-                }
-                at = parents;
+    /// What `stamp` changes to reach `destination` without running SQL: the rows to remove
+    /// (as `downgrade` would revert them) and the rows to add (as `upgrade` would apply).
+    pub fn stamp_plan(
+        &self,
+        destination: &Destination,
+        applied: &Applied,
+    ) -> Result<(Vec<&Revision>, Vec<&Revision>)> {
+        let remove = self.downgrade_plan(destination, applied).or_else(|e| {
+            // Stamping forward: nothing to remove when the target is not applied yet.
+            if destination.ids.iter().any(|id| !applied.contains(id)) {
+                Ok(Vec::new())
+            } else {
+                Err(e)
             }
-            return Ok(at);
-        }
-        let mut at = start;
-        for _ in 0..step {
-            let next: Vec<&Revision> = match &at {
-                None => self
-                    .revisions
-                    .iter()
-                    .filter(|r| r.parents.is_empty())
-                    .collect(),
-                Some(id) => self.children(id),
-            };
-            at = match next.as_slice() {
-                [one] => Some(one.id.clone()),
-                [] => {
-                    return Err(Error::Target(format!(
-                        "`{target}` goes past the head{}",
-                        at.map(|a| format!(" ({a})")).unwrap_or_default()
-                    )));
-                }
-                several => {
-                    return Err(Error::Target(format!(
-                        "`{target}` is ambiguous at a branch point: it could go to {}; name the revision",
-                        list_ids(several)
-                    )));
-                }
-            };
-        }
-        Ok(at.into_iter().collect())
+        })?;
+        let add = self.upgrade_plan(&destination.ids, applied);
+        Ok((remove, add))
     }
 
-    fn candidates_hint(&self) -> String {
-        if self.revisions.is_empty() {
-            return "there are no revisions".into();
+    /// The ancestors of `id` along `Revises:` only, inclusive.
+    fn ancestors_on_line(&self, id: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![id];
+        while let Some(id) = stack.pop() {
+            if seen.insert(id.to_owned())
+                && let Some(r) = self.get(id)
+            {
+                stack.extend(r.parents.iter().map(String::as_str));
+            }
         }
-        let ids: Vec<&Revision> = if self.revisions.len() <= 12 {
-            self.revisions.iter().collect()
-        } else {
-            self.heads()
-        };
-        let what = if self.revisions.len() <= 12 {
-            "revisions"
-        } else {
-            "heads"
-        };
-        format!("{what}: {}", list_ids(&ids))
+        seen
     }
 
-    fn known_labels(&self) -> String {
-        let labels: BTreeSet<&str> = self
-            .revisions
-            .iter()
-            .flat_map(|r| r.branch_labels.iter().map(String::as_str))
-            .collect();
-        if labels.is_empty() {
-            String::new()
+    /// `a1, b2` or `base`: the database's current heads, for messages.
+    pub fn describe_heads(&self, applied: &Applied) -> String {
+        let heads = self.current_heads(applied);
+        if heads.is_empty() {
+            "base".into()
         } else {
-            format!(
-                " (labels: {})",
-                labels.into_iter().collect::<Vec<_>>().join(", ")
-            )
+            list_ids(&heads)
         }
     }
-}
-
-/// Splits `REV+N`, `REV-N`, `+N`, `-N` into the base and the signed step.
-fn split_relative(target: &str) -> Option<(&str, i64)> {
-    let pos = target.rfind(['+', '-'])?;
-    let (from, step) = target.split_at(pos);
-    let n: i64 = step[1..].parse().ok()?;
-    Some((from, if step.starts_with('-') { -n } else { n }))
-}
-
-fn list_ids(revisions: &[&Revision]) -> String {
-    revisions
-        .iter()
-        .map(|r| r.id.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::target::Motion;
     use std::path::PathBuf;
 
     fn rev(id: &str, parents: &[&str]) -> Revision {
@@ -461,6 +409,12 @@ mod tests {
         }
     }
 
+    fn labelled(id: &str, parents: &[&str], label: &str) -> Revision {
+        let mut r = rev(id, parents);
+        r.branch_labels = vec![label.into()];
+        r
+    }
+
     fn applied(ids: &[&str]) -> Applied {
         ids.iter().map(|s| s.to_string()).collect()
     }
@@ -469,15 +423,46 @@ mod tests {
         revs.into_iter().map(|r| r.id.as_str()).collect()
     }
 
-    /// a1 <- b2 <- c3, and a branch b2 <- d4 (labelled feat), merged by e5.
+    /// What `downgrade target` reverts from the state `from` (every ancestor applied).
+    fn down(g: &RevisionGraph, target: &str, heads: &[&str]) -> Result<Vec<String>> {
+        let state = g.ancestors(heads.iter().copied());
+        let destination = g.destination(target, &state, Motion::Down)?;
+        Ok(g.downgrade_plan(&destination, &state)?
+            .into_iter()
+            .map(|r| r.id.clone())
+            .collect())
+    }
+
+    /// What `upgrade target` applies from the state `from`.
+    fn up(g: &RevisionGraph, target: &str, heads: &[&str]) -> Result<Vec<String>> {
+        let state = g.ancestors(heads.iter().copied());
+        let destination = g.destination(target, &state, Motion::Up)?;
+        Ok(g.upgrade_plan(&destination.ids, &state)
+            .into_iter()
+            .map(|r| r.id.clone())
+            .collect())
+    }
+
+    /// a1 <- b2 <- c3, and a branch b2 <- d4 (labelled feat).
     fn branched() -> RevisionGraph {
-        let mut d = rev("d4", &["b2"]);
-        d.branch_labels = vec!["feat".into()];
         RevisionGraph::new(vec![
             rev("a1", &[]),
             rev("b2", &["a1"]),
             rev("c3", &["b2"]),
-            d,
+            labelled("d4", &["b2"], "feat"),
+        ])
+        .unwrap()
+    }
+
+    /// alembic's BranchedPathTest: a <- b <- c1 (c1branch) <- d1, b <- c2 (c2branch) <- d2.
+    fn alembic_branches() -> RevisionGraph {
+        RevisionGraph::new(vec![
+            rev("a", &[]),
+            rev("b", &["a"]),
+            labelled("c1", &["b"], "c1branch"),
+            rev("d1", &["c1"]),
+            labelled("c2", &["b"], "c2branch"),
+            rev("d2", &["c2"]),
         ])
         .unwrap()
     }
@@ -503,13 +488,154 @@ mod tests {
         assert!(g.resolve("-3", &applied(&["a1", "b2"])).is_err());
         assert_eq!(g.resolve("a1+2", &none).unwrap(), vec!["c3"]);
         assert_eq!(g.resolve("c3-1", &none).unwrap(), vec!["b2"]);
+        assert_eq!(
+            g.resolve("current", &applied(&["a1", "b2"])).unwrap(),
+            vec!["b2"]
+        );
         assert!(g.resolve("c3+1", &none).is_err());
         let err = g.resolve("zz", &none).unwrap_err().to_string();
-        assert!(err.contains("a1, b2, c3"), "{err}");
-        let plan = g.upgrade_plan(&["c3".into()], &applied(&["a1"]));
-        assert_eq!(ids(plan), vec!["b2", "c3"]);
-        let plan = g.downgrade_plan(&["a1".into()], &applied(&["a1", "b2", "c3"]));
-        assert_eq!(ids(plan), vec!["c3", "b2"]);
+        assert!(
+            err.contains("no revision `zz`; closest: a1, b2, c3"),
+            "{err}"
+        );
+        assert_eq!(up(&g, "c3", &["a1"]).unwrap(), ["b2", "c3"]);
+        assert_eq!(down(&g, "a1", &["c3"]).unwrap(), ["c3", "b2"]);
+        assert_eq!(down(&g, "-1", &["c3"]).unwrap(), ["c3"]);
+        assert_eq!(down(&g, "b2+1", &["c3"]).unwrap(), Vec::<String>::new());
+        assert_eq!(down(&g, "base", &["c3"]).unwrap(), ["c3", "b2", "a1"]);
+        // Upgrading to the past does nothing; downgrading to the future is an error.
+        assert_eq!(up(&g, "a1", &["c3"]).unwrap(), Vec::<String>::new());
+        let err = down(&g, "c3", &["a1"]).unwrap_err().to_string();
+        assert!(
+            err.contains("c3 is not applied") && err.contains("upgrade c3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn relative_steps_say_which_command_goes_which_way() {
+        let g = alembic_branches();
+        let err = g
+            .destination("-1", &applied(&["a"]), Motion::Up)
+            .unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::USAGE);
+        assert!(
+            err.to_string().contains("cargo dbrev downgrade -1"),
+            "{err}"
+        );
+        let err = g
+            .destination("+1", &applied(&["a"]), Motion::Down)
+            .unwrap_err();
+        assert!(err.to_string().contains("cargo dbrev upgrade +1"), "{err}");
+        let err = g
+            .destination("c1branch@-1", &applied(&["a"]), Motion::Up)
+            .unwrap_err();
+        assert!(err.to_string().contains("downgrade"), "{err}");
+        // With a revision to count from, both ways are fine (alembic's `a+2`, `d-2`).
+        assert_eq!(down(&g, "a+1", &["d1"]).unwrap(), ["d1", "c1"]);
+        assert_eq!(up(&g, "d1-1", &["a"]).unwrap(), ["b", "c1"]);
+    }
+
+    #[test]
+    fn downgrades_revert_only_the_named_branch() {
+        let g = alembic_branches();
+        let both = ["d1", "d2"];
+        // alembic: test_relative_downgrade_baseplus2 / branchplus2 / branchplus3
+        assert_eq!(down(&g, "base+2", &both).unwrap(), ["d2", "c2", "d1", "c1"]);
+        assert_eq!(down(&g, "c2branch@base+2", &both).unwrap(), ["d2", "c2"]);
+        assert_eq!(down(&g, "c2branch@base+3", &both).unwrap(), ["d2"]);
+        assert_eq!(down(&g, "c2", &both).unwrap(), ["d2"]);
+        // test_downgrade_once_order_left_unbalanced_labelled, test_downgrade_relative_*
+        assert_eq!(down(&g, "c1branch@-1", &both).unwrap(), ["d1"]);
+        assert_eq!(down(&g, "d2-1", &["d2", "c1"]).unwrap(), ["d2"]);
+        // test_downgrade_single_branch_*
+        assert_eq!(down(&g, "c1branch@b", &["c1", "d2"]).unwrap(), ["c1"]);
+        assert_eq!(down(&g, "c2branch@b", &["c1", "d2"]).unwrap(), ["d2", "c2"]);
+        assert_eq!(down(&g, "c2@b", &both).unwrap(), ["d2", "c2"]);
+        assert_eq!(down(&g, "d1@b", &both).unwrap(), ["d1", "c1"]);
+        assert_eq!(down(&g, "c1branch@head-1", &both).unwrap(), ["d1"]);
+        // test_downgrade_no_effect_branched
+        assert!(down(&g, "c2", &["d1", "c2"]).unwrap().is_empty());
+        assert!(down(&g, "d1", &["d1", "c2"]).unwrap().is_empty());
+        // The cases: `REV-1` and `LABEL@base` below a branch point stay on that
+        // branch; the other branch's revisions are not reverted.
+        assert_eq!(down(&g, "c1-1", &both).unwrap(), ["d1", "c1"]);
+        assert_eq!(down(&g, "d1-2", &both).unwrap(), ["d1", "c1"]);
+        assert_eq!(down(&g, "c1branch@base", &both).unwrap(), ["d1", "c1"]);
+        assert_eq!(down(&g, "c2branch@base", &both).unwrap(), ["d2", "c2"]);
+        assert_eq!(down(&g, "c2branch@-2", &both).unwrap(), ["d2", "c2"]);
+        // `-1` with two current heads is ambiguous: it says how to choose.
+        let err = down(&g, "-1", &both).unwrap_err().to_string();
+        assert!(
+            err.contains("`d1-1`, `d2-1`") && err.contains("LABEL@"),
+            "{err}"
+        );
+        assert_eq!(down(&g, "-1", &["d1"]).unwrap(), ["d1"]);
+        assert_eq!(down(&g, "-1", &["a"]).unwrap(), ["a"]);
+        assert!(down(&g, "-1", &[]).is_err());
+        assert_eq!(
+            down(&g, "base", &both).unwrap(),
+            ["d2", "c2", "d1", "c1", "b", "a"]
+        );
+        let err = down(&g, "c1branch@d2", &both).unwrap_err().to_string();
+        assert!(err.contains("not on the branch of c1"), "{err}");
+    }
+
+    #[test]
+    fn upgrades_along_a_branch() {
+        let g = alembic_branches();
+        // test_upgrade_other_branch_from_mergepoint / test_upgrade_one_branch_of_heads
+        assert_eq!(up(&g, "c2branch@+1", &["c1"]).unwrap(), ["c2"]);
+        assert_eq!(up(&g, "c2branch@+1", &["c1", "c2"]).unwrap(), ["d2"]);
+        assert_eq!(up(&g, "c2branch@head-1", &["b"]).unwrap(), ["c2"]);
+        let err = up(&g, "+1", &["c1", "c2"]).unwrap_err().to_string();
+        assert!(err.contains("several current heads"), "{err}");
+        assert_eq!(up(&g, "+1", &[]).unwrap(), ["a"]);
+        let err = up(&g, "b+1", &[]).unwrap_err().to_string();
+        assert!(err.contains("ambiguous at a branch point"), "{err}");
+        assert_eq!(up(&g, "d1", &["a"]).unwrap(), ["b", "c1", "d1"]);
+        assert_eq!(up(&g, "heads", &["d1"]).unwrap(), ["c2", "d2"]);
+        assert_eq!(up(&g, "c2branch@head", &["d1"]).unwrap(), ["c2", "d2"]);
+    }
+
+    #[test]
+    fn stamping_moves_only_the_named_branch() {
+        let g = alembic_branches();
+        let state = applied(&["a", "b", "c1", "d1", "c2"]);
+        let plan = |target: &str| {
+            let d = g.destination(target, &state, Motion::Any).unwrap();
+            let (remove, add) = g.stamp_plan(&d, &state).unwrap();
+            (ids(remove), ids(add))
+        };
+        assert_eq!(plan("c2branch@head"), (vec![], vec!["d2"]));
+        assert_eq!(plan("b"), (vec!["c2", "d1", "c1"], vec![]));
+        assert_eq!(plan("c1branch@base"), (vec!["d1", "c1"], vec![]));
+        assert_eq!(plan("current"), (vec![], vec![]));
+    }
+
+    #[test]
+    fn dependencies_go_down_with_what_they_depend_on() {
+        // alembic's DependsOnBranchTestThree: a1 <- a2 <- a3 (depends on b1);
+        // b1 <- b2 (depends on a2) <- b3.
+        let mut a3 = rev("a3", &["a2"]);
+        a3.depends_on = vec!["b1".into()];
+        let mut b2 = rev("b2", &["b1"]);
+        b2.depends_on = vec!["a2".into()];
+        let g = RevisionGraph::new(vec![
+            rev("a1", &[]),
+            rev("a2", &["a1"]),
+            a3,
+            rev("b1", &[]),
+            b2,
+            rev("b3", &["b2"]),
+        ])
+        .unwrap();
+        assert_eq!(down(&g, "b1", &["a3", "b2"]).unwrap(), ["b2"]);
+        assert_eq!(
+            down(&g, "a1", &["a3", "b3"]).unwrap(),
+            ["b3", "b2", "a3", "a2"]
+        );
+        assert_eq!(up(&g, "b2", &[]).unwrap(), ["a1", "a2", "b1", "b2"]);
     }
 
     #[test]
@@ -523,6 +649,7 @@ mod tests {
         assert_eq!(g.resolve("heads", &none).unwrap(), vec!["c3", "d4"]);
         assert_eq!(g.resolve("feat@head", &none).unwrap(), vec!["d4"]);
         assert_eq!(g.resolve("feat", &none).unwrap(), vec!["d4"]);
+        assert_eq!(g.resolve("feat@base", &none).unwrap(), vec!["b2"]);
         assert!(g.resolve("b2+1", &none).is_err());
         let all = applied(&["a1", "b2", "c3", "d4"]);
         assert_eq!(ids(g.current_heads(&all)), vec!["c3", "d4"]);
@@ -539,8 +666,75 @@ mod tests {
         assert_eq!(ids(g.heads()), vec!["m4"]);
         let all = applied(&["a1", "b2", "c3", "m4"]);
         assert_eq!(g.resolve("-1", &all).unwrap(), vec!["b2", "c3"]);
-        let plan = g.downgrade_plan(&["a1".into()], &all);
-        assert_eq!(ids(plan), vec!["m4", "c3", "b2"]);
+        assert_eq!(down(&g, "-1", &["m4"]).unwrap(), ["m4"]);
+        assert_eq!(down(&g, "a1", &["m4"]).unwrap(), ["m4", "c3", "b2"]);
+    }
+
+    #[test]
+    fn diesel_dashed_versions_name_revisions() {
+        let g = RevisionGraph::new(vec![
+            rev("20191115182353", &[]),
+            rev("20191116090000", &["2019-11-15-182353"]),
+            rev("202303010000000000", &["20191116090000"]),
+        ])
+        .unwrap();
+        let none = applied(&[]);
+        assert_eq!(g.get("20191116090000").unwrap().parents, ["20191115182353"]);
+        for text in [
+            "2019-11-15-182353",
+            "2019-11-15-182353_create_users",
+            "20191115182353",
+        ] {
+            assert_eq!(
+                g.resolve(text, &none).unwrap(),
+                ["20191115182353"],
+                "{text}"
+            );
+        }
+        assert_eq!(
+            g.resolve("2023-03-01-000000-0000", &none).unwrap(),
+            ["202303010000000000"]
+        );
+        assert_eq!(
+            g.resolve("2019-11-16-090000-1", &none).unwrap(),
+            ["20191115182353"]
+        );
+        assert_eq!(
+            g.resolve("2019-11-16-090000+1", &none).unwrap(),
+            ["202303010000000000"]
+        );
+        // A date prefix is a prefix, never `REV-15`.
+        let err = g
+            .resolve("2019-11-15-999999", &none)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no revision `2019-11-15-999999`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_ids_list_a_handful_of_close_ones() {
+        let mut revs = Vec::new();
+        for i in 0..40 {
+            let id = format!("2026010100{i:04}");
+            let parent = (i > 0).then(|| format!("2026010100{:04}", i - 1));
+            revs.push(rev(
+                &id,
+                &parent.iter().map(String::as_str).collect::<Vec<_>>(),
+            ));
+        }
+        let g = RevisionGraph::new(revs).unwrap();
+        let err = g
+            .resolve("202601010000399", &applied(&[]))
+            .unwrap_err()
+            .to_string();
+        let listed = err.split("closest: ").nth(1).unwrap_or_default();
+        assert_eq!(listed.matches("20260101").count(), 5, "{err}");
+        assert!(err.contains("history` lists all"), "{err}");
+        let err = g
+            .resolve("2026010100", &applied(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ambiguous") && err.ends_with(", ..."), "{err}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! can discover the project, load the configuration, connect, upgrade and export
 //! in-process. See `ARCHITECTURE.md` for the map.
 
+pub mod apply;
 pub mod authoring;
 pub mod autogen;
 pub mod backend;
@@ -19,15 +20,20 @@ pub mod filter;
 pub mod graph;
 pub mod init;
 pub mod inspect;
+pub mod journal;
 pub mod listing;
+pub mod lock;
 pub mod migrate;
 pub mod model;
+pub mod offline;
 pub mod plan;
 pub mod project;
 pub mod rust_model;
 pub mod script;
 pub mod sqltype;
+pub mod stamp;
 pub mod statements;
+pub mod target;
 pub mod term;
 mod tls;
 pub mod url;

@@ -7,6 +7,7 @@ use console::style;
 
 use crate::error::Result;
 use crate::graph::{Applied, RevisionGraph};
+use crate::journal::RevisionRecord;
 use crate::migrate::CurrentState;
 use crate::script::Revision;
 
@@ -59,8 +60,10 @@ pub fn short_line(graph: &RevisionGraph, r: &Revision, current: Option<&Applied>
     )
 }
 
-/// The full description (`-v`, `show`).
-pub fn long_entry(graph: &RevisionGraph, r: &Revision, current: Option<&Applied>) -> String {
+/// The full description (`-v`, `show`); with the database's state, also when, by whom
+/// and how long it was applied.
+pub fn long_entry(graph: &RevisionGraph, r: &Revision, state: Option<&CurrentState>) -> String {
+    let current = state.map(|s| &s.applied);
     let mut out = format!("Rev: {}{}\n", id(&r.id), tags(graph, r, current));
     if r.parents.len() > 1 {
         out.push_str(&format!("Merges: {}\n", r.parents.join(", ")));
@@ -81,7 +84,15 @@ pub fn long_entry(graph: &RevisionGraph, r: &Revision, current: Option<&Applied>
     if !r.depends_on.is_empty() {
         out.push_str(&format!("Also depends on: {}\n", r.depends_on.join(", ")));
     }
-    out.push_str(&format!("Path: {}\n\n", r.dir.display()));
+    out.push_str(&format!("Path: {}\n", r.dir.display()));
+    if let Some(state) = state {
+        match (state.applied.contains(&r.id), state.records.get(&r.id)) {
+            (true, Some(record)) => out.push_str(&applied_line(record)),
+            (true, None) => out.push_str("Applied: yes (not yet recorded by dbrev)\n"),
+            (false, _) => out.push_str("Applied: no\n"),
+        }
+    }
+    out.push('\n');
     out.push_str(&format!("    {}\n\n", r.message));
     out.push_str(&format!("    Revision ID: {}\n", r.id));
     out.push_str(&format!("    Revises: {}\n", r.parents.join(", ")));
@@ -95,23 +106,51 @@ pub fn long_entry(graph: &RevisionGraph, r: &Revision, current: Option<&Applied>
     out
 }
 
-fn entry(graph: &RevisionGraph, r: &Revision, verbose: bool, current: Option<&Applied>) -> String {
+/// `Applied: 2026-11-24 14:30:00 UTC by app@10.0.0.5 in 12 ms`.
+fn applied_line(record: &RevisionRecord) -> String {
+    let how = match record.state {
+        crate::journal::RecordState::Stamped => " (stamped, no SQL ran)",
+        crate::journal::RecordState::Adopted => " (applied before dbrev recorded it)",
+        _ => "",
+    };
+    let mut line = format!(
+        "Applied: {}",
+        record
+            .applied_at_text()
+            .unwrap_or_else(|| "at an unknown time".into())
+    );
+    if let Some(by) = &record.applied_by {
+        line.push_str(&format!(" by {by}"));
+    }
+    if let Some(ms) = record.duration_ms {
+        line.push_str(&format!(" in {ms} ms"));
+    }
+    format!("{line}{how}\n")
+}
+
+fn entry(
+    graph: &RevisionGraph,
+    r: &Revision,
+    verbose: bool,
+    state: Option<&CurrentState>,
+) -> String {
     if verbose {
-        long_entry(graph, r, current)
+        long_entry(graph, r, state)
     } else {
-        short_line(graph, r, current)
+        short_line(graph, r, state.map(|s| &s.applied))
     }
 }
 
-/// `history [-r A:B]`: newest first. `range` ends may be empty (base / heads).
+/// `history [-r A:B]`: newest first. `range` ends may be empty (base / heads); with the
+/// database's state, `current` is known and `-v` shows when each revision was applied.
 pub fn history(
     graph: &RevisionGraph,
     range: Option<&str>,
     verbose: bool,
-    current: Option<&Applied>,
+    current: Option<&CurrentState>,
 ) -> Result<String> {
     let none = Applied::new();
-    let state = current.unwrap_or(&none);
+    let state = current.map_or(&none, |s| &s.applied);
     let (lower, upper) = match range {
         Some(r) => r.split_once(':').unwrap_or((r, "")),
         None => ("", ""),
@@ -119,13 +158,6 @@ pub fn history(
     let resolve = |end: &str| -> Result<Option<Vec<String>>> {
         match end {
             "" => Ok(None),
-            "current" => Ok(Some(
-                graph
-                    .current_heads(state)
-                    .iter()
-                    .map(|r| r.id.clone())
-                    .collect(),
-            )),
             other => graph.resolve(other, state).map(Some),
         }
     };
@@ -170,13 +202,13 @@ pub fn branches(graph: &RevisionGraph, verbose: bool) -> String {
     out
 }
 
-/// `current`: the applied heads (and unknown applied ids).
+/// `current`: the applied heads, unknown applied ids and partially applied revisions.
 pub fn current(graph: &RevisionGraph, state: &CurrentState, verbose: bool) -> String {
     let mut out = String::new();
     for head in &state.heads {
         if let Some(r) = graph.get(head) {
             if verbose {
-                out.push_str(&long_entry(graph, r, Some(&state.applied)));
+                out.push_str(&long_entry(graph, r, Some(state)));
             } else {
                 let head_tag = if graph.is_head(&r.id) { " (head)" } else { "" };
                 out.push_str(&format!("{}{head_tag}\n", id(&r.id)));
@@ -187,6 +219,13 @@ pub fn current(graph: &RevisionGraph, state: &CurrentState, verbose: bool) -> St
         out.push_str(&format!(
             "{} (unknown: no revision directory)\n",
             id(unknown)
+        ));
+    }
+    for partial in &state.partial {
+        out.push_str(&format!(
+            "{}{}\n",
+            partial.describe(),
+            partial.advice(partial.direction)
         ));
     }
     out

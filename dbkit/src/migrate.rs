@@ -1,19 +1,24 @@
-//! Applying and reverting revisions: the version table, the migration lock, one
-//! transaction per revision where the backend can roll DDL back, statement-by-statement
-//! execution with file and line in every error, and offline `--sql` scripts.
+//! Applying and reverting revisions: the migration session (`session_sql`, lock timeout),
+//! the lock around every run that writes, the state of diesel's version table and dbrev's
+//! companion table (edited, unknown and partially applied revisions are stopped before
+//! anything runs), and the plan each `upgrade`/`downgrade` runs. `stamp` and the offline
+//! scripts live in `stamp.rs` and `offline.rs`.
 
-use std::collections::BTreeSet;
-use std::path::Path;
-use std::time::{Duration, Instant};
-
+use crate::apply::{Runner, exec, line_span, one_line, split_file};
 use crate::config::{Config, ConfigRequest};
-use crate::db::{Connection, ValueRow};
+use crate::db::Connection;
 use crate::dialect::Dialect;
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::graph::{Applied, RevisionGraph};
-use crate::script::Revision;
-use crate::statements::{Statement, split_str};
+use crate::journal::{
+    Ledger, RecordState, Records, RevisionRecord, ensure_tables, read_applied, read_records,
+};
+use crate::lock::MigrationLock;
+use crate::script::{Revision, checksum, read_sql_file};
+use crate::target::Motion;
 use crate::term::Reporter;
+
+pub use crate::apply::{Direction, Step};
 
 /// The marker autogenerate leaves where the user must supply a value.
 pub const FILL_MARKER: &str = "/* FILL";
@@ -27,29 +32,15 @@ pub struct Environment {
     pub graph: RevisionGraph,
 }
 
-/// Which way a revision runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// `up.sql`.
-    Up,
-    /// `down.sql`.
-    Down,
+/// How `upgrade` and `downgrade` run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MigrateOptions {
+    /// `--resume`: first finish the partially applied (or reverted) revision, from the
+    /// first statement that did not complete.
+    pub resume: bool,
 }
 
-/// One revision applied or reverted.
-#[derive(Debug, Clone)]
-pub struct Step {
-    /// The revision id.
-    pub id: String,
-    /// Its message.
-    pub message: String,
-    /// Which way it ran.
-    pub direction: Direction,
-    /// How long it took.
-    pub elapsed: Duration,
-}
-
-/// What the version table says.
+/// What the version table and the companion table say.
 #[derive(Debug, Clone)]
 pub struct CurrentState {
     /// Every applied revision id.
@@ -58,6 +49,113 @@ pub struct CurrentState {
     pub heads: Vec<String>,
     /// Applied ids that have no revision directory.
     pub unknown: Vec<String>,
+    /// The companion table's rows (checksums, applied at/by, journal).
+    pub records: Records,
+    /// Revisions a run left half-way (statements that cannot roll back).
+    pub partial: Vec<PartialRun>,
+}
+
+/// A revision whose journaled run stopped half-way.
+#[derive(Debug, Clone)]
+pub struct PartialRun {
+    /// The revision id.
+    pub id: String,
+    /// Which file was running.
+    pub direction: Direction,
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// How many statements completed.
+    pub done: usize,
+    /// How many statements the file had.
+    pub total: usize,
+    /// Lines of the completed statements and of the next one (from the file as it is now).
+    pub lines: Option<(String, Option<usize>)>,
+    /// The error that stopped it, when it failed rather than being killed.
+    pub note: Option<String>,
+}
+
+impl PartialRun {
+    /// `c3 partially applied: statements 1–2 of 5 completed (…/up.sql lines 8–9); …`.
+    pub fn describe(&self) -> String {
+        let completed = if self.done == 0 {
+            format!("no statement of {} completed", self.total)
+        } else {
+            format!("statements 1–{} of {} completed", self.done, self.total)
+        };
+        let (lines, next_line) = match &self.lines {
+            Some((lines, next)) => (format!(" {lines}"), *next),
+            None => (String::new(), None),
+        };
+        let next = match (next_line, &self.note) {
+            (Some(line), Some(note)) => {
+                format!("; statement {} (line {line}) failed: {note}", self.done + 1)
+            }
+            (Some(line), None) => format!(
+                "; statement {} (line {line}) was running when the run stopped and may or may not have taken effect",
+                self.done + 1
+            ),
+            (None, _) => "; every statement completed, the run was not recorded".into(),
+        };
+        format!(
+            "{} partially {}: {completed} ({}{lines}){next}",
+            self.id,
+            self.direction.done_verb(),
+            self.path.display()
+        )
+    }
+
+    /// What to do about it, for a command going `command`'s way.
+    pub fn advice(&self, command: Direction) -> String {
+        let next = self.done + 1;
+        match (command, self.direction) {
+            (Direction::Up, Direction::Up) => format!(
+                "; fix the file and run `cargo dbrev upgrade --resume` (it continues at statement {next}), or undo the completed statements by hand and run `cargo dbrev stamp current`"
+            ),
+            (Direction::Down, Direction::Up) => "; downgrade will not revert a revision that is only partly applied: finish it with `cargo dbrev upgrade --resume`, or undo its statements by hand and run `cargo dbrev stamp current`".to_owned(),
+            (Direction::Up, Direction::Down) => format!(
+                "; finish the revert with `cargo dbrev downgrade --resume`, or redo its statements by hand and run `cargo dbrev stamp {}`",
+                self.id
+            ),
+            (Direction::Down, Direction::Down) => format!(
+                "; fix the file and run `cargo dbrev downgrade --resume TARGET` (it continues at statement {next}), or finish reverting by hand and run `cargo dbrev stamp {}-1`",
+                self.id
+            ),
+        }
+    }
+}
+
+/// An applied revision whose `up.sql` changed since it ran.
+#[derive(Debug, Clone)]
+pub struct EditedRevision {
+    /// The revision id.
+    pub id: String,
+    /// Its `up.sql`.
+    pub path: std::path::PathBuf,
+    /// When it was applied, if known.
+    pub applied_at: Option<String>,
+}
+
+impl EditedRevision {
+    /// `…/up.sql: revision X changed since it was applied (on …)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}: revision {} changed since it was applied{}",
+            self.path.display(),
+            self.id,
+            self.applied_at
+                .as_ref()
+                .map(|at| format!(" on {at}"))
+                .unwrap_or_default()
+        )
+    }
+}
+
+/// The state a locked run works from.
+pub(crate) struct RunState {
+    /// The applied revision ids.
+    pub applied: Applied,
+    /// The companion table's rows.
+    pub records: Records,
 }
 
 impl Environment {
@@ -72,18 +170,45 @@ impl Environment {
         Ok(Environment { config, graph })
     }
 
-    /// Connects to the configured database.
+    /// Opens a migration session on the configured database: how long it waits for other
+    /// writers (`lock_timeout`), then every `session_sql` statement from dbrev.toml.
     pub fn connect(&self) -> Result<Connection> {
-        Connection::establish(&self.config.database_url)
+        let mut conn = Connection::establish(&self.config.database_url)?;
+        let dialect = conn.dialect();
+        let setup: Vec<String> = dialect
+            .wait_for_locks(self.config.lock_timeout)
+            .into_iter()
+            .chain(dialect.session_setup().map(str::to_owned))
+            .collect();
+        if !setup.is_empty() {
+            exec(&mut conn, &setup.join(";\n"), "setting up the session")?;
+        }
+        for sql in &self.config.session_sql {
+            conn.batch_execute(sql).map_err(|e| Error::Query {
+                context: format!(
+                    "{}: session_sql `{}`",
+                    self.config.location.file.display(),
+                    one_line(sql)
+                ),
+                message: one_line(&e.to_string()),
+            })?;
+        }
+        Ok(conn)
     }
 
-    /// Reads the version table (an absent table means nothing is applied).
+    /// Reads the version table and the companion table; creates nothing.
     pub fn current(&self, conn: &mut Connection) -> Result<CurrentState> {
-        let applied = VersionTable::new(conn, &self.config.version_table).applied()?;
-        Ok(self.state_of(applied))
+        let applied = read_applied(conn, &self.config.version_table)?;
+        let records = read_records(conn, &self.config.revisions_table)?;
+        Ok(self.state_of(applied, records, conn.backend()))
     }
 
-    fn state_of(&self, applied: Applied) -> CurrentState {
+    pub(crate) fn state_of(
+        &self,
+        applied: Applied,
+        records: Records,
+        backend: crate::Backend,
+    ) -> CurrentState {
         let heads = self
             .graph
             .current_heads(&applied)
@@ -95,11 +220,76 @@ impl Environment {
             .filter(|id| self.graph.get(id).is_none())
             .cloned()
             .collect();
+        let partial = records
+            .values()
+            .filter(|r| r.state.is_partial())
+            .map(|r| self.partial_run(r, backend))
+            .collect();
         CurrentState {
             applied,
             heads,
             unknown,
+            records,
+            partial,
         }
+    }
+
+    fn partial_run(&self, record: &RevisionRecord, backend: crate::Backend) -> PartialRun {
+        let direction = if record.state == RecordState::Applying {
+            Direction::Up
+        } else {
+            Direction::Down
+        };
+        let revision = self.graph.get(&record.version);
+        let path = revision.map_or_else(
+            || self.config.versions_dir.join(&record.version),
+            |r| match direction {
+                Direction::Up => r.up_path(),
+                Direction::Down => r.down_path(),
+            },
+        );
+        let lines = read_sql_file(&path)
+            .ok()
+            .and_then(|text| split_file(&path, &text, backend).ok())
+            .map(|statements| {
+                let done = record.statements_done.min(statements.len());
+                (
+                    line_span(&statements[..done]),
+                    statements.get(done).map(|s| s.line),
+                )
+            });
+        PartialRun {
+            id: record.version.clone(),
+            direction,
+            path,
+            done: record.statements_done,
+            total: record.statements_total,
+            lines,
+            note: record.note.clone(),
+        }
+    }
+
+    /// Applied revisions whose `up.sql` changed since they ran (by their recorded checksum).
+    pub fn edited_revisions(&self, state: &CurrentState) -> Result<Vec<EditedRevision>> {
+        let mut edited = Vec::new();
+        for record in state.records.values() {
+            let (Some(sum), Some(revision)) = (&record.checksum, self.graph.get(&record.version))
+            else {
+                continue;
+            };
+            if record.state.is_partial() || !state.applied.contains(&record.version) {
+                continue;
+            }
+            let path = revision.up_path();
+            if checksum(&read_sql_file(&path)?) != *sum {
+                edited.push(EditedRevision {
+                    id: record.version.clone(),
+                    path,
+                    applied_at: record.applied_at_text(),
+                });
+            }
+        }
+        Ok(edited)
     }
 
     /// Applies every missing ancestor of `target`, in graph order, each in its own
@@ -110,279 +300,342 @@ impl Environment {
         target: &str,
         reporter: &Reporter,
     ) -> Result<Vec<Step>> {
-        self.migrate(conn, target, Direction::Up, reporter)
+        self.upgrade_with(conn, target, MigrateOptions::default(), reporter)
     }
 
-    /// Reverts, newest first, every applied revision that is not an ancestor of `target`.
-    /// A missing or empty `down.sql` on the way is an error before anything runs.
+    /// [`Self::upgrade`] with options (`--resume`).
+    pub fn upgrade_with(
+        &self,
+        conn: &mut Connection,
+        target: &str,
+        options: MigrateOptions,
+        reporter: &Reporter,
+    ) -> Result<Vec<Step>> {
+        self.migrate(conn, target, Direction::Up, options, reporter)
+    }
+
+    /// Reverts the applied revisions above `target` on its branch, newest first (alembic's
+    /// rule). A missing or 0-byte `down.sql` on the way is an error before anything runs.
     pub fn downgrade(
         &self,
         conn: &mut Connection,
         target: &str,
         reporter: &Reporter,
     ) -> Result<Vec<Step>> {
-        self.migrate(conn, target, Direction::Down, reporter)
+        self.downgrade_with(conn, target, MigrateOptions::default(), reporter)
     }
 
-    /// Plans the way to `target`, checks every file on it before running anything, runs.
+    /// [`Self::downgrade`] with options (`--resume`).
+    pub fn downgrade_with(
+        &self,
+        conn: &mut Connection,
+        target: &str,
+        options: MigrateOptions,
+        reporter: &Reporter,
+    ) -> Result<Vec<Step>> {
+        self.migrate(conn, target, Direction::Down, options, reporter)
+    }
+
+    /// Checks the state, plans the way to `target`, checks every file on it before running
+    /// anything, runs.
     fn migrate(
         &self,
         conn: &mut Connection,
         target: &str,
         direction: Direction,
+        options: MigrateOptions,
         reporter: &Reporter,
     ) -> Result<Vec<Step>> {
-        self.with_lock(conn, |env, conn, applied| {
-            let targets = env.graph.resolve(target, applied)?;
+        self.locked(conn, reporter, |env, conn, run| {
+            env.refuse_unknown(run)?;
+            let backend = conn.backend();
+            let state = env.state_of(run.applied.clone(), run.records.clone(), backend);
+            let resumable = env.check_partial(&state, direction, options.resume)?;
+            env.check_edits(&state, direction, reporter)?;
+            let ledger = env.ledger(conn.dialect());
+            let runner = Runner {
+                ledger: &ledger,
+                version_table: &env.config.version_table,
+                lock_timeout: env.config.lock_timeout,
+                reporter,
+            };
+            let mut steps = Vec::new();
+            for partial in &resumable {
+                let revision = env.graph.get(&partial.id).ok_or_else(|| env.cannot_locate(&partial.id))?;
+                if direction == Direction::Down {
+                    check_revertible(revision)?;
+                }
+                check_filled(revision, direction)?;
+                let record = run.records.get(&partial.id);
+                if let Some(step) =
+                    runner.run(conn, revision, direction, record, Some(partial.done))?
+                {
+                    report_step(reporter, &step);
+                    steps.push(step);
+                }
+                match direction {
+                    Direction::Up => run.applied.insert(partial.id.clone()),
+                    Direction::Down => run.applied.remove(&partial.id),
+                };
+                run.records.remove(&partial.id);
+            }
             let plan = match direction {
-                Direction::Up => env.graph.upgrade_plan(&targets, applied),
-                Direction::Down => env.graph.downgrade_plan(&targets, applied),
+                Direction::Up => {
+                    let d = env.graph.destination(target, &run.applied, Motion::Up)?;
+                    env.graph.upgrade_plan(&d.ids, &run.applied)
+                }
+                Direction::Down => {
+                    let d = env.graph.destination(target, &run.applied, Motion::Down)?;
+                    env.graph.downgrade_plan(&d, &run.applied)?
+                }
             };
             for revision in &plan {
                 if direction == Direction::Down {
-                    check_revertible(revision, conn.dialect())?;
+                    check_revertible(revision)?;
                 }
                 check_filled(revision, direction)?;
             }
-            env.run_plan(conn, &plan, direction, reporter)
+            for revision in plan {
+                let record = run.records.get(&revision.id);
+                if let Some(step) = runner.run(conn, revision, direction, record, None)? {
+                    report_step(reporter, &step);
+                    steps.push(step);
+                }
+            }
+            if steps.is_empty() {
+                let past = direction == Direction::Up
+                    && env
+                        .graph
+                        .destination(target, &run.applied, Motion::Up)
+                        .is_ok_and(|d| {
+                            d.ids.iter().any(|id| {
+                                env.graph
+                                    .children(id)
+                                    .iter()
+                                    .any(|c| run.applied.contains(&c.id))
+                            })
+                        });
+                if past {
+                    reporter.note(
+                        "Nothing",
+                        format!("to do: the database is past `{target}`; `cargo dbrev downgrade {target}` goes back"),
+                    );
+                } else {
+                    reporter.note("Nothing", "to do: the database is already there");
+                }
+            }
+            Ok(steps)
         })
     }
 
-    /// Sets the version table to `target` without running any SQL. With `purge`, every
-    /// row is deleted first (also rows of unknown revisions).
-    pub fn stamp(
-        &self,
-        conn: &mut Connection,
-        target: &str,
-        purge: bool,
-        reporter: &Reporter,
-    ) -> Result<()> {
-        self.with_lock(conn, |env, conn, applied| {
-            if !purge {
-                let unknown: Vec<&String> =
-                    applied.iter().filter(|id| env.graph.get(id).is_none()).collect();
-                if !unknown.is_empty() {
-                    return Err(Error::Target(format!(
-                        "the version table holds revisions with no directory ({}); use `stamp --purge`",
-                        unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-                    )));
-                }
-            }
-            let targets = env.graph.resolve(target, applied)?;
-            let wanted = env.graph.ancestors(targets.iter().map(String::as_str));
-            let mut table = VersionTable::new(conn, &env.config.version_table);
-            if purge {
-                table.clear()?;
-            }
-            let current: &BTreeSet<String> = if purge { &BTreeSet::new() } else { applied };
-            for id in current.difference(&wanted) {
-                table.remove(id)?;
-                reporter.status("Unstamped", id);
-            }
-            for revision in env.graph.revisions() {
-                if wanted.contains(&revision.id) && !current.contains(&revision.id) {
-                    table.record(&revision.id)?;
-                    reporter.status("Stamped", format!("{} {}", revision.id, revision.message));
-                }
-            }
-            Ok(Vec::new())
-        })
-        .map(|_| ())
+    pub(crate) fn ledger(&self, dialect: &'static dyn Dialect) -> Ledger {
+        Ledger::new(
+            dialect,
+            &self.config.version_table,
+            &self.config.revisions_table,
+        )
     }
 
-    /// Takes the lock, makes sure the version table exists, reads it, runs `work`, and
-    /// releases the lock whatever happened.
-    fn with_lock(
+    /// Takes the lock, makes sure both tables exist, reads and reconciles them, runs
+    /// `work`, and releases the lock whatever happened.
+    pub(crate) fn locked<T>(
         &self,
         conn: &mut Connection,
-        work: impl FnOnce(&Self, &mut Connection, &Applied) -> Result<Vec<Step>>,
-    ) -> Result<Vec<Step>> {
-        let dialect = conn.dialect();
-        let lock_name = format!("dbrev:{}", self.config.version_table);
-        if let Some(sql) = dialect.acquire_lock(&lock_name) {
-            conn.batch_execute(&sql).map_err(|e| Error::Query {
-                context: "taking the migration lock".into(),
-                message: e.to_string(),
-            })?;
-        }
-        let result = (|| {
-            let mut table = VersionTable::new(conn, &self.config.version_table);
-            table.ensure()?;
-            let applied = table.applied()?;
-            work(self, conn, &applied)
-        })();
-        if let Some(sql) = dialect.release_lock(&lock_name) {
-            let released = conn.batch_execute(&sql);
-            if result.is_ok() {
-                released.map_err(|e| Error::Query {
-                    context: "releasing the migration lock".into(),
-                    message: e.to_string(),
-                })?;
+        reporter: &Reporter,
+        work: impl FnOnce(&Self, &mut Connection, &mut RunState) -> Result<T>,
+    ) -> Result<T> {
+        let lock = MigrationLock::acquire(
+            conn,
+            &self.config.version_table,
+            self.config.lock_timeout,
+            reporter,
+        )?;
+        let result = match self.setup(conn, reporter) {
+            Ok(mut run) => lock
+                .end_setup(conn)
+                .and_then(|()| work(self, conn, &mut run)),
+            Err(e) => {
+                lock.abandon_setup(conn);
+                Err(e)
             }
-        }
-        result
+        };
+        let released = lock.release(conn);
+        let value = result?;
+        released?;
+        Ok(value)
     }
 
-    fn run_plan(
-        &self,
-        conn: &mut Connection,
-        plan: &[&Revision],
-        direction: Direction,
-        reporter: &Reporter,
-    ) -> Result<Vec<Step>> {
-        let mut steps = Vec::with_capacity(plan.len());
-        for revision in plan {
-            let started = Instant::now();
-            let ran = run_revision(
-                conn,
-                revision,
-                direction,
-                &self.config.version_table,
-                reporter,
-            )?;
-            if !ran {
-                continue;
+    /// Creates missing tables, reads both, and brings the companion table in line with
+    /// diesel's: revisions applied without dbrev get their checksum recorded now (adopted),
+    /// rows of revisions reverted without dbrev go.
+    fn setup(&self, conn: &mut Connection, reporter: &Reporter) -> Result<RunState> {
+        ensure_tables(
+            conn,
+            &self.config.version_table,
+            &self.config.revisions_table,
+        )?;
+        let applied = read_applied(conn, &self.config.version_table)?;
+        let records = read_records(conn, &self.config.revisions_table)?;
+        let ledger = self.ledger(conn.dialect());
+        let file_sum = |id: &str| -> Result<Option<String>> {
+            match self.graph.get(id) {
+                Some(r) => Ok(Some(checksum(&read_sql_file(&r.up_path())?))),
+                None => Ok(None),
             }
-            let step = Step {
-                id: revision.id.clone(),
-                message: revision.message.clone(),
-                direction,
-                elapsed: started.elapsed(),
-            };
-            let verb = match direction {
-                Direction::Up => "Applied",
-                Direction::Down => "Reverted",
-            };
-            reporter.status(
-                verb,
+        };
+        let mut sql = Vec::new();
+        let mut adopt = Vec::new();
+        for id in &applied {
+            match records.get(id) {
+                None => adopt.push((id.clone(), file_sum(id)?)),
+                Some(r) if r.state == RecordState::Applying || r.checksum.is_none() => {
+                    // Finished outside dbrev (diesel), or its file is back: record it now.
+                    if let Some(sum) = file_sum(id)? {
+                        let state = if r.state == RecordState::Applying {
+                            RecordState::Adopted
+                        } else {
+                            r.state
+                        };
+                        sql.push(ledger.set_checksum(id, Some(&sum), state));
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        for record in records.values() {
+            if !applied.contains(&record.version) && record.state != RecordState::Applying {
+                sql.push(ledger.delete_record(&record.version));
+            }
+        }
+        if !adopt.is_empty() {
+            reporter.note(
+                "Recorded",
                 format!(
-                    "{} {} ({} ms)",
-                    step.id,
-                    step.message,
-                    step.elapsed.as_millis()
+                    "the checksums of {} revision(s) applied before dbrev's table {} knew them",
+                    adopt.len(),
+                    self.config.revisions_table
                 ),
             );
-            steps.push(step);
+            sql.extend(ledger.adopt(&adopt));
         }
-        if steps.is_empty() {
-            reporter.note("Nothing", "to do: the database is already there");
+        if sql.is_empty() {
+            return Ok(RunState { applied, records });
         }
-        Ok(steps)
+        exec(
+            conn,
+            &sql.join(";\n"),
+            &format!("updating {}", self.config.revisions_table),
+        )?;
+        let records = read_records(conn, &self.config.revisions_table)?;
+        Ok(RunState { applied, records })
     }
 
-    /// The offline script for `upgrade --sql FROM:TO` (FROM defaults to base): version
-    /// table, transaction control and every revision's SQL, without connecting.
-    pub fn upgrade_sql(&self, backend: crate::Backend, range: &str) -> Result<String> {
-        let (from, to) = split_range(range);
-        let applied = self.offline_state(from)?;
-        let targets = self.graph.resolve(to, &applied)?;
-        let plan = self.graph.upgrade_plan(&targets, &applied);
-        self.offline_script(backend, &plan, Direction::Up)
+    fn cannot_locate(&self, id: &str) -> Error {
+        Error::Script(format!(
+            "Can't locate revision {id}: the version table {} records it as applied, but {} has no directory for it; restore its directory (check out the revision files that were deployed), or remove its row with `cargo dbrev stamp --purge TARGET`",
+            self.config.version_table,
+            self.config.versions_dir.display()
+        ))
     }
 
-    /// The offline script for `downgrade --sql FROM:TO`.
-    pub fn downgrade_sql(&self, backend: crate::Backend, range: &str) -> Result<String> {
-        let (from, to) = split_range(range);
-        let Some(from) = from else {
-            return Err(Error::Usage(
-                "downgrade --sql needs a range FROM:TO (the offline script cannot ask the database where it is)".into(),
-            ));
-        };
-        let applied = self.offline_state(Some(from))?;
-        let targets = self.graph.resolve(to, &applied)?;
-        let plan = self.graph.downgrade_plan(&targets, &applied);
-        let dialect = crate::dialect::dialect_for(backend);
-        for revision in &plan {
-            check_revertible(revision, dialect)?;
+    fn refuse_unknown(&self, run: &RunState) -> Result<()> {
+        match run.applied.iter().find(|id| self.graph.get(id).is_none()) {
+            Some(id) => Err(self.cannot_locate(id)),
+            None => Ok(()),
         }
-        self.offline_script(backend, &plan, Direction::Down)
     }
 
-    fn offline_state(&self, from: Option<&str>) -> Result<Applied> {
-        let Some(from) = from else {
-            return Ok(Applied::new());
-        };
-        let none = Applied::new();
-        let ids = self.graph.resolve(from, &none)?;
-        Ok(self.graph.ancestors(ids.iter().map(String::as_str)))
-    }
-
-    fn offline_script(
+    /// Refuses to run past a partially applied or reverted revision; with `--resume`,
+    /// returns the ones to finish first (in this direction).
+    fn check_partial(
         &self,
-        backend: crate::Backend,
-        plan: &[&Revision],
+        state: &CurrentState,
         direction: Direction,
-    ) -> Result<String> {
-        let dialect = crate::dialect::dialect_for(backend);
-        let table = &self.config.version_table;
-        let mut out = format!(
-            "-- dbrev offline script ({backend}): {} revision(s)\n\n{};\n",
-            plan.len(),
-            dialect.create_version_table(table)
-        );
-        for revision in plan {
-            let (path, text) = read_sql(revision, direction)?;
-            let statements = split_file(&path, &text, backend)?;
-            let transactional = dialect.transactional_ddl() && revision.run_in_transaction;
-            let verb = match direction {
-                Direction::Up => "upgrade",
-                Direction::Down => "downgrade",
-            };
-            out.push_str(&format!(
-                "\n-- Running {verb} {} {}\n",
-                revision.id, revision.message
-            ));
-            if transactional {
-                out.push_str("BEGIN;\n");
+        resume: bool,
+    ) -> Result<Vec<PartialRun>> {
+        let mut resumable = Vec::new();
+        for partial in &state.partial {
+            if resume && partial.direction == direction {
+                resumable.push(partial.clone());
+                continue;
             }
-            for statement in &statements {
-                out.push_str(&dialect.script_statement(&statement.sql));
-            }
-            out.push_str(&format!(
-                "{};\n",
-                version_change(dialect, table, &revision.id, direction)
-            ));
-            if transactional {
-                out.push_str("COMMIT;\n");
-            }
+            return Err(Error::Refused(format!(
+                "{}{}",
+                partial.describe(),
+                partial.advice(direction)
+            )));
         }
-        Ok(out)
+        if resume && resumable.is_empty() {
+            return Err(Error::Usage(format!(
+                "nothing to resume: no revision is partially {}",
+                direction.done_verb()
+            )));
+        }
+        Ok(resumable)
+    }
+
+    /// Upgrade refuses to run while an applied revision's file differs from what ran;
+    /// downgrade warns.
+    fn check_edits(
+        &self,
+        state: &CurrentState,
+        direction: Direction,
+        reporter: &Reporter,
+    ) -> Result<()> {
+        let edited = self.edited_revisions(state)?;
+        let Some(first) = edited.first() else {
+            return Ok(());
+        };
+        if direction == Direction::Down {
+            for e in &edited {
+                reporter.warn(e.describe());
+            }
+            return Ok(());
+        }
+        let more = if edited.len() > 1 {
+            format!(
+                " (and {} more: {})",
+                edited.len() - 1,
+                edited[1..]
+                    .iter()
+                    .map(|e| e.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            String::new()
+        };
+        Err(Error::Refused(format!(
+            "{}{more}; applied history must not change unnoticed: restore the file, or if the edit is intended (the database already has what it does), accept it with `cargo dbrev stamp --accept-edits {}`",
+            first.describe(),
+            first.id
+        )))
     }
 }
 
-/// `FROM:TO` or `TO`.
-fn split_range(range: &str) -> (Option<&str>, &str) {
-    match range.split_once(':') {
-        Some((from, to)) => (Some(from), to),
-        None => (None, range),
-    }
-}
-
-fn version_change(dialect: &dyn Dialect, table: &str, id: &str, direction: Direction) -> String {
-    let table = dialect.quote_ident(table);
-    let id = dialect.quote_literal(id);
-    match direction {
-        Direction::Up => format!("INSERT INTO {table} (version) VALUES ({id})"),
-        Direction::Down => format!("DELETE FROM {table} WHERE version = {id}"),
-    }
-}
-
-fn read_sql(revision: &Revision, direction: Direction) -> Result<(std::path::PathBuf, String)> {
-    let path = match direction {
-        Direction::Up => revision.up_path(),
-        Direction::Down => revision.down_path(),
+fn report_step(reporter: &Reporter, step: &Step) {
+    let verb = match step.direction {
+        Direction::Up => "Applied",
+        Direction::Down => "Reverted",
     };
-    let text = std::fs::read_to_string(&path).at(&path)?;
-    Ok((path, text))
-}
-
-fn split_file(path: &Path, text: &str, backend: crate::Backend) -> Result<Vec<Statement>> {
-    split_str(text, backend).map_err(|e| Error::Script(format!("{}: {e}", path.display())))
+    reporter.status(
+        verb,
+        format!(
+            "{} {} ({} ms)",
+            step.id,
+            step.message,
+            step.elapsed.as_millis()
+        ),
+    );
 }
 
 /// Refuses a revision whose file still holds an unfilled `/* FILL ... */` marker.
 fn check_filled(revision: &Revision, direction: Direction) -> Result<()> {
-    let (path, text) = read_sql(revision, direction)?;
+    let path = match direction {
+        Direction::Up => revision.up_path(),
+        Direction::Down => revision.down_path(),
+    };
+    let text = read_sql_file(&path)?;
     if let Some((line, _)) = text
         .lines()
         .enumerate()
@@ -398,207 +651,22 @@ fn check_filled(revision: &Revision, direction: Direction) -> Result<()> {
     Ok(())
 }
 
-/// A revision can be reverted when `down.sql` exists and, if `up.sql` does anything, holds
-/// at least one statement.
-fn check_revertible(revision: &Revision, dialect: &dyn Dialect) -> Result<()> {
+/// A revision can be reverted when `down.sql` exists and is not 0 bytes, as diesel has it;
+/// one holding only comments reverts as a no-op (with a warning when it runs).
+pub(crate) fn check_revertible(revision: &Revision) -> Result<()> {
     let down = revision.down_path();
-    let text = match std::fs::read_to_string(&down) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::Migration(format!(
-                "revision {} cannot be reverted: {} does not exist; nothing was reverted",
-                revision.id,
-                down.display()
-            )));
-        }
-        Err(e) => return Err(Error::io(down, e)),
-    };
-    let backend = dialect.backend();
-    if split_file(&down, &text, backend)?.is_empty() {
-        let (up_path, up) = read_sql(revision, Direction::Up)?;
-        if !split_file(&up_path, &up, backend)?.is_empty() {
-            return Err(Error::Migration(format!(
-                "revision {} cannot be reverted: {} is empty; write the SQL that undoes up.sql. Nothing was reverted",
-                revision.id,
-                down.display()
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Runs one revision; returns false when another process had already done it.
-fn run_revision(
-    conn: &mut Connection,
-    revision: &Revision,
-    direction: Direction,
-    table: &str,
-    reporter: &Reporter,
-) -> Result<bool> {
-    let dialect = conn.dialect();
-    let (path, text) = read_sql(revision, direction)?;
-    let statements = split_file(&path, &text, dialect.backend())?;
-    let fail = |statement: &Statement, e: diesel::result::Error, note: String| {
-        Error::Migration(format!(
-            "revision {} failed at {}:{}: {}{note}",
+    match std::fs::metadata(&down) {
+        Ok(meta) if meta.len() == 0 => Err(Error::Migration(format!(
+            "revision {} cannot be reverted: {} is empty (0 bytes; diesel refuses it too); write the SQL that undoes up.sql, or a comment such as `-- irreversible: nothing to undo` to revert it as a no-op. Nothing was reverted",
             revision.id,
-            path.display(),
-            statement.line,
-            one_line(&e.to_string())
-        ))
-    };
-    if dialect.transactional_ddl() && revision.run_in_transaction {
-        exec(conn, dialect.begin_transaction(), "starting a transaction")?;
-        if dialect.locks_per_transaction() {
-            // No session lock (SQLite): the exclusive transaction is the lock, so check
-            // again inside it whether another process got here first.
-            let done = VersionTable::new(conn, table).contains(&revision.id)?;
-            if done == (direction == Direction::Up) {
-                exec(conn, "COMMIT", "committing")?;
-                return Ok(false);
-            }
-        }
-        for statement in &statements {
-            reporter.detail(&statement.sql);
-            if let Err(e) = conn.batch_execute(&statement.sql) {
-                let _ = conn.batch_execute("ROLLBACK");
-                return Err(fail(
-                    statement,
-                    e,
-                    format!(
-                        "; revision {} was rolled back, earlier revisions stay applied",
-                        revision.id
-                    ),
-                ));
-            }
-        }
-        let change = version_change(dialect, table, &revision.id, direction);
-        if let Err(e) = conn
-            .batch_execute(&change)
-            .and_then(|()| conn.batch_execute("COMMIT"))
-        {
-            let _ = conn.batch_execute("ROLLBACK");
-            return Err(Error::Query {
-                context: format!("recording revision {} in {table}", revision.id),
-                message: one_line(&e.to_string()),
-            });
-        }
-    } else {
-        for (done, statement) in statements.iter().enumerate() {
-            reporter.detail(&statement.sql);
-            if let Err(e) = conn.batch_execute(&statement.sql) {
-                let note = if done == 0 {
-                    format!(
-                        "; no statement of {} had run, the database is unchanged by it",
-                        revision.id
-                    )
-                } else {
-                    let lines: Vec<String> = statements[..done]
-                        .iter()
-                        .map(|s| s.line.to_string())
-                        .collect();
-                    format!(
-                        "; {done} earlier statement(s) of this revision already ran and stay committed ({} lines {}); undo them by hand or fix the file and finish it, then `cargo dbrev stamp {}`",
-                        path.display(),
-                        lines.join(", "),
-                        revision.id
-                    )
-                };
-                return Err(fail(statement, e, note));
-            }
-        }
-        exec(
-            conn,
-            &version_change(dialect, table, &revision.id, direction),
-            "recording the revision",
-        )?;
-    }
-    Ok(true)
-}
-
-fn exec(conn: &mut Connection, sql: &str, what: &str) -> Result<()> {
-    conn.batch_execute(sql).map_err(|e| Error::Query {
-        context: what.to_owned(),
-        message: one_line(&e.to_string()),
-    })
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Reads and writes the version table.
-struct VersionTable<'c> {
-    conn: &'c mut Connection,
-    table: &'c str,
-}
-
-impl<'c> VersionTable<'c> {
-    fn new(conn: &'c mut Connection, table: &'c str) -> Self {
-        VersionTable { conn, table }
-    }
-
-    fn quoted(&self) -> String {
-        self.conn.dialect().quote_ident(self.table)
-    }
-
-    fn ensure(&mut self) -> Result<()> {
-        let sql = self.conn.dialect().create_version_table(self.table);
-        exec(
-            self.conn,
-            &sql,
-            &format!("creating the version table {}", self.table),
-        )
-    }
-
-    fn applied(&mut self) -> Result<Applied> {
-        let sql = format!("SELECT version AS value FROM {}", self.quoted());
-        match self.conn.load::<ValueRow>(&sql) {
-            Ok(rows) => Ok(rows.into_iter().filter_map(|r| r.value).collect()),
-            Err(e) if self.exists()? => Err(Error::Query {
-                context: format!("reading the version table {}", self.table),
-                message: one_line(&e.to_string()),
-            }),
-            Err(_) => Ok(Applied::new()),
-        }
-    }
-
-    fn exists(&mut self) -> Result<bool> {
-        let sql = self.conn.dialect().list_tables_query();
-        let tables = self.conn.load::<ValueRow>(sql).map_err(|e| Error::Query {
-            context: "listing tables".into(),
-            message: one_line(&e.to_string()),
-        })?;
-        Ok(tables
-            .iter()
-            .any(|t| t.value.as_deref() == Some(self.table)))
-    }
-
-    fn contains(&mut self, id: &str) -> Result<bool> {
-        let sql = format!(
-            "SELECT version AS value FROM {} WHERE version = {}",
-            self.quoted(),
-            self.conn.dialect().quote_literal(id)
-        );
-        let rows = self.conn.load::<ValueRow>(&sql).map_err(|e| Error::Query {
-            context: format!("reading the version table {}", self.table),
-            message: one_line(&e.to_string()),
-        })?;
-        Ok(!rows.is_empty())
-    }
-
-    fn record(&mut self, id: &str) -> Result<()> {
-        let sql = version_change(self.conn.dialect(), self.table, id, Direction::Up);
-        exec(self.conn, &sql, &format!("recording revision {id}"))
-    }
-
-    fn remove(&mut self, id: &str) -> Result<()> {
-        let sql = version_change(self.conn.dialect(), self.table, id, Direction::Down);
-        exec(self.conn, &sql, &format!("removing revision {id}"))
-    }
-
-    fn clear(&mut self) -> Result<()> {
-        let sql = format!("DELETE FROM {}", self.quoted());
-        exec(self.conn, &sql, "purging the version table")
+            down.display()
+        ))),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::Migration(format!(
+            "revision {} cannot be reverted: {} does not exist; nothing was reverted",
+            revision.id,
+            down.display()
+        ))),
+        Err(e) => Err(Error::io(down, e)),
     }
 }

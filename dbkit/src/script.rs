@@ -63,6 +63,39 @@ pub fn version_of(dir_name: &str) -> String {
         .replace('-', "")
 }
 
+/// Reads a SQL file as UTF-8; text that is not names the file and the line.
+pub fn read_sql_file(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).at(path)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = valid.len() - valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        Error::Script(format!(
+            "{}:{line}:{column}: not valid UTF-8; save the file as UTF-8",
+            path.display()
+        ))
+    })
+}
+
+/// The checksum dbrev records for an applied `up.sql`: SHA-256 (hex) of its text with
+/// CRLF line endings read as LF, so a checkout with other line endings is not an edit.
+pub fn checksum(text: &str) -> String {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("\r\n") {
+        hasher.update(&rest.as_bytes()[..i]);
+        hasher.update(b"\n");
+        rest = &rest[i + 2..];
+    }
+    hasher.update(rest.as_bytes());
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Reads every revision directory in `versions_dir`, in diesel's order (by version, as
 /// text). Like diesel, files and dot-entries are ignored; an empty directory is skipped;
 /// a non-empty directory without `up.sql` is an error naming it.
@@ -126,7 +159,7 @@ fn read_revision(dir: &Path, name: &str) -> Result<Revision> {
         )));
     }
     let up = dir.join("up.sql");
-    let text = std::fs::read_to_string(&up).at(&up)?;
+    let text = read_sql_file(&up)?;
     let header = parse_header(&text).map_err(|(line, msg)| {
         Error::Script(format!("{}:{line}: malformed header: {msg}", up.display()))
     })?;
@@ -148,7 +181,7 @@ fn read_revision(dir: &Path, name: &str) -> Result<Revision> {
             run_in_transaction,
         });
     };
-    if header.revision_id != id {
+    if header.revision_id != id && version_of(&header.revision_id) != id {
         return Err(Error::Script(format!(
             "{}:{}: malformed header: `Revision ID: {}` does not match the directory's version {id}",
             up.display(),
@@ -450,15 +483,20 @@ pub fn load_template(script_location: &Path) -> Result<String> {
     }
 }
 
-/// Checks a user-chosen revision id: diesel keeps only what precedes `_` and drops `-`, so
-/// an id is ASCII letters and digits, at most 50 characters (the version column's size).
-pub fn validate_rev_id(id: &str) -> Result<()> {
-    if id.is_empty() || id.len() > 50 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+/// Checks a user-chosen revision id and returns it as diesel will record it: diesel keeps
+/// only what precedes `_` and drops `-`, so `2019-11-15-182353` is `20191115182353`; an id
+/// is then 1 to 50 ASCII letters and digits (the version column's size).
+pub fn normalise_rev_id(id: &str) -> Result<String> {
+    let normalised = id.replace('-', "");
+    if normalised.is_empty()
+        || normalised.len() > 50
+        || !normalised.chars().all(|c| c.is_ascii_alphanumeric())
+    {
         return Err(Error::Usage(format!(
             "invalid revision id `{id}`: use 1 to 50 ASCII letters and digits (diesel drops `-` and cuts at `_`)"
         )));
     }
-    Ok(())
+    Ok(normalised)
 }
 
 /// A new timestamp id (`YYYYMMDDHHMMSS`, UTC) that sorts after every existing id of the
@@ -513,6 +551,29 @@ mod tests {
             version_of("00000000000000_diesel_initial_setup"),
             "00000000000000"
         );
+    }
+
+    #[test]
+    fn checksums_ignore_line_endings_and_files_name_bad_bytes() {
+        assert_eq!(checksum("a\r\nb\r\n"), checksum("a\nb\n"));
+        assert_ne!(checksum("a\nb\n"), checksum("a\nc\n"));
+        assert_eq!(
+            checksum(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("up.sql");
+        std::fs::write(&path, b"SELECT 1;\nSELECT '\xff';\n").unwrap();
+        let err = read_sql_file(&path).unwrap_err().to_string();
+        assert!(
+            err.ends_with("up.sql:2:9: not valid UTF-8; save the file as UTF-8"),
+            "{err}"
+        );
+        assert_eq!(
+            normalise_rev_id("2019-11-15-182353").unwrap(),
+            "20191115182353"
+        );
+        assert!(normalise_rev_id("a_b").is_err());
     }
 
     #[test]

@@ -49,6 +49,13 @@ impl Reporter {
         self.line(Style::new().green().bold(), verb, message);
     }
 
+    /// Names the database a command is about to read or write, masked, as its first status
+    /// line (`    Database postgres://app:***@db/shop`). Every command that connects calls
+    /// this before connecting, so the target is on screen even when connecting fails.
+    pub fn target(&self, url: &crate::url::DatabaseUrl) {
+        self.note("Database", url);
+    }
+
     /// A warning line (yellow `warning:`), shown unless quiet.
     pub fn warn(&self, message: impl std::fmt::Display) {
         if self.verbosity > Verbosity::Quiet {

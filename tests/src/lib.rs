@@ -606,3 +606,63 @@ macro_rules! backend_test {
         }
     };
 }
+
+/// A project whose `.env` points at the test database (dbinit run, quiet).
+pub fn migration_project(db: &TestDb) -> Project {
+    let p = Project::new();
+    p.cmd("dbinit").args(["-q"]).ok();
+    p.file(".env", &format!("DATABASE_URL={}\n", db.url));
+    p
+}
+
+/// Adds a revision with `--rev-id ID` (and `extra` arguments) and appends `up` and `down`
+/// to its files; returns its directory.
+pub fn add_revision(
+    p: &Project,
+    id: &str,
+    message: &str,
+    up: &str,
+    down: &str,
+    extra: &[&str],
+) -> PathBuf {
+    p.cmd("dbrev")
+        .args(["revision", "-q", "-m", message, "--rev-id", id])
+        .args(extra)
+        .ok();
+    let dir = revision_dir(p, id);
+    for (file, sql) in [("up.sql", up), ("down.sql", down)] {
+        let path = dir.join(file);
+        let mut text = std::fs::read_to_string(&path).expect("revision file");
+        text.push_str(sql);
+        text.push('\n');
+        std::fs::write(path, text).expect("write revision file");
+    }
+    dir
+}
+
+/// The directory of revision `id` under `versioning/versions`.
+pub fn revision_dir(p: &Project, id: &str) -> PathBuf {
+    p.revisions()
+        .into_iter()
+        .find(|d| {
+            d.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{id}_")))
+        })
+        .unwrap_or_else(|| panic!("no revision directory for {id}"))
+}
+
+/// `expr` cast to text the way the test database's backend spells it, for [`TestDb::value`].
+pub fn as_text(db: &TestDb, expr: &str) -> String {
+    match db.backend() {
+        Backend::Mysql => format!("CAST({expr} AS CHAR)"),
+        _ => format!("CAST({expr} AS TEXT)"),
+    }
+}
+
+/// One column of dbrev's companion-table row for `id`, as text (`None`: NULL or no row).
+pub fn revision_record(db: &TestDb, id: &str, column: &str) -> Option<String> {
+    db.value(&format!(
+        "SELECT {} AS value FROM __dbrev_revisions WHERE version = '{id}'",
+        as_text(db, column)
+    ))
+}

@@ -1,5 +1,6 @@
 //! Connections: every backend answers, TLS, and failures are one masked line.
 
+use dbkit::DatabaseUrl;
 use dbrev_tests::{Backend, Project, TestDb, backend_test, in_ci, server_url};
 
 fn project() -> Project {
@@ -33,9 +34,13 @@ fn unreachable_servers_and_bad_credentials_are_one_masked_line() {
             .fails();
         let err = out.stderr();
         assert!(!err.contains("s3cret"), "password shown: {err}");
-        assert!(err.contains("alice:***@127.0.0.1:1/app"), "{err}");
-        assert!(err.starts_with("error: cannot connect to"), "{err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        // The target first, then one error line.
+        let lines: Vec<&str> = err.trim_end().lines().collect();
+        assert_eq!(lines.len(), 2, "{err}");
+        assert!(lines[0].trim_start().starts_with("Database"), "{err}");
+        assert!(lines[0].ends_with("alice:***@127.0.0.1:1/app"), "{err}");
+        assert!(lines[1].starts_with("error: cannot connect to"), "{err}");
+        assert!(lines[1].contains("alice:***@127.0.0.1:1/app"), "{err}");
         assert_eq!(out.code(), dbkit::error::exit::CONNECT);
     }
     let out = p
@@ -132,4 +137,227 @@ fn mysql_tls_required() {
         .args(["current", "--database-url", &strict])
         .fails();
     assert!(out.stderr().contains("certificate"), "{}", out.stderr());
+}
+
+#[test]
+fn an_unset_variable_in_database_url_is_an_error_not_a_sqlite_file() {
+    let p = project();
+    p.file(
+        "dbrev.toml",
+        "script_location = \"versioning\"\n# production\ndatabase_url = \"${PROD_DATABASE_URL}\"\n",
+    );
+    let out = p
+        .cmd("dbrev")
+        .args(["upgrade", "head"])
+        .env("PROD_DATABASE_URL_UNRELATED", "x")
+        .fails();
+    assert_eq!(out.code(), dbkit::error::exit::INPUT);
+    out.stderr_has("dbrev.toml:3:17: `database_url` uses ${PROD_DATABASE_URL}, which is not set");
+    let out = p
+        .cmd("dbrev")
+        .args(["upgrade", "head"])
+        .env("PROD_DATABASE_URL", "")
+        .fails();
+    out.stderr_has(
+        "dbrev.toml:3:17: `database_url` uses ${PROD_DATABASE_URL}, which is set but empty",
+    );
+    // An empty DATABASE_URL is no more a fallback than an unset variable.
+    p.file("dbrev.toml", "script_location = \"versioning\"\n");
+    p.cmd("dbrev")
+        .args(["current"])
+        .env("DATABASE_URL", "")
+        .fails()
+        .stderr_has("DATABASE_URL is set but empty");
+    let files: Vec<String> = std::fs::read_dir(p.root())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".db"))
+        .collect();
+    assert!(files.is_empty(), "{files:?}");
+    // A default is a choice the user wrote down.
+    p.file(
+        "dbrev.toml",
+        "script_location = \"versioning\"\ndatabase_url = \"${PROD_DATABASE_URL:-sqlite://fallback.db}\"\n",
+    );
+    p.cmd("dbrev")
+        .args(["current"])
+        .ok()
+        .stderr_has("fallback.db");
+}
+
+#[test]
+fn only_sqlite_urls_are_sqlite_and_libpq_strings_are_postgres() {
+    let p = project();
+    for url in ["app", "db.example.com:5432/app", "notes.txt"] {
+        let out = p
+            .cmd("dbrev")
+            .args(["upgrade", "head", "--database-url", url])
+            .fails();
+        assert_eq!(out.code(), dbkit::error::exit::CONNECT);
+        out.stderr_has("not a database URL");
+    }
+    let names: Vec<String> = std::fs::read_dir(p.root())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains("app") || n.contains("notes")),
+        "{names:?}"
+    );
+    // A keyword string is PostgreSQL (the password shown as ***, never a file name).
+    let out = p
+        .cmd("dbrev")
+        .args([
+            "current",
+            "--database-url",
+            "host=127.0.0.1 port=1 user=alice password='s3 cr#t' dbname=app",
+        ])
+        .fails();
+    assert_eq!(out.code(), dbkit::error::exit::CONNECT);
+    let err = out.stderr();
+    assert!(!err.contains("s3 cr#t") && !err.contains("cr#t"), "{err}");
+    assert!(err.contains("password=***"), "{err}");
+    let names_after: Vec<String> = std::fs::read_dir(p.root())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, names_after);
+    if let Some(db) = TestDb::new(Backend::Postgres) {
+        let name = db.url.rsplit('/').next().unwrap().to_owned();
+        let keywords = format!("host=127.0.0.1 port=5432 user=root password=unused dbname={name}");
+        p.cmd("dbrev")
+            .args(["revision", "-q", "-m", "x", "--rev-id", "a1"])
+            .ok();
+        p.cmd("dbrev")
+            .args(["upgrade", "head", "--database-url", &keywords])
+            .ok()
+            .stderr_has(&format!(
+                "Database host=127.0.0.1 port=5432 user=root password=*** dbname={name}"
+            ));
+        assert!(
+            db.tables()
+                .contains(&"__diesel_schema_migrations".to_owned())
+        );
+    }
+}
+
+#[test]
+fn passwords_are_never_printed_even_in_urls_that_do_not_parse() {
+    let p = project();
+    for secret in [
+        "pa ss9",
+        "pa#ss9",
+        "pa/ss9",
+        "pa?ss9",
+        "pa@ss9",
+        "x@y/z#w ?v9",
+    ] {
+        for scheme in ["postgres", "mysql"] {
+            let url = format!("{scheme}://alice:{secret}@127.0.0.1:1/app");
+            for command in ["current", "upgrade", "check"] {
+                let out = p
+                    .cmd("dbrev")
+                    .args([command, "--database-url", &url])
+                    .fails();
+                let err = out.stderr();
+                assert_eq!(out.code(), dbkit::error::exit::CONNECT, "{err}");
+                assert!(!err.contains("ss9") && !err.contains("v9"), "{url}: {err}");
+                assert!(
+                    err.contains(&format!("{scheme}://alice:***@127.0.0.1:1/app")),
+                    "{err}"
+                );
+            }
+        }
+    }
+    // Percent-encoded, the URL is valid; the driver's complaint is masked too.
+    let out = p
+        .cmd("dbrev")
+        .args([
+            "current",
+            "--database-url",
+            "postgres://alice:pa%40ss9@127.0.0.1:1/app",
+        ])
+        .fails();
+    assert!(!out.stderr().contains("ss9"), "{}", out.stderr());
+}
+
+backend_test!(every_command_names_its_database_first, |db| {
+    let p = project();
+    p.file(".env", &format!("DATABASE_URL={}\n", db.url));
+    p.file(
+        "src/schema.rs",
+        "diesel::table! {\n    t_a1 (id) {\n        id -> Integer,\n    }\n}\n",
+    );
+    p.cmd("dbrev")
+        .args(["revision", "-q", "-m", "x", "--rev-id", "a1"])
+        .ok();
+    let up = p.revisions()[0].join("up.sql");
+    let text = std::fs::read_to_string(&up).unwrap();
+    std::fs::write(
+        &up,
+        format!("{text}CREATE TABLE t_a1 (id INTEGER PRIMARY KEY);\n"),
+    )
+    .unwrap();
+    let shown = DatabaseUrl::parse(&db.url, std::path::Path::new("/"))
+        .unwrap()
+        .masked();
+    let first = format!("Database {shown}");
+    for args in [
+        vec!["upgrade", "head"],
+        vec!["current"],
+        vec!["check"],
+        vec!["history", "-i"],
+        vec!["history", "-v"],
+        vec!["show", "current"],
+        vec!["stamp", "a1"],
+        vec!["downgrade", "base"],
+        vec!["stamp", "base"],
+        vec!["revision", "--autogenerate", "-m", "auto"],
+    ] {
+        let out = p.cmd("dbrev").args(&args).run();
+        let err = out.stderr();
+        assert_eq!(
+            err.lines().next().map(str::trim),
+            Some(first.as_str()),
+            "{args:?}: {err}"
+        );
+    }
+});
+
+#[test]
+fn check_without_a_database_is_not_a_no() {
+    let p = project();
+    p.file(
+        "src/schema.rs",
+        "diesel::table! {\n    t (id) {\n        id -> Integer,\n    }\n}\n",
+    );
+    for url in [
+        "postgres://u:pw@127.0.0.1:1/app",
+        "mysql://u:pw@127.0.0.1:1/app",
+    ] {
+        let out = p
+            .cmd("dbrev")
+            .args(["check", "--database-url", url])
+            .fails();
+        assert_eq!(out.code(), dbkit::error::exit::CONNECT, "{}", out.stderr());
+    }
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let p = project();
+    for tool in ["dbrev", "dbinit"] {
+        let help = p.cmd(tool).args(["--help"]).ok().stdout();
+        assert!(help.contains("Exit codes:"), "{help}");
+        for code in [
+            "  0 ", "  1 ", "  2 ", "  3 ", "  4 ", "  5 ", "  6 ", "  7 ", "  8 ", "128+N",
+        ] {
+            assert!(help.contains(code), "{tool} --help lacks {code:?}:\n{help}");
+        }
+    }
 }

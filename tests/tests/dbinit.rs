@@ -228,7 +228,7 @@ fn bad_configuration_names_file_line_and_key() {
     p.cmd("dbrev")
         .args(["current"])
         .fails()
-        .stderr_has("dbrev.toml:1: `database_url` uses ${DB_HOST_X}, which is not set");
+        .stderr_has("dbrev.toml:1:28: `database_url` uses ${DB_HOST_X}, which is not set");
 }
 
 #[test]

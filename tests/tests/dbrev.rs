@@ -54,7 +54,7 @@ fn user_tables(db: &TestDb) -> Vec<String> {
     let mut t: Vec<String> = db
         .tables()
         .into_iter()
-        .filter(|t| t != "__diesel_schema_migrations")
+        .filter(|t| t != "__diesel_schema_migrations" && t != "__dbrev_revisions")
         .collect();
     t.sort();
     t
@@ -95,7 +95,7 @@ backend_test!(linear_targets, |db| {
     p.cmd("dbrev")
         .args(["upgrade", "zz"])
         .fails()
-        .stderr_has("no revision `zz`; revisions: a1, b2, c3, d4, e5");
+        .stderr_has("no revision `zz`; closest: a1, b2, c3, d4, e5");
     p.cmd("dbrev")
         .args(["downgrade", "-9"])
         .fails()
@@ -258,55 +258,6 @@ backend_test!(offline_scripts_match_the_online_run, |db| {
         .stderr_has("needs a range FROM:TO");
 });
 
-backend_test!(concurrent_upgrades_apply_each_revision_once, |db| {
-    let p = project(&db);
-    add(
-        &p,
-        "r00",
-        "log",
-        "CREATE TABLE applied_log (rev VARCHAR(10) NOT NULL);",
-        "DROP TABLE applied_log;",
-        &[],
-    );
-    for i in 1..15 {
-        let id = format!("r{i:02}");
-        add(
-            &p,
-            &id,
-            &format!("step {i}"),
-            &format!("INSERT INTO applied_log (rev) VALUES ('{id}');"),
-            &format!("DELETE FROM applied_log WHERE rev = '{id}';"),
-            &[],
-        );
-    }
-    let children: Vec<std::process::Child> = (0..4)
-        .map(|_| {
-            std::process::Command::new(dbrev_tests::binary("dbrev"))
-                .args(["dbrev", "upgrade", "head", "-q"])
-                .current_dir(p.root())
-                .env_remove("DATABASE_URL")
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    assert_eq!(db.applied().len(), 15);
-    assert_eq!(
-        db.value("SELECT CAST(COUNT(*) AS CHAR(10)) AS value FROM applied_log")
-            .as_deref()
-            .map(str::trim),
-        Some("14")
-    );
-});
-
 backend_test!(a_failing_revision_leaves_earlier_ones_applied, |db| {
     let p = project(&db);
     add_table(&p, "a1", &[]);
@@ -329,11 +280,12 @@ backend_test!(a_failing_revision_leaves_earlier_ones_applied, |db| {
     assert!(err.to_lowercase().contains("no_such_table"), "{err}");
     assert_eq!(db.applied(), ["a1", "b2"]);
     if db.backend() == Backend::Mysql {
+        assert!(err.contains("statements 1–1 of 2 already ran"), "{err}");
+        assert!(err.contains("c3_broken/up.sql line 8"), "{err}");
         assert!(
-            err.contains("1 earlier statement(s) of this revision already ran"),
+            err.contains("upgrade --resume` continues at statement 2"),
             "{err}"
         );
-        assert!(err.contains("lines 8"), "{err}");
         assert_eq!(user_tables(&db), ["t_a1", "t_b2", "t_c3"]);
     } else {
         assert!(err.contains("was rolled back"), "{err}");
@@ -341,34 +293,45 @@ backend_test!(a_failing_revision_leaves_earlier_ones_applied, |db| {
     }
 });
 
-backend_test!(
-    downgrade_refuses_a_missing_down_before_running_anything,
-    |db| {
-        let p = project(&db);
-        add_table(&p, "a1", &[]);
-        add_table(&p, "b2", &[]);
-        add_table(&p, "c3", &[]);
-        p.cmd("dbrev").args(["upgrade", "head"]).ok();
-        let b2 = p
-            .revisions()
-            .into_iter()
-            .find(|d| d.ends_with("b2_create_t_b2"))
-            .unwrap();
-        std::fs::write(b2.join("down.sql"), "-- nothing here\n").unwrap();
-        p.cmd("dbrev")
-            .args(["downgrade", "base"])
-            .fails()
-            .stderr_has("revision b2 cannot be reverted")
-            .stderr_has("is empty");
-        assert_eq!(db.applied(), ["a1", "b2", "c3"]);
-        std::fs::remove_file(b2.join("down.sql")).unwrap();
-        p.cmd("dbrev")
-            .args(["downgrade", "base"])
-            .fails()
-            .stderr_has("does not exist");
-        assert_eq!(db.applied(), ["a1", "b2", "c3"]);
-    }
-);
+backend_test!(down_files_as_diesel_reads_them, |db| {
+    let p = project(&db);
+    add_table(&p, "a1", &[]);
+    add_table(&p, "b2", &[]);
+    add_table(&p, "c3", &[]);
+    p.cmd("dbrev").args(["upgrade", "head"]).ok();
+    let b2 = p
+        .revisions()
+        .into_iter()
+        .find(|d| d.ends_with("b2_create_t_b2"))
+        .unwrap();
+    // A 0-byte down.sql is refused (diesel refuses it too) before anything runs.
+    std::fs::write(b2.join("down.sql"), "").unwrap();
+    let out = p.cmd("dbrev").args(["downgrade", "base"]).fails();
+    assert_eq!(out.code(), 5);
+    out.stderr_has("revision b2 cannot be reverted")
+        .stderr_has("is empty (0 bytes");
+    assert_eq!(db.applied(), ["a1", "b2", "c3"]);
+    std::fs::remove_file(b2.join("down.sql")).unwrap();
+    p.cmd("dbrev")
+        .args(["downgrade", "base"])
+        .fails()
+        .stderr_has("does not exist");
+    assert_eq!(db.applied(), ["a1", "b2", "c3"]);
+    // A comment-only one ("irreversible") reverts as a no-op, with a warning.
+    std::fs::write(b2.join("down.sql"), "-- irreversible: t_b2 stays\n").unwrap();
+    let out = p.cmd("dbrev").args(["downgrade", "a1"]).ok();
+    out.stderr_has("b2_create_t_b2/down.sql holds no SQL statement; reverted as a no-op")
+        .stderr_has("Reverted b2");
+    assert_eq!(db.applied(), ["a1"]);
+    assert_eq!(user_tables(&db), ["t_a1", "t_b2"]);
+    // An up.sql with nothing to run applies as a no-op, with a warning.
+    add(&p, "d4", "nothing", "", "", &["--head", "a1", "--splice"]);
+    p.cmd("dbrev")
+        .args(["upgrade", "d4"])
+        .ok()
+        .stderr_has("d4_nothing/up.sql holds no SQL statement; applied as a no-op");
+    assert_eq!(db.applied(), ["a1", "d4"]);
+});
 
 #[test]
 fn graph_errors_name_the_files() {
@@ -575,4 +538,228 @@ fn offline_scripts_need_no_connection() {
         "{mysql}"
     );
     assert!(!mysql.contains("BEGIN;"), "{mysql}");
+}
+
+backend_test!(downgrading_one_branch_keeps_the_other, |db| {
+    let p = project(&db);
+    add_table(&p, "a1", &[]);
+    add_table(&p, "b2", &[]);
+    let with_row = |id: &str| {
+        (
+            format!(
+                "CREATE TABLE t_{id} (id INTEGER PRIMARY KEY);\nINSERT INTO t_{id} (id) VALUES (1);"
+            ),
+            format!("DROP TABLE t_{id};"),
+        )
+    };
+    let (up, down) = with_row("c3");
+    add(
+        &p,
+        "c3",
+        "left",
+        &up,
+        &down,
+        &["--head", "b2", "--branch-label", "left"],
+    );
+    let (up, down) = with_row("d4");
+    add(
+        &p,
+        "d4",
+        "right",
+        &up,
+        &down,
+        &["--head", "b2", "--splice", "--branch-label", "right"],
+    );
+    let (up, down) = with_row("e5");
+    add(&p, "e5", "right more", &up, &down, &["--head", "d4"]);
+    p.cmd("dbrev").args(["upgrade", "heads"]).ok();
+    let rows = |t: &str| {
+        db.value(&format!(
+            "SELECT {} AS value FROM {t}",
+            dbrev_tests::as_text(&db, "COUNT(*)")
+        ))
+        .unwrap_or_default()
+    };
+    // REV-1 steps down REV's own branch.
+    p.cmd("dbrev").args(["downgrade", "e5-1"]).ok();
+    assert_eq!(db.applied(), ["a1", "b2", "c3", "d4"]);
+    // LABEL@base reverts that branch down to where it grew from; the other one stays,
+    // rows and all.
+    p.cmd("dbrev")
+        .args(["downgrade", "right@base"])
+        .ok()
+        .stderr_has("Reverted d4");
+    assert_eq!(db.applied(), ["a1", "b2", "c3"]);
+    assert_eq!(user_tables(&db), ["t_a1", "t_b2", "t_c3"]);
+    assert_eq!(rows("t_c3"), "1");
+    p.cmd("dbrev").args(["upgrade", "heads"]).ok();
+    // LABEL@-1 from a database with two heads.
+    p.cmd("dbrev").args(["downgrade", "left@-1"]).ok();
+    assert_eq!(db.applied(), ["a1", "b2", "d4", "e5"]);
+    assert_eq!(rows("t_d4"), "1");
+    assert_eq!(rows("t_e5"), "1");
+    p.cmd("dbrev").args(["upgrade", "left@head"]).ok();
+    // d4-1 is b2, a branch point: only d4's line goes.
+    p.cmd("dbrev").args(["downgrade", "d4-1"]).ok();
+    assert_eq!(db.applied(), ["a1", "b2", "c3"]);
+    assert_eq!(rows("t_c3"), "1");
+    p.cmd("dbrev").args(["upgrade", "heads"]).ok();
+    // `-1` with two current heads is ambiguous, and says how to choose.
+    let out = p.cmd("dbrev").args(["downgrade", "-1"]).fails();
+    assert_eq!(out.code(), 2);
+    out.stderr_has("several current heads (c3, e5)")
+        .stderr_has("`c3-1`, `e5-1`");
+    // Each command goes one way.
+    let out = p.cmd("dbrev").args(["upgrade", "-1"]).fails();
+    assert_eq!(out.code(), 2);
+    out.stderr_has("use `cargo dbrev downgrade -1`");
+    let out = p.cmd("dbrev").args(["downgrade", "+1"]).fails();
+    assert_eq!(out.code(), 2);
+    out.stderr_has("use `cargo dbrev upgrade +1`");
+    p.cmd("dbrev")
+        .args(["downgrade", "c3"])
+        .ok()
+        .stderr_has("Nothing");
+    assert_eq!(db.applied(), ["a1", "b2", "c3", "d4", "e5"]);
+});
+
+backend_test!(
+    an_applied_revision_without_its_directory_stops_the_run,
+    |db| {
+        let p = project(&db);
+        add_table(&p, "a1", &[]);
+        add_table(&p, "b2", &[]);
+        p.cmd("dbrev").args(["upgrade", "head"]).ok();
+        std::fs::remove_dir_all(dbrev_tests::revision_dir(&p, "b2")).unwrap();
+        for args in [["upgrade", "head"], ["downgrade", "base"]] {
+            let out = p.cmd("dbrev").args(args).fails();
+            assert_eq!(out.code(), 3);
+            out.stderr_has("Can't locate revision b2")
+                .stderr_has("restore its directory")
+                .stderr_has("`cargo dbrev stamp --purge TARGET`");
+        }
+        assert_eq!(db.applied(), ["a1", "b2"]);
+        assert_eq!(
+            current(&p),
+            "a1 (head)\nb2 (unknown: no revision directory)\n"
+        );
+        p.cmd("dbrev").args(["stamp", "--purge", "a1"]).ok();
+        p.cmd("dbrev").args(["downgrade", "base"]).ok();
+        assert!(db.applied().is_empty());
+    }
+);
+
+backend_test!(session_sql_runs_on_every_migration_session, |db| {
+    let p = project(&db);
+    let toml = p.read("dbrev.toml");
+    p.file(
+        "dbrev.toml",
+        &format!(
+            "{toml}\nsession_sql = [\"CREATE TEMPORARY TABLE session_marker (n INTEGER)\", \"INSERT INTO session_marker (n) VALUES (7)\"]\n"
+        ),
+    );
+    add(
+        &p,
+        "a1",
+        "uses the session",
+        "CREATE TABLE t (n INTEGER);\nINSERT INTO t (n) SELECT n FROM session_marker;",
+        "DROP TABLE t;",
+        &[],
+    );
+    p.cmd("dbrev").args(["upgrade", "head"]).ok();
+    assert_eq!(
+        db.value(&format!(
+            "SELECT {} AS value FROM t",
+            dbrev_tests::as_text(&db, "MIN(n)")
+        ))
+        .as_deref(),
+        Some("7")
+    );
+    p.file(
+        "dbrev.toml",
+        &format!("{toml}\nsession_sql = \"SELECT * FROM no_such_table\"\n"),
+    );
+    let out = p.cmd("dbrev").args(["current"]).fails();
+    assert_eq!(out.code(), 5);
+    out.stderr_has("dbrev.toml: session_sql `SELECT * FROM no_such_table`: ");
+});
+
+#[test]
+fn show_and_edit_resolve_like_every_command() {
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let p = project(&db);
+    add_table(&p, "a1", &[]);
+    add_table(&p, "b2", &[]);
+    add_table(&p, "c3", &["--head", "a1", "--splice"]);
+    p.cmd("dbrev").args(["upgrade", "b2"]).ok();
+    let out = p.cmd("dbrev").args(["show"]).fails();
+    out.stderr_has("`head` is ambiguous");
+    let heads = p.cmd("dbrev").args(["show", "heads"]).ok().stdout();
+    assert!(
+        heads.contains("Rev: b2") && heads.contains("Rev: c3"),
+        "{heads}"
+    );
+    let shown = p
+        .cmd("dbrev")
+        .args(["show", "current"])
+        .ok()
+        .stderr_has("Database")
+        .stdout();
+    assert!(
+        shown.contains("Rev: b2") && !shown.contains("Rev: c3"),
+        "{shown}"
+    );
+    assert!(shown.contains("Applied: "), "{shown}");
+    let minus = p.cmd("dbrev").args(["show", "b2-1"]).ok().stdout();
+    assert!(minus.starts_with("Rev: a1"), "{minus}");
+    p.cmd("dbrev")
+        .args(["show", "a1-1"])
+        .fails()
+        .stderr_has("names no revision (it is base)");
+    // `edit` with no argument is `head`; `current` and `heads` open every file.
+    let log = p.root().join("edited.txt");
+    p.file(
+        "editor.sh",
+        &format!("#!/bin/sh\necho \"$@\" >> '{}'\n", log.display()),
+    );
+    let editor = p.root().join("editor.sh");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    p.cmd("dbrev")
+        .args(["edit", "heads"])
+        .env("EDITOR", &editor)
+        .env_remove_visual()
+        .ok();
+    p.cmd("dbrev")
+        .args(["edit", "current"])
+        .env("EDITOR", &editor)
+        .env_remove_visual()
+        .ok();
+    let edited = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = edited.lines().collect();
+    assert_eq!(lines.len(), 2, "{edited}");
+    assert_eq!(lines[0].matches(".sql").count(), 4, "{edited}");
+    assert!(lines[1].contains("b2_create_t_b2/up.sql"), "{edited}");
+    p.cmd("dbrev")
+        .args(["edit"])
+        .env("EDITOR", &editor)
+        .env_remove_visual()
+        .fails()
+        .stderr_has("`head` is ambiguous");
+}
+
+#[test]
+fn sql_that_is_not_utf8_names_the_file_and_line() {
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let p = project(&db);
+    add_table(&p, "a1", &[]);
+    let up = dbrev_tests::revision_dir(&p, "a1").join("up.sql");
+    let mut bytes = std::fs::read(&up).unwrap();
+    bytes.extend_from_slice(b"INSERT INTO t_a1 VALUES ('caf\xe9');\n");
+    std::fs::write(&up, bytes).unwrap();
+    let out = p.cmd("dbrev").args(["upgrade", "head"]).fails();
+    assert_eq!(out.code(), 3);
+    out.stderr_has("a1_create_t_a1/up.sql:9:30: not valid UTF-8");
 }

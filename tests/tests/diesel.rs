@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use dbrev_tests::{Backend, Project, TestDb, backend_test, diesel_project};
+use dbrev_tests::{Backend, Project, TestDb, backend_test, diesel_project, revision_record};
 use diesel::Connection as _;
 use diesel::migration::MigrationSource;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
@@ -139,12 +139,63 @@ backend_test!(adopted_diesel_project_continues_with_dbrev, |db| {
         p.cmd("dbrev").args(["current"]).ok().stdout(),
         "202303010000000000 (head)\n"
     );
+    // Revisions diesel applied get their checksum recorded the first time dbrev runs.
+    p.cmd("dbrev")
+        .args(["upgrade", "head"])
+        .ok()
+        .stderr_has("Recorded the checksums of 4 revision(s) applied before dbrev's table __dbrev_revisions knew them")
+        .stderr_has("Nothing");
+    assert_eq!(
+        revision_record(&db, "20230105101500", "state").as_deref(),
+        Some("adopted")
+    );
+    let users_up = p
+        .root()
+        .join("migrations/2023-01-05-101500_create_users/up.sql");
+    assert_eq!(
+        revision_record(&db, "20230105101500", "checksum"),
+        Some(dbkit::script::checksum(&p.read(&users_up)))
+    );
+    assert!(revision_record(&db, "20230105101500", "applied_at").is_some());
     p.cmd("dbrev")
         .args(["upgrade", "head"])
         .ok()
         .stderr_has("Nothing");
+    // Diesel's dashed versions name revisions everywhere.
+    let shown = p
+        .cmd("dbrev")
+        .args(["show", "2023-01-05-101500"])
+        .ok()
+        .stdout();
+    assert!(shown.starts_with("Rev: 20230105101500"), "{shown}");
+    let shown = p
+        .cmd("dbrev")
+        .args(["show", "2023-01-05-101500_create_users"])
+        .ok()
+        .stdout();
+    assert!(shown.starts_with("Rev: 20230105101500"), "{shown}");
     p.cmd("dbrev")
-        .args(["revision", "-q", "-m", "add comments"])
+        .args(["edit", "2023-03-01-000000-0000"])
+        .env("EDITOR", "true")
+        .env_remove_visual()
+        .ok();
+    // An edit to a migration diesel applied is caught too.
+    let users = p.read(&users_up);
+    std::fs::write(&users_up, format!("{users}-- edited\n")).unwrap();
+    p.cmd("dbrev")
+        .args(["upgrade", "head"])
+        .fails()
+        .stderr_has("revision 20230105101500 changed since it was applied");
+    std::fs::write(&users_up, users).unwrap();
+    p.cmd("dbrev")
+        .args([
+            "revision",
+            "-q",
+            "-m",
+            "add comments",
+            "--depends-on",
+            "2023-01-05-101500",
+        ])
         .ok();
     let new_dir = std::fs::read_dir(p.root().join("migrations"))
         .unwrap()
@@ -154,6 +205,7 @@ backend_test!(adopted_diesel_project_continues_with_dbrev, |db| {
         .unwrap();
     let up = std::fs::read_to_string(new_dir.join("up.sql")).unwrap();
     assert!(up.contains("-- Revises: 202303010000000000"), "{up}");
+    assert!(up.contains("-- Depends On: 20230105101500"), "{up}");
     std::fs::write(
         new_dir.join("up.sql"),
         format!("{up}CREATE TABLE comments (id INTEGER PRIMARY KEY);\n"),
@@ -169,6 +221,16 @@ backend_test!(adopted_diesel_project_continues_with_dbrev, |db| {
     p.cmd("dbrev").args(["downgrade", "-2"]).ok();
     assert_eq!(diesel_conn(&db).applied().len(), 3);
     assert!(!db.tables().contains(&"tags".to_owned()));
+    p.cmd("dbrev")
+        .args(["downgrade", "2023-01-05-101500"])
+        .ok()
+        .stderr_has("Reverted 20230210120000");
+    assert_eq!(diesel_conn(&db).applied().len(), 2);
+    p.cmd("dbrev")
+        .args(["stamp", "2023-03-01-000000-0000"])
+        .ok()
+        .stderr_has("Stamped 202303010000000000");
+    assert_eq!(diesel_conn(&db).applied().len(), 4);
 });
 
 #[test]

@@ -50,20 +50,72 @@ pub trait Dialect: Send + Sync {
         )
     }
 
-    /// Takes the migration lock for the whole run (`None`: the backend locks per transaction).
-    fn acquire_lock(&self, _name: &str) -> Option<String> {
+    /// `CREATE TABLE IF NOT EXISTS` for dbrev's companion table: per revision the checksum
+    /// of its `up.sql`, when, by whom and how long it ran, and the statement journal of a
+    /// run that cannot roll back (`state`, `statements_done`, `statements_total`, `note`).
+    fn create_revisions_table(&self, table: &str) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (\n       version VARCHAR(50) PRIMARY KEY NOT NULL,\n       checksum VARCHAR(64),\n       state VARCHAR(16) NOT NULL,\n       applied_at {},\n       applied_by VARCHAR(255),\n       duration_ms BIGINT,\n       statements_done BIGINT NOT NULL DEFAULT 0,\n       statements_total BIGINT NOT NULL DEFAULT 0,\n       note VARCHAR(1000)\n)",
+            self.quote_ident(table),
+            self.timestamp_type()
+        )
+    }
+
+    /// The type of a point in time in the companion table.
+    fn timestamp_type(&self) -> &'static str {
+        "TIMESTAMP WITH TIME ZONE"
+    }
+
+    /// `expr` (a point in time) as whole seconds since the Unix epoch, a BIGINT.
+    fn epoch_seconds(&self, expr: &str) -> String {
+        format!("CAST(EXTRACT(EPOCH FROM {expr}) AS BIGINT)")
+    }
+
+    /// An expression naming who runs the session (`user@client host`) for `applied_by`;
+    /// `None` when the database has no users (SQLite: the operating system's user is used).
+    fn session_identity(&self) -> Option<&'static str> {
         None
     }
 
-    /// Releases the migration lock taken by [`Self::acquire_lock`].
+    /// Run once on every migration session before anything else (naming the session so a
+    /// waiting run can say who holds the lock).
+    fn session_setup(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The query that takes the migration lock without waiting: one row whose `value` is
+    /// `1` when taken and `0` when another session holds it (NULL: the server refused).
+    /// `None`: no session lock; each revision's exclusive transaction is the lock (SQLite).
+    fn try_lock(&self, _name: &str) -> Option<String> {
+        None
+    }
+
+    /// The query releasing the lock taken by [`Self::try_lock`] (`value` `1` when it was held).
     fn release_lock(&self, _name: &str) -> Option<String> {
+        None
+    }
+
+    /// The query describing the session that holds the migration lock (`value`: its
+    /// pid or connection id, user@host and since when), or no row.
+    fn lock_holder(&self, _name: &str) -> Option<String> {
         None
     }
 
     /// Whether the migration lock is taken per transaction (SQLite's exclusive transaction)
     /// rather than once for the whole run.
     fn locks_per_transaction(&self) -> bool {
-        self.acquire_lock("").is_none()
+        self.try_lock("").is_none()
+    }
+
+    /// The statement making the session wait up to `timeout` for another connection's
+    /// lock (SQLite's busy timeout); `None` where dbrev polls the session lock itself.
+    fn wait_for_locks(&self, _timeout: std::time::Duration) -> Option<String> {
+        None
+    }
+
+    /// Whether a database error means a lock wait ran out (SQLite: "database is locked").
+    fn is_lock_timeout(&self, _message: &str) -> bool {
+        false
     }
 
     /// One statement as a client script line (`psql`, `sqlite3`, `mariadb`), terminated.

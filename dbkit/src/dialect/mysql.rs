@@ -1,4 +1,5 @@
-//! MySQL and MariaDB: backquoted identifiers, DDL that commits implicitly, `GET_LOCK`,
+//! MySQL and MariaDB: backquoted identifiers, DDL that commits implicitly, `GET_LOCK`
+//! (its holder from `IS_USED_LOCK` and the process list),
 //! `MODIFY COLUMN`, `AUTO_INCREMENT`, `RENAME TABLE`.
 
 use super::Dialect;
@@ -38,21 +39,43 @@ impl Dialect for MysqlDialect {
         "SELECT VERSION() AS value"
     }
 
-    fn acquire_lock(&self, name: &str) -> Option<String> {
-        // GET_LOCK names are server-wide: include the database name.
+    fn timestamp_type(&self) -> &'static str {
+        "TIMESTAMP NULL"
+    }
+
+    fn epoch_seconds(&self, expr: &str) -> String {
+        format!("CAST(UNIX_TIMESTAMP({expr}) AS SIGNED)")
+    }
+
+    fn session_identity(&self) -> Option<&'static str> {
+        Some("USER()")
+    }
+
+    fn try_lock(&self, name: &str) -> Option<String> {
         Some(format!(
-            "SELECT GET_LOCK(CONCAT(DATABASE(), '.', {}), 3600)",
-            self.quote_literal(name)
+            "SELECT CAST(GET_LOCK({}, 0) AS CHAR) AS value",
+            lock_name(self, name)
         ))
     }
 
     fn release_lock(&self, name: &str) -> Option<String> {
         Some(format!(
-            "SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.', {}))",
-            self.quote_literal(name)
+            "SELECT CAST(RELEASE_LOCK({}) AS CHAR) AS value",
+            lock_name(self, name)
         ))
     }
 
+    fn lock_holder(&self, name: &str) -> Option<String> {
+        // PROCESSLIST shows other users' sessions only with the PROCESS privilege: the
+        // connection id alone is still worth printing.
+        Some(format!(
+            "SELECT CAST(CONCAT('connection ', l.id, COALESCE(CONCAT(' (', p.USER, '@', p.HOST, ', ', \
+             p.COMMAND, ' since ', DATE_FORMAT(NOW() - INTERVAL p.TIME SECOND, '%Y-%m-%d %H:%i:%s'), ')'), '')) AS CHAR) AS value \
+             FROM (SELECT IS_USED_LOCK({}) AS id) l \
+             LEFT JOIN information_schema.PROCESSLIST p ON p.ID = l.id WHERE l.id IS NOT NULL",
+            lock_name(self, name)
+        ))
+    }
     fn list_tables_query(&self) -> &'static str {
         "SELECT CAST(table_name AS CHAR) AS value FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY 1"
     }
@@ -118,4 +141,9 @@ impl Dialect for MysqlDialect {
             self.quote_ident(&name)
         )
     }
+}
+
+/// `GET_LOCK` names are server-wide: the database name makes them per database.
+fn lock_name(dialect: &MysqlDialect, name: &str) -> String {
+    format!("CONCAT(DATABASE(), '.', {})", dialect.quote_literal(name))
 }

@@ -1,5 +1,5 @@
 //! PostgreSQL: the standard spelling (the trait's defaults), transactional DDL and a
-//! session advisory lock.
+//! session advisory lock whose holder `pg_locks` and `pg_stat_activity` name.
 
 use super::Dialect;
 use crate::backend::Backend;
@@ -16,21 +16,54 @@ impl Dialect for PostgresDialect {
         "SELECT current_setting('server_version') AS value"
     }
 
-    fn acquire_lock(&self, name: &str) -> Option<String> {
+    fn session_identity(&self) -> Option<&'static str> {
+        Some("current_user || '@' || coalesce(host(inet_client_addr()), 'local')")
+    }
+
+    fn session_setup(&self) -> Option<&'static str> {
+        Some(
+            "SELECT set_config('application_name', 'cargo-dbrev', false) WHERE current_setting('application_name') = ''",
+        )
+    }
+
+    fn try_lock(&self, name: &str) -> Option<String> {
         Some(format!(
-            "SELECT pg_advisory_lock(hashtext({}))",
-            self.quote_literal(name)
+            "SELECT CASE WHEN pg_try_advisory_lock({}) THEN '1' ELSE '0' END AS value",
+            lock_key(self, name)
         ))
     }
 
     fn release_lock(&self, name: &str) -> Option<String> {
         Some(format!(
-            "SELECT pg_advisory_unlock(hashtext({}))",
-            self.quote_literal(name)
+            "SELECT CASE WHEN pg_advisory_unlock({}) THEN '1' ELSE '0' END AS value",
+            lock_key(self, name)
         ))
     }
 
+    fn lock_holder(&self, name: &str) -> Option<String> {
+        // The two-key form shows up in pg_locks as classid/objid with objsubid 2.
+        let name = self.quote_literal(name);
+        Some(format!(
+            "SELECT format('pid %s (%s@%s, %s, connected since %s, %s)', a.pid, a.usename, \
+             coalesce(host(a.client_addr), 'local socket'), \
+             coalesce(nullif(a.application_name, ''), 'no application name'), \
+             to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"'), \
+             coalesce(a.state, 'unknown state')) AS value \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 \
+             AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+             AND l.classid = hashtext('dbrev')::oid AND l.objid = hashtext({name})::oid"
+        ))
+    }
     fn list_tables_query(&self) -> &'static str {
         "SELECT table_name::text AS value FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
     }
+}
+
+/// The advisory lock's two keys: dbrev's, and the lock name's (per database already).
+fn lock_key(dialect: &PostgresDialect, name: &str) -> String {
+    format!(
+        "hashtext('dbrev'), hashtext({})",
+        dialect.quote_literal(name)
+    )
 }

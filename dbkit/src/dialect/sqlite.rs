@@ -17,6 +17,22 @@ impl Dialect for SqliteDialect {
         "BEGIN EXCLUSIVE"
     }
 
+    fn timestamp_type(&self) -> &'static str {
+        "TIMESTAMP"
+    }
+
+    fn epoch_seconds(&self, expr: &str) -> String {
+        format!("CAST(strftime('%s', {expr}) AS INTEGER)")
+    }
+
+    fn wait_for_locks(&self, timeout: std::time::Duration) -> Option<String> {
+        Some(format!("PRAGMA busy_timeout = {}", timeout.as_millis()))
+    }
+
+    fn is_lock_timeout(&self, message: &str) -> bool {
+        message.contains("database is locked")
+    }
+
     fn server_version_query(&self) -> &'static str {
         "SELECT sqlite_version() AS value"
     }

@@ -1,0 +1,203 @@
+//! The migration lock that makes concurrent runs apply each revision once: a session lock
+//! (PostgreSQL advisory lock, MySQL `GET_LOCK`) taken for the whole run, or on SQLite the
+//! exclusive transaction each revision runs in. It is tried once; when another session
+//! holds it, dbrev says who (once) and waits up to the lock timeout, then gives up with
+//! [`Error::Lock`] naming the holder. A lock the server would not give is never ignored.
+
+use std::time::{Duration, Instant};
+
+use crate::db::{Connection, ValueRow};
+use crate::error::{Error, Result};
+use crate::term::Reporter;
+
+/// A migration lock held by this session.
+#[derive(Debug)]
+pub enum MigrationLock {
+    /// A session lock (advisory lock, `GET_LOCK`) held until [`MigrationLock::release`].
+    Session {
+        /// The lock's name.
+        name: String,
+    },
+    /// An exclusive transaction is open (SQLite): the set-up runs inside it, then
+    /// [`MigrationLock::end_setup`] commits it and each revision takes its own.
+    Transaction,
+}
+
+/// The name of the migration lock of a version table (the lock is per database).
+pub fn lock_name(version_table: &str) -> String {
+    format!("dbrev:{version_table}")
+}
+
+impl MigrationLock {
+    /// Takes the migration lock for `version_table`, waiting up to `timeout` for another
+    /// session to release it.
+    pub fn acquire(
+        conn: &mut Connection,
+        version_table: &str,
+        timeout: Duration,
+        reporter: &Reporter,
+    ) -> Result<MigrationLock> {
+        let name = lock_name(version_table);
+        let dialect = conn.dialect();
+        let Some(try_lock) = dialect.try_lock(&name) else {
+            return Self::exclusive_transaction(conn, timeout, reporter);
+        };
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(50);
+        let mut announced = false;
+        loop {
+            let got = conn.load::<ValueRow>(&try_lock).map_err(|e| {
+                Error::Lock(format!(
+                    "taking the migration lock failed: {}",
+                    one_line(&e.to_string())
+                ))
+            })?;
+            match got.first().and_then(|r| r.value.as_deref()) {
+                Some("1") => return Ok(MigrationLock::Session { name }),
+                Some("0") => {}
+                other => {
+                    return Err(Error::Lock(format!(
+                        "the server did not give the migration lock (it answered {}); nothing was run",
+                        other.unwrap_or("NULL")
+                    )));
+                }
+            }
+            if !announced {
+                announced = true;
+                reporter.note(
+                    "Waiting",
+                    format!(
+                        "for the migration lock held by {} (up to {} s)",
+                        holder(conn, &name),
+                        timeout.as_secs()
+                    ),
+                );
+            }
+            if started.elapsed() >= timeout {
+                return Err(Error::Lock(format!(
+                    "the migration lock is held by {}; gave up after {} s and ran nothing (wait longer with --lock-timeout SECS or `lock_timeout` in dbrev.toml)",
+                    holder(conn, &name),
+                    timeout.as_secs()
+                )));
+            }
+            std::thread::sleep(pause.min(timeout.saturating_sub(started.elapsed())));
+            pause = (pause * 2).min(Duration::from_millis(500));
+        }
+    }
+
+    /// SQLite: `BEGIN EXCLUSIVE`, tried once without waiting, then with the busy timeout.
+    fn exclusive_transaction(
+        conn: &mut Connection,
+        timeout: Duration,
+        reporter: &Reporter,
+    ) -> Result<MigrationLock> {
+        let dialect = conn.dialect();
+        let set_wait = |conn: &mut Connection, wait: Duration| -> Result<()> {
+            match dialect.wait_for_locks(wait) {
+                Some(sql) => conn.batch_execute(&sql).map_err(|e| Error::Query {
+                    context: "setting the lock timeout".into(),
+                    message: one_line(&e.to_string()),
+                }),
+                None => Ok(()),
+            }
+        };
+        set_wait(conn, Duration::ZERO)?;
+        let first = conn.batch_execute(dialect.begin_transaction());
+        set_wait(conn, timeout)?;
+        match first {
+            Ok(()) => return Ok(MigrationLock::Transaction),
+            Err(e) if dialect.is_lock_timeout(&e.to_string()) => {}
+            Err(e) => {
+                return Err(Error::Query {
+                    context: "starting a transaction".into(),
+                    message: one_line(&e.to_string()),
+                });
+            }
+        }
+        reporter.note(
+            "Waiting",
+            format!(
+                "for the write lock on {}, held by another connection (SQLite does not say which; up to {} s)",
+                conn.url(),
+                timeout.as_secs()
+            ),
+        );
+        begin_exclusive(conn, timeout)?;
+        Ok(MigrationLock::Transaction)
+    }
+
+    /// Ends the set-up part of the run: commits the exclusive transaction it ran in (SQLite).
+    pub fn end_setup(&self, conn: &mut Connection) -> Result<()> {
+        match self {
+            MigrationLock::Session { .. } => Ok(()),
+            MigrationLock::Transaction => conn.batch_execute("COMMIT").map_err(|e| Error::Query {
+                context: "committing".into(),
+                message: one_line(&e.to_string()),
+            }),
+        }
+    }
+
+    /// Undoes a set-up that failed (rolls the exclusive transaction back, on SQLite).
+    pub fn abandon_setup(&self, conn: &mut Connection) {
+        if let MigrationLock::Transaction = self {
+            let _ = conn.batch_execute("ROLLBACK");
+        }
+    }
+
+    /// Releases a session lock. An error is reported only when the server says the lock
+    /// was not held any more (the session was cut and the run went on unprotected).
+    pub fn release(self, conn: &mut Connection) -> Result<()> {
+        let MigrationLock::Session { name } = self else {
+            return Ok(());
+        };
+        let Some(sql) = conn.dialect().release_lock(&name) else {
+            return Ok(());
+        };
+        let released = conn.load::<ValueRow>(&sql).map_err(|e| {
+            Error::Lock(format!(
+                "releasing the migration lock failed: {}",
+                one_line(&e.to_string())
+            ))
+        })?;
+        match released.first().and_then(|r| r.value.as_deref()) {
+            Some("1") => Ok(()),
+            _ => Err(Error::Lock(
+                "the migration lock was no longer held when the run ended (was the session cut?); check `cargo dbrev current`".into(),
+            )),
+        }
+    }
+}
+
+/// Starts a revision's exclusive transaction (SQLite), waiting up to the busy timeout; a
+/// timeout is [`Error::Lock`].
+pub fn begin_exclusive(conn: &mut Connection, timeout: Duration) -> Result<()> {
+    let dialect = conn.dialect();
+    conn.batch_execute(dialect.begin_transaction())
+        .map_err(|e| {
+            let message = one_line(&e.to_string());
+            if dialect.is_lock_timeout(&message) {
+                Error::Lock(format!(
+                    "{} stayed locked by another connection for {} s; ran nothing more (wait longer with --lock-timeout SECS or `lock_timeout` in dbrev.toml)",
+                    conn.url(),
+                    timeout.as_secs()
+                ))
+            } else {
+                Error::Query {
+                    context: "starting a transaction".into(),
+                    message,
+                }
+            }
+        })
+}
+
+/// Who holds the lock, as the server tells it; "another session" when it cannot.
+fn holder(conn: &mut Connection, name: &str) -> String {
+    conn.dialect()
+        .lock_holder(name)
+        .and_then(|sql| conn.query_value(&sql).ok().flatten())
+        .unwrap_or_else(|| "another session".into())
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
