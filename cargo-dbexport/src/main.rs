@@ -16,7 +16,8 @@ use dbkit::{Config, Connection, DatabaseUrl, Error};
     bin_name = "cargo dbexport",
     version,
     about,
-    styles = dbkit::cli::STYLES
+    styles = dbkit::cli::STYLES,
+    after_help = dbkit::cli::EXIT_CODES
 )]
 struct Cli {
     #[command(subcommand)]
@@ -141,6 +142,7 @@ fn confirmed(conn: &mut Connection, file: &Path, yes: bool) -> dbkit::Result<boo
 fn run(cli: Cli) -> dbkit::Result<()> {
     let reporter = cli.output.reporter();
     let (url, exclude) = target(&cli)?;
+    reporter.target(&url);
     match cli.command {
         Some(Command::Restore {
             file,

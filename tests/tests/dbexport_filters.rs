@@ -76,8 +76,18 @@ fn seeded(db: &TestDb) {
     }
 }
 
+/// Tables, columns, keys and indexes (views are compared by [`objects`]; how diesel would
+/// alias a column's type depends on keys a filtered dump leaves out, so it is not compared).
 fn schema(db: &TestDb) -> Schema {
-    inspect(&mut db.connect(), "__diesel_schema_migrations", &[]).expect("inspect")
+    let mut schema =
+        inspect(&mut db.connect(), "__diesel_schema_migrations", &[]).expect("inspect");
+    schema.relations.clear();
+    for table in schema.tables.values_mut() {
+        for column in &mut table.columns {
+            column.ty.alias_kind = None;
+        }
+    }
+    schema
 }
 
 /// The source's schema as a dump that leaves out `gone` must recreate it.
