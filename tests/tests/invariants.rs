@@ -69,12 +69,7 @@ const KNOWN_SQL: &[(&str, &str)] = &[
     // SQLite's file URLs.
     ("url.rs", "Backend =="),
     // In this pass's own files until it moves them (removed as it does).
-    ("dialect/mod.rs", "nextval("),
-    ("dialect/mod.rs", "::"),
-    ("dialect/mod.rs", "_pkey"),
     ("inspect/mod.rs", "Backend =="),
-    ("plan.rs", "(?i)sqlite_"),
-    ("plan.rs", "(?i)pragma"),
     ("rust_model.rs", "Backend =="),
 ];
 
@@ -97,7 +92,6 @@ const KNOWN_LONG: &[(&str, &str)] = &[
     // In this pass's own files until it splits them (removed as it does).
     ("changes.rs", "diff_table"),
     ("inspect/mod.rs", "into_schema"),
-    ("plan.rs", "plan"),
     ("rust_model.rs", "read_table"),
     ("sqltype.rs", "render"),
 ];
