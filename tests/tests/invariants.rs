@@ -69,7 +69,6 @@ const KNOWN_SQL: &[(&str, &str)] = &[
     // SQLite's file URLs.
     ("url.rs", "Backend =="),
     // In this pass's own files until it moves them (removed as it does).
-    ("inspect/mod.rs", "Backend =="),
     ("rust_model.rs", "Backend =="),
 ];
 
@@ -91,7 +90,6 @@ const KNOWN_LONG: &[(&str, &str)] = &[
     ("statements.rs", "normal"),
     // In this pass's own files until it splits them (removed as it does).
     ("changes.rs", "diff_table"),
-    ("inspect/mod.rs", "into_schema"),
     ("rust_model.rs", "read_table"),
     ("sqltype.rs", "render"),
 ];
