@@ -13,6 +13,7 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 
 use crate::backend::Backend;
+use crate::dialect::dialect_for;
 use crate::error::{Error, IoContext, Result};
 use crate::model::{Column, ForeignKey, Schema, Table, TableName};
 use crate::sqltype::SqlType;
@@ -233,71 +234,18 @@ impl ModelReader {
     }
 
     fn read_table(&mut self, file: &Path, decl: TableDecl, module_path: &[String]) -> Result<()> {
+        let default_schema = dialect_for(self.backend).default_schema();
         let schema = decl
             .schema
             .as_ref()
             .map(|s| s.to_string())
-            .filter(|s| !(self.backend == Backend::Postgres && s == "public"));
+            .filter(|s| Some(s.as_str()) != default_schema);
         let name = TableName {
             schema,
             name: decl.sql_name.clone(),
         };
-        let mut columns = Vec::new();
-        for def in &decl.column_defs {
-            let max_length = match &def.max_length {
-                Some(lit) => Some(
-                    lit.base10_parse::<u32>()
-                        .map_err(|e| model_error(file, lit.span(), e))?,
-                ),
-                None => None,
-            };
-            let (ty, nullable) = self.column_type(&def.tpe, max_length).map_err(|message| {
-                model_error(
-                    file,
-                    def.tpe.span(),
-                    format!("{message} (column `{}.{}`)", name, def.sql_name),
-                )
-            })?;
-            columns.push(Column {
-                name: def.sql_name.clone(),
-                ty,
-                nullable,
-                default: None,
-                extra: None,
-                nullability_either: false,
-            });
-        }
-        let primary_key: Vec<String> = match &decl.primary_keys {
-            Some(pk) => pk
-                .keys
-                .iter()
-                .map(|ident| {
-                    let rust = ident.to_string();
-                    decl.column_defs
-                        .iter()
-                        .find(|c| c.column_name == rust)
-                        .map(|c| c.sql_name.clone())
-                        .ok_or_else(|| {
-                            model_error(
-                                file,
-                                ident.span(),
-                                format!("primary key column `{rust}` is not a column of `{name}`"),
-                            )
-                        })
-                })
-                .collect::<Result<_>>()?,
-            None => {
-                if columns.iter().any(|c| c.name == "id") {
-                    vec!["id".to_owned()]
-                } else {
-                    return Err(model_error(
-                        file,
-                        decl.table_name.span(),
-                        format!("table `{name}` has no primary key and no `id` column"),
-                    ));
-                }
-            }
-        };
+        let columns = self.columns(file, &decl, &name)?;
+        let primary_key = primary_key(file, &decl, &name, &columns)?;
         if self.schema.tables.contains_key(&name) {
             return Err(model_error(
                 file,
@@ -328,6 +276,36 @@ impl ModelReader {
             },
         );
         Ok(())
+    }
+
+    /// The columns of a `table!`, by their SQL names.
+    fn columns(&self, file: &Path, decl: &TableDecl, table: &TableName) -> Result<Vec<Column>> {
+        let mut columns = Vec::new();
+        for def in &decl.column_defs {
+            let max_length = match &def.max_length {
+                Some(lit) => Some(
+                    lit.base10_parse::<u32>()
+                        .map_err(|e| model_error(file, lit.span(), e))?,
+                ),
+                None => None,
+            };
+            let (ty, nullable) = self.column_type(&def.tpe, max_length).map_err(|message| {
+                model_error(
+                    file,
+                    def.tpe.span(),
+                    format!("{message} (column `{}.{}`)", table, def.sql_name),
+                )
+            })?;
+            columns.push(Column {
+                name: def.sql_name.clone(),
+                ty,
+                nullable,
+                default: None,
+                extra: None,
+                nullability_either: false,
+            });
+        }
+        Ok(columns)
     }
 
     /// `Nullable<Array<Nullable<Int4>>>` and friends → type and nullability.
@@ -462,6 +440,44 @@ impl ModelReader {
         }
         Ok(self.schema)
     }
+}
+
+/// The primary key of a `table!`, by SQL names: the one it declares, else `id` (diesel's
+/// default).
+fn primary_key(
+    file: &Path,
+    decl: &TableDecl,
+    table: &TableName,
+    columns: &[Column],
+) -> Result<Vec<String>> {
+    let Some(declared) = &decl.primary_keys else {
+        if columns.iter().any(|c| c.name == "id") {
+            return Ok(vec!["id".to_owned()]);
+        }
+        return Err(model_error(
+            file,
+            decl.table_name.span(),
+            format!("table `{table}` has no primary key and no `id` column"),
+        ));
+    };
+    declared
+        .keys
+        .iter()
+        .map(|ident| {
+            let rust = ident.to_string();
+            decl.column_defs
+                .iter()
+                .find(|c| c.column_name == rust)
+                .map(|c| c.sql_name.clone())
+                .ok_or_else(|| {
+                    model_error(
+                        file,
+                        ident.span(),
+                        format!("primary key column `{rust}` is not a column of `{table}`"),
+                    )
+                })
+        })
+        .collect()
 }
 
 /// diesel's name for `Range<T>` / `Multirange<T>` (`Int4range`, `Tstzmultirange`…).

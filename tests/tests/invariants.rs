@@ -69,7 +69,6 @@ const KNOWN_SQL: &[(&str, &str)] = &[
     // SQLite's file URLs.
     ("url.rs", "Backend =="),
     // In this pass's own files until it moves them (removed as it does).
-    ("rust_model.rs", "Backend =="),
 ];
 
 /// The longest a function may be, signature to closing brace.
@@ -90,7 +89,6 @@ const KNOWN_LONG: &[(&str, &str)] = &[
     ("statements.rs", "normal"),
     // In this pass's own files until it splits them (removed as it does).
     ("changes.rs", "diff_table"),
-    ("rust_model.rs", "read_table"),
     ("sqltype.rs", "render"),
 ];
 

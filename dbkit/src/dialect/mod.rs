@@ -78,6 +78,12 @@ pub trait Dialect: Send + Sync {
     /// named `value`.
     fn list_tables_query(&self) -> &'static str;
 
+    /// The schema that unqualified names mean when the backend has one by name
+    /// (PostgreSQL's `public`), so `public.users` and `users` are one table.
+    fn default_schema(&self) -> Option<&'static str> {
+        None
+    }
+
     // ---- DDL rendering (used by the planner). Defaults are standard SQL; each backend
     // overrides what it spells differently.
 

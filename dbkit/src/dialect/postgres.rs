@@ -35,6 +35,10 @@ impl Dialect for PostgresDialect {
         "SELECT table_name::text AS value FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
     }
 
+    fn default_schema(&self) -> Option<&'static str> {
+        Some("public")
+    }
+
     fn default_is_sequence(&self, column: &Column) -> bool {
         column
             .default
