@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::backend::Backend;
-use crate::changes::{Change, Diff};
+use crate::changes::{Change, Diff, Rename};
 use crate::dialect::{AlterTable, Dialect, RebuildTable, TableChanges, dialect_for};
 use crate::migrate::FILL_MARKER;
 use crate::model::{Column, ForeignKey, Schema, Table, TableName};
@@ -43,8 +43,8 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Destructive changes (for the file header and the console).
     pub destructive: Vec<String>,
-    /// Rename hints (`--rename` spelled out).
-    pub rename_hints: Vec<String>,
+    /// Dropped/added pairs that may be renames (shown as `--rename` takes them).
+    pub rename_hints: Vec<Rename>,
 }
 
 impl Plan {
@@ -263,9 +263,14 @@ impl Planner<'_> {
                 up.extend(alter.alter_column(table, from, to));
                 (up, alter.alter_column(table, to, from))
             }
-            Change::SetPrimaryKey { table, from, to } => (
-                alter.set_primary_key(table, &from.0, from.1.as_deref(), to),
-                alter.set_primary_key(table, to, None, &from.0),
+            Change::SetPrimaryKey {
+                table,
+                from,
+                from_name,
+                to,
+            } => (
+                alter.set_primary_key(table, from, from_name.as_deref(), to),
+                alter.set_primary_key(table, to, None, from),
             ),
             Change::AddForeignKey { table, key } => {
                 let key = self.complete(table, key);

@@ -88,7 +88,6 @@ const KNOWN_LONG: &[(&str, &str)] = &[
     ("statements.rs", "next_statement"),
     ("statements.rs", "normal"),
     // In this pass's own files until it splits them (removed as it does).
-    ("changes.rs", "diff_table"),
     ("sqltype.rs", "render"),
 ];
 
