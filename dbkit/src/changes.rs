@@ -598,9 +598,7 @@ fn without_implicit_key(source: &Table, target: &Table) -> Table {
     if let (Some(key), [model_key]) = (&source.implicit_key, target.primary_key.as_slice())
         && key == model_key
         && source.column(key).is_none()
-        && target.column(key).is_some_and(|c| {
-            matches!(c.ty.kind.as_str(), "Integer" | "BigInt" | "Int4" | "Int8") && !c.ty.array
-        })
+        && target.column(key).is_some_and(|c| c.ty.is_int_or_bigint())
     {
         let key = key.clone();
         target.columns.retain(|c| c.name != key);

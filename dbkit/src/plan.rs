@@ -561,11 +561,7 @@ fn add_column(alter: &dyn AlterTable, table: &TableName, column: &Column) -> Vec
 fn mark_auto_increment(table: &mut Table) {
     if let [pk] = table.primary_key.as_slice() {
         if let Some(column) = table.columns.iter_mut().find(|c| &c.name == pk) {
-            let integer = matches!(
-                column.ty.kind.as_str(),
-                "Integer" | "Int4" | "BigInt" | "Int8"
-            );
-            if integer && column.extra.is_none() && !column.ty.array {
+            if column.ty.is_int_or_bigint() && column.extra.is_none() {
                 column.extra = Some("auto_increment".into());
             }
         }

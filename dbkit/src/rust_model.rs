@@ -16,7 +16,7 @@ use crate::backend::Backend;
 use crate::dialect::dialect_for;
 use crate::error::{Error, IoContext, Result};
 use crate::model::{Column, ForeignKey, Schema, Table, TableName};
-use crate::sqltype::SqlType;
+use crate::sqltype::{DieselType, SqlType};
 
 /// Reads every model file into one schema.
 pub fn read_model(files: &[std::path::PathBuf], backend: Backend) -> Result<Schema> {
@@ -362,27 +362,24 @@ impl ModelReader {
                         .unwrap_or_default();
                     let name =
                         range_type_name(generic, &element).unwrap_or_else(|| generic.to_owned());
-                    let ty = SqlType::from_diesel(
-                        &name,
-                        None,
+                    let ty = DieselType {
+                        name: &name,
+                        sql_name: None,
                         max_length,
                         unsigned,
                         array,
-                        self.backend,
-                    )?;
-                    return Ok((ty, nullable));
+                    };
+                    return Ok((SqlType::from_diesel(&ty, self.backend)?, nullable));
                 }
                 (name, None) => {
-                    let custom = self.custom_types.get(name).map(String::as_str);
-                    let ty = SqlType::from_diesel(
+                    let ty = DieselType {
                         name,
-                        custom,
+                        sql_name: self.custom_types.get(name).map(String::as_str),
                         max_length,
                         unsigned,
                         array,
-                        self.backend,
-                    )?;
-                    return Ok((ty, nullable));
+                    };
+                    return Ok((SqlType::from_diesel(&ty, self.backend)?, nullable));
                 }
             }
         }
@@ -525,6 +522,7 @@ impl syn::parse::Parse for JoinDecl {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sqltype::TypeKind;
 
     const PG: &str = r#"// @generated automatically by Diesel CLI.
 
@@ -571,11 +569,14 @@ diesel::allow_tables_to_appear_in_same_query!(posts, users,);
         assert_eq!(users.primary_key, ["id"]);
         let email = users.column("email").unwrap();
         assert_eq!(
-            (email.ty.kind.as_str(), email.ty.max_length, email.nullable),
-            ("Varchar", Some(120), false)
+            (&email.ty.kind, email.ty.max_length, email.nullable),
+            (&TypeKind::Varchar, Some(120), false)
         );
         assert!(users.column("nick").unwrap().nullable);
-        assert_eq!(users.column("feeling").unwrap().ty.kind, "custom:Mood");
+        assert_eq!(
+            users.column("feeling").unwrap().ty.kind,
+            TypeKind::Custom("Mood".into())
+        );
         let tags = users.column("tags").unwrap();
         assert!(tags.ty.array && tags.nullable);
         assert!(users.column("type").is_some());
@@ -667,16 +668,17 @@ pub mod app {
 "#;
         let schema = read_model_str(Path::new("s.rs"), text, Backend::Postgres).unwrap();
         let docs = &schema.tables[&TableName::new("docs")];
-        let kinds: Vec<&str> = docs.columns.iter().map(|c| c.ty.kind.as_str()).collect();
+        let kinds: Vec<&TypeKind> = docs.columns.iter().map(|c| &c.ty.kind).collect();
+        let custom = |name: &str| TypeKind::Custom(name.into());
         assert_eq!(
             kinds,
             [
-                "Int4",
-                "custom:Tsvector",
-                "custom:Ltree",
-                "custom:Geometry",
-                "custom:Int4range",
-                "Int4"
+                &TypeKind::Int4,
+                &custom("Tsvector"),
+                &custom("Ltree"),
+                &custom("Geometry"),
+                &custom("Int4range"),
+                &TypeKind::Int4
             ]
         );
         assert_eq!(docs.column("path").unwrap().ty.native, "ltree");

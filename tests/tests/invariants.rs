@@ -68,7 +68,6 @@ const KNOWN_SQL: &[(&str, &str)] = &[
     ("statements.rs", "Backend =="),
     // SQLite's file URLs.
     ("url.rs", "Backend =="),
-    // In this pass's own files until it moves them (removed as it does).
 ];
 
 /// The longest a function may be, signature to closing brace.
@@ -87,8 +86,6 @@ const KNOWN_LONG: &[(&str, &str)] = &[
     ("migrate.rs", "run_revision"),
     ("statements.rs", "next_statement"),
     ("statements.rs", "normal"),
-    // In this pass's own files until it splits them (removed as it does).
-    ("sqltype.rs", "render"),
 ];
 
 fn source_dir() -> PathBuf {

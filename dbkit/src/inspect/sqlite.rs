@@ -6,6 +6,7 @@ use super::{Catalog, ColumnRow, KeyRow, query};
 use crate::db::Connection;
 use crate::error::Result;
 use crate::model::Schema;
+use crate::sqltype::TypeKind;
 
 /// The names a table's implicit row key answers to, in the order print-schema picks the
 /// first one no column has taken.
@@ -56,7 +57,7 @@ pub fn as_diesel_reads_it(schema: &mut Schema) {
             && let Some(column) = table.columns.iter_mut().find(|c| &c.name == pk)
             && column.ty.native.eq_ignore_ascii_case("integer")
         {
-            column.ty.alias_kind = Some("BigInt".into());
+            column.ty.alias_kind = Some(TypeKind::BigInt);
             rowid_keys.push((table.name.clone(), pk.clone()));
         }
     }
@@ -71,9 +72,9 @@ pub fn as_diesel_reads_it(schema: &mut Schema) {
             });
             if references_rowid
                 && let Some(c) = table.columns.iter_mut().find(|c| &c.name == column)
-                && c.ty.kind == "Integer"
+                && c.ty.kind == TypeKind::Integer
             {
-                c.ty.alias_kind = Some("BigInt".into());
+                c.ty.alias_kind = Some(TypeKind::BigInt);
             }
         }
     }
