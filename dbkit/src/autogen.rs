@@ -24,7 +24,8 @@ use crate::term::Reporter;
 pub struct AutogenerateOptions {
     /// `--rename old=new` / `--rename table.old=new`.
     pub renames: Vec<Rename>,
-    /// `--fill`: INSERT placeholders for new tables that others reference.
+    /// `--fill`: an `INSERT` of the first rows, as a FILL marker, for each new table the
+    /// model's foreign keys reference.
     pub fill: bool,
 }
 
@@ -88,7 +89,9 @@ impl Environment {
             &model,
             &found,
             backend,
-            PlanOptions { fill: options.fill },
+            PlanOptions {
+                first_rows: options.fill,
+            },
         );
         Ok(Comparison {
             changes: found.changes,

@@ -21,8 +21,9 @@ const MAX_IDENTIFIER_BYTES: usize = 63;
 /// What the planner was asked for.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PlanOptions {
-    /// `--fill`: an `INSERT` placeholder for new tables the model links to.
-    pub fill: bool,
+    /// `--fill`: an `INSERT` of the first rows, as a FILL marker, for each new table the
+    /// model's foreign keys reference.
+    pub first_rows: bool,
 }
 
 /// One step: statements up, and the statements that undo them.
@@ -92,7 +93,9 @@ fn render(title: &str, statements: &[String]) -> String {
     out
 }
 
-fn fill(what: &str) -> String {
+/// A FILL marker: a place in up.sql or down.sql where the user writes a value (`what`)
+/// before the revision can run.
+fn fill_marker(what: &str) -> String {
     format!("{FILL_MARKER}: {what} */")
 }
 
@@ -300,13 +303,13 @@ impl Planner<'_> {
         let d = self.dialect;
         let t = self.new_table(table);
         let mut up = vec![d.create_table(&t, false)];
-        if self.options.fill && self.referenced.contains(&t.name) {
+        if self.options.first_rows && self.referenced.contains(&t.name) {
             let columns: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
             up.push(format!(
                 "INSERT INTO {} ({}) VALUES ({})",
                 d.quote_table(&t.name),
                 d.quote_idents(&columns),
-                fill(&format!(
+                fill_marker(&format!(
                     "the first rows of {}, which other tables reference",
                     t.name
                 ))
@@ -413,7 +416,7 @@ impl Planner<'_> {
                 }
                 Some(_) => self.dialect.quote_ident(&column.name),
                 None if column.nullable || column.default.is_some() => "NULL".into(),
-                None => fill(&format!(
+                None => fill_marker(&format!(
                     "a value for {}.{}{}",
                     to.name,
                     column.name,
@@ -431,7 +434,7 @@ impl Planner<'_> {
         format!(
             "COALESCE({}, {})",
             self.dialect.quote_ident(column),
-            fill(&format!("a value for {table}.{column} where it is NULL"))
+            fill_marker(&format!("a value for {table}.{column} where it is NULL"))
         )
     }
 
@@ -534,8 +537,8 @@ fn object_name(name1: &str, name2: &str, label: &str) -> String {
     format!("{first}_{second}_{label}")
 }
 
-/// A new NOT NULL column on a table that may hold rows: add it nullable, fill, then
-/// set NOT NULL. A nullable one is just added.
+/// A new NOT NULL column on a table that may hold rows: add it nullable, set it to a FILL
+/// marker's value, then set NOT NULL. A nullable one is just added.
 fn add_column(alter: &dyn AlterTable, table: &TableName, column: &Column) -> Vec<String> {
     if column.nullable || column.default.is_some() {
         return vec![alter.add_column(table, column)];
@@ -548,7 +551,7 @@ fn add_column(alter: &dyn AlterTable, table: &TableName, column: &Column) -> Vec
     out.push(alter.update_column(
         table,
         &column.name,
-        &fill(&format!(
+        &fill_marker(&format!(
             "a value for {table}.{} in existing rows",
             column.name
         )),

@@ -132,7 +132,7 @@ fn generated(
             .collect(),
     };
     let found = diff(db, model, &options);
-    let planned = plan(db, model, &found, backend, PlanOptions { fill: first_rows });
+    let planned = plan(db, model, &found, backend, PlanOptions { first_rows });
     let changes: Vec<String> = found.changes.iter().map(Change::describe).collect();
     format!(
         "-- changes\n{}\n\n-- up.sql\n{}\n\n-- down.sql\n{}\n",
