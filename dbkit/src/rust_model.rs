@@ -198,13 +198,7 @@ impl ModelReader {
     }
 
     fn read_macro(&mut self, file: &Path, mac: &syn::Macro, module_path: &[String]) -> Result<()> {
-        let name = mac
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
-        match name.as_str() {
+        match last_ident(&mac.path).as_str() {
             "table" => {
                 let decl: TableDecl = syn::parse2(mac.tokens.clone())
                     .map_err(|e| model_error(file, e.span(), format!("malformed table!: {e}")))?;
@@ -354,12 +348,7 @@ impl ModelReader {
                 // `Range<Int4>` is `int4range`; another generic type from some crate is
                 // compared by its own name.
                 (generic, Some(inner)) => {
-                    let element = inner
-                        .path
-                        .segments
-                        .last()
-                        .map(|s| s.ident.to_string())
-                        .unwrap_or_default();
+                    let element = last_ident(&inner.path);
                     let name =
                         range_type_name(generic, &element).unwrap_or_else(|| generic.to_owned());
                     let ty = DieselType {
@@ -475,6 +464,14 @@ fn primary_key(
                 })
         })
         .collect()
+}
+
+/// The last name of a path (`diesel::table` → `table`, `sql_types::Int4` → `Int4`).
+fn last_ident(path: &syn::Path) -> String {
+    path.segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
 }
 
 /// diesel's name for `Range<T>` / `Multirange<T>` (`Int4range`, `Tstzmultirange`…).

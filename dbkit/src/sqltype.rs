@@ -638,30 +638,16 @@ mod tests {
     use super::*;
     use Backend::*;
 
+    fn diesel(ty: DieselType, backend: Backend) -> SqlType {
+        SqlType::from_diesel(&ty, backend).unwrap()
+    }
+
     fn model(name: &str, max_length: Option<u32>, backend: Backend) -> SqlType {
         let ty = DieselType {
             max_length,
             ..DieselType::named(name)
         };
-        SqlType::from_diesel(&ty, backend).unwrap()
-    }
-
-    fn wrapped(name: &str, unsigned: bool, array: bool, backend: Backend) -> SqlType {
-        let ty = DieselType {
-            unsigned,
-            array,
-            ..DieselType::named(name)
-        };
-        SqlType::from_diesel(&ty, backend).unwrap()
-    }
-
-    fn custom_type(name: &str, sql_name: &str, array: bool) -> SqlType {
-        let ty = DieselType {
-            sql_name: Some(sql_name),
-            array,
-            ..DieselType::named(name)
-        };
-        SqlType::from_diesel(&ty, Postgres).unwrap()
+        diesel(ty, backend)
     }
 
     /// What print-schema writes for a catalog type: (backend, catalog, diesel, length).
@@ -713,11 +699,29 @@ mod tests {
                 "{backend:?} {catalog} ~ {diesel}"
             );
         }
-        let unsigned = wrapped("Integer", true, false, Mysql);
+        let unsigned = diesel(
+            DieselType {
+                unsigned: true,
+                ..DieselType::named("Integer")
+            },
+            Mysql,
+        );
         assert!(SqlType::from_catalog("int(10) unsigned", Mysql).satisfies(&unsigned));
-        let array = wrapped("Int4", false, true, Postgres);
+        let array = diesel(
+            DieselType {
+                array: true,
+                ..DieselType::named("Int4")
+            },
+            Postgres,
+        );
         assert!(SqlType::from_catalog("integer[]", Postgres).satisfies(&array));
-        let mood = custom_type("Mood", "mood", false);
+        let mood = diesel(
+            DieselType {
+                sql_name: Some("mood"),
+                ..DieselType::named("Mood")
+            },
+            Postgres,
+        );
         assert!(SqlType::from_catalog("mood", Postgres).satisfies(&mood));
     }
 
@@ -754,7 +758,13 @@ mod tests {
         assert!(!db.satisfies(&model("Varchar", Some(41), Postgres)));
         assert!(!db.satisfies(&model("Int4", None, Postgres)));
         let array = SqlType::from_catalog("character varying(40)[]", Postgres);
-        assert!(!array.satisfies(&wrapped("Text", false, true, Postgres)));
+        assert!(!array.satisfies(&diesel(
+            DieselType {
+                array: true,
+                ..DieselType::named("Text")
+            },
+            Postgres,
+        )));
         // Types diesel has no name for compare by print-schema's spelling, qualified or not.
         for (catalog, diesel) in [
             ("tsvector", "Tsvector"),
@@ -776,9 +786,22 @@ mod tests {
             model("Tsvector", None, Postgres).kind,
             TypeKind::Custom("Tsvector".into())
         );
-        let qualified = custom_type("Tsvector", "pg_catalog.tsvector", false);
+        let qualified = diesel(
+            DieselType {
+                sql_name: Some("pg_catalog.tsvector"),
+                ..DieselType::named("Tsvector")
+            },
+            Postgres,
+        );
         assert!(SqlType::from_catalog("tsvector", Postgres).satisfies(&qualified));
-        let mood = custom_type("Mood", "app.mood", true);
+        let mood = diesel(
+            DieselType {
+                sql_name: Some("app.mood"),
+                array: true,
+                ..DieselType::named("Mood")
+            },
+            Postgres,
+        );
         assert!(SqlType::from_catalog("app.mood[]", Postgres).satisfies(&mood));
         // A domain is its base type, or its own name.
         let domain = SqlType::from_domain("email", "character varying(200)", Postgres);

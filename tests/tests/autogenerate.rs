@@ -131,6 +131,12 @@ fn fill(p: &Project, what: &str, value: &str) {
     std::fs::write(up, out).unwrap();
 }
 
+/// The table's (one row's) column holds `value`.
+fn assert_holds(db: &TestDb, table: &str, column: &str, value: &str) {
+    let sql = format!("SELECT {column} AS value FROM {table}");
+    assert_eq!(db.value(&sql).as_deref(), Some(value), "{table}.{column}");
+}
+
 fn check_clean(p: &Project) {
     p.cmd("dbrev").args(["check"]).ok().stderr_has("agree");
 }
@@ -190,30 +196,15 @@ backend_test!(a_series_of_model_edits, |db| {
     fill(&p, "users.email", "'none@example.com'");
     p.cmd("dbrev").args(["upgrade"]).ok();
     check_clean(&p);
-    assert_eq!(
-        db.value("SELECT name AS value FROM users").as_deref(),
-        Some("bob")
-    );
-    assert_eq!(
-        db.value("SELECT headline AS value FROM posts").as_deref(),
-        Some("hello")
-    );
-    assert_eq!(
-        db.value("SELECT email AS value FROM users").as_deref(),
-        Some("none@example.com")
-    );
+    assert_holds(&db, "users", "name", "bob");
+    assert_holds(&db, "posts", "headline", "hello");
+    assert_holds(&db, "users", "email", "none@example.com");
     // Back to v1: the old model matches again and the data is where it was.
     p.cmd("dbrev").args(["downgrade", "-1"]).ok();
     model(&p, V1);
     check_clean(&p);
-    assert_eq!(
-        db.value("SELECT title AS value FROM posts").as_deref(),
-        Some("hello")
-    );
-    assert_eq!(
-        db.value("SELECT name AS value FROM users").as_deref(),
-        Some("bob")
-    );
+    assert_holds(&db, "posts", "title", "hello");
+    assert_holds(&db, "users", "name", "bob");
     model(&p, V2);
     p.cmd("dbrev").args(["upgrade"]).ok();
     check_clean(&p);
@@ -237,10 +228,7 @@ backend_test!(a_series_of_model_edits, |db| {
     );
     p.cmd("dbrev").args(["upgrade"]).ok();
     check_clean(&p);
-    assert_eq!(
-        db.value("SELECT name AS value FROM users").as_deref(),
-        Some("bob")
-    );
+    assert_holds(&db, "users", "name", "bob");
     p.cmd("dbrev").args(["downgrade", "-1"]).ok();
     model(&p, V2);
     check_clean(&p);
@@ -304,38 +292,8 @@ backend_test!(check_exits_1_only_for_differences, |db| {
     }
 });
 
-const LONG_NAMES: &str = r#"
-diesel::table! {
-    parents_with_quite_a_long_name_indeed (id) {
-        id -> Integer,
-    }
-}
-
-diesel::table! {
-    others_with_quite_a_long_name_too (id) {
-        id -> Integer,
-    }
-}
-
-diesel::table! {
-    children_with_an_exceedingly_long_table_name (id) {
-        id -> Integer,
-        parent_reference_with_a_long_column_name_one -> Integer,
-        parent_reference_with_a_long_column_name_two -> Integer,
-    }
-}
-
-diesel::table! {
-    children_with_an_exceedingly_long_table_name_too (id) {
-        id -> Integer,
-        parent_reference_with_a_long_column_name_one -> Integer,
-    }
-}
-
-diesel::joinable!(children_with_an_exceedingly_long_table_name -> parents_with_quite_a_long_name_indeed (parent_reference_with_a_long_column_name_one));
-diesel::joinable!(children_with_an_exceedingly_long_table_name -> others_with_quite_a_long_name_too (parent_reference_with_a_long_column_name_two));
-diesel::joinable!(children_with_an_exceedingly_long_table_name_too -> parents_with_quite_a_long_name_indeed (parent_reference_with_a_long_column_name_one));
-"#;
+/// Tables and columns whose foreign key names PostgreSQL would cut to fit 63 bytes.
+const LONG_NAMES: &str = include_str!("../fixtures/models/long_names.rs");
 
 /// Each `ADD CONSTRAINT name` of the file, in order.
 fn added_constraints(sql: &str) -> Vec<String> {
@@ -492,17 +450,8 @@ backend_test!(table_renames_and_fill_placeholders, |db| {
     fill(&p, "kinds", "1, 'regular'");
     p.cmd("dbrev").args(["upgrade"]).ok();
     check_clean(&p);
-    assert_eq!(
-        db.value("SELECT name AS value FROM members").as_deref(),
-        Some("ann")
-    );
-    assert_eq!(
-        db.value("SELECT label AS value FROM kinds").as_deref(),
-        Some("regular")
-    );
+    assert_holds(&db, "members", "name", "ann");
+    assert_holds(&db, "kinds", "label", "regular");
     p.cmd("dbrev").args(["downgrade", "-1"]).ok();
-    assert_eq!(
-        db.value("SELECT name AS value FROM users").as_deref(),
-        Some("ann")
-    );
+    assert_holds(&db, "users", "name", "ann");
 });

@@ -156,6 +156,17 @@ fn pin(
     }
 }
 
+/// Snapshots `case` from the database `BASE` makes to the model `text`.
+fn pin_from_base(case: &str, renames: &[&str], text: &str) {
+    pin(
+        case,
+        renames,
+        false,
+        |b| database(BASE, b),
+        |b| model(text, b),
+    );
+}
+
 /// `BASE` with `from` replaced by `to` (the edit must apply).
 fn edited(from: &str, to: &str) -> String {
     assert!(BASE.contains(from), "{from}");
@@ -241,13 +252,7 @@ fn add_columns_nullable_and_not_null() {
         "        age -> Integer,\n",
         "        age -> Integer,\n        nickname -> Nullable<Text>,\n        score -> Integer,\n",
     );
-    pin(
-        "add_columns",
-        &[],
-        false,
-        |b| database(BASE, b),
-        |b| model(&text, b),
-    );
+    pin_from_base("add_columns", &[], &text);
 }
 
 #[test]
@@ -256,13 +261,7 @@ fn drop_columns_nullable_and_not_null() {
         "        email -> Nullable<Text>,\n        age -> Integer,\n",
         "",
     );
-    pin(
-        "drop_columns",
-        &[],
-        false,
-        |b| database(BASE, b),
-        |b| model(&text, b),
-    );
+    pin_from_base("drop_columns", &[], &text);
 }
 
 #[test]
@@ -276,37 +275,19 @@ fn change_types_wider_and_narrower() {
             "        right_id -> Integer,",
             "        right_id -> BigInt,",
         );
-    pin(
-        "change_types",
-        &[],
-        false,
-        |b| database(BASE, b),
-        |b| model(&text, b),
-    );
+    pin_from_base("change_types", &[], &text);
 }
 
 #[test]
 fn set_not_null_fills_nulls_first() {
     let text = edited("email -> Nullable<Text>", "email -> Text");
-    pin(
-        "set_not_null",
-        &[],
-        false,
-        |b| database(BASE, b),
-        |b| model(&text, b),
-    );
+    pin_from_base("set_not_null", &[], &text);
 }
 
 #[test]
 fn drop_not_null() {
     let text = edited("age -> Integer", "age -> Nullable<Integer>");
-    pin(
-        "drop_not_null",
-        &[],
-        false,
-        |b| database(BASE, b),
-        |b| model(&text, b),
-    );
+    pin_from_base("drop_not_null", &[], &text);
 }
 
 #[test]
@@ -342,38 +323,20 @@ fn add_foreign_key() {
 #[test]
 fn drop_foreign_key() {
     let text = BASE.replace("diesel::joinable!(posts -> users (user_id));\n", "");
-    pin(
-        "drop_foreign_key",
-        &[],
-        false,
-        |b| database(BASE, b),
-        |b| model(&text, b),
-    );
+    pin_from_base("drop_foreign_key", &[], &text);
 }
 
 #[test]
 fn rename_table() {
     let text = edited("    users (id) {", "    members (id) {")
         .replace("(posts -> users (user_id))", "(posts -> members (user_id))");
-    pin(
-        "rename_table",
-        &["users=members"],
-        false,
-        |b| database(BASE, b),
-        |b| model(&text, b),
-    );
+    pin_from_base("rename_table", &["users=members"], &text);
 }
 
 #[test]
 fn rename_column() {
     let text = edited("title -> Text", "headline -> Text");
-    pin(
-        "rename_column",
-        &["posts.title=headline"],
-        false,
-        |b| database(BASE, b),
-        |b| model(&text, b),
-    );
+    pin_from_base("rename_column", &["posts.title=headline"], &text);
 }
 
 #[test]
@@ -382,13 +345,7 @@ fn rename_hints_without_rename() {
         "    pairs (left_id, right_id) {",
         "    couples (left_id, right_id) {",
     );
-    pin(
-        "rename_hints",
-        &[],
-        false,
-        |b| database(BASE, b),
-        |b| model(&text, b),
-    );
+    pin_from_base("rename_hints", &[], &text);
 }
 
 /// Many changes to one table (a rebuild on SQLite): renamed table and column, a wider type,
@@ -424,46 +381,15 @@ fn many_changes_to_one_table() {
     );
 }
 
-const LONG_NAMES: &str = r#"
-diesel::table! {
-    parents_with_quite_a_long_name_indeed (id) {
-        id -> Integer,
-    }
+/// `autogenerate`'s long names, and a table whose foreign key name is taken by an index.
+fn long_names() -> String {
+    format!(
+        "{}{}",
+        include_str!("../fixtures/models/long_names.rs"),
+        "\ndiesel::table! {\n    children (id) {\n        id -> Integer,\n        parent_id -> Integer,\n    }\n}\n\n\
+         diesel::joinable!(children -> parents_with_quite_a_long_name_indeed (parent_id));\n"
+    )
 }
-
-diesel::table! {
-    others_with_quite_a_long_name_too (id) {
-        id -> Integer,
-    }
-}
-
-diesel::table! {
-    children_with_an_exceedingly_long_table_name (id) {
-        id -> Integer,
-        parent_reference_with_a_long_column_name_one -> Integer,
-        parent_reference_with_a_long_column_name_two -> Integer,
-    }
-}
-
-diesel::table! {
-    children_with_an_exceedingly_long_table_name_too (id) {
-        id -> Integer,
-        parent_reference_with_a_long_column_name_one -> Integer,
-    }
-}
-
-diesel::table! {
-    children (id) {
-        id -> Integer,
-        parent_id -> Integer,
-    }
-}
-
-diesel::joinable!(children_with_an_exceedingly_long_table_name -> parents_with_quite_a_long_name_indeed (parent_reference_with_a_long_column_name_one));
-diesel::joinable!(children_with_an_exceedingly_long_table_name -> others_with_quite_a_long_name_too (parent_reference_with_a_long_column_name_two));
-diesel::joinable!(children_with_an_exceedingly_long_table_name_too -> parents_with_quite_a_long_name_indeed (parent_reference_with_a_long_column_name_one));
-diesel::joinable!(children -> parents_with_quite_a_long_name_indeed (parent_id));
-"#;
 
 /// New foreign keys get PostgreSQL's names, cut to 63 bytes, numbered past taken names.
 #[test]
@@ -484,7 +410,7 @@ fn foreign_key_names_fit_and_stay_unique() {
             ));
             db
         },
-        |b| model(LONG_NAMES, b),
+        |b| model(&long_names(), b),
     );
 }
 

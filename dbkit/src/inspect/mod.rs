@@ -178,6 +178,15 @@ pub fn read_catalog_in(conn: &mut Connection, scope: &SchemaScope) -> Result<Cat
     Ok(catalog)
 }
 
+/// The two queries every backend's catalog starts with: columns (of tables and the
+/// relations read alongside them), then key and index members.
+fn columns_and_keys(conn: &mut Connection, columns: &str, keys: &str) -> Result<Catalog> {
+    let mut catalog = Catalog::default();
+    catalog.columns = query::<ColumnRow>(conn, &mut catalog, "columns", columns)?;
+    catalog.keys = query::<KeyRow>(conn, &mut catalog, "keys", keys)?;
+    Ok(catalog)
+}
+
 /// Runs one catalog query, counting it.
 fn query<T: AnyRow>(
     conn: &mut Connection,

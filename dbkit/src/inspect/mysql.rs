@@ -7,7 +7,7 @@
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
 
-use super::{Catalog, ColumnRow, KeyRow, query};
+use super::{Catalog, columns_and_keys, query};
 use crate::db::Connection;
 use crate::error::Result;
 use crate::model::Schema;
@@ -27,21 +27,18 @@ struct ActionRow {
 /// Reads columns, keys and indexes of every base table in the current database, and the
 /// columns of its views.
 pub fn read(conn: &mut Connection) -> Result<Catalog> {
-    let mut catalog = Catalog::default();
-    catalog.columns = query::<ColumnRow>(
+    let mut catalog = columns_and_keys(
         conn,
-        &mut catalog,
-        "columns",
         include_str!("mysql/columns.sql"),
+        include_str!("mysql/keys.sql"),
     )?;
-    let mut keys = query::<KeyRow>(conn, &mut catalog, "keys", include_str!("mysql/keys.sql"))?;
     let actions = query::<ActionRow>(
         conn,
         &mut catalog,
         "foreign key actions",
         include_str!("mysql/actions.sql"),
     )?;
-    for key in keys.iter_mut().filter(|k| k.kind == "FOREIGN") {
+    for key in catalog.keys.iter_mut().filter(|k| k.kind == "FOREIGN") {
         if let Some(action) = actions
             .iter()
             .find(|a| a.table_name == key.table_name && Some(&a.key_name) == key.key_name.as_ref())
@@ -50,7 +47,6 @@ pub fn read(conn: &mut Connection) -> Result<Catalog> {
             key.on_update = Some(action.on_update.clone());
         }
     }
-    catalog.keys = keys;
     Ok(catalog)
 }
 

@@ -3,7 +3,7 @@
 //! `postgres/enums.sql`: enum labels) for the user schemas in scope, which the queries take
 //! as their one `{scope}` condition. Tables of the current schema get no schema name.
 
-use super::{Catalog, ColumnRow, EnumRow, KeyRow, SchemaScope, query};
+use super::{Catalog, EnumRow, SchemaScope, columns_and_keys, query};
 use crate::db::Connection;
 use crate::dialect::dialect_for;
 use crate::error::Result;
@@ -38,12 +38,12 @@ fn in_scope(scope: &SchemaScope) -> String {
 /// Reads columns, keys, indexes and enum types of the schemas in `scope`, and the columns
 /// of their views, materialized views and partitions.
 pub fn read(conn: &mut Connection, scope: &SchemaScope) -> Result<Catalog> {
-    let mut catalog = Catalog::default();
     let scope = in_scope(scope);
-    let columns = include_str!("postgres/columns.sql").replace("{scope}", &scope);
-    catalog.columns = query::<ColumnRow>(conn, &mut catalog, "columns", &columns)?;
-    let keys = include_str!("postgres/keys.sql").replace("{scope}", &scope);
-    catalog.keys = query::<KeyRow>(conn, &mut catalog, "keys", &keys)?;
+    let mut catalog = columns_and_keys(
+        conn,
+        &include_str!("postgres/columns.sql").replace("{scope}", &scope),
+        &include_str!("postgres/keys.sql").replace("{scope}", &scope),
+    )?;
     let enums = include_str!("postgres/enums.sql");
     catalog.enums = query::<EnumRow>(conn, &mut catalog, "enum types", enums)?;
     Ok(catalog)

@@ -2,7 +2,7 @@
 //! (`sqlite/columns.sql`: columns of tables and views; `sqlite/keys.sql`: keys and
 //! indexes), and what diesel's print-schema makes of them ([`as_diesel_reads_it`]).
 
-use super::{Catalog, ColumnRow, KeyRow, query};
+use super::{Catalog, columns_and_keys};
 use crate::db::Connection;
 use crate::error::Result;
 use crate::model::Schema;
@@ -14,15 +14,11 @@ const ROWID_ALIASES: &[&str] = &["rowid", "oid", "_rowid_"];
 
 /// Reads columns, keys and indexes of every table, and the columns of every view.
 pub fn read(conn: &mut Connection) -> Result<Catalog> {
-    let mut catalog = Catalog::default();
-    catalog.columns = query::<ColumnRow>(
+    columns_and_keys(
         conn,
-        &mut catalog,
-        "columns",
         include_str!("sqlite/columns.sql"),
-    )?;
-    catalog.keys = query::<KeyRow>(conn, &mut catalog, "keys", include_str!("sqlite/keys.sql"))?;
-    Ok(catalog)
+        include_str!("sqlite/keys.sql"),
+    )
 }
 
 /// What diesel's print-schema makes of a SQLite catalog, recorded on the schema so the
