@@ -131,6 +131,32 @@ fn fill(p: &Project, what: &str, value: &str) {
     std::fs::write(up, out).unwrap();
 }
 
+/// Autogenerates a revision, which hints `--rename rename`; then generates it again with
+/// that rename (and `more` arguments) in its place.
+fn autogenerate_with_hinted_rename(p: &Project, message: &str, rename: &str, more: &[&str]) {
+    let out = p
+        .cmd("dbrev")
+        .args(["revision", "--autogenerate", "-m", message])
+        .ok();
+    assert!(
+        out.stderr().contains(&format!("--rename {rename}")),
+        "{}",
+        out.stderr()
+    );
+    std::fs::remove_dir_all(latest(p)).unwrap();
+    p.cmd("dbrev")
+        .args([
+            "revision",
+            "--autogenerate",
+            "-m",
+            message,
+            "--rename",
+            rename,
+        ])
+        .args(more)
+        .ok();
+}
+
 /// The table's (one row's) column holds `value`.
 fn assert_holds(db: &TestDb, table: &str, column: &str, value: &str) {
     let sql = format!("SELECT {column} AS value FROM {table}");
@@ -166,26 +192,7 @@ backend_test!(a_series_of_model_edits, |db| {
 
     // v2: widen, add NOT NULL columns (filled), rename, new table.
     model(&p, V2);
-    let out = p
-        .cmd("dbrev")
-        .args(["revision", "--autogenerate", "-m", "v2"])
-        .ok();
-    assert!(
-        out.stderr().contains("--rename posts.title=headline"),
-        "{}",
-        out.stderr()
-    );
-    std::fs::remove_dir_all(latest(&p)).unwrap();
-    p.cmd("dbrev")
-        .args([
-            "revision",
-            "--autogenerate",
-            "-m",
-            "v2",
-            "--rename",
-            "posts.title=headline",
-        ])
-        .ok();
+    autogenerate_with_hinted_rename(&p, "v2", "posts.title=headline", &[]);
     let up = std::fs::read_to_string(latest(&p).join("up.sql")).unwrap();
     assert!(up.contains("makes users.email NOT NULL"), "{up}");
     p.cmd("dbrev")
@@ -417,27 +424,7 @@ backend_test!(table_renames_and_fill_placeholders, |db| {
          diesel::joinable!(members -> kinds (kind_id));\n\
          diesel::allow_tables_to_appear_in_same_query!(kinds, members);\n",
     );
-    let out = p
-        .cmd("dbrev")
-        .args(["revision", "--autogenerate", "-m", "hint"])
-        .ok();
-    assert!(
-        out.stderr().contains("--rename users=members"),
-        "{}",
-        out.stderr()
-    );
-    std::fs::remove_dir_all(latest(&p)).unwrap();
-    p.cmd("dbrev")
-        .args([
-            "revision",
-            "--autogenerate",
-            "-m",
-            "members",
-            "--rename",
-            "users=members",
-            "--fill",
-        ])
-        .ok();
+    autogenerate_with_hinted_rename(&p, "members", "users=members", &["--fill"]);
     let up = std::fs::read_to_string(latest(&p).join("up.sql")).unwrap();
     assert!(
         up.contains("INSERT INTO") && up.contains("FILL: the first rows of kinds"),
