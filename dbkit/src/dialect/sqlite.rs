@@ -32,10 +32,6 @@ impl Dialect for SqliteDialect {
         ty.to_owned()
     }
 
-    fn rebuilds_tables(&self) -> bool {
-        true
-    }
-
     fn table_changes(&self) -> TableChanges<'_> {
         TableChanges::Rebuild(self)
     }
