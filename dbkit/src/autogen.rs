@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use crate::authoring::{RevisionBody, RevisionOptions};
-use crate::changes::{Change, DiffOptions, diff};
+use crate::changes::{Change, DiffOptions, Rename, diff};
 use crate::db::Connection;
 use crate::error::{Error, Result};
 use crate::filter::{TableFilter, print_schema_skips};
@@ -23,8 +23,9 @@ use crate::term::Reporter;
 #[derive(Debug, Clone, Default)]
 pub struct AutogenerateOptions {
     /// `--rename old=new` / `--rename table.old=new`.
-    pub renames: Vec<(String, String)>,
-    /// `--fill`: INSERT placeholders for new tables that others reference.
+    pub renames: Vec<Rename>,
+    /// `--fill`: an `INSERT` of the first rows, as a FILL marker, for each new table the
+    /// model's foreign keys reference.
     pub fill: bool,
 }
 
@@ -48,16 +49,13 @@ impl Comparison {
     }
 }
 
-/// Parses `old=new` for `--rename`.
-pub fn parse_rename(text: &str) -> Result<(String, String)> {
-    match text.split_once('=') {
-        Some((old, new)) if !old.trim().is_empty() && !new.trim().is_empty() => {
-            Ok((old.trim().to_owned(), new.trim().to_owned()))
-        }
-        _ => Err(Error::Usage(format!(
+/// Parses `--rename`'s `old=new` (a table) or `table.old=new` (a column).
+pub fn parse_rename(text: &str) -> Result<Rename> {
+    Rename::parse(text).ok_or_else(|| {
+        Error::Usage(format!(
             "--rename takes old=new (a table) or table.old=new (a column), not `{text}`"
-        ))),
-    }
+        ))
+    })
 }
 
 impl Environment {
@@ -91,7 +89,9 @@ impl Environment {
             &model,
             &found,
             backend,
-            PlanOptions { fill: options.fill },
+            PlanOptions {
+                first_rows: options.fill,
+            },
         );
         Ok(Comparison {
             changes: found.changes,

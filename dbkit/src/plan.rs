@@ -1,15 +1,17 @@
 //! The planner: changes → SQL for the configured dialect, each step with its reverse, so
-//! down.sql is rendered from the same plan as up.sql. Runs without a connection. SQLite
-//! changes that `ALTER TABLE` cannot make go through the table-rebuild recipe (new table,
-//! copy rows, drop, rename, re-create indexes, foreign keys checked). Each new foreign
-//! key gets its name once, chosen as PostgreSQL chooses it (`<table>_<columns>_fkey`,
-//! cut to 63 bytes, numbered when taken), so no plan adds the same constraint name twice.
+//! down.sql is rendered from the same plan as up.sql. Runs without a connection. Where the
+//! dialect alters tables in place, each change is one step; where it rebuilds them
+//! (SQLite), the changes to a table beyond plain DDL (create, drop, rename, a column that
+//! may be NULL) become one step, the dialect's rebuild recipe fed with the table before
+//! and after and the values to copy. Each new foreign key gets its name once, chosen as
+//! PostgreSQL chooses it (`<table>_<columns>_fkey`, cut to 63 bytes, numbered when
+//! taken), so no plan adds the same constraint name twice.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::backend::Backend;
-use crate::changes::{Change, Diff};
-use crate::dialect::{Dialect, dialect_for};
+use crate::changes::{Change, Diff, Rename};
+use crate::dialect::{AlterTable, Dialect, RebuildTable, TableChanges, dialect_for};
 use crate::migrate::FILL_MARKER;
 use crate::model::{Column, ForeignKey, Schema, Table, TableName};
 
@@ -19,8 +21,9 @@ const MAX_IDENTIFIER_BYTES: usize = 63;
 /// What the planner was asked for.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PlanOptions {
-    /// `--fill`: an `INSERT` placeholder for new tables the model links to.
-    pub fill: bool,
+    /// `--fill`: an `INSERT` of the first rows, as a FILL marker, for each new table the
+    /// model's foreign keys reference.
+    pub first_rows: bool,
 }
 
 /// One step: statements up, and the statements that undo them.
@@ -41,8 +44,8 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Destructive changes (for the file header and the console).
     pub destructive: Vec<String>,
-    /// Rename hints (`--rename` spelled out).
-    pub rename_hints: Vec<String>,
+    /// Dropped/added pairs that may be renames (shown as `--rename` takes them).
+    pub rename_hints: Vec<Rename>,
 }
 
 impl Plan {
@@ -90,7 +93,9 @@ fn render(title: &str, statements: &[String]) -> String {
     out
 }
 
-fn fill(what: &str) -> String {
+/// A FILL marker: a place in up.sql or down.sql where the user writes a value (`what`)
+/// before the revision can run.
+fn fill_marker(what: &str) -> String {
     format!("{FILL_MARKER}: {what} */")
 }
 
@@ -103,244 +108,369 @@ pub fn plan(
     options: PlanOptions,
 ) -> Plan {
     let dialect = dialect_for(backend);
-    let mut plan = Plan {
-        rename_hints: diff.rename_hints.clone(),
+    let mut planner = Planner {
+        dialect,
+        db,
+        model,
+        changes: &diff.changes,
+        options,
+        foreign_key_names: BTreeMap::new(),
+        referenced: model
+            .tables
+            .values()
+            .flat_map(|t| t.foreign_keys.iter().map(|fk| &fk.ref_table))
+            .collect(),
+    };
+    let steps = match dialect.table_changes() {
+        TableChanges::Alter(alter) => {
+            planner.foreign_key_names = foreign_key_names(db, diff);
+            planner.altering(alter)
+        }
+        TableChanges::Rebuild(rebuild) => planner.rebuilding(rebuild),
+    };
+    Plan {
+        steps,
         destructive: diff
             .changes
             .iter()
             .filter_map(Change::destructive)
             .collect(),
-        ..Plan::default()
-    };
-    let primary_key_of = |name: &TableName| -> Vec<String> {
-        model
-            .tables
-            .get(name)
-            .or_else(|| db.tables.get(name))
-            .map(|t| t.primary_key.clone())
-            .unwrap_or_default()
-    };
-    let names = if dialect.rebuilds_tables() {
-        BTreeMap::new()
-    } else {
-        foreign_key_names(db, diff)
-    };
-    let complete = |table: &TableName, key: &ForeignKey| {
+        rename_hints: diff.rename_hints.clone(),
+    }
+}
+
+/// Statements up, and the statements that undo them.
+type UpDown = (Vec<String>, Vec<String>);
+
+/// Which way a rebuild copies rows: forward (up.sql) or back (down.sql).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Up,
+    Down,
+}
+
+/// One diff being planned, and what its steps share.
+struct Planner<'a> {
+    dialect: &'a dyn Dialect,
+    db: &'a Schema,
+    model: &'a Schema,
+    changes: &'a [Change],
+    options: PlanOptions,
+    /// The names chosen for new foreign keys that have none (see [`foreign_key_names`]).
+    foreign_key_names: BTreeMap<(TableName, Vec<String>, TableName), String>,
+    /// The tables the model's foreign keys reference.
+    referenced: BTreeSet<&'a TableName>,
+}
+
+impl Planner<'_> {
+    /// Where tables are altered in place: one step per change, and the foreign keys of new
+    /// tables after every new table exists (cycles included).
+    fn altering(&self, alter: &dyn AlterTable) -> Vec<Step> {
+        let mut steps = Vec::new();
+        let mut deferred = Vec::new();
+        for change in self.changes {
+            let step = self.altered_step(alter, change);
+            if let Change::CreateTable(table) = change {
+                deferred.extend(self.foreign_key_steps(alter, &self.new_table(table)));
+            } else {
+                steps.append(&mut deferred);
+            }
+            steps.push(step);
+        }
+        steps.append(&mut deferred);
+        steps
+    }
+
+    /// Where tables are rebuilt: renames and plain changes as they are, and every other
+    /// change to a table grouped into one rebuild of it (where its first change stands).
+    fn rebuilding(&self, rebuild: &dyn RebuildTable) -> Vec<Step> {
+        let is_rename =
+            |c: &Change| matches!(c, Change::RenameTable { .. } | Change::RenameColumn { .. });
+        let rebuilt: BTreeSet<&TableName> = self
+            .changes
+            .iter()
+            .filter(|c| self.plain_step(c).is_none())
+            .map(Change::table)
+            .collect();
+        let mut groups: BTreeMap<&TableName, Vec<&Change>> = BTreeMap::new();
+        for change in self.changes {
+            if rebuilt.contains(change.table()) && !is_rename(change) {
+                groups.entry(change.table()).or_default().push(change);
+            }
+        }
+        let mut steps = Vec::new();
+        let mut done = BTreeSet::new();
+        for change in self.changes {
+            let table = change.table();
+            if let Some(group) = groups.get(table).filter(|_| !is_rename(change)) {
+                if done.insert(table) {
+                    steps.extend(self.rebuild_step(rebuild, table, group));
+                }
+            } else if let Some(step) = self.plain_step(change) {
+                // (Every change that is not plain put its table in `groups`.)
+                steps.push(step);
+            }
+        }
+        steps
+    }
+
+    /// A change every backend makes with plain DDL: tables created, dropped or renamed,
+    /// columns renamed, a column added that may be NULL or has a default. `None` for a
+    /// change that alters a table's columns or keys.
+    fn plain_step(&self, change: &Change) -> Option<Step> {
+        let (up, down) = match change {
+            Change::CreateTable(t) => self.create_table(t),
+            Change::DropTable(t) => self.drop_table(t),
+            Change::RenameTable { from, to } => self.rename_table(from, to),
+            Change::RenameColumn { table, from, to } => self.rename_column(table, from, to),
+            Change::AddColumn { table, column } if column.nullable || column.default.is_some() => (
+                vec![self.dialect.add_column(table, column)],
+                vec![self.dialect.drop_column(table, &column.name)],
+            ),
+            _ => return None,
+        };
+        Some(Step {
+            title: change.describe(),
+            up,
+            down,
+        })
+    }
+
+    /// One change, made with `ALTER TABLE`.
+    fn altered_step(&self, alter: &dyn AlterTable, change: &Change) -> Step {
+        let d = self.dialect;
+        let (up, down) = match change {
+            Change::CreateTable(t) => self.create_table(t),
+            Change::DropTable(t) => {
+                let (up, mut down) = self.drop_table(t);
+                for key in &t.foreign_keys {
+                    down.push(alter.add_foreign_key(&t.name, &self.complete(&t.name, key)));
+                }
+                (up, down)
+            }
+            Change::RenameTable { from, to } => self.rename_table(from, to),
+            Change::RenameColumn { table, from, to } => self.rename_column(table, from, to),
+            Change::AddColumn { table, column } => (
+                add_column(alter, table, column),
+                vec![d.drop_column(table, &column.name)],
+            ),
+            Change::DropColumn { table, column } => (
+                vec![d.drop_column(table, &column.name)],
+                add_column(alter, table, column),
+            ),
+            Change::AlterColumn { table, from, to } => {
+                let mut up = Vec::new();
+                if from.nullable && !to.nullable {
+                    up.push(d.update_column(table, &to.name, &self.coalesce(table, &to.name)));
+                }
+                up.extend(alter.alter_column(table, from, to));
+                (up, alter.alter_column(table, to, from))
+            }
+            Change::SetPrimaryKey {
+                table,
+                from,
+                from_name,
+                to,
+            } => (
+                alter.set_primary_key(table, from, from_name.as_deref(), to),
+                alter.set_primary_key(table, to, None, from),
+            ),
+            Change::AddForeignKey { table, key } => {
+                let key = self.complete(table, key);
+                (
+                    vec![alter.add_foreign_key(table, &key)],
+                    vec![alter.drop_foreign_key(table, &key)],
+                )
+            }
+            Change::DropForeignKey { table, key } => {
+                let key = self.complete(table, key);
+                (
+                    vec![alter.drop_foreign_key(table, &key)],
+                    vec![alter.add_foreign_key(table, &key)],
+                )
+            }
+        };
+        Step {
+            title: change.describe(),
+            up,
+            down,
+        }
+    }
+
+    /// `CREATE TABLE` (and a FILL marker for its first rows when `--fill` asks and the
+    /// model references it), undone by `DROP TABLE`.
+    fn create_table(&self, table: &Table) -> UpDown {
+        let d = self.dialect;
+        let t = self.new_table(table);
+        let mut up = vec![d.create_table(&t, false)];
+        if self.options.first_rows && self.referenced.contains(&t.name) {
+            let columns: Vec<String> = t.columns.iter().map(|c| c.name.clone()).collect();
+            up.push(format!(
+                "INSERT INTO {} ({}) VALUES ({})",
+                d.quote_table(&t.name),
+                d.quote_idents(&columns),
+                fill_marker(&format!(
+                    "the first rows of {}, which other tables reference",
+                    t.name
+                ))
+            ));
+        }
+        (up, vec![d.drop_table(&t.name)])
+    }
+
+    /// `DROP TABLE`, undone by creating it as it was, indexes included (its foreign keys
+    /// are the caller's: inside `CREATE TABLE` where tables are rebuilt).
+    fn drop_table(&self, table: &Table) -> UpDown {
+        let d = self.dialect;
+        let mut down = vec![d.create_table(table, false)];
+        down.extend(d.create_indexes(table));
+        (vec![d.drop_table(&table.name)], down)
+    }
+
+    fn rename_table(&self, from: &TableName, to: &TableName) -> UpDown {
+        let d = self.dialect;
+        (
+            vec![d.rename_table(from, to)],
+            vec![d.rename_table(to, from)],
+        )
+    }
+
+    fn rename_column(&self, table: &TableName, from: &str, to: &str) -> UpDown {
+        let d = self.dialect;
+        (
+            vec![d.rename_column(table, from, to)],
+            vec![d.rename_column(table, to, from)],
+        )
+    }
+
+    /// A step per foreign key of a new table (where they are added after the tables).
+    fn foreign_key_steps(&self, alter: &dyn AlterTable, table: &Table) -> Vec<Step> {
+        table
+            .foreign_keys
+            .iter()
+            .map(|key| Step {
+                title: format!(
+                    "foreign key {}({}) -> {}",
+                    table.name,
+                    key.columns.join(", "),
+                    key.ref_table
+                ),
+                up: vec![alter.add_foreign_key(&table.name, key)],
+                down: vec![alter.drop_foreign_key(&table.name, key)],
+            })
+            .collect()
+    }
+
+    /// One rebuild of `table` for `group`, its changes; `None` when the database has no
+    /// such table to rebuild.
+    fn rebuild_step(
+        &self,
+        rebuild: &dyn RebuildTable,
+        table: &TableName,
+        group: &[&Change],
+    ) -> Option<Step> {
+        let original = self.db.tables.get(table).or_else(|| {
+            self.changes.iter().find_map(|c| match c {
+                Change::RenameTable { from, to } if to == table => self.db.tables.get(from),
+                _ => None,
+            })
+        })?;
+        let mut before = Table {
+            name: table.clone(),
+            ..original.clone()
+        };
+        // Column renames have run by now (they come first).
+        for change in self.changes {
+            if let Change::RenameColumn { table: t, from, to } = change {
+                if t == table {
+                    rename_in(&mut before, from, to);
+                }
+            }
+        }
+        let after = apply(&before, group, &|t, k| self.complete(t, k));
+        let described: Vec<String> = group.iter().map(|c| c.describe()).collect();
+        Some(Step {
+            title: format!("rebuild table {table}: {}", described.join("; ")),
+            up: rebuild.rebuild_table(
+                &before,
+                &after,
+                &self.copied_values(&before, &after, Direction::Up),
+            ),
+            down: rebuild.rebuild_table(
+                &after,
+                &before,
+                &self.copied_values(&after, &before, Direction::Down),
+            ),
+        })
+    }
+
+    /// What a rebuild copies into each column of `to` from the rows of `from`: the old
+    /// column, a FILL marker where NULLs must become values or the column is new and NOT
+    /// NULL, `NULL` for a new column that takes it.
+    fn copied_values(&self, from: &Table, to: &Table, direction: Direction) -> Vec<String> {
+        to.columns
+            .iter()
+            .map(|column| match from.column(&column.name) {
+                Some(old) if old.nullable && !column.nullable && direction == Direction::Up => {
+                    self.coalesce(&to.name, &column.name)
+                }
+                Some(_) => self.dialect.quote_ident(&column.name),
+                None if column.nullable || column.default.is_some() => "NULL".into(),
+                None => fill_marker(&format!(
+                    "a value for {}.{}{}",
+                    to.name,
+                    column.name,
+                    match direction {
+                        Direction::Up => " in existing rows",
+                        Direction::Down => " (its data was dropped)",
+                    }
+                )),
+            })
+            .collect()
+    }
+
+    /// `COALESCE(column, /* FILL .. */)`: the column's value, or one to fill in for NULL.
+    fn coalesce(&self, table: &TableName, column: &str) -> String {
+        format!(
+            "COALESCE({}, {})",
+            self.dialect.quote_ident(column),
+            fill_marker(&format!("a value for {table}.{column} where it is NULL"))
+        )
+    }
+
+    /// A new table as created: foreign keys completed, a single integer key numbered.
+    fn new_table(&self, table: &Table) -> Table {
+        let mut t = table.clone();
+        t.foreign_keys = t
+            .foreign_keys
+            .iter()
+            .map(|k| self.complete(&t.name, k))
+            .collect();
+        mark_auto_increment(&mut t);
+        t
+    }
+
+    /// A foreign key with its referenced columns (the referenced table's primary key when
+    /// the model does not say) and its name (the one chosen for it when it has none).
+    fn complete(&self, table: &TableName, key: &ForeignKey) -> ForeignKey {
         let mut key = key.clone();
         if key.ref_columns.is_empty() {
-            key.ref_columns = primary_key_of(&key.ref_table);
+            key.ref_columns = self
+                .model
+                .tables
+                .get(&key.ref_table)
+                .or_else(|| self.db.tables.get(&key.ref_table))
+                .map(|t| t.primary_key.clone())
+                .unwrap_or_default();
         }
         if key.name.is_none() {
-            key.name = names
+            key.name = self
+                .foreign_key_names
                 .get(&(table.clone(), key.columns.clone(), key.ref_table.clone()))
                 .cloned();
         }
         key
-    };
-    // SQLite: the changes ALTER TABLE cannot make are grouped per table into one rebuild.
-    let is_rename =
-        |c: &Change| matches!(c, Change::RenameTable { .. } | Change::RenameColumn { .. });
-    let mut rebuilds: BTreeMap<TableName, Vec<&Change>> = BTreeMap::new();
-    if dialect.rebuilds_tables() {
-        let tables: BTreeSet<&TableName> = diff
-            .changes
-            .iter()
-            .filter(|c| needs_rebuild(c))
-            .map(Change::table)
-            .collect();
-        for change in &diff.changes {
-            if tables.contains(change.table()) && !is_rename(change) {
-                rebuilds
-                    .entry(change.table().clone())
-                    .or_default()
-                    .push(change);
-            }
-        }
     }
-    let mut rebuilt = BTreeSet::new();
-    let linked: BTreeSet<&TableName> = model
-        .tables
-        .values()
-        .flat_map(|t| t.foreign_keys.iter().map(|fk| &fk.ref_table))
-        .collect();
-    let mut deferred_fks = Vec::new();
-    for change in &diff.changes {
-        let table = change.table().clone();
-        if let Some(changes) = rebuilds.get(&table).filter(|_| !is_rename(change)) {
-            if rebuilt.insert(table.clone()) {
-                if let Some(original) = db.tables.get(&table).or_else(|| {
-                    diff.changes.iter().find_map(|c| match c {
-                        Change::RenameTable { from, to } if *to == table => db.tables.get(from),
-                        _ => None,
-                    })
-                }) {
-                    let mut original = Table {
-                        name: table.clone(),
-                        ..original.clone()
-                    };
-                    // Column renames have run by now (they come first).
-                    for change in &diff.changes {
-                        if let Change::RenameColumn { table: t, from, to } = change {
-                            if *t == table {
-                                rename_in(&mut original, from, to);
-                            }
-                        }
-                    }
-                    let target = apply(&original, changes, &complete);
-                    plan.steps.push(Step {
-                        title: format!(
-                            "rebuild table {table}: {}",
-                            changes
-                                .iter()
-                                .map(|c| c.describe())
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        ),
-                        up: rebuild(dialect, &original, &target, false),
-                        down: rebuild(dialect, &target, &original, true),
-                    });
-                }
-            }
-            continue;
-        }
-        let step = match change {
-            Change::CreateTable(t) => {
-                let mut t = t.clone();
-                t.foreign_keys = t
-                    .foreign_keys
-                    .iter()
-                    .map(|k| complete(&t.name, k))
-                    .collect();
-                mark_auto_increment(&mut t);
-                let mut up = vec![dialect.create_table(&t, false)];
-                if !dialect.rebuilds_tables() {
-                    for key in &t.foreign_keys {
-                        deferred_fks.push(Step {
-                            title: format!(
-                                "foreign key {}({}) -> {}",
-                                t.name,
-                                key.columns.join(", "),
-                                key.ref_table
-                            ),
-                            up: vec![dialect.add_foreign_key(&t.name, key)],
-                            down: vec![dialect.drop_foreign_key(&t.name, key)],
-                        });
-                    }
-                }
-                if options.fill && linked.contains(&t.name) {
-                    let columns: Vec<String> = t
-                        .columns
-                        .iter()
-                        .map(|c| dialect.quote_ident(&c.name))
-                        .collect();
-                    up.push(format!(
-                        "INSERT INTO {} ({}) VALUES ({})",
-                        dialect.quote_table(&t.name),
-                        columns.join(", "),
-                        fill(&format!(
-                            "the first rows of {}, which other tables reference",
-                            t.name
-                        ))
-                    ));
-                }
-                Step {
-                    title: change.describe(),
-                    up,
-                    down: vec![dialect.drop_table(&t.name)],
-                }
-            }
-            Change::DropTable(t) => {
-                let mut up = Vec::new();
-                let mut down = vec![dialect.create_table(t, false)];
-                for index in t
-                    .indexes
-                    .iter()
-                    .filter(|i| !i.constraint && !i.name.starts_with("sqlite_autoindex"))
-                {
-                    down.push(dialect.create_index(&t.name, index));
-                }
-                up.push(dialect.drop_table(&t.name));
-                if !dialect.rebuilds_tables() {
-                    for key in &t.foreign_keys {
-                        down.push(dialect.add_foreign_key(&t.name, &complete(&t.name, key)));
-                    }
-                }
-                Step {
-                    title: change.describe(),
-                    up,
-                    down,
-                }
-            }
-            Change::RenameTable { from, to } => Step {
-                title: change.describe(),
-                up: vec![dialect.rename_table(from, to)],
-                down: vec![dialect.rename_table(to, from)],
-            },
-            Change::RenameColumn { table, from, to } => Step {
-                title: change.describe(),
-                up: vec![dialect.rename_column(table, from, to)],
-                down: vec![dialect.rename_column(table, to, from)],
-            },
-            Change::AddColumn { table, column } => Step {
-                title: change.describe(),
-                up: add_column(dialect, table, column),
-                down: vec![dialect.drop_column(table, &column.name)],
-            },
-            Change::DropColumn { table, column } => Step {
-                title: change.describe(),
-                up: vec![dialect.drop_column(table, &column.name)],
-                down: add_column(dialect, table, column),
-            },
-            Change::AlterColumn { table, from, to } => {
-                let mut up = Vec::new();
-                if from.nullable && !to.nullable {
-                    up.push(dialect.fill_column(
-                        table,
-                        &to.name,
-                        &format!(
-                            "COALESCE({}, {})",
-                            dialect.quote_ident(&to.name),
-                            fill(&format!("a value for {table}.{} where it is NULL", to.name))
-                        ),
-                    ));
-                }
-                up.extend(dialect.alter_column(table, from, to));
-                Step {
-                    title: change.describe(),
-                    up,
-                    down: dialect.alter_column(table, to, from),
-                }
-            }
-            Change::SetPrimaryKey { table, from, to } => Step {
-                title: change.describe(),
-                up: dialect.set_primary_key(table, &from.0, from.1.as_deref(), to),
-                down: dialect.set_primary_key(table, to, None, &from.0),
-            },
-            Change::AddForeignKey { table, key } => {
-                let key = complete(table, key);
-                Step {
-                    title: change.describe(),
-                    up: vec![dialect.add_foreign_key(table, &key)],
-                    down: vec![dialect.drop_foreign_key(table, &key)],
-                }
-            }
-            Change::DropForeignKey { table, key } => {
-                let key = complete(table, key);
-                Step {
-                    title: change.describe(),
-                    up: vec![dialect.drop_foreign_key(table, &key)],
-                    down: vec![dialect.add_foreign_key(table, &key)],
-                }
-            }
-        };
-        // Foreign keys of new tables go after every new table exists (cycles included).
-        if !matches!(change, Change::CreateTable(_)) && !deferred_fks.is_empty() {
-            plan.steps.append(&mut deferred_fks);
-        }
-        plan.steps.push(step);
-    }
-    plan.steps.append(&mut deferred_fks);
-    plan
 }
 
 /// A name for each foreign key the plan adds without one: PostgreSQL's own choice for
@@ -407,26 +537,26 @@ fn object_name(name1: &str, name2: &str, label: &str) -> String {
     format!("{first}_{second}_{label}")
 }
 
-/// A new NOT NULL column on a table that may hold rows: add it nullable, fill, then
-/// set NOT NULL. A nullable one is just added.
-fn add_column(dialect: &dyn Dialect, table: &TableName, column: &Column) -> Vec<String> {
+/// A new NOT NULL column on a table that may hold rows: add it nullable, set it to a FILL
+/// marker's value, then set NOT NULL. A nullable one is just added.
+fn add_column(alter: &dyn AlterTable, table: &TableName, column: &Column) -> Vec<String> {
     if column.nullable || column.default.is_some() {
-        return vec![dialect.add_column(table, column)];
+        return vec![alter.add_column(table, column)];
     }
     let nullable = Column {
         nullable: true,
         ..column.clone()
     };
-    let mut out = vec![dialect.add_column(table, &nullable)];
-    out.push(dialect.fill_column(
+    let mut out = vec![alter.add_column(table, &nullable)];
+    out.push(alter.update_column(
         table,
         &column.name,
-        &fill(&format!(
+        &fill_marker(&format!(
             "a value for {table}.{} in existing rows",
             column.name
         )),
     ));
-    out.extend(dialect.alter_column(table, &nullable, column));
+    out.extend(alter.alter_column(table, &nullable, column));
     out
 }
 
@@ -434,26 +564,10 @@ fn add_column(dialect: &dyn Dialect, table: &TableName, column: &Column) -> Vec<
 fn mark_auto_increment(table: &mut Table) {
     if let [pk] = table.primary_key.as_slice() {
         if let Some(column) = table.columns.iter_mut().find(|c| &c.name == pk) {
-            let integer = matches!(
-                column.ty.kind.as_str(),
-                "Integer" | "Int4" | "BigInt" | "Int8"
-            );
-            if integer && column.extra.is_none() && !column.ty.array {
+            if column.ty.is_int_or_bigint() && column.extra.is_none() {
                 column.extra = Some("auto_increment".into());
             }
         }
-    }
-}
-
-fn needs_rebuild(change: &Change) -> bool {
-    match change {
-        Change::AlterColumn { .. }
-        | Change::SetPrimaryKey { .. }
-        | Change::AddForeignKey { .. }
-        | Change::DropForeignKey { .. }
-        | Change::DropColumn { .. } => true,
-        Change::AddColumn { column, .. } => !column.nullable && column.default.is_none(),
-        _ => false,
     }
 }
 
@@ -506,79 +620,6 @@ fn apply(
         }
     }
     t
-}
-
-/// SQLite's recipe: create the new shape under a temporary name, copy the rows, swap,
-/// re-create the indexes, and fail if a foreign key no longer holds.
-fn rebuild(dialect: &dyn Dialect, from: &Table, to: &Table, reverse: bool) -> Vec<String> {
-    let temp = TableName {
-        schema: to.name.schema.clone(),
-        name: format!("_dbrev_new_{}", to.name.name),
-    };
-    let staged = Table {
-        name: temp.clone(),
-        ..to.clone()
-    };
-    let mut columns = Vec::new();
-    let mut values = Vec::new();
-    for column in &to.columns {
-        columns.push(dialect.quote_ident(&column.name));
-        let old = from.column(&column.name);
-        values.push(match old {
-            Some(old) if old.nullable && !column.nullable && !reverse => format!(
-                "COALESCE({}, {})",
-                dialect.quote_ident(&column.name),
-                fill(&format!(
-                    "a value for {}.{} where it is NULL",
-                    to.name, column.name
-                ))
-            ),
-            Some(_) => dialect.quote_ident(&column.name),
-            None if column.nullable || column.default.is_some() => "NULL".into(),
-            None => fill(&format!(
-                "a value for {}.{}{}",
-                to.name,
-                column.name,
-                if reverse {
-                    " (its data was dropped)"
-                } else {
-                    " in existing rows"
-                }
-            )),
-        });
-    }
-    let mut out = vec![
-        dialect.create_table(&staged, true),
-        format!(
-            "INSERT INTO {} ({}) SELECT {} FROM {}",
-            dialect.quote_table(&temp),
-            columns.join(", "),
-            values.join(", "),
-            dialect.quote_table(&from.name)
-        ),
-        dialect.drop_table(&from.name),
-        format!(
-            "ALTER TABLE {} RENAME TO {}",
-            dialect.quote_table(&temp),
-            dialect.quote_ident(&to.name.name)
-        ),
-    ];
-    for index in to
-        .indexes
-        .iter()
-        .filter(|i| !i.constraint && !i.name.starts_with("sqlite_autoindex"))
-    {
-        out.push(dialect.create_index(&to.name, index));
-    }
-    if !to.foreign_keys.is_empty() {
-        // pragma_foreign_key_check lists violations; json('') turns any into an error.
-        out.push(format!(
-            "SELECT CASE WHEN EXISTS (SELECT 1 FROM pragma_foreign_key_check({})) THEN json('foreign key violation after rebuilding {}') END",
-            dialect.quote_literal(&to.name.name),
-            to.name
-        ));
-    }
-    out
 }
 
 #[cfg(test)]

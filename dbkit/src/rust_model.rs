@@ -13,9 +13,10 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 
 use crate::backend::Backend;
+use crate::dialect::dialect_for;
 use crate::error::{Error, IoContext, Result};
 use crate::model::{Column, ForeignKey, Schema, Table, TableName};
-use crate::sqltype::SqlType;
+use crate::sqltype::{DieselType, SqlType};
 
 /// Reads every model file into one schema.
 pub fn read_model(files: &[std::path::PathBuf], backend: Backend) -> Result<Schema> {
@@ -197,13 +198,7 @@ impl ModelReader {
     }
 
     fn read_macro(&mut self, file: &Path, mac: &syn::Macro, module_path: &[String]) -> Result<()> {
-        let name = mac
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
-        match name.as_str() {
+        match last_ident(&mac.path).as_str() {
             "table" => {
                 let decl: TableDecl = syn::parse2(mac.tokens.clone())
                     .map_err(|e| model_error(file, e.span(), format!("malformed table!: {e}")))?;
@@ -233,71 +228,18 @@ impl ModelReader {
     }
 
     fn read_table(&mut self, file: &Path, decl: TableDecl, module_path: &[String]) -> Result<()> {
+        let default_schema = dialect_for(self.backend).default_schema();
         let schema = decl
             .schema
             .as_ref()
             .map(|s| s.to_string())
-            .filter(|s| !(self.backend == Backend::Postgres && s == "public"));
+            .filter(|s| Some(s.as_str()) != default_schema);
         let name = TableName {
             schema,
             name: decl.sql_name.clone(),
         };
-        let mut columns = Vec::new();
-        for def in &decl.column_defs {
-            let max_length = match &def.max_length {
-                Some(lit) => Some(
-                    lit.base10_parse::<u32>()
-                        .map_err(|e| model_error(file, lit.span(), e))?,
-                ),
-                None => None,
-            };
-            let (ty, nullable) = self.column_type(&def.tpe, max_length).map_err(|message| {
-                model_error(
-                    file,
-                    def.tpe.span(),
-                    format!("{message} (column `{}.{}`)", name, def.sql_name),
-                )
-            })?;
-            columns.push(Column {
-                name: def.sql_name.clone(),
-                ty,
-                nullable,
-                default: None,
-                extra: None,
-                nullability_either: false,
-            });
-        }
-        let primary_key: Vec<String> = match &decl.primary_keys {
-            Some(pk) => pk
-                .keys
-                .iter()
-                .map(|ident| {
-                    let rust = ident.to_string();
-                    decl.column_defs
-                        .iter()
-                        .find(|c| c.column_name == rust)
-                        .map(|c| c.sql_name.clone())
-                        .ok_or_else(|| {
-                            model_error(
-                                file,
-                                ident.span(),
-                                format!("primary key column `{rust}` is not a column of `{name}`"),
-                            )
-                        })
-                })
-                .collect::<Result<_>>()?,
-            None => {
-                if columns.iter().any(|c| c.name == "id") {
-                    vec!["id".to_owned()]
-                } else {
-                    return Err(model_error(
-                        file,
-                        decl.table_name.span(),
-                        format!("table `{name}` has no primary key and no `id` column"),
-                    ));
-                }
-            }
-        };
+        let columns = self.columns(file, &decl, &name)?;
+        let primary_key = primary_key(file, &decl, &name, &columns)?;
         if self.schema.tables.contains_key(&name) {
             return Err(model_error(
                 file,
@@ -328,6 +270,36 @@ impl ModelReader {
             },
         );
         Ok(())
+    }
+
+    /// The columns of a `table!`, by their SQL names.
+    fn columns(&self, file: &Path, decl: &TableDecl, table: &TableName) -> Result<Vec<Column>> {
+        let mut columns = Vec::new();
+        for def in &decl.column_defs {
+            let max_length = match &def.max_length {
+                Some(lit) => Some(
+                    lit.base10_parse::<u32>()
+                        .map_err(|e| model_error(file, lit.span(), e))?,
+                ),
+                None => None,
+            };
+            let (ty, nullable) = self.column_type(&def.tpe, max_length).map_err(|message| {
+                model_error(
+                    file,
+                    def.tpe.span(),
+                    format!("{message} (column `{}.{}`)", table, def.sql_name),
+                )
+            })?;
+            columns.push(Column {
+                name: def.sql_name.clone(),
+                ty,
+                nullable,
+                default: None,
+                extra: None,
+                nullability_either: false,
+            });
+        }
+        Ok(columns)
     }
 
     /// `Nullable<Array<Nullable<Int4>>>` and friends → type and nullability.
@@ -376,35 +348,27 @@ impl ModelReader {
                 // `Range<Int4>` is `int4range`; another generic type from some crate is
                 // compared by its own name.
                 (generic, Some(inner)) => {
-                    let element = inner
-                        .path
-                        .segments
-                        .last()
-                        .map(|s| s.ident.to_string())
-                        .unwrap_or_default();
+                    let element = last_ident(&inner.path);
                     let name =
                         range_type_name(generic, &element).unwrap_or_else(|| generic.to_owned());
-                    let ty = SqlType::from_diesel(
-                        &name,
-                        None,
+                    let ty = DieselType {
+                        name: &name,
+                        sql_name: None,
                         max_length,
                         unsigned,
                         array,
-                        self.backend,
-                    )?;
-                    return Ok((ty, nullable));
+                    };
+                    return Ok((SqlType::from_diesel(&ty, self.backend)?, nullable));
                 }
                 (name, None) => {
-                    let custom = self.custom_types.get(name).map(String::as_str);
-                    let ty = SqlType::from_diesel(
+                    let ty = DieselType {
                         name,
-                        custom,
+                        sql_name: self.custom_types.get(name).map(String::as_str),
                         max_length,
                         unsigned,
                         array,
-                        self.backend,
-                    )?;
-                    return Ok((ty, nullable));
+                    };
+                    return Ok((SqlType::from_diesel(&ty, self.backend)?, nullable));
                 }
             }
         }
@@ -464,6 +428,52 @@ impl ModelReader {
     }
 }
 
+/// The primary key of a `table!`, by SQL names: the one it declares, else `id` (diesel's
+/// default).
+fn primary_key(
+    file: &Path,
+    decl: &TableDecl,
+    table: &TableName,
+    columns: &[Column],
+) -> Result<Vec<String>> {
+    let Some(declared) = &decl.primary_keys else {
+        if columns.iter().any(|c| c.name == "id") {
+            return Ok(vec!["id".to_owned()]);
+        }
+        return Err(model_error(
+            file,
+            decl.table_name.span(),
+            format!("table `{table}` has no primary key and no `id` column"),
+        ));
+    };
+    declared
+        .keys
+        .iter()
+        .map(|ident| {
+            let rust = ident.to_string();
+            decl.column_defs
+                .iter()
+                .find(|c| c.column_name == rust)
+                .map(|c| c.sql_name.clone())
+                .ok_or_else(|| {
+                    model_error(
+                        file,
+                        ident.span(),
+                        format!("primary key column `{rust}` is not a column of `{table}`"),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// The last name of a path (`diesel::table` → `table`, `sql_types::Int4` → `Int4`).
+fn last_ident(path: &syn::Path) -> String {
+    path.segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
+}
+
 /// diesel's name for `Range<T>` / `Multirange<T>` (`Int4range`, `Tstzmultirange`…).
 fn range_type_name(generic: &str, element: &str) -> Option<String> {
     let suffix = match generic {
@@ -509,6 +519,7 @@ impl syn::parse::Parse for JoinDecl {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sqltype::TypeKind;
 
     const PG: &str = r#"// @generated automatically by Diesel CLI.
 
@@ -555,11 +566,14 @@ diesel::allow_tables_to_appear_in_same_query!(posts, users,);
         assert_eq!(users.primary_key, ["id"]);
         let email = users.column("email").unwrap();
         assert_eq!(
-            (email.ty.kind.as_str(), email.ty.max_length, email.nullable),
-            ("Varchar", Some(120), false)
+            (&email.ty.kind, email.ty.max_length, email.nullable),
+            (&TypeKind::Varchar, Some(120), false)
         );
         assert!(users.column("nick").unwrap().nullable);
-        assert_eq!(users.column("feeling").unwrap().ty.kind, "custom:Mood");
+        assert_eq!(
+            users.column("feeling").unwrap().ty.kind,
+            TypeKind::Custom("Mood".into())
+        );
         let tags = users.column("tags").unwrap();
         assert!(tags.ty.array && tags.nullable);
         assert!(users.column("type").is_some());
@@ -651,16 +665,17 @@ pub mod app {
 "#;
         let schema = read_model_str(Path::new("s.rs"), text, Backend::Postgres).unwrap();
         let docs = &schema.tables[&TableName::new("docs")];
-        let kinds: Vec<&str> = docs.columns.iter().map(|c| c.ty.kind.as_str()).collect();
+        let kinds: Vec<&TypeKind> = docs.columns.iter().map(|c| &c.ty.kind).collect();
+        let custom = |name: &str| TypeKind::Custom(name.into());
         assert_eq!(
             kinds,
             [
-                "Int4",
-                "custom:Tsvector",
-                "custom:Ltree",
-                "custom:Geometry",
-                "custom:Int4range",
-                "Int4"
+                &TypeKind::Int4,
+                &custom("Tsvector"),
+                &custom("Ltree"),
+                &custom("Geometry"),
+                &custom("Int4range"),
+                &TypeKind::Int4
             ]
         );
         assert_eq!(docs.column("path").unwrap().ty.native, "ltree");

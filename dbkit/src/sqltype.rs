@@ -34,9 +34,9 @@
 //! | all | date, time | `Date`, `Time` | same |
 //! | pg | uuid, json, jsonb, interval, money, inet, cidr, macaddr, oid, citext | same, capitalised | same |
 //! | pg | `T[]` | array of `T` | `Array<T>` |
-//! | pg | an enum type | `custom:<name>` | a `sql_types` struct with `postgres_type(name = ..)` |
+//! | pg | an enum type | `Custom(<Name>)` | a `sql_types` struct with `postgres_type(name = ..)` |
 //! | mysql | enum('a',..) | `Enum` | a `sql_types` struct with `mysql_type(name = "Enum")` |
-//! | pg | any other type (extensions' `citext`, `ltree`, `tsvector`, PostGIS…) | `custom:<UpperCamel>` | the same name from any crate (`import_types`), or a `sql_types` struct |
+//! | pg | any other type (extensions' `citext`, `ltree`, `tsvector`, PostGIS…) | `Custom(<UpperCamel>)` | the same name from any crate (`import_types`), or a `sql_types` struct |
 //!
 //! How diesel sees types, which the comparison follows:
 //! - A type's schema qualification is not part of its kind (`pg_catalog.tsvector`,
@@ -53,15 +53,93 @@ use heck::ToUpperCamelCase;
 
 use crate::backend::Backend;
 
-/// The kinds one text family holds: without a length, the model's name for one of them
-/// matches a column of any of them.
-const TEXT_FAMILY: &[&str] = &["Text", "Varchar", "Bpchar", "Char"];
+/// A type's canonical kind: the name `diesel print-schema` writes for it on the backend
+/// (see the table above), or [`TypeKind::Custom`] for a type diesel has no name for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[allow(missing_docs)] // Each variant is diesel's `sql_types` type of that name.
+pub enum TypeKind {
+    Bool,
+    TinyInt,
+    SmallInt,
+    Int2,
+    Integer,
+    Int4,
+    BigInt,
+    Int8,
+    Float,
+    Float4,
+    Double,
+    Float8,
+    Numeric,
+    Text,
+    Varchar,
+    Char,
+    Bpchar,
+    CChar,
+    Binary,
+    Blob,
+    Bytea,
+    Varbinary,
+    Bit,
+    Date,
+    Time,
+    Timestamp,
+    Timestamptz,
+    Datetime,
+    Year,
+    Interval,
+    Uuid,
+    Json,
+    Jsonb,
+    Money,
+    Inet,
+    Cidr,
+    Macaddr,
+    Oid,
+    Citext,
+    Enum,
+    Set,
+    /// A type diesel has no name for: print-schema's spelling of its name
+    /// (`UpperCamelCase`, no schema, no quotes: `ltree` is `Ltree`).
+    Custom(String),
+}
+
+impl TypeKind {
+    /// Whether the kind is of the text family, where a model's name without a length
+    /// matches a column of any of them (diesel's `Varchar`, `Bpchar`, `Char` are aliases of
+    /// `Text`).
+    fn is_text(&self) -> bool {
+        matches!(
+            self,
+            TypeKind::Text | TypeKind::Varchar | TypeKind::Bpchar | TypeKind::Char
+        )
+    }
+
+    /// The kind's family and its width within it, for the kinds that widen into each other
+    /// (integers, floats, text).
+    fn rank(&self) -> Option<(u8, u8)> {
+        use TypeKind::*;
+        Some(match self {
+            Bool => (0, 0),
+            TinyInt => (0, 1),
+            SmallInt | Int2 => (0, 2),
+            Integer | Int4 => (0, 3),
+            BigInt | Int8 => (0, 4),
+            Float | Float4 => (1, 1),
+            Double | Float8 => (1, 2),
+            Char | Bpchar => (2, 1),
+            Varchar => (2, 2),
+            Text => (2, 3),
+            _ => return None,
+        })
+    }
+}
 
 /// A column type: its canonical kind plus what diesel also tracks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqlType {
     /// The canonical kind for the backend (see the table above).
-    pub kind: String,
+    pub kind: TypeKind,
     /// `#[max_length]` / the `(n)` of varchar and char.
     pub max_length: Option<u32>,
     /// MySQL `UNSIGNED`.
@@ -72,7 +150,33 @@ pub struct SqlType {
     pub native: String,
     /// Another kind a model may call the same column (database side): a PostgreSQL
     /// domain's own name, SQLite's `BigInt` for a rowid `INTEGER` key.
-    pub alias_kind: Option<String>,
+    pub alias_kind: Option<TypeKind>,
+}
+
+/// A column type as schema.rs writes it: `Nullable` taken off, the rest named.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DieselType<'a> {
+    /// The `sql_types` name (`Int4`, `Varchar`, a `sql_types` struct's name).
+    pub name: &'a str,
+    /// For a `sql_types` struct: the SQL type it stands for (`postgres_type(name = ..)`,
+    /// `schema.name` when it has a schema).
+    pub sql_name: Option<&'a str>,
+    /// `#[max_length = n]`.
+    pub max_length: Option<u32>,
+    /// Inside `Unsigned<..>` (MySQL).
+    pub unsigned: bool,
+    /// Inside `Array<..>` (PostgreSQL).
+    pub array: bool,
+}
+
+impl<'a> DieselType<'a> {
+    /// The plain type `name`.
+    pub fn named(name: &'a str) -> Self {
+        DieselType {
+            name,
+            ..DieselType::default()
+        }
+    }
 }
 
 impl SqlType {
@@ -87,40 +191,36 @@ impl SqlType {
         }
     }
 
-    /// A model type: a diesel `sql_types` name (`Int4`, `Varchar`, `Timestamptz`, or a
-    /// custom type's SQL name when `custom` is set). A name diesel does not define for the
-    /// backend (a type from another crate, `import_types`) is compared by the database's
-    /// type name, as print-schema spells it. Errors name what cannot exist.
-    pub fn from_diesel(
-        name: &str,
-        custom: Option<&str>,
-        max_length: Option<u32>,
-        unsigned: bool,
-        array: bool,
-        backend: Backend,
-    ) -> Result<SqlType, String> {
-        let base = match custom {
+    /// A model type: a diesel `sql_types` name (`Int4`, `Varchar`, `Timestamptz`), or a
+    /// custom type's SQL name. A name diesel does not define for the backend (a type from
+    /// another crate, `import_types`) is compared by the database's type name, as
+    /// print-schema spells it. Errors name what cannot exist.
+    pub fn from_diesel(ty: &DieselType, backend: Backend) -> Result<SqlType, String> {
+        let name = ty.name;
+        let base = match ty.sql_name {
             Some(sql_name) => render_custom(sql_name, backend),
-            None => render(name, max_length, backend).unwrap_or_else(|| opaque_sql_name(name)),
+            None => render(name, ty.max_length, backend).unwrap_or_else(|| opaque_sql_name(name)),
         };
-        let native = match (unsigned, array) {
-            (true, _) if backend != Backend::Mysql => {
+        let native = if ty.unsigned {
+            if backend != Backend::Mysql {
                 return Err(format!("`Unsigned<{name}>` exists only on MySQL"));
             }
-            (true, _) => format!("{base} UNSIGNED"),
-            (_, true) if backend != Backend::Postgres => {
+            format!("{base} UNSIGNED")
+        } else if ty.array {
+            if backend != Backend::Postgres {
                 return Err(format!("`Array<{name}>` exists only on PostgreSQL"));
             }
-            (_, true) => format!("{base}[]"),
-            _ => base,
+            format!("{base}[]")
+        } else {
+            base
         };
-        let mut ty = SqlType::from_catalog(&native, backend);
+        let mut read = SqlType::from_catalog(&native, backend);
         // The length is what the model says (none: not compared), except for MySQL enums
         // and sets, whose "length" print-schema copies from the longest label.
-        if !matches!(ty.kind.as_str(), "Enum" | "Set") {
-            ty.max_length = max_length;
+        if !matches!(read.kind, TypeKind::Enum | TypeKind::Set) {
+            read.max_length = ty.max_length;
         }
-        Ok(ty)
+        Ok(read)
     }
 
     /// Reads a PostgreSQL domain column: the base type's kind (print-schema writes it),
@@ -137,11 +237,11 @@ impl SqlType {
     /// model does not say (a length without `#[max_length]`) is not compared.
     pub fn satisfies(&self, model: &SqlType) -> bool {
         let same_kind = self.kind == model.kind
-            || self.alias_kind.as_deref() == Some(model.kind.as_str())
+            || self.alias_kind.as_ref() == Some(&model.kind)
             || (model.max_length.is_none()
                 && !model.array
-                && TEXT_FAMILY.contains(&model.kind.as_str())
-                && TEXT_FAMILY.contains(&self.kind.as_str()));
+                && model.kind.is_text()
+                && self.kind.is_text());
         same_kind
             && self.unsigned == model.unsigned
             && self.array == model.array
@@ -160,25 +260,19 @@ impl SqlType {
                 _ => false,
             };
         }
-        let rank = |kind: &str| -> Option<(u8, u8)> {
-            Some(match kind {
-                "Bool" => (0, 0),
-                "TinyInt" => (0, 1),
-                "SmallInt" | "Int2" => (0, 2),
-                "Integer" | "Int4" => (0, 3),
-                "BigInt" | "Int8" => (0, 4),
-                "Float" | "Float4" => (1, 1),
-                "Double" | "Float8" => (1, 2),
-                "Char" | "Bpchar" => (2, 1),
-                "Varchar" => (2, 2),
-                "Text" => (2, 3),
-                _ => return None,
-            })
-        };
-        match (rank(&self.kind), rank(&to.kind)) {
+        match (self.kind.rank(), to.kind.rank()) {
             (Some((family_a, a)), Some((family_b, b))) if family_a == family_b => b < a,
             _ => true,
         }
+    }
+
+    /// Whether it is a 32- or 64-bit integer (not an array of them): what an
+    /// auto-incrementing key, and SQLite's implicit `rowid`, can be.
+    pub fn is_int_or_bigint(&self) -> bool {
+        matches!(
+            self.kind,
+            TypeKind::Integer | TypeKind::Int4 | TypeKind::BigInt | TypeKind::Int8
+        ) && !self.array
     }
 }
 
@@ -197,9 +291,9 @@ fn base_name(lower: &str) -> &str {
     lower.split('(').next().unwrap_or(lower).trim()
 }
 
-fn plain(kind: &str, native: String) -> SqlType {
+fn plain(kind: TypeKind, native: String) -> SqlType {
     SqlType {
-        kind: kind.to_owned(),
+        kind,
         max_length: None,
         unsigned: false,
         array: false,
@@ -212,7 +306,7 @@ fn plain(kind: &str, native: String) -> SqlType {
 /// (`UpperCamelCase`), without schema qualification or quotes.
 fn custom(name: &str, native: String) -> SqlType {
     plain(
-        &format!("custom:{}", unqualified(name).to_upper_camel_case()),
+        TypeKind::Custom(unqualified(name).to_upper_camel_case()),
         native,
     )
 }
@@ -237,32 +331,33 @@ fn sqlite_kind(lower: &str, native: String) -> SqlType {
     };
     let kind =
         if name == "boolean" || name == "bool" || (name.contains("tiny") && name.contains("int")) {
-            "Bool"
+            TypeKind::Bool
         } else if name == "int2" || (name.contains("small") && name.contains("int")) {
-            "SmallInt"
+            TypeKind::SmallInt
         } else if name == "int8" || (name.contains("big") && name.contains("int")) {
-            "BigInt"
+            TypeKind::BigInt
         } else if name.contains("int") {
-            "Integer"
+            TypeKind::Integer
         } else if name.contains("char") || name.contains("clob") || name.contains("text") {
-            "Text"
+            TypeKind::Text
         } else if name.contains("blob") || name.contains("binary") || name.is_empty() {
-            "Binary"
+            TypeKind::Binary
         } else if name.contains("float") || name.contains("real") {
-            "Float"
+            TypeKind::Float
         } else if name.contains("double") || name.contains("num") || name.contains("dec") {
-            "Double"
+            TypeKind::Double
         } else if name == "datetime" || name == "timestamp" {
-            "Timestamp"
+            TypeKind::Timestamp
         } else if name == "date" {
-            "Date"
+            TypeKind::Date
         } else if name == "time" {
-            "Time"
+            TypeKind::Time
         } else {
             return custom(base_name(name), native);
         };
+    let is_text = kind == TypeKind::Text;
     let mut ty = plain(kind, native);
-    if kind == "Text" {
+    if is_text {
         ty.max_length = parse_length(lower);
     }
     ty
@@ -289,38 +384,38 @@ fn postgres_kind(lower: &str, native: String) -> SqlType {
         s
     };
     let kind = match without_precision.as_str() {
-        "integer" | "int" | "int4" | "serial" => "Int4",
-        "bigint" | "int8" | "bigserial" => "Int8",
-        "smallint" | "int2" | "smallserial" => "Int2",
-        "real" | "float4" => "Float4",
-        "double precision" | "float8" => "Float8",
-        "boolean" | "bool" => "Bool",
-        "text" => "Text",
-        "bytea" => "Bytea",
-        "date" => "Date",
-        "time" | "time without time zone" => "Time",
-        "timestamp" | "timestamp without time zone" => "Timestamp",
-        "timestamptz" | "timestamp with time zone" => "Timestamptz",
-        "interval" => "Interval",
-        "uuid" => "Uuid",
-        "json" => "Json",
-        "jsonb" => "Jsonb",
-        "money" => "Money",
-        "inet" => "Inet",
-        "cidr" => "Cidr",
-        "macaddr" => "Macaddr",
-        "oid" => "Oid",
-        "citext" => "Citext",
-        "\"char\"" => "CChar",
+        "integer" | "int" | "int4" | "serial" => TypeKind::Int4,
+        "bigint" | "int8" | "bigserial" => TypeKind::Int8,
+        "smallint" | "int2" | "smallserial" => TypeKind::Int2,
+        "real" | "float4" => TypeKind::Float4,
+        "double precision" | "float8" => TypeKind::Float8,
+        "boolean" | "bool" => TypeKind::Bool,
+        "text" => TypeKind::Text,
+        "bytea" => TypeKind::Bytea,
+        "date" => TypeKind::Date,
+        "time" | "time without time zone" => TypeKind::Time,
+        "timestamp" | "timestamp without time zone" => TypeKind::Timestamp,
+        "timestamptz" | "timestamp with time zone" => TypeKind::Timestamptz,
+        "interval" => TypeKind::Interval,
+        "uuid" => TypeKind::Uuid,
+        "json" => TypeKind::Json,
+        "jsonb" => TypeKind::Jsonb,
+        "money" => TypeKind::Money,
+        "inet" => TypeKind::Inet,
+        "cidr" => TypeKind::Cidr,
+        "macaddr" => TypeKind::Macaddr,
+        "oid" => TypeKind::Oid,
+        "citext" => TypeKind::Citext,
+        "\"char\"" => TypeKind::CChar,
         _ => match base {
-            "numeric" | "decimal" => "Numeric",
+            "numeric" | "decimal" => TypeKind::Numeric,
             "character varying" | "varchar" => {
-                let mut ty = plain("Varchar", native);
+                let mut ty = plain(TypeKind::Varchar, native);
                 ty.max_length = parse_length(lower);
                 return ty;
             }
             "character" | "char" | "bpchar" => {
-                let mut ty = plain("Bpchar", native);
+                let mut ty = plain(TypeKind::Bpchar, native);
                 ty.max_length = parse_length(lower).or(Some(1)).filter(|_| base != "bpchar");
                 return ty;
             }
@@ -334,7 +429,7 @@ fn postgres_kind(lower: &str, native: String) -> SqlType {
     plain(kind, native)
 }
 
-/// `schema.type(args)` → `type(args)`, quotes kept (`"app"."Mood"` → `"Mood"`).
+/// `schema.type(args)` → `type(args)`, quotes kept (`"app".TypeKind::Mood` → `TypeKind::Mood`).
 fn strip_qualification(type_text: &str) -> &str {
     let head_end = type_text.find('(').unwrap_or(type_text.len());
     let mut in_quotes = false;
@@ -351,7 +446,7 @@ fn strip_qualification(type_text: &str) -> &str {
 
 fn mysql_kind(lower: &str, native: String) -> SqlType {
     if lower.starts_with("tinyint(1)") && !lower.contains("unsigned") {
-        return plain("Bool", native);
+        return plain(TypeKind::Bool, native);
     }
     let unsigned = lower.contains("unsigned");
     let base = base_name(lower)
@@ -359,27 +454,27 @@ fn mysql_kind(lower: &str, native: String) -> SqlType {
         .next()
         .unwrap_or_default();
     let (kind, length) = match base {
-        "bool" | "boolean" => ("Bool", false),
-        "tinyint" => ("TinyInt", false),
-        "smallint" => ("SmallInt", false),
-        "int" | "integer" | "mediumint" => ("Integer", false),
-        "bigint" => ("BigInt", false),
-        "float" => ("Float", false),
-        "double" | "real" => ("Double", false),
-        "decimal" | "numeric" | "dec" | "fixed" => ("Numeric", false),
-        "varchar" => ("Varchar", true),
-        "char" => ("Char", true),
-        "text" | "tinytext" | "mediumtext" | "longtext" | "json" => ("Text", false),
-        "blob" | "tinyblob" | "mediumblob" | "longblob" => ("Blob", false),
-        "binary" => ("Binary", true),
-        "varbinary" => ("Varbinary", true),
-        "bit" => ("Bit", true),
-        "date" => ("Date", false),
-        "time" => ("Time", false),
-        "datetime" | "timestamp" => ("Datetime", false),
-        "year" => ("Year", false),
-        "enum" => ("Enum", false),
-        "set" => ("Set", false),
+        "bool" | "boolean" => (TypeKind::Bool, false),
+        "tinyint" => (TypeKind::TinyInt, false),
+        "smallint" => (TypeKind::SmallInt, false),
+        "int" | "integer" | "mediumint" => (TypeKind::Integer, false),
+        "bigint" => (TypeKind::BigInt, false),
+        "float" => (TypeKind::Float, false),
+        "double" | "real" => (TypeKind::Double, false),
+        "decimal" | "numeric" | "dec" | "fixed" => (TypeKind::Numeric, false),
+        "varchar" => (TypeKind::Varchar, true),
+        "char" => (TypeKind::Char, true),
+        "text" | "tinytext" | "mediumtext" | "longtext" | "json" => (TypeKind::Text, false),
+        "blob" | "tinyblob" | "mediumblob" | "longblob" => (TypeKind::Blob, false),
+        "binary" => (TypeKind::Binary, true),
+        "varbinary" => (TypeKind::Varbinary, true),
+        "bit" => (TypeKind::Bit, true),
+        "date" => (TypeKind::Date, false),
+        "time" => (TypeKind::Time, false),
+        "datetime" | "timestamp" => (TypeKind::Datetime, false),
+        "year" => (TypeKind::Year, false),
+        "enum" => (TypeKind::Enum, false),
+        "set" => (TypeKind::Set, false),
         other => return custom(other, native),
     };
     let mut ty = plain(kind, native);
@@ -390,98 +485,141 @@ fn mysql_kind(lower: &str, native: String) -> SqlType {
     ty
 }
 
-/// The SQL that declares a diesel type on a backend (before `UNSIGNED` / `[]`).
+/// How a diesel type is declared, given the model's `#[max_length]`.
+#[derive(Debug, Clone, Copy)]
+enum Spelling {
+    /// Always the same.
+    Fixed(&'static str),
+    /// `sql(n)` with a length (the model's, else `default`), `sql` without one.
+    Length(&'static str, Option<u32>),
+    /// `sized(n)` with the model's length, `unsized` without one (text as `VARCHAR(n)`
+    /// or `TEXT`).
+    SizedOr(&'static str, &'static str),
+}
+
+use Spelling::{Fixed, Length, SizedOr};
+
+/// The diesel names each backend declares, and how (before `UNSIGNED` / `[]`).
+const SQLITE_TYPES: &[(&[&str], Spelling)] = &[
+    (&["Bool"], Fixed("BOOLEAN")),
+    (&["TinyInt", "Tinyint"], Fixed("TINYINT")),
+    (&["SmallInt", "Smallint", "Int2"], Fixed("SMALLINT")),
+    (&["Integer", "Int4"], Fixed("INTEGER")),
+    (&["BigInt", "Bigint", "Int8"], Fixed("BIGINT")),
+    (&["Float", "Float4"], Fixed("REAL")),
+    (&["Double", "Float8", "Numeric", "Decimal"], Fixed("DOUBLE")),
+    (
+        &[
+            "Text",
+            "VarChar",
+            "Varchar",
+            "Char",
+            "Tinytext",
+            "Mediumtext",
+            "Longtext",
+            "Json",
+            "Jsonb",
+            "Uuid",
+        ],
+        SizedOr("VARCHAR", "TEXT"),
+    ),
+    (
+        &[
+            "Binary",
+            "Blob",
+            "Bytea",
+            "Tinyblob",
+            "Mediumblob",
+            "Longblob",
+            "Varbinary",
+        ],
+        Fixed("BLOB"),
+    ),
+    (&["Date"], Fixed("DATE")),
+    (&["Time"], Fixed("TIME")),
+    (
+        &["Timestamp", "Datetime", "Timestamptz", "TimestamptzSqlite"],
+        Fixed("TIMESTAMP"),
+    ),
+];
+
+const POSTGRES_TYPES: &[(&[&str], Spelling)] = &[
+    (&["Bool"], Fixed("boolean")),
+    (&["SmallInt", "Smallint", "Int2"], Fixed("smallint")),
+    (&["Integer", "Int4"], Fixed("integer")),
+    (&["BigInt", "Bigint", "Int8"], Fixed("bigint")),
+    (&["Float", "Float4"], Fixed("real")),
+    (&["Double", "Float8"], Fixed("double precision")),
+    (&["Numeric", "Decimal"], Fixed("numeric")),
+    (
+        &["Text", "Char", "Tinytext", "Mediumtext", "Longtext"],
+        SizedOr("varchar", "text"),
+    ),
+    (&["VarChar", "Varchar"], Length("varchar", None)),
+    (&["Bpchar"], Length("char", None)),
+    (&["Binary", "Bytea", "Blob"], Fixed("bytea")),
+    (&["Date"], Fixed("date")),
+    (&["Time"], Fixed("time")),
+    (&["Timestamp"], Fixed("timestamp")),
+    (&["Timestamptz"], Fixed("timestamptz")),
+    (&["Interval"], Fixed("interval")),
+    (&["Uuid"], Fixed("uuid")),
+    (&["Json"], Fixed("json")),
+    (&["Jsonb"], Fixed("jsonb")),
+    (&["Money"], Fixed("money")),
+    (&["Inet"], Fixed("inet")),
+    (&["Cidr"], Fixed("cidr")),
+    (&["MacAddr", "Macaddr"], Fixed("macaddr")),
+    (&["Oid"], Fixed("oid")),
+    (&["Citext"], Fixed("citext")),
+    (&["CChar"], Fixed("\"char\"")),
+];
+
+const MYSQL_TYPES: &[(&[&str], Spelling)] = &[
+    (&["Bool"], Fixed("TINYINT(1)")),
+    (&["TinyInt", "Tinyint"], Fixed("TINYINT")),
+    (&["SmallInt", "Smallint", "Int2"], Fixed("SMALLINT")),
+    (&["Integer", "Int4"], Fixed("INT")),
+    (&["BigInt", "Bigint", "Int8"], Fixed("BIGINT")),
+    (&["Float", "Float4"], Fixed("FLOAT")),
+    (&["Double", "Float8"], Fixed("DOUBLE")),
+    (&["Numeric", "Decimal"], Fixed("DECIMAL(65,30)")),
+    (&["Text", "Json"], SizedOr("VARCHAR", "TEXT")),
+    (&["Tinytext"], Fixed("TINYTEXT")),
+    (&["Mediumtext"], Fixed("MEDIUMTEXT")),
+    (&["Longtext"], Fixed("LONGTEXT")),
+    (&["VarChar", "Varchar"], Length("VARCHAR", Some(255))),
+    (&["Char"], Length("CHAR", Some(1))),
+    (&["Binary"], SizedOr("BINARY", "BLOB")),
+    (&["Varbinary"], Length("VARBINARY", Some(255))),
+    (&["Blob"], Fixed("BLOB")),
+    (&["Tinyblob"], Fixed("TINYBLOB")),
+    (&["Mediumblob"], Fixed("MEDIUMBLOB")),
+    (&["Longblob"], Fixed("LONGBLOB")),
+    (&["Bit"], Length("BIT", Some(1))),
+    (&["Date"], Fixed("DATE")),
+    (&["Time"], Fixed("TIME")),
+    (&["Datetime", "Timestamp"], Fixed("DATETIME")),
+];
+
+/// The SQL that declares a diesel type on a backend (before `UNSIGNED` / `[]`); `None`
+/// for a name diesel does not define there.
 fn render(name: &str, max_length: Option<u32>, backend: Backend) -> Option<String> {
-    let with_length = |sql: &str, default: Option<u32>| match max_length.or(default) {
-        Some(n) => format!("{sql}({n})"),
-        None => sql.to_owned(),
+    let table = match backend {
+        Backend::Sqlite => SQLITE_TYPES,
+        Backend::Postgres => POSTGRES_TYPES,
+        Backend::Mysql => MYSQL_TYPES,
     };
-    Some(match backend {
-        Backend::Sqlite => match name {
-            "Bool" => "BOOLEAN".into(),
-            "TinyInt" | "Tinyint" => "TINYINT".into(),
-            "SmallInt" | "Smallint" | "Int2" => "SMALLINT".into(),
-            "Integer" | "Int4" => "INTEGER".into(),
-            "BigInt" | "Bigint" | "Int8" => "BIGINT".into(),
-            "Float" | "Float4" => "REAL".into(),
-            "Double" | "Float8" | "Numeric" | "Decimal" => "DOUBLE".into(),
-            "Text" | "VarChar" | "Varchar" | "Char" | "Tinytext" | "Mediumtext" | "Longtext"
-            | "Json" | "Jsonb" | "Uuid" => match max_length {
-                Some(n) => format!("VARCHAR({n})"),
-                None => "TEXT".into(),
-            },
-            "Binary" | "Blob" | "Bytea" | "Tinyblob" | "Mediumblob" | "Longblob" | "Varbinary" => {
-                "BLOB".into()
-            }
-            "Date" => "DATE".into(),
-            "Time" => "TIME".into(),
-            "Timestamp" | "Datetime" | "Timestamptz" | "TimestamptzSqlite" => "TIMESTAMP".into(),
-            _ => return None,
+    let (_, spelling) = table.iter().find(|(names, _)| names.contains(&name))?;
+    Some(match *spelling {
+        Fixed(sql) => sql.to_owned(),
+        Length(sql, default) => match max_length.or(default) {
+            Some(n) => format!("{sql}({n})"),
+            None => sql.to_owned(),
         },
-        Backend::Postgres => match name {
-            "Bool" => "boolean".into(),
-            "SmallInt" | "Smallint" | "Int2" => "smallint".into(),
-            "Integer" | "Int4" => "integer".into(),
-            "BigInt" | "Bigint" | "Int8" => "bigint".into(),
-            "Float" | "Float4" => "real".into(),
-            "Double" | "Float8" => "double precision".into(),
-            "Numeric" | "Decimal" => "numeric".into(),
-            "Text" | "Char" | "Tinytext" | "Mediumtext" | "Longtext" => match max_length {
-                Some(n) => format!("varchar({n})"),
-                None => "text".into(),
-            },
-            "VarChar" | "Varchar" => with_length("varchar", None),
-            "Bpchar" => with_length("char", None),
-            "Binary" | "Bytea" | "Blob" => "bytea".into(),
-            "Date" => "date".into(),
-            "Time" => "time".into(),
-            "Timestamp" => "timestamp".into(),
-            "Timestamptz" => "timestamptz".into(),
-            "Interval" => "interval".into(),
-            "Uuid" => "uuid".into(),
-            "Json" => "json".into(),
-            "Jsonb" => "jsonb".into(),
-            "Money" => "money".into(),
-            "Inet" => "inet".into(),
-            "Cidr" => "cidr".into(),
-            "MacAddr" | "Macaddr" => "macaddr".into(),
-            "Oid" => "oid".into(),
-            "Citext" => "citext".into(),
-            "CChar" => "\"char\"".into(),
-            _ => return None,
-        },
-        Backend::Mysql => match name {
-            "Bool" => "TINYINT(1)".into(),
-            "TinyInt" | "Tinyint" => "TINYINT".into(),
-            "SmallInt" | "Smallint" | "Int2" => "SMALLINT".into(),
-            "Integer" | "Int4" => "INT".into(),
-            "BigInt" | "Bigint" | "Int8" => "BIGINT".into(),
-            "Float" | "Float4" => "FLOAT".into(),
-            "Double" | "Float8" => "DOUBLE".into(),
-            "Numeric" | "Decimal" => "DECIMAL(65,30)".into(),
-            "Text" | "Json" => match max_length {
-                Some(n) => format!("VARCHAR({n})"),
-                None => "TEXT".into(),
-            },
-            "Tinytext" => "TINYTEXT".into(),
-            "Mediumtext" => "MEDIUMTEXT".into(),
-            "Longtext" => "LONGTEXT".into(),
-            "VarChar" | "Varchar" => with_length("VARCHAR", Some(255)),
-            "Char" => with_length("CHAR", Some(1)),
-            "Binary" => match max_length {
-                Some(n) => format!("BINARY({n})"),
-                None => "BLOB".into(),
-            },
-            "Varbinary" => with_length("VARBINARY", Some(255)),
-            "Blob" => "BLOB".into(),
-            "Tinyblob" => "TINYBLOB".into(),
-            "Mediumblob" => "MEDIUMBLOB".into(),
-            "Longblob" => "LONGBLOB".into(),
-            "Bit" => with_length("BIT", Some(1)),
-            "Date" => "DATE".into(),
-            "Time" => "TIME".into(),
-            "Datetime" | "Timestamp" => "DATETIME".into(),
-            _ => return None,
+        SizedOr(sized, unsized_) => match max_length {
+            Some(n) => format!("{sized}({n})"),
+            None => unsized_.to_owned(),
         },
     })
 }
@@ -498,103 +636,114 @@ fn render_custom(sql_name: &str, backend: Backend) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use Backend::*;
 
-    fn same(catalog: &str, diesel: &str, max_length: Option<u32>, backend: Backend) -> bool {
-        let db = SqlType::from_catalog(catalog, backend);
-        let model = SqlType::from_diesel(diesel, None, max_length, false, false, backend).unwrap();
-        db.satisfies(&model)
+    fn diesel(ty: DieselType, backend: Backend) -> SqlType {
+        SqlType::from_diesel(&ty, backend).unwrap()
     }
+
+    fn model(name: &str, max_length: Option<u32>, backend: Backend) -> SqlType {
+        let ty = DieselType {
+            max_length,
+            ..DieselType::named(name)
+        };
+        diesel(ty, backend)
+    }
+
+    /// What print-schema writes for a catalog type: (backend, catalog, diesel, length).
+    const PRINTED: &[(Backend, &str, &str, Option<u32>)] = &[
+        (Sqlite, "INTEGER", "Integer", None),
+        (Sqlite, "BIGINT", "BigInt", None),
+        (Sqlite, "VARCHAR(40)", "Text", None),
+        (Sqlite, "BOOLEAN", "Bool", None),
+        (Sqlite, "DATETIME", "Timestamp", None),
+        (Sqlite, "DECIMAL(10,2)", "Double", None),
+        (Sqlite, "REAL", "Float", None),
+        (Sqlite, "BLOB", "Binary", None),
+        (Sqlite, "", "Binary", None),
+        (Postgres, "integer", "Int4", None),
+        (Postgres, "bigint", "Int8", None),
+        (Postgres, "smallint", "Int2", None),
+        (Postgres, "character varying(40)", "Varchar", Some(40)),
+        (Postgres, "character(3)", "Bpchar", Some(3)),
+        (Postgres, "timestamp without time zone", "Timestamp", None),
+        (Postgres, "timestamp(3) with time zone", "Timestamptz", None),
+        (Postgres, "numeric(10,2)", "Numeric", None),
+        (Postgres, "double precision", "Float8", None),
+        (Postgres, "real", "Float4", None),
+        (Postgres, "boolean", "Bool", None),
+        (Postgres, "bytea", "Bytea", None),
+        (Postgres, "jsonb", "Jsonb", None),
+        (Postgres, "uuid", "Uuid", None),
+        (Postgres, "interval", "Interval", None),
+        (Mysql, "int(11)", "Integer", None),
+        (Mysql, "bigint(20)", "Bigint", None),
+        (Mysql, "tinyint(1)", "Bool", None),
+        (Mysql, "tinyint(4)", "Tinyint", None),
+        (Mysql, "varchar(255)", "Varchar", Some(255)),
+        (Mysql, "datetime(6)", "Datetime", None),
+        (Mysql, "datetime", "Timestamp", None),
+        (Mysql, "decimal(10,2)", "Decimal", None),
+        (Mysql, "longtext", "Longtext", None),
+        (Mysql, "longtext", "Json", None),
+        (Mysql, "blob", "Blob", None),
+        (Mysql, "double", "Double", None),
+    ];
 
     #[test]
     fn print_schema_types_compare_equal() {
-        use Backend::*;
-        for (catalog, diesel, len) in [
-            ("INTEGER", "Integer", None),
-            ("BIGINT", "BigInt", None),
-            ("VARCHAR(40)", "Text", None),
-            ("BOOLEAN", "Bool", None),
-            ("DATETIME", "Timestamp", None),
-            ("DECIMAL(10,2)", "Double", None),
-            ("REAL", "Float", None),
-            ("BLOB", "Binary", None),
-            ("", "Binary", None),
-        ] {
+        for &(backend, catalog, diesel, len) in PRINTED {
+            let db = SqlType::from_catalog(catalog, backend);
             assert!(
-                same(catalog, diesel, len, Sqlite),
-                "sqlite {catalog} ~ {diesel}"
+                db.satisfies(&model(diesel, len, backend)),
+                "{backend:?} {catalog} ~ {diesel}"
             );
         }
-        for (catalog, diesel, len) in [
-            ("integer", "Int4", None),
-            ("bigint", "Int8", None),
-            ("smallint", "Int2", None),
-            ("character varying(40)", "Varchar", Some(40)),
-            ("character(3)", "Bpchar", Some(3)),
-            ("timestamp without time zone", "Timestamp", None),
-            ("timestamp(3) with time zone", "Timestamptz", None),
-            ("numeric(10,2)", "Numeric", None),
-            ("double precision", "Float8", None),
-            ("real", "Float4", None),
-            ("boolean", "Bool", None),
-            ("bytea", "Bytea", None),
-            ("jsonb", "Jsonb", None),
-            ("uuid", "Uuid", None),
-            ("interval", "Interval", None),
-        ] {
-            assert!(
-                same(catalog, diesel, len, Postgres),
-                "pg {catalog} ~ {diesel}"
-            );
-        }
-        for (catalog, diesel, len) in [
-            ("int(11)", "Integer", None),
-            ("bigint(20)", "Bigint", None),
-            ("tinyint(1)", "Bool", None),
-            ("tinyint(4)", "Tinyint", None),
-            ("varchar(255)", "Varchar", Some(255)),
-            ("datetime(6)", "Datetime", None),
-            ("datetime", "Timestamp", None),
-            ("decimal(10,2)", "Decimal", None),
-            ("longtext", "Longtext", None),
-            ("longtext", "Json", None),
-            ("blob", "Blob", None),
-            ("double", "Double", None),
-        ] {
-            assert!(
-                same(catalog, diesel, len, Mysql),
-                "mysql {catalog} ~ {diesel}"
-            );
-        }
-        let unsigned = SqlType::from_diesel("Integer", None, None, true, false, Mysql).unwrap();
+        let unsigned = diesel(
+            DieselType {
+                unsigned: true,
+                ..DieselType::named("Integer")
+            },
+            Mysql,
+        );
         assert!(SqlType::from_catalog("int(10) unsigned", Mysql).satisfies(&unsigned));
-        let array = SqlType::from_diesel("Int4", None, None, false, true, Postgres).unwrap();
+        let array = diesel(
+            DieselType {
+                array: true,
+                ..DieselType::named("Int4")
+            },
+            Postgres,
+        );
         assert!(SqlType::from_catalog("integer[]", Postgres).satisfies(&array));
-        let mood =
-            SqlType::from_diesel("Mood", Some("mood"), None, false, false, Postgres).unwrap();
+        let mood = diesel(
+            DieselType {
+                sql_name: Some("mood"),
+                ..DieselType::named("Mood")
+            },
+            Postgres,
+        );
         assert!(SqlType::from_catalog("mood", Postgres).satisfies(&mood));
     }
 
     #[test]
     fn differences_and_narrowing() {
-        let db = SqlType::from_catalog("character varying(40)", Backend::Postgres);
-        let wider =
-            SqlType::from_diesel("Varchar", None, Some(100), false, false, Backend::Postgres)
-                .unwrap();
+        let db = SqlType::from_catalog("character varying(40)", Postgres);
+        let wider = model("Varchar", Some(100), Postgres);
         assert!(!db.satisfies(&wider));
         assert!(!db.narrows_to(&wider));
         assert!(wider.narrows_to(&db));
-        let int = SqlType::from_catalog("integer", Backend::Postgres);
-        let big = SqlType::from_catalog("bigint", Backend::Postgres);
+        let int = SqlType::from_catalog("integer", Postgres);
+        let big = SqlType::from_catalog("bigint", Postgres);
         assert!(!int.narrows_to(&big) && big.narrows_to(&int));
-        assert!(SqlType::from_diesel("Int4", None, None, true, false, Backend::Postgres).is_err());
+        let unsigned_on_pg = DieselType {
+            unsigned: true,
+            ..DieselType::named("Int4")
+        };
+        assert!(SqlType::from_diesel(&unsigned_on_pg, Postgres).is_err());
     }
 
     #[test]
     fn how_diesel_sees_types() {
-        use Backend::*;
-        let model = |name: &str, len: Option<u32>, backend: Backend| {
-            SqlType::from_diesel(name, None, len, false, false, backend).unwrap()
-        };
         // `Text` (and text names without a length) match any text column.
         for catalog in ["character varying(40)", "character(3)", "text", "varchar"] {
             let db = SqlType::from_catalog(catalog, Postgres);
@@ -609,8 +758,13 @@ mod tests {
         assert!(!db.satisfies(&model("Varchar", Some(41), Postgres)));
         assert!(!db.satisfies(&model("Int4", None, Postgres)));
         let array = SqlType::from_catalog("character varying(40)[]", Postgres);
-        let text_array = SqlType::from_diesel("Text", None, None, false, true, Postgres).unwrap();
-        assert!(!array.satisfies(&text_array));
+        assert!(!array.satisfies(&diesel(
+            DieselType {
+                array: true,
+                ..DieselType::named("Text")
+            },
+            Postgres,
+        )));
         // Types diesel has no name for compare by print-schema's spelling, qualified or not.
         for (catalog, diesel) in [
             ("tsvector", "Tsvector"),
@@ -628,18 +782,26 @@ mod tests {
             );
         }
         assert_eq!(model("Tsvector", None, Postgres).native, "tsvector");
-        let qualified = SqlType::from_diesel(
-            "Tsvector",
-            Some("pg_catalog.tsvector"),
-            None,
-            false,
-            false,
+        assert_eq!(
+            model("Tsvector", None, Postgres).kind,
+            TypeKind::Custom("Tsvector".into())
+        );
+        let qualified = diesel(
+            DieselType {
+                sql_name: Some("pg_catalog.tsvector"),
+                ..DieselType::named("Tsvector")
+            },
             Postgres,
-        )
-        .unwrap();
+        );
         assert!(SqlType::from_catalog("tsvector", Postgres).satisfies(&qualified));
-        let mood =
-            SqlType::from_diesel("Mood", Some("app.mood"), None, false, true, Postgres).unwrap();
+        let mood = diesel(
+            DieselType {
+                sql_name: Some("app.mood"),
+                array: true,
+                ..DieselType::named("Mood")
+            },
+            Postgres,
+        );
         assert!(SqlType::from_catalog("app.mood[]", Postgres).satisfies(&mood));
         // A domain is its base type, or its own name.
         let domain = SqlType::from_domain("email", "character varying(200)", Postgres);

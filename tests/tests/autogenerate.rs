@@ -131,6 +131,38 @@ fn fill(p: &Project, what: &str, value: &str) {
     std::fs::write(up, out).unwrap();
 }
 
+/// Autogenerates a revision, which hints `--rename rename`; then generates it again with
+/// that rename (and `more` arguments) in its place.
+fn autogenerate_with_hinted_rename(p: &Project, message: &str, rename: &str, more: &[&str]) {
+    let out = p
+        .cmd("dbrev")
+        .args(["revision", "--autogenerate", "-m", message])
+        .ok();
+    assert!(
+        out.stderr().contains(&format!("--rename {rename}")),
+        "{}",
+        out.stderr()
+    );
+    std::fs::remove_dir_all(latest(p)).unwrap();
+    p.cmd("dbrev")
+        .args([
+            "revision",
+            "--autogenerate",
+            "-m",
+            message,
+            "--rename",
+            rename,
+        ])
+        .args(more)
+        .ok();
+}
+
+/// The table's (one row's) column holds `value`.
+fn assert_holds(db: &TestDb, table: &str, column: &str, value: &str) {
+    let sql = format!("SELECT {column} AS value FROM {table}");
+    assert_eq!(db.value(&sql).as_deref(), Some(value), "{table}.{column}");
+}
+
 fn check_clean(p: &Project) {
     p.cmd("dbrev").args(["check"]).ok().stderr_has("agree");
 }
@@ -160,26 +192,7 @@ backend_test!(a_series_of_model_edits, |db| {
 
     // v2: widen, add NOT NULL columns (filled), rename, new table.
     model(&p, V2);
-    let out = p
-        .cmd("dbrev")
-        .args(["revision", "--autogenerate", "-m", "v2"])
-        .ok();
-    assert!(
-        out.stderr().contains("--rename posts.title=headline"),
-        "{}",
-        out.stderr()
-    );
-    std::fs::remove_dir_all(latest(&p)).unwrap();
-    p.cmd("dbrev")
-        .args([
-            "revision",
-            "--autogenerate",
-            "-m",
-            "v2",
-            "--rename",
-            "posts.title=headline",
-        ])
-        .ok();
+    autogenerate_with_hinted_rename(&p, "v2", "posts.title=headline", &[]);
     let up = std::fs::read_to_string(latest(&p).join("up.sql")).unwrap();
     assert!(up.contains("makes users.email NOT NULL"), "{up}");
     p.cmd("dbrev")
@@ -190,30 +203,15 @@ backend_test!(a_series_of_model_edits, |db| {
     fill(&p, "users.email", "'none@example.com'");
     p.cmd("dbrev").args(["upgrade"]).ok();
     check_clean(&p);
-    assert_eq!(
-        db.value("SELECT name AS value FROM users").as_deref(),
-        Some("bob")
-    );
-    assert_eq!(
-        db.value("SELECT headline AS value FROM posts").as_deref(),
-        Some("hello")
-    );
-    assert_eq!(
-        db.value("SELECT email AS value FROM users").as_deref(),
-        Some("none@example.com")
-    );
+    assert_holds(&db, "users", "name", "bob");
+    assert_holds(&db, "posts", "headline", "hello");
+    assert_holds(&db, "users", "email", "none@example.com");
     // Back to v1: the old model matches again and the data is where it was.
     p.cmd("dbrev").args(["downgrade", "-1"]).ok();
     model(&p, V1);
     check_clean(&p);
-    assert_eq!(
-        db.value("SELECT title AS value FROM posts").as_deref(),
-        Some("hello")
-    );
-    assert_eq!(
-        db.value("SELECT name AS value FROM users").as_deref(),
-        Some("bob")
-    );
+    assert_holds(&db, "posts", "title", "hello");
+    assert_holds(&db, "users", "name", "bob");
     model(&p, V2);
     p.cmd("dbrev").args(["upgrade"]).ok();
     check_clean(&p);
@@ -237,10 +235,7 @@ backend_test!(a_series_of_model_edits, |db| {
     );
     p.cmd("dbrev").args(["upgrade"]).ok();
     check_clean(&p);
-    assert_eq!(
-        db.value("SELECT name AS value FROM users").as_deref(),
-        Some("bob")
-    );
+    assert_holds(&db, "users", "name", "bob");
     p.cmd("dbrev").args(["downgrade", "-1"]).ok();
     model(&p, V2);
     check_clean(&p);
@@ -304,38 +299,8 @@ backend_test!(check_exits_1_only_for_differences, |db| {
     }
 });
 
-const LONG_NAMES: &str = r#"
-diesel::table! {
-    parents_with_quite_a_long_name_indeed (id) {
-        id -> Integer,
-    }
-}
-
-diesel::table! {
-    others_with_quite_a_long_name_too (id) {
-        id -> Integer,
-    }
-}
-
-diesel::table! {
-    children_with_an_exceedingly_long_table_name (id) {
-        id -> Integer,
-        parent_reference_with_a_long_column_name_one -> Integer,
-        parent_reference_with_a_long_column_name_two -> Integer,
-    }
-}
-
-diesel::table! {
-    children_with_an_exceedingly_long_table_name_too (id) {
-        id -> Integer,
-        parent_reference_with_a_long_column_name_one -> Integer,
-    }
-}
-
-diesel::joinable!(children_with_an_exceedingly_long_table_name -> parents_with_quite_a_long_name_indeed (parent_reference_with_a_long_column_name_one));
-diesel::joinable!(children_with_an_exceedingly_long_table_name -> others_with_quite_a_long_name_too (parent_reference_with_a_long_column_name_two));
-diesel::joinable!(children_with_an_exceedingly_long_table_name_too -> parents_with_quite_a_long_name_indeed (parent_reference_with_a_long_column_name_one));
-"#;
+/// Tables and columns whose foreign key names PostgreSQL would cut to fit 63 bytes.
+const LONG_NAMES: &str = include_str!("../fixtures/models/long_names.rs");
 
 /// Each `ADD CONSTRAINT name` of the file, in order.
 fn added_constraints(sql: &str) -> Vec<String> {
@@ -459,27 +424,7 @@ backend_test!(table_renames_and_fill_placeholders, |db| {
          diesel::joinable!(members -> kinds (kind_id));\n\
          diesel::allow_tables_to_appear_in_same_query!(kinds, members);\n",
     );
-    let out = p
-        .cmd("dbrev")
-        .args(["revision", "--autogenerate", "-m", "hint"])
-        .ok();
-    assert!(
-        out.stderr().contains("--rename users=members"),
-        "{}",
-        out.stderr()
-    );
-    std::fs::remove_dir_all(latest(&p)).unwrap();
-    p.cmd("dbrev")
-        .args([
-            "revision",
-            "--autogenerate",
-            "-m",
-            "members",
-            "--rename",
-            "users=members",
-            "--fill",
-        ])
-        .ok();
+    autogenerate_with_hinted_rename(&p, "members", "users=members", &["--fill"]);
     let up = std::fs::read_to_string(latest(&p).join("up.sql")).unwrap();
     assert!(
         up.contains("INSERT INTO") && up.contains("FILL: the first rows of kinds"),
@@ -492,17 +437,8 @@ backend_test!(table_renames_and_fill_placeholders, |db| {
     fill(&p, "kinds", "1, 'regular'");
     p.cmd("dbrev").args(["upgrade"]).ok();
     check_clean(&p);
-    assert_eq!(
-        db.value("SELECT name AS value FROM members").as_deref(),
-        Some("ann")
-    );
-    assert_eq!(
-        db.value("SELECT label AS value FROM kinds").as_deref(),
-        Some("regular")
-    );
+    assert_holds(&db, "members", "name", "ann");
+    assert_holds(&db, "kinds", "label", "regular");
     p.cmd("dbrev").args(["downgrade", "-1"]).ok();
-    assert_eq!(
-        db.value("SELECT name AS value FROM users").as_deref(),
-        Some("ann")
-    );
+    assert_holds(&db, "users", "name", "ann");
 });

@@ -37,19 +37,17 @@ backend_test!(reads_columns_keys_and_indexes, |db| {
         tables.into_iter().collect::<Vec<_>>(),
         ["pairs", "posts", "users"]
     );
-    let email = catalog
-        .columns
-        .iter()
-        .find(|c| c.table_name == "users" && c.column_name == "email")
-        .unwrap();
+    let column = |table: &str, name: &str| {
+        catalog
+            .columns
+            .iter()
+            .find(|c| c.table_name == table && c.column_name == name)
+            .unwrap_or_else(|| panic!("{table}.{name}: {:?}", catalog.columns))
+    };
+    let email = column("users", "email");
     assert_eq!(email.is_nullable, "NO");
     assert!(email.data_type.to_lowercase().contains("120"), "{email:?}");
-    let nick = catalog
-        .columns
-        .iter()
-        .find(|c| c.column_name == "nick")
-        .unwrap();
-    assert_eq!(nick.is_nullable, "YES");
+    assert_eq!(column("users", "nick").is_nullable, "YES");
     let pk: Vec<&str> = catalog
         .keys
         .iter()

@@ -75,19 +75,22 @@ fn assert_agree(p: &Project) {
         .stderr_has("No changes detected");
 }
 
+/// Loads the shape's `<backend>.sql`, then checks each of its `models`, alone, agrees.
+fn assert_shape_agrees(db: &TestDb, name: &str, models: &[&str]) {
+    load(db, &shape(name, &format!("{}.sql", db.backend().name())));
+    for model in models {
+        assert_agree(&project(db, &[shape(name, model)], ""));
+    }
+}
+
 backend_test!(print_schema_output_compares_equal, |db| {
     load(&db, &fixture(db.backend(), "sql"));
     assert_agree(&project(&db, &[fixture(db.backend(), "rs")], ""));
 });
 
 backend_test!(foreign_keys_without_joinable_are_not_drops, |db| {
-    let b = db.backend().name();
-    load(&db, &shape("foreign_keys", &format!("{b}.sql")));
-    assert_agree(&project(
-        &db,
-        &[shape("foreign_keys", &format!("{b}.rs"))],
-        "",
-    ));
+    let model = format!("{}.rs", db.backend().name());
+    assert_shape_agrees(&db, "foreign_keys", &[&model]);
 });
 
 backend_test!(
@@ -133,13 +136,8 @@ fn native_integer(backend: Backend) -> &'static str {
 }
 
 backend_test!(text_matches_varchar_and_char_columns, |db| {
-    let b = db.backend().name();
-    load(&db, &shape("handwritten_text", &format!("{b}.sql")));
-    assert_agree(&project(
-        &db,
-        &[shape("handwritten_text", &format!("{b}.handwritten.rs"))],
-        "",
-    ));
+    let model = format!("{}.handwritten.rs", db.backend().name());
+    assert_shape_agrees(&db, "handwritten_text", &[&model]);
 });
 
 backend_test!(diesel_filter_is_adopted_and_honoured, |db| {
@@ -205,13 +203,11 @@ fn extension_and_qualified_types_compare_by_name() {
     let Some(db) = TestDb::new(Backend::Postgres) else {
         return;
     };
-    load(&db, &shape("pg_types", "postgres.sql"));
-    assert_agree(&project(&db, &[shape("pg_types", "postgres.rs")], ""));
-    assert_agree(&project(
+    assert_shape_agrees(
         &db,
-        &[shape("pg_types", "postgres.import_types.rs")],
-        "",
-    ));
+        "pg_types",
+        &["postgres.rs", "postgres.import_types.rs"],
+    );
 }
 
 #[test]
@@ -219,8 +215,9 @@ fn sqlite_rowid_keys_and_nullable_primary_keys() {
     let Some(db) = TestDb::new(Backend::Sqlite) else {
         return;
     };
-    load(&db, &shape("sqlite_keys", "sqlite.sql"));
-    for model in ["sqlite.rs", "sqlite.bigint.rs", "sqlite.handwritten.rs"] {
-        assert_agree(&project(&db, &[shape("sqlite_keys", model)], ""));
-    }
+    assert_shape_agrees(
+        &db,
+        "sqlite_keys",
+        &["sqlite.rs", "sqlite.bigint.rs", "sqlite.handwritten.rs"],
+    );
 }

@@ -2,7 +2,7 @@
 //! (its holder from `IS_USED_LOCK` and the process list),
 //! `MODIFY COLUMN`, `AUTO_INCREMENT`, `RENAME TABLE`.
 
-use super::Dialect;
+use super::{AlterTable, Dialect, TableChanges};
 use crate::backend::Backend;
 use crate::model::{Column, ForeignKey, TableName};
 
@@ -101,6 +101,12 @@ impl Dialect for MysqlDialect {
         )
     }
 
+    fn table_changes(&self) -> TableChanges<'_> {
+        TableChanges::Alter(self)
+    }
+}
+
+impl AlterTable for MysqlDialect {
     fn alter_column(&self, table: &TableName, _from: &Column, to: &Column) -> Vec<String> {
         vec![format!(
             "ALTER TABLE {} MODIFY COLUMN {}",
@@ -131,14 +137,10 @@ impl Dialect for MysqlDialect {
     }
 
     fn drop_foreign_key(&self, table: &TableName, fk: &ForeignKey) -> String {
-        let name = fk
-            .name
-            .clone()
-            .unwrap_or_else(|| super::foreign_key_name(table, fk));
         format!(
             "ALTER TABLE {} DROP FOREIGN KEY {}",
             self.quote_table(table),
-            self.quote_ident(&name)
+            self.quote_ident(&super::foreign_key_name(table, fk))
         )
     }
 }

@@ -1,8 +1,10 @@
-//! PostgreSQL: the standard spelling (the trait's defaults), transactional DDL and a
-//! session advisory lock whose holder `pg_locks` and `pg_stat_activity` name.
+//! PostgreSQL: transactional DDL, a session advisory lock whose holder `pg_locks` and
+//! `pg_stat_activity` name, `ALTER COLUMN .. TYPE .. USING` casts, `serial` columns, and
+//! primary keys named `<table>_pkey`.
 
-use super::Dialect;
+use super::{AlterTable, Dialect, TableChanges};
 use crate::backend::Backend;
+use crate::model::{Column, TableName};
 
 /// PostgreSQL: transactional DDL and a session advisory lock.
 pub struct PostgresDialect;
@@ -57,6 +59,68 @@ impl Dialect for PostgresDialect {
     }
     fn list_tables_query(&self) -> &'static str {
         "SELECT table_name::text AS value FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
+    }
+
+    fn default_schema(&self) -> Option<&'static str> {
+        Some("public")
+    }
+
+    fn default_is_sequence(&self, column: &Column) -> bool {
+        column
+            .default
+            .as_deref()
+            .is_some_and(|d| d.starts_with("nextval("))
+    }
+
+    fn table_changes(&self) -> TableChanges<'_> {
+        TableChanges::Alter(self)
+    }
+}
+
+impl AlterTable for PostgresDialect {
+    fn alter_column(&self, table: &TableName, from: &Column, to: &Column) -> Vec<String> {
+        let t = self.quote_table(table);
+        let c = self.quote_ident(&to.name);
+        let mut out = Vec::new();
+        if from.ty.native != to.ty.native {
+            out.push(format!(
+                "ALTER TABLE {t} ALTER COLUMN {c} TYPE {ty} USING {c}::{ty}",
+                ty = to.ty.native
+            ));
+        }
+        if from.nullable != to.nullable {
+            let action = if to.nullable { "DROP" } else { "SET" };
+            out.push(format!(
+                "ALTER TABLE {t} ALTER COLUMN {c} {action} NOT NULL"
+            ));
+        }
+        out
+    }
+
+    fn set_primary_key(
+        &self,
+        table: &TableName,
+        from: &[String],
+        from_name: Option<&str>,
+        to: &[String],
+    ) -> Vec<String> {
+        let t = self.quote_table(table);
+        let mut out = Vec::new();
+        if !from.is_empty() {
+            // A key declared without a name is `<table>_pkey`.
+            let name = from_name.map_or_else(|| format!("{}_pkey", table.name), str::to_owned);
+            out.push(format!(
+                "ALTER TABLE {t} DROP CONSTRAINT {}",
+                self.quote_ident(&name)
+            ));
+        }
+        if !to.is_empty() {
+            out.push(format!(
+                "ALTER TABLE {t} ADD PRIMARY KEY ({})",
+                self.quote_idents(to)
+            ));
+        }
+        out
     }
 }
 

@@ -178,6 +178,15 @@ pub fn read_catalog_in(conn: &mut Connection, scope: &SchemaScope) -> Result<Cat
     Ok(catalog)
 }
 
+/// The two queries every backend's catalog starts with: columns (of tables and the
+/// relations read alongside them), then key and index members.
+fn columns_and_keys(conn: &mut Connection, columns: &str, keys: &str) -> Result<Catalog> {
+    let mut catalog = Catalog::default();
+    catalog.columns = query::<ColumnRow>(conn, &mut catalog, "columns", columns)?;
+    catalog.keys = query::<KeyRow>(conn, &mut catalog, "keys", keys)?;
+    Ok(catalog)
+}
+
 /// Runs one catalog query, counting it.
 fn query<T: AnyRow>(
     conn: &mut Connection,
@@ -201,38 +210,12 @@ pub fn inspect(conn: &mut Connection, version_table: &str, exclude: &[String]) -
 }
 
 impl Catalog {
-    /// Groups the rows into tables, keys, indexes and views.
+    /// Groups the rows into tables, keys, indexes and views, as diesel reads them on
+    /// `backend`.
     pub fn into_schema(self, backend: Backend) -> Schema {
         let mut schema = Schema::default();
         for row in self.columns {
-            let name = TableName {
-                schema: row.table_schema.clone(),
-                name: row.table_name.clone(),
-            };
-            let table = schema.tables.entry(name.clone()).or_insert_with(|| Table {
-                name,
-                columns: Vec::new(),
-                primary_key: Vec::new(),
-                primary_key_name: None,
-                foreign_keys: Vec::new(),
-                indexes: Vec::new(),
-                implicit_key: None,
-            });
-            let ty = match &row.base_type {
-                Some(base) => SqlType::from_domain(&row.data_type, base, backend),
-                None => SqlType::from_catalog(&row.data_type, backend),
-            };
-            table.columns.push(Column {
-                name: row.column_name,
-                ty,
-                nullable: row.is_nullable == "YES",
-                default: row.column_default.filter(|d| {
-                    // MariaDB reports "no default" on a nullable column as the text NULL.
-                    !(backend == Backend::Mysql && d.eq_ignore_ascii_case("NULL"))
-                }),
-                extra: row.extra,
-                nullability_either: false,
-            });
+            add_column(&mut schema, row, backend);
         }
         for row in self.relations {
             let kind = match row.relation.as_deref() {
@@ -261,56 +244,14 @@ impl Catalog {
                 schema: key.table_schema.clone(),
                 name: key.table_name.clone(),
             };
-            let Some(table) = schema.tables.get_mut(&name) else {
-                continue;
-            };
-            match key.kind.as_str() {
-                "PRIMARY" => {
-                    table.primary_key.push(key.column_name);
-                    table.primary_key_name = key.key_name;
-                }
-                "FOREIGN" => {
-                    let ref_table = TableName {
-                        schema: key.ref_schema.clone(),
-                        name: key.ref_table.clone().unwrap_or_default(),
-                    };
-                    let fk_name = key.key_name.clone();
-                    let position = match table.foreign_keys.iter().position(|f| f.name == fk_name) {
-                        Some(position) => position,
-                        None => {
-                            table.foreign_keys.push(ForeignKey {
-                                name: fk_name,
-                                columns: Vec::new(),
-                                ref_table,
-                                ref_columns: Vec::new(),
-                                on_delete: key.on_delete.clone().filter(|a| !is_default_action(a)),
-                                on_update: key.on_update.clone().filter(|a| !is_default_action(a)),
-                            });
-                            table.foreign_keys.len() - 1
-                        }
-                    };
-                    let fk = &mut table.foreign_keys[position];
-                    fk.columns.push(key.column_name);
-                    if let Some(column) = key.ref_column {
-                        fk.ref_columns.push(column);
-                    }
-                }
-                kind => {
-                    let index_name = key.key_name.clone().unwrap_or_default();
-                    match table.indexes.iter_mut().find(|i| i.name == index_name) {
-                        Some(index) => index.columns.push(key.column_name),
-                        None => table.indexes.push(Index {
-                            name: index_name,
-                            columns: vec![key.column_name],
-                            unique: kind != "INDEX",
-                            constraint: kind == "UNIQUE",
-                        }),
-                    }
-                }
+            if let Some(table) = schema.tables.get_mut(&name) {
+                add_key_member(table, key);
             }
         }
-        if backend == Backend::Sqlite {
-            sqlite::as_diesel_reads_it(&mut schema);
+        match backend {
+            Backend::Sqlite => sqlite::as_diesel_reads_it(&mut schema),
+            Backend::Mysql => mysql::as_diesel_reads_it(&mut schema),
+            Backend::Postgres => {}
         }
         for row in self.enums {
             let name = match row.type_schema {
@@ -320,6 +261,83 @@ impl Catalog {
             schema.enums.entry(name).or_default().push(row.label);
         }
         schema
+    }
+}
+
+/// A column row, into its table (created at its first column).
+fn add_column(schema: &mut Schema, row: ColumnRow, backend: Backend) {
+    let name = TableName {
+        schema: row.table_schema.clone(),
+        name: row.table_name.clone(),
+    };
+    let table = schema.tables.entry(name.clone()).or_insert_with(|| Table {
+        name,
+        columns: Vec::new(),
+        primary_key: Vec::new(),
+        primary_key_name: None,
+        foreign_keys: Vec::new(),
+        indexes: Vec::new(),
+        implicit_key: None,
+    });
+    let ty = match &row.base_type {
+        Some(base) => SqlType::from_domain(&row.data_type, base, backend),
+        None => SqlType::from_catalog(&row.data_type, backend),
+    };
+    table.columns.push(Column {
+        name: row.column_name,
+        ty,
+        nullable: row.is_nullable == "YES",
+        default: row.column_default,
+        extra: row.extra,
+        nullability_either: false,
+    });
+}
+
+/// One member of a key or index, into its table (the rows come in key order).
+fn add_key_member(table: &mut Table, key: KeyRow) {
+    match key.kind.as_str() {
+        "PRIMARY" => {
+            table.primary_key.push(key.column_name);
+            table.primary_key_name = key.key_name;
+        }
+        "FOREIGN" => {
+            let position = match table
+                .foreign_keys
+                .iter()
+                .position(|f| f.name == key.key_name)
+            {
+                Some(position) => position,
+                None => {
+                    table.foreign_keys.push(ForeignKey {
+                        name: key.key_name.clone(),
+                        columns: Vec::new(),
+                        ref_table: TableName {
+                            schema: key.ref_schema.clone(),
+                            name: key.ref_table.clone().unwrap_or_default(),
+                        },
+                        ref_columns: Vec::new(),
+                        on_delete: key.on_delete.clone().filter(|a| !is_default_action(a)),
+                        on_update: key.on_update.clone().filter(|a| !is_default_action(a)),
+                    });
+                    table.foreign_keys.len() - 1
+                }
+            };
+            let fk = &mut table.foreign_keys[position];
+            fk.columns.push(key.column_name);
+            fk.ref_columns.extend(key.ref_column);
+        }
+        kind => {
+            let index_name = key.key_name.unwrap_or_default();
+            match table.indexes.iter_mut().find(|i| i.name == index_name) {
+                Some(index) => index.columns.push(key.column_name),
+                None => table.indexes.push(Index {
+                    name: index_name,
+                    columns: vec![key.column_name],
+                    unique: kind != "INDEX",
+                    constraint: kind == "UNIQUE",
+                }),
+            }
+        }
     }
 }
 

@@ -1,0 +1,11 @@
+-- Columns of the tables and views of the current database, in table then column order.
+SELECT NULL AS table_schema, CAST(TABLE_NAME AS CHAR) AS table_name,
+       CAST(COLUMN_NAME AS CHAR) AS column_name, CAST(COLUMN_TYPE AS CHAR) AS data_type,
+       CAST(IS_NULLABLE AS CHAR) AS is_nullable, CAST(COLUMN_DEFAULT AS CHAR) AS column_default,
+       CAST(NULLIF(EXTRA, '') AS CHAR) AS extra,
+       CAST(IF(TABLE_NAME IN (SELECT TABLE_NAME FROM information_schema.VIEWS
+                              WHERE TABLE_SCHEMA = DATABASE()), 'view', NULL) AS CHAR) AS relation,
+       NULL AS base_type
+FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA = DATABASE()
+ORDER BY TABLE_NAME, ORDINAL_POSITION
