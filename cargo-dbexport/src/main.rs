@@ -77,6 +77,10 @@ struct DumpArgs {
     /// No events (MySQL)
     #[arg(long)]
     no_events: bool,
+    /// Keep the DEFINER of views, routines, triggers and events (MySQL; left out by default
+    /// so the dump loads for any user)
+    #[arg(long)]
+    keep_definer: bool,
     /// The largest multi-row INSERT, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     max_statement_bytes: usize,
@@ -177,6 +181,7 @@ fn run(cli: Cli) -> dbkit::Result<()> {
                 no_routines: args.no_routines,
                 no_triggers: args.no_triggers,
                 no_events: args.no_events,
+                keep_definer: args.keep_definer,
                 max_statement_bytes: args.max_statement_bytes.max(1024),
             };
             let output = args.output.filter(|p| p.as_os_str() != "-");

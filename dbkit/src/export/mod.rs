@@ -53,6 +53,9 @@ pub struct DumpOptions {
     pub no_triggers: bool,
     /// No events (MySQL).
     pub no_events: bool,
+    /// Keep the `DEFINER` of views, routines, triggers and events (MySQL; left out by
+    /// default, so the dump loads for any user).
+    pub keep_definer: bool,
     /// The largest multi-row INSERT, in bytes.
     pub max_statement_bytes: usize,
 }
@@ -68,6 +71,7 @@ impl Default for DumpOptions {
             no_routines: false,
             no_triggers: false,
             no_events: false,
+            keep_definer: false,
             max_statement_bytes: 1 << 20,
         }
     }

@@ -118,6 +118,24 @@ impl RawPostgres {
             .map_err(|e| postgres_failure(&e))
     }
 
+    /// Runs a query in the simple protocol and returns its rows, every value as text.
+    pub(crate) fn rows(
+        &mut self,
+        sql: &str,
+    ) -> std::result::Result<Vec<tokio_postgres::SimpleQueryRow>, Failure> {
+        let messages = self
+            .runtime
+            .block_on(self.client.simple_query(sql))
+            .map_err(|e| postgres_failure(&e))?;
+        Ok(messages
+            .into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => Some(row),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// Runs `COPY ... TO STDOUT` and hands each chunk of its output to `each`.
     pub(crate) fn copy_out(
         &mut self,
