@@ -296,3 +296,46 @@ backend_test!(schema_only_then_data_only_rebuild_the_database, |db| {
     );
     assert_eq!(rows(&native, &whole), rows(&db, &whole));
 });
+
+backend_test!(the_configurations_include_keeps_dbrevs_own_tables, |db| {
+    seeded(&db);
+    let p = Project::new();
+    p.cmd("dbinit").args(["-q"]).ok();
+    p.file(".env", &format!("DATABASE_URL={}\n", db.url));
+    p.cmd("dbrev")
+        .args(["revision", "-q", "-m", "x", "--rev-id", "a1"])
+        .ok();
+    p.cmd("dbrev").args(["upgrade", "-q"]).ok();
+    // `include` as check reads it: names, or diesel-style regexes searched in the name.
+    let config: Vec<String> = p
+        .read("dbrev.toml")
+        .lines()
+        .filter(|l| !l.starts_with("include") && !l.starts_with("exclude"))
+        .map(str::to_owned)
+        .collect();
+    p.file(
+        "dbrev.toml",
+        &format!("{}\ninclude = [\"/^pa/\", \"child\"]\n", config.join("\n")),
+    );
+    p.cmd("dbexport").args(["-q", "-o", "some.sql"]).ok();
+    let copy = TestDb::new(db.backend()).unwrap();
+    p.cmd("dbexport")
+        .args(["restore", "-q", "some.sql", "--database-url", &copy.url])
+        .ok();
+    let mut tables = copy.tables();
+    tables.retain(|t| !t.starts_with("sqlite_"));
+    tables.sort();
+    let mut expected: Vec<String> = ["child", "pal", "parent"].map(String::from).to_vec();
+    expected.extend(db.tables().into_iter().filter(|t| t.starts_with("__")));
+    expected.sort();
+    assert_eq!(tables, expected);
+    assert_eq!(copy.applied(), ["a1"]);
+    // A regex that does not compile names the file and the entry.
+    p.file(
+        "dbrev.toml",
+        &format!("{}\ninclude = [\"/(/\"]\n", config.join("\n")),
+    );
+    let out = p.cmd("dbexport").args(["-q", "-o", "bad.sql"]).fails();
+    assert_eq!(out.code(), 3, "{}", out.stderr());
+    assert!(out.stderr().contains("dbrev.toml"), "{}", out.stderr());
+});
