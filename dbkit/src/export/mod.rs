@@ -92,7 +92,7 @@ impl ConfigFilter {
             },
             None => TableName::new(table),
         };
-        self.own_tables.iter().any(|t| *t == name.name) || self.filter.keeps(&name)
+        self.own_tables.contains(&name.name) || self.filter.keeps(&name)
     }
 }
 
