@@ -660,3 +660,29 @@ fn mysql_definers_are_kept_only_when_asked() {
         "restored with definers",
     );
 }
+
+#[test]
+fn postgres_objects_the_dump_does_not_carry_are_named() {
+    let Some(db) = TestDb::new(Backend::Postgres) else {
+        return;
+    };
+    db.run_script(
+        "CREATE TYPE level AS ENUM ('low', 'high');\n\
+         CREATE CAST (text AS level) WITH INOUT;\n\
+         CREATE COLLATION plain (locale = 'C');\n\
+         CREATE TABLE t (id integer PRIMARY KEY);\n",
+    );
+    let p = Project::new();
+    let out = p
+        .cmd("dbexport")
+        .args(["-o", "dump.sql", "--database-url", &db.url])
+        .ok();
+    for what in ["cast (text AS level)", "collation plain"] {
+        assert!(
+            out.stderr()
+                .contains(&format!("warning: {what} is not carried by this dump")),
+            "{what}: {}",
+            out.stderr()
+        );
+    }
+}

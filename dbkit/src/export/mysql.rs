@@ -698,6 +698,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn programs_are_created_under_their_own_session() {
+        let under = CreatedUnder {
+            sql_mode: Some("PIPES_AS_CONCAT,ANSI_QUOTES".into()),
+            character_set_client: Some("latin1".into()),
+            collation_connection: Some("latin1_swedish_ci".into()),
+            database_collation: Some("latin1_german1_ci".into()),
+            time_zone: Some("+02:00".into()),
+        };
+        let statements: Vec<String> = under
+            .wrap(Ddl::routine("CREATE EVENT e ..."), "utf8mb4_general_ci")
+            .into_iter()
+            .map(|d| d.sql)
+            .collect();
+        assert_eq!(
+            statements,
+            [
+                "SET @saved_sql_mode = @@sql_mode, @saved_cs_client = @@character_set_client, @saved_cs_results = @@character_set_results, @saved_col_connection = @@collation_connection, @saved_time_zone = @@time_zone",
+                "SET sql_mode = 'PIPES_AS_CONCAT,ANSI_QUOTES', character_set_client = 'latin1', character_set_results = 'latin1', collation_connection = 'latin1_swedish_ci', time_zone = '+02:00'",
+                "ALTER DATABASE COLLATE latin1_german1_ci",
+                "CREATE EVENT e ...",
+                "ALTER DATABASE COLLATE utf8mb4_general_ci",
+                "SET character_set_client = @saved_cs_client, character_set_results = @saved_cs_results, collation_connection = @saved_col_connection, time_zone = @saved_time_zone, sql_mode = @saved_sql_mode",
+            ]
+        );
+        // Created under the database's collation: no ALTER DATABASE; a view has no mode.
+        let view = CreatedUnder {
+            character_set_client: Some("utf8mb4".into()),
+            collation_connection: Some("utf8mb4_general_ci".into()),
+            ..CreatedUnder::default()
+        };
+        let statements = view.wrap(
+            Ddl::plain("CREATE VIEW v AS SELECT 1"),
+            "utf8mb4_general_ci",
+        );
+        assert_eq!(statements.len(), 4);
+        assert!(!statements.iter().any(|d| d.sql.contains("DATABASE")));
+        assert!(!statements[1].sql.contains("sql_mode"));
+    }
+
+    #[test]
     fn definers_are_left_out() {
         assert_eq!(
             without_definer(

@@ -580,7 +580,23 @@ impl FromRow for DependRow {
     }
 }
 
+/// An object this dump does not write (pg_dump would), named for a warning.
+pub(super) struct NotCarriedRow {
+    pub what: String,
+}
+
+impl FromRow for NotCarriedRow {
+    const WHAT: &'static str = "objects this dump does not carry";
+    const SQL: &'static str = include_str!("queries/not_carried.sql");
+    fn from_row(r: &Row) -> Self {
+        NotCarriedRow {
+            what: r.text("what"),
+        }
+    }
+}
+
 /// Everything the dump reads from the catalog, in a fixed number of queries.
+#[derive(Default)]
 pub(super) struct Catalog {
     pub schemas: Vec<SchemaRow>,
     pub extensions: Vec<ExtensionRow>,
@@ -599,6 +615,7 @@ pub(super) struct Catalog {
     pub policies: Vec<PolicyRow>,
     pub comments: Vec<CommentRow>,
     pub depends: Vec<DependRow>,
+    pub not_carried: Vec<NotCarriedRow>,
 }
 
 impl Catalog {
@@ -634,6 +651,7 @@ impl Catalog {
             policies: read(session)?,
             comments: read(session)?,
             depends: read(session)?,
+            not_carried: read(session)?,
         })
     }
 }

@@ -89,7 +89,7 @@ pub(super) struct Item {
 }
 
 impl Item {
-    fn new(kind: Kind, name: &str, subject: Subject, sql: Vec<String>) -> Item {
+    pub(super) fn new(kind: Kind, name: &str, subject: Subject, sql: Vec<String>) -> Item {
         Item {
             kind,
             name: name.to_owned(),
@@ -102,7 +102,7 @@ impl Item {
         }
     }
 
-    fn keys(mut self, keys: impl IntoIterator<Item = Key>) -> Item {
+    pub(super) fn keys(mut self, keys: impl IntoIterator<Item = Key>) -> Item {
         self.keys.extend(keys);
         self
     }
@@ -112,7 +112,7 @@ impl Item {
         self
     }
 
-    fn owned_by(mut self, relation: u32) -> Item {
+    pub(super) fn owned_by(mut self, relation: u32) -> Item {
         self.owner = Some((Cat::Class, relation));
         self.after.push((Cat::Class, relation));
         self

@@ -82,6 +82,12 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
         o.settings.push("SET CONSTRAINTS ALL DEFERRED".into());
         o.footer.push("COMMIT".into());
     }
+    o.warnings.extend(catalog.not_carried.iter().map(|n| {
+        format!(
+            "{} is not carried by this dump (pg_dump's would carry it): recreate it by hand",
+            n.what
+        )
+    }));
     let dump = Dump::new(&catalog, options);
     let mut graph = dump.items();
     graph.leave_out(&mut o.warnings);
@@ -666,5 +672,128 @@ impl Target for RestoreTarget {
         _reporter: &crate::term::Reporter,
     ) -> std::result::Result<(), Failure> {
         self.session.batch_execute("SET CONSTRAINTS ALL IMMEDIATE")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::catalog::DependRow;
+    use super::*;
+
+    fn item(kind: Kind, name: &str, key: Key) -> Item {
+        Item::new(
+            kind,
+            name,
+            Subject::Other(name.to_owned()),
+            vec![name.to_owned()],
+        )
+        .keys([key])
+    }
+
+    fn depends(object: Key, referenced: Key) -> DependRow {
+        DependRow {
+            object,
+            referenced,
+            kind: "n".into(),
+        }
+    }
+
+    fn names(graph: &Graph, order: &[usize]) -> Vec<String> {
+        order.iter().map(|&i| graph.items[i].name.clone()).collect()
+    }
+
+    /// A function reading a table comes after it; a view grouping by a primary key
+    /// brings the key before the rows; the rest keeps kind order.
+    #[test]
+    fn dependencies_order_and_bring_keys_before_the_rows() {
+        let mut graph = Graph::default();
+        graph.push(item(Kind::Function, "a_reads_t", (Cat::Proc, 1)), true);
+        graph.push(item(Kind::Relation, "t", (Cat::Class, 2)), true);
+        graph.push(item(Kind::Relation, "v", (Cat::Class, 3)), true);
+        graph.push(
+            item(Kind::Constraint, "t_pkey", (Cat::Constraint, 4)).owned_by(2),
+            true,
+        );
+        graph.push(
+            item(Kind::Index, "t_idx", (Cat::Class, 5)).owned_by(2),
+            true,
+        );
+        graph.push(item(Kind::Schema, "s", (Cat::Namespace, 6)), true);
+        let catalog = Catalog {
+            depends: vec![
+                depends((Cat::Proc, 1), (Cat::Class, 2)),
+                depends((Cat::Class, 3), (Cat::Constraint, 4)),
+                depends((Cat::Class, 3), (Cat::Proc, 1)),
+            ],
+            ..Catalog::default()
+        };
+        graph.link(&catalog);
+        let mut warnings = Vec::new();
+        let order = graph.order(&mut warnings);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(
+            names(&graph, &order),
+            ["s", "t", "a_reads_t", "t_pkey", "v", "t_idx"]
+        );
+        let before: Vec<bool> = order.iter().map(|&i| graph.before_rows[i]).collect();
+        assert_eq!(before, [true, true, true, true, true, false]);
+    }
+
+    /// What needs a table left out is left out with a warning; what belongs to it, silently.
+    #[test]
+    fn what_needs_a_table_left_out_goes_with_a_warning() {
+        let mut graph = Graph::default();
+        let table = |name: &str, oid| {
+            Item::new(
+                Kind::Relation,
+                name,
+                Subject::Table(name.to_owned()),
+                vec![],
+            )
+            .keys([(Cat::Class, oid)])
+        };
+        graph.push(table("gone", 1), false);
+        graph.push(table("kept", 2), true);
+        graph.push(
+            Item::new(
+                Kind::ForeignKey,
+                "kept_fk",
+                Subject::ForeignKey("kept_fk".into(), "kept".into()),
+                vec![],
+            )
+            .keys([(Cat::Constraint, 3)])
+            .owned_by(2),
+            true,
+        );
+        graph.push(
+            item(Kind::Index, "gone_idx", (Cat::Class, 4)).owned_by(1),
+            true,
+        );
+        graph.push(
+            Item::new(Kind::Relation, "v", Subject::View("v".into()), vec![])
+                .keys([(Cat::Class, 5)]),
+            true,
+        );
+        graph.push(item(Kind::Function, "f()", (Cat::Proc, 6)), true);
+        let catalog = Catalog {
+            depends: vec![
+                depends((Cat::Constraint, 3), (Cat::Class, 1)),
+                depends((Cat::Class, 5), (Cat::Class, 1)),
+                depends((Cat::Proc, 6), (Cat::Class, 5)),
+            ],
+            ..Catalog::default()
+        };
+        graph.link(&catalog);
+        let mut warnings = Vec::new();
+        graph.leave_out(&mut warnings);
+        assert_eq!(graph.kept, [false, true, false, false, false, false]);
+        assert_eq!(
+            warnings,
+            [
+                dropped_foreign_key("kept_fk", "kept", "gone"),
+                dropped_view("v", "gone"),
+                "f() needs view v, which is not in the dump: it is left out".to_owned(),
+            ]
+        );
     }
 }
