@@ -408,6 +408,7 @@ fn postgres_objects_round_trip_through_psql_and_restore() {
         "statistics: CREATE STATISTICS inventory.items_stats",
         "sequence: public.order_numbers | bigint | 1000 | 1 | 9223372036854775807 | 1 | f | 1 | 1003 | a column number of table orders",
         "schema: inventory",
+        "comment: table audit = audit; log",
     ] {
         assert!(
             source.iter().any(|l| l.contains(wanted)),

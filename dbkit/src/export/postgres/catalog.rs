@@ -285,6 +285,7 @@ pub(super) struct TableRow {
     pub bound: Option<String>,
     /// A partition's partitioned table.
     pub parent: Option<String>,
+    pub parent_oid: Option<u32>,
     /// A partition's topmost partitioned table.
     pub root: Option<u32>,
     pub partition_key: Option<String>,
@@ -309,6 +310,7 @@ impl FromRow for TableRow {
             is_partition: r.flag("is_partition"),
             bound: r.opt("bound"),
             parent: r.opt("parent"),
+            parent_oid: r.oid_opt("parent_oid"),
             root: r.oid_opt("root"),
             partition_key: r.opt("partition_key"),
             inherits: r.opt("inherits"),

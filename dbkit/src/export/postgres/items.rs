@@ -419,8 +419,9 @@ pub(super) fn table(row: &TableRow, parts: &TableParts<'_>) -> Item {
 }
 
 /// `ALTER TABLE ONLY parent ATTACH PARTITION partition FOR VALUES …`.
-pub(super) fn attach(row: &TableRow, parent: u32) -> Option<Item> {
-    let (Some(parent_name), Some(bound)) = (&row.parent, &row.bound) else {
+pub(super) fn attach(row: &TableRow) -> Option<Item> {
+    let (Some(parent_name), Some(parent), Some(bound)) = (&row.parent, row.parent_oid, &row.bound)
+    else {
         return None;
     };
     let mut item = Item::new(

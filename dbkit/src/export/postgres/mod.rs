@@ -25,7 +25,7 @@
 mod catalog;
 mod items;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use super::order::dependency_order;
@@ -39,7 +39,7 @@ use crate::db::Connection;
 use crate::error::Result;
 use crate::url::DatabaseUrl;
 
-use catalog::{Cat, Catalog, Key, SequenceRow, TableRow};
+use catalog::{Cat, Catalog, ColumnRow, ConstraintRow, Key, SequenceRow, TableRow};
 use items::{Item, Kind, Subject, TableParts};
 
 /// How many tables the database holds, in every schema (extensions' own left out).
@@ -130,24 +130,31 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
     Ok(o)
 }
 
-/// The catalog and the choices of one dump.
+/// The catalog and the choices of one dump, with the catalog's rows by the object they
+/// belong to.
 struct Dump<'a> {
     catalog: &'a Catalog,
     options: &'a DumpOptions,
     /// The tables whose rows and definitions are dumped (partitions with their root).
-    tables: Vec<u32>,
+    dumped: HashSet<u32>,
+    tables: HashMap<u32, &'a TableRow>,
+    columns: HashMap<u32, Vec<&'a ColumnRow>>,
+    /// Constraints by table, and by domain.
+    table_constraints: HashMap<u32, Vec<&'a ConstraintRow>>,
+    domain_constraints: HashMap<u32, Vec<&'a ConstraintRow>>,
+    /// Identity sequences by table, with their column's number.
+    identities: HashMap<u32, Vec<(u32, &'a SequenceRow)>>,
 }
 
 impl<'a> Dump<'a> {
     fn new(catalog: &'a Catalog, options: &'a DumpOptions) -> Dump<'a> {
+        let tables: HashMap<u32, &TableRow> = catalog.tables.iter().map(|t| (t.oid, t)).collect();
         let root_selected = |oid: u32| {
-            catalog
-                .tables
-                .iter()
-                .find(|t| t.oid == oid)
+            tables
+                .get(&oid)
                 .is_some_and(|t| selected(options, &t.filter_name))
         };
-        let tables = catalog
+        let dumped = catalog
             .tables
             .iter()
             .filter(|t| match t.root {
@@ -156,19 +163,46 @@ impl<'a> Dump<'a> {
             })
             .map(|t| t.oid)
             .collect();
+        let mut columns: HashMap<u32, Vec<&ColumnRow>> = HashMap::new();
+        for c in &catalog.columns {
+            columns.entry(c.relation).or_default().push(c);
+        }
+        let mut table_constraints: HashMap<u32, Vec<&ConstraintRow>> = HashMap::new();
+        let mut domain_constraints: HashMap<u32, Vec<&ConstraintRow>> = HashMap::new();
+        for k in &catalog.constraints {
+            if let Some(relation) = k.relation {
+                table_constraints.entry(relation).or_default().push(k);
+            }
+            if let Some(domain) = k.domain {
+                domain_constraints.entry(domain).or_default().push(k);
+            }
+        }
+        let mut identities: HashMap<u32, Vec<(u32, &SequenceRow)>> = HashMap::new();
+        for s in &catalog.sequences {
+            if let (Some(owner), Some(column), Some("i")) =
+                (s.owner, s.owner_column, s.owner_kind.as_deref())
+            {
+                identities.entry(owner).or_default().push((column, s));
+            }
+        }
         Dump {
             catalog,
             options,
+            dumped,
             tables,
+            columns,
+            table_constraints,
+            domain_constraints,
+            identities,
         }
     }
 
     fn is_dumped(&self, table: u32) -> bool {
-        self.tables.contains(&table)
+        self.dumped.contains(&table)
     }
 
     fn table(&self, oid: u32) -> Option<&'a TableRow> {
-        self.catalog.tables.iter().find(|t| t.oid == oid)
+        self.tables.get(&oid).copied()
     }
 
     /// A sequence goes with the table that owns it or whose defaults use it; one that no
@@ -198,12 +232,9 @@ impl<'a> Dump<'a> {
             graph.push(items::extension(row), true);
         }
         for row in &c.types {
-            let constraints: Vec<_> = c
-                .constraints
-                .iter()
-                .filter(|k| k.domain == Some(row.oid))
-                .collect();
-            graph.push(items::user_type(row, &constraints, shared), true);
+            let constraints = self.domain_constraints.get(&row.oid);
+            let constraints = constraints.map_or(&[][..], Vec::as_slice);
+            graph.push(items::user_type(row, constraints, shared), true);
         }
         let routines = !self.options.no_routines;
         for row in &c.functions {
@@ -226,18 +257,16 @@ impl<'a> Dump<'a> {
         }
         for row in &c.tables {
             let dumped = self.is_dumped(row.oid);
-            let columns: Vec<_> = c.columns.iter().filter(|k| k.relation == row.oid).collect();
-            let checks = c
-                .constraints
-                .iter()
-                .filter(|k| k.relation == Some(row.oid) && inline_check(k, row))
+            let columns = self.columns.get(&row.oid).cloned().unwrap_or_default();
+            let checks = self
+                .table_constraints
+                .get(&row.oid)
+                .into_iter()
+                .flatten()
+                .filter(|k| inline_check(k, row))
+                .copied()
                 .collect();
-            let identities = c
-                .sequences
-                .iter()
-                .filter(|s| s.owner == Some(row.oid) && s.owner_kind.as_deref() == Some("i"))
-                .filter_map(|s| Some((s.owner_column?, s)))
-                .collect();
+            let identities = self.identities.get(&row.oid).cloned().unwrap_or_default();
             for column in columns
                 .iter()
                 .filter(|k| k.calls_function && k.generated != "s")
@@ -252,17 +281,7 @@ impl<'a> Dump<'a> {
                 identities,
             };
             graph.push(items::table(row, &parts), dumped);
-            let parent = row.parent.as_ref().and_then(|_| {
-                c.depends
-                    .iter()
-                    .find(|d| {
-                        d.object == (Cat::Class, row.oid)
-                            && d.kind == "a"
-                            && d.referenced.0 == Cat::Class
-                    })
-                    .map(|d| d.referenced.1)
-            });
-            if let Some(item) = parent.and_then(|p| items::attach(row, p)) {
+            if let Some(item) = items::attach(row) {
                 graph.push(item, dumped);
             }
             if let Some(item) = items::row_security(row) {
@@ -320,12 +339,14 @@ impl<'a> Dump<'a> {
             .collect();
         let root = |oid: u32| self.table(oid).and_then(|t| t.root).unwrap_or(oid);
         let mut roots: Vec<u32> = Vec::new();
+        let mut positions: HashMap<u32, usize> = HashMap::new();
         for t in &leaves {
-            if !roots.contains(&root(t.oid)) {
+            positions.entry(root(t.oid)).or_insert_with(|| {
                 roots.push(root(t.oid));
-            }
+                roots.len() - 1
+            });
         }
-        let position = |oid: u32| roots.iter().position(|&r| r == root(oid));
+        let position = |oid: u32| positions.get(&root(oid)).copied();
         let edges: Vec<(usize, usize)> = self
             .catalog
             .constraints
@@ -341,21 +362,25 @@ impl<'a> Dump<'a> {
                 .collect();
             warnings.push(key_cycle(&names));
         }
-        let mut out = Vec::new();
-        for root_oid in order.into_iter().map(|i| roots[i]) {
-            for t in leaves.iter().filter(|t| root(t.oid) == root_oid) {
-                out.push(self.data_table(t));
-            }
+        let mut by_root: HashMap<u32, Vec<&TableRow>> = HashMap::new();
+        for t in &leaves {
+            by_root.entry(root(t.oid)).or_default().push(t);
         }
-        out
+        order
+            .into_iter()
+            .flat_map(|i| by_root.remove(&roots[i]).unwrap_or_default())
+            .map(|t| self.data_table(t))
+            .collect()
     }
 
     fn data_table(&self, t: &TableRow) -> DataTable {
-        let copied: Vec<&catalog::ColumnRow> = self
-            .catalog
+        let copied: Vec<&ColumnRow> = self
             .columns
-            .iter()
-            .filter(|c| c.relation == t.oid && c.generated != "s")
+            .get(&t.oid)
+            .into_iter()
+            .flatten()
+            .filter(|c| c.generated != "s")
+            .copied()
             .collect();
         let identity = copied.iter().any(|c| !c.identity.is_empty());
         let names: Vec<&str> = copied.iter().map(|c| c.name.as_str()).collect();
@@ -382,7 +407,7 @@ impl<'a> Dump<'a> {
 /// Whether a check constraint is written inside its table's CREATE TABLE: a validated one
 /// of the table's own that calls no function of the user's (which could read the table),
 /// and in a partition also those it inherits (ATTACH PARTITION wants them there).
-fn inline_check(k: &catalog::ConstraintRow, table: &TableRow) -> bool {
+fn inline_check(k: &ConstraintRow, table: &TableRow) -> bool {
     k.kind == "c"
         && k.validated
         && (k.local || table.is_partition)
@@ -466,9 +491,10 @@ impl Graph {
             .filter(|(_, item)| item.kind == Kind::Refresh)
             .filter_map(|(i, item)| Some((i, *self.by_key.get(item.owner.as_ref()?)?)))
             .collect();
+        let known: HashSet<(usize, usize)> = edges.iter().copied().collect();
         for &(refresh, view) in &refreshes {
             for &(other_refresh, other_view) in &refreshes {
-                if edges.contains(&(view, other_view)) {
+                if known.contains(&(view, other_view)) {
                     edges.push((refresh, other_refresh));
                 }
             }

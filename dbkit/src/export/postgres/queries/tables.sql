@@ -6,6 +6,7 @@ SELECT c.oid::text AS oid, c.oid::regclass::text AS name,
        c.relispartition::text AS is_partition,
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound,
        CASE WHEN c.relispartition THEN (SELECT i.inhparent::regclass::text FROM pg_inherits i WHERE i.inhrelid = c.oid) END AS parent,
+       CASE WHEN c.relispartition THEN (SELECT i.inhparent::text FROM pg_inherits i WHERE i.inhrelid = c.oid) END AS parent_oid,
        CASE WHEN c.relispartition THEN pg_partition_root(c.oid)::oid::text END AS root,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
        CASE WHEN NOT c.relispartition THEN
