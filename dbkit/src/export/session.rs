@@ -1,5 +1,5 @@
 //! The plain driver sessions export and restore use beside diesel's connection: a
-//! tokio-postgres session that speaks `COPY` in and out, and a mysql_async session that
+//! tokio-postgres session that speaks `COPY` in and out and reads rows as text, and a mysql_async session that
 //! reads rows in the text protocol and keeps the server's error codes. Both take the URL,
 //! TLS and error rules of [`crate::db`].
 
@@ -68,7 +68,8 @@ fn postgres_failure(e: &tokio_postgres::Error) -> Failure {
 }
 
 /// A plain tokio-postgres session, for what diesel does not speak: `COPY` in and out
-/// (dumps and restores at the speed of pg_dump and psql).
+/// (dumps and restores at the speed of pg_dump and psql), and a dump's catalog reads in the
+/// same snapshot as its rows.
 pub(crate) struct RawPostgres {
     runtime: Runtime,
     client: tokio_postgres::Client,

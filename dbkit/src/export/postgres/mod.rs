@@ -10,7 +10,7 @@
 //! against DDL (ACCESS SHARE, as pg_dump does), with a fixed number of catalog queries
 //! ([`catalog`]); each object becomes an [`items::Item`], and the items are put in
 //! dependency order from `pg_depend` — a topological sort with pg_dump's kind order as the
-//! tie-breaker ([`order`](super::order)), so a function returning a table's row type comes
+//! tie-breaker (`export::order`), so a function returning a table's row type comes
 //! after the table and a view using an aggregate after the aggregate. What the rows need
 //! comes before them, the rest after; an object before the rows that needs one after them
 //! (a view grouping by a primary key) brings it forward. Rows travel as `COPY` blocks, from
@@ -516,10 +516,10 @@ impl Graph {
                 if !self.kept[i] {
                     continue;
                 }
-                let owner = self.items[i]
-                    .owner
-                    .and_then(|k| self.by_key.get(&k).copied());
-                if owner.is_some_and(|o| !self.kept[o]) {
+                // What belongs to a relation left out, or to one the dump does not hold
+                // (an extension's table), goes with it.
+                let owner = self.items[i].owner.map(|k| self.by_key.get(&k).copied());
+                if owner.is_some_and(|o| o.is_none_or(|o| !self.kept[o])) {
                     self.kept[i] = false;
                     changed = true;
                     continue;
