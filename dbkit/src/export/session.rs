@@ -39,7 +39,7 @@ impl fmt::Display for Failure {
     }
 }
 
-/// tokio-postgres' error as a [`Failure`]: message and detail, and the COPY line from the
+/// tokio-postgres' error as a [`Failure`]: message, detail and hint, and the COPY line from the
 /// server's context (`COPY t, line 3`).
 fn postgres_failure(e: &tokio_postgres::Error) -> Failure {
     let Some(db) = e.as_db_error() else {
@@ -49,6 +49,11 @@ fn postgres_failure(e: &tokio_postgres::Error) -> Failure {
     if let Some(detail) = db.detail() {
         message.push_str(" (");
         message.push_str(detail.trim_end_matches('.'));
+        message.push(')');
+    }
+    if let Some(hint) = db.hint() {
+        message.push_str(" (hint: ");
+        message.push_str(hint.trim_end_matches('.'));
         message.push(')');
     }
     let copy_line = db
