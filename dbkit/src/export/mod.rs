@@ -203,13 +203,15 @@ pub(crate) struct Objects {
     pub settings: Vec<String>,
     /// `DROP … IF EXISTS`, dependants first.
     pub drops: Vec<Ddl>,
-    /// Before the rows: schemas, types, sequences, routines, tables.
+    /// Before the rows: schemas, types, sequences, routines, tables (PostgreSQL: views and
+    /// whatever else the dependency order puts there).
     pub before: Vec<Ddl>,
     /// The rows, each table after those its foreign keys reference.
     pub tables: Vec<DataTable>,
-    /// Written with the rows, after them: sequence values and counters.
+    /// Written with the rows, after them: sequence values and counters (and, in a
+    /// data-only dump, materialized views refreshed).
     pub data_after: Vec<Ddl>,
-    /// After the rows: keys, indexes, views, triggers, events.
+    /// After the rows: keys, indexes, views, triggers, events, refreshes.
     pub after: Vec<Ddl>,
     /// Settings restored at the end.
     pub footer: Vec<String>,
