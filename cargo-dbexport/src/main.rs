@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 use dbkit::cli::{ConfigArgs, OutputArgs, exit_with, subcommand_args};
-use dbkit::export::{DumpFile, DumpOptions, RestoreOptions, dump, restore, target_tables};
+use dbkit::export::{
+    ConfigFilter, DumpFile, DumpOptions, RestoreOptions, dump, restore, target_tables,
+};
 use dbkit::{Config, Connection, DatabaseUrl, Error};
 
 /// Dump the configured database to plain SQL (DROP ... IF EXISTS + CREATE for every
@@ -78,6 +80,10 @@ struct DumpArgs {
     /// No events (MySQL)
     #[arg(long)]
     no_events: bool,
+    /// Keep the DEFINER of views, routines, triggers and events (MySQL; left out by default
+    /// so the dump loads for any user)
+    #[arg(long)]
+    keep_definer: bool,
     /// The largest multi-row INSERT, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     max_statement_bytes: usize,
@@ -88,13 +94,18 @@ fn main() {
     exit_with(dbkit::export::exit_on_signal().and_then(|()| run(cli)))
 }
 
-/// The database URL and the tables the configuration leaves out. With `--database-url`
-/// and no `dbrev.toml` to be found (none given with `-c`, `-p` or `--manifest-path`), the
-/// URL alone is enough: a dump or restore needs no project.
-fn target(cli: &Cli) -> dbkit::Result<(DatabaseUrl, Vec<String>)> {
+/// The database URL and the tables the configuration's `include` / `exclude` leave in.
+/// With `--database-url` and no `dbrev.toml` to be found (none given with `-c`, `-p` or
+/// `--manifest-path`), the URL alone is enough: a dump or restore needs no project.
+fn target(cli: &Cli) -> dbkit::Result<(DatabaseUrl, Option<ConfigFilter>)> {
     let request = cli.config.request();
     match Config::load(&request) {
-        Ok(config) => Ok((config.database_url, config.exclude)),
+        Ok(config) => {
+            let filter = (!config.include.is_empty() || !config.exclude.is_empty())
+                .then(|| ConfigFilter::from_config(&config))
+                .transpose()?;
+            Ok((config.database_url, filter))
+        }
         Err(Error::Project(_)) if request.config_file.is_none() && request.package.is_empty() => {
             let Some(url) = &request.database_url else {
                 return Err(Error::Project(
@@ -102,7 +113,7 @@ fn target(cli: &Cli) -> dbkit::Result<(DatabaseUrl, Vec<String>)> {
                 ));
             };
             let here = std::env::current_dir().map_err(|e| Error::io(".", e))?;
-            Ok((DatabaseUrl::parse(url, &here)?, Vec::new()))
+            Ok((DatabaseUrl::parse(url, &here)?, None))
         }
         Err(e) => Err(e),
     }
@@ -141,7 +152,7 @@ fn confirmed(conn: &mut Connection, file: &Path, yes: bool) -> dbkit::Result<boo
 
 fn run(cli: Cli) -> dbkit::Result<()> {
     let reporter = cli.output.reporter();
-    let (url, exclude) = target(&cli)?;
+    let (url, config_filter) = target(&cli)?;
     reporter.target(&url);
     match cli.command {
         Some(Command::Restore {
@@ -168,18 +179,18 @@ fn run(cli: Cli) -> dbkit::Result<()> {
         }
         None => {
             let args = cli.dump;
-            let mut exclude_tables = args.exclude_tables;
-            exclude_tables.extend(exclude);
             let options = DumpOptions {
                 tables: args.tables,
-                exclude_tables,
+                exclude_tables: args.exclude_tables,
                 schema_only: args.schema_only,
                 data_only: args.data_only,
                 no_drop: args.no_drop,
                 no_routines: args.no_routines,
                 no_triggers: args.no_triggers,
                 no_events: args.no_events,
+                keep_definer: args.keep_definer,
                 max_statement_bytes: args.max_statement_bytes.max(1024),
+                config_filter,
             };
             let output = args.output.filter(|p| p.as_os_str() != "-");
             // The file is checked and created before the database is touched.

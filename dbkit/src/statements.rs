@@ -2,9 +2,11 @@
 //! statement at a time (so an error names the file line) and a restore reads a dump of any
 //! size with memory bounded by its largest statement. Knows each dialect's quoting: `'..'`
 //! strings, `".."` identifiers, MySQL backticks, backslash escapes and `#` comments,
-//! PostgreSQL `E'..'` strings, `$tag$` bodies and nested comments, MySQL `DELIMITER`,
-//! SQLite `CREATE TRIGGER ... BEGIN ... END` bodies, pg_dump's `COPY ... FROM stdin` data
-//! and psql meta-commands.
+//! MySQL's executable `/*!…*/` comments (kept: the server runs them), PostgreSQL `E'..'`
+//! strings, `$tag$` bodies, nested comments, `BEGIN ATOMIC … END` routine bodies and
+//! semicolons inside parentheses (multi-action rules), as psql reads them; MySQL
+//! `DELIMITER`, SQLite `CREATE TRIGGER ... BEGIN ... END` bodies, pg_dump's
+//! `COPY ... FROM stdin` data and psql meta-commands.
 
 use std::io::BufRead;
 
@@ -96,8 +98,14 @@ pub struct StatementReader<R> {
     state: State,
     start: Option<(usize, usize)>,
     delimiter: Vec<u8>,
-    /// SQLite trigger bodies: BEGIN/CASE ... END depth once CREATE TRIGGER is seen.
+    /// SQLite trigger and PostgreSQL `BEGIN ATOMIC` bodies: BEGIN/CASE ... END depth once
+    /// `CREATE TRIGGER` (SQLite) or `CREATE [OR REPLACE] FUNCTION|PROCEDURE` (PostgreSQL)
+    /// starts the statement.
     block_depth: usize,
+    /// PostgreSQL: parentheses open in the current statement (psql ends no statement
+    /// inside them).
+    paren_depth: usize,
+    /// The first words of the current statement, upper-cased.
     words: Vec<String>,
     /// Inside a COPY's rows.
     copying: bool,
@@ -124,6 +132,7 @@ impl<R: BufRead> StatementReader<R> {
             start: None,
             delimiter: b";".to_vec(),
             block_depth: 0,
+            paren_depth: 0,
             words: Vec::new(),
             copying: false,
             copy_line: 0,
@@ -221,6 +230,7 @@ impl<R: BufRead> StatementReader<R> {
         };
         self.words.clear();
         self.block_depth = 0;
+        self.paren_depth = 0;
         let bytes = &self.buf[start..end];
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text.trim().to_owned(),
@@ -474,7 +484,10 @@ impl<R: BufRead> StatementReader<R> {
             self.advance(2);
             return Ok(None);
         }
-        if self.block_depth == 0 && self.starts_with(&self.delimiter.clone())? {
+        if self.block_depth == 0
+            && self.paren_depth == 0
+            && self.starts_with(&self.delimiter.clone())?
+        {
             let end = self.pos;
             let kind = self.copy_kind(end);
             let n = self.delimiter.len();
@@ -499,7 +512,7 @@ impl<R: BufRead> StatementReader<R> {
                         && self.backend == Backend::Postgres
                         && self.pos > 0
                         && matches!(self.buf[self.pos - 1], b'E' | b'e')
-                        && (self.pos < 2 || !self.buf[self.pos - 2].is_ascii_alphanumeric()));
+                        && (self.pos < 2 || !is_word_byte(self.buf[self.pos - 2])));
                 self.state = State::Quote {
                     quote: c,
                     escapes,
@@ -518,7 +531,7 @@ impl<R: BufRead> StatementReader<R> {
             b'$' if self.backend == Backend::Postgres => {
                 let mut n = 1;
                 while let Some(b) = self.peek(n)? {
-                    if b.is_ascii_alphanumeric() || b == b'_' {
+                    if b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80 {
                         n += 1;
                     } else {
                         break;
@@ -537,37 +550,72 @@ impl<R: BufRead> StatementReader<R> {
                     self.advance(1);
                 }
             }
-            c if c.is_ascii_alphabetic() || c == b'_' => {
+            b'(' if self.backend == Backend::Postgres => {
+                self.paren_depth += 1;
+                self.advance(1);
+            }
+            b')' if self.backend == Backend::Postgres => {
+                self.paren_depth = self.paren_depth.saturating_sub(1);
+                self.advance(1);
+            }
+            // MySQL's client looks for the delimiter at every byte (`END$$`), words or not.
+            c if (c.is_ascii_alphabetic() || c == b'_' || c >= 0x80)
+                && self.backend != Backend::Mysql =>
+            {
                 let begin = self.pos;
                 let mut n = 0;
                 while let Some(b) = self.peek(n)? {
-                    if b.is_ascii_alphanumeric() || b == b'_' || b == b'$' {
+                    if is_word_byte(b) {
                         n += 1;
                     } else {
                         break;
                     }
                 }
                 self.advance(n);
-                if self.backend == Backend::Sqlite {
-                    let word =
-                        String::from_utf8_lossy(&self.buf[begin..begin + n]).to_ascii_uppercase();
-                    if self.words.len() < 4 {
-                        self.words.push(word.clone());
-                    }
-                    let is_trigger = self.words.first().is_some_and(|w| w == "CREATE")
-                        && self.words.iter().skip(1).take(2).any(|w| w == "TRIGGER");
-                    if is_trigger {
-                        match word.as_str() {
-                            "BEGIN" | "CASE" => self.block_depth += 1,
-                            "END" => self.block_depth = self.block_depth.saturating_sub(1),
-                            _ => {}
-                        }
-                    }
-                }
+                let word = String::from_utf8_lossy(&self.buf[begin..begin + n]);
+                self.word(word.to_ascii_uppercase());
             }
             _ => self.advance(1),
         }
         Ok(None)
+    }
+
+    /// Follows the words of a statement that may hold a body with its own `;`: SQLite's
+    /// `CREATE [TEMP] TRIGGER … BEGIN … END` and PostgreSQL's `CREATE [OR REPLACE]
+    /// FUNCTION|PROCEDURE … BEGIN ATOMIC … END` (psql's rule: `BEGIN` opens a block outside
+    /// parentheses, `CASE` opens one only inside a block, `END` closes one).
+    fn word(&mut self, word: String) {
+        if self.words.len() < 4 {
+            self.words.push(word.clone());
+        }
+        let first = |i: usize| self.words.get(i).map(String::as_str);
+        let has_body = match self.backend {
+            Backend::Sqlite => {
+                first(0) == Some("CREATE")
+                    && self.words.iter().skip(1).take(2).any(|w| w == "TRIGGER")
+            }
+            Backend::Postgres => {
+                let routine = |w: Option<&str>| matches!(w, Some("FUNCTION" | "PROCEDURE"));
+                first(0) == Some("CREATE")
+                    && (routine(first(1))
+                        || (first(1) == Some("OR")
+                            && first(2) == Some("REPLACE")
+                            && routine(first(3))))
+                    && self.paren_depth == 0
+            }
+            Backend::Mysql => false,
+        };
+        if !has_body {
+            return;
+        }
+        match word.as_str() {
+            "BEGIN" => self.block_depth += 1,
+            "CASE" if self.backend == Backend::Sqlite || self.block_depth > 0 => {
+                self.block_depth += 1
+            }
+            "END" => self.block_depth = self.block_depth.saturating_sub(1),
+            _ => {}
+        }
     }
 
     /// Whether the statement ending at `end` is pg_dump's `COPY ... FROM stdin`.
@@ -580,6 +628,12 @@ impl<R: BufRead> StatementReader<R> {
         let text = text.trim();
         Some(text.starts_with("copy ") && text.ends_with("from stdin"))
     }
+}
+
+/// A byte that continues an identifier (or keyword): letters, digits, `_`, `$` and any
+/// byte of a non-ASCII character.
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
 }
 
 /// Rewrites MySQL string literals that are not UTF-8 as hex literals (`X'..'`), which
@@ -806,6 +860,131 @@ mod tests {
         let err = reader.next().unwrap().unwrap_err();
         assert!(
             matches!(err, SplitError::Unterminated { line: 2, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn postgres_begin_atomic_bodies_are_one_statement() {
+        // As pg_get_functiondef and pg_dump write them, CASE … END inside, a procedure,
+        // and OR REPLACE; a parameter named `begin` inside parentheses opens nothing.
+        let sql = "CREATE FUNCTION public.f(x integer) RETURNS integer\n    LANGUAGE sql\n    BEGIN ATOMIC\n SELECT CASE WHEN x > 0 THEN 1 ELSE 0 END;\n SELECT x + 1;\nEND;\n\
+                   create or replace procedure p(\"begin\" int, begin int) language sql begin atomic insert into t values (1); end;\n\
+                   CREATE TABLE t (a int);\n\
+                   BEGIN;\nEND;\n";
+        let got = texts(sql, Backend::Postgres);
+        assert_eq!(got.len(), 5, "{got:?}");
+        assert!(got[0].0.ends_with("SELECT x + 1;\nEND"), "{got:?}");
+        assert_eq!(got[0].1, 1);
+        assert!(got[1].0.ends_with("values (1); end"), "{got:?}");
+        assert_eq!(got[1].1, 7);
+        assert_eq!(
+            got[2..]
+                .iter()
+                .map(|(s, l)| (s.as_str(), *l))
+                .collect::<Vec<_>>(),
+            [("CREATE TABLE t (a int)", 8), ("BEGIN", 9), ("END", 10)]
+        );
+        // A function with a dollar-quoted PL/pgSQL body counts no BEGIN.
+        let sql = "CREATE FUNCTION g() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\nSELECT 1;";
+        assert_eq!(texts(sql, Backend::Postgres).len(), 2);
+    }
+
+    #[test]
+    fn postgres_dollar_tags_nest_and_strings_escape() {
+        let sql = "CREATE FUNCTION f() RETURNS text LANGUAGE plpgsql AS $fn$\nBEGIN\n  EXECUTE $q$SELECT ';'$q$;\n  RETURN $$;$$;\nEND\n$fn$;\n\
+                   SELECT E'it\\'s; \\\\', e'\\';', U&'d\\0061t;', U&\"a;b\" UESCAPE '!', 'x''y;', $€$;$€$;\n\
+                   SELECT a$b$c FROM t;\n";
+        let got = texts(sql, Backend::Postgres);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got[0].0.ends_with("END\n$fn$"), "{got:?}");
+        assert_eq!((got[1].1, got[2].1), (7, 8));
+        assert_eq!(got[2].0, "SELECT a$b$c FROM t");
+        // `E'` only after a non-word byte: `the'…'` is not an escape string.
+        let got = texts("SELECT 'a\\';\nSELECT 2;", Backend::Postgres);
+        assert_eq!(got.len(), 2, "{got:?}");
+    }
+
+    #[test]
+    fn postgres_rules_keep_their_parenthesised_actions() {
+        let sql = "CREATE RULE r1 AS\n    ON INSERT TO public.rr DO ( INSERT INTO t (a)\n  VALUES (1);\n INSERT INTO t (a)\n  VALUES (2);\n );\nSELECT 1;";
+        let got = texts(sql, Backend::Postgres);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].0.ends_with("VALUES (2);\n )"), "{got:?}");
+        assert_eq!(got[1].1, 7);
+    }
+
+    #[test]
+    fn comments_holding_semicolons_end_nothing() {
+        let pg = "SELECT 1 -- one; two\n + 1; /* a; /* nested; */ still; */ SELECT 2;\n";
+        assert_eq!(
+            texts(pg, Backend::Postgres),
+            [
+                ("SELECT 1 -- one; two\n + 1".to_owned(), 1),
+                ("SELECT 2".to_owned(), 2)
+            ]
+        );
+        let my = "# hash; comment\nSELECT 1 -- dash; comment\n + 1;\n/* block; */ SELECT 2;\nSELECT 3--1;\n";
+        let got = texts(my, Backend::Mysql);
+        assert_eq!(
+            got.iter()
+                .map(|(s, l)| (s.as_str(), *l))
+                .collect::<Vec<_>>(),
+            [
+                ("SELECT 1 -- dash; comment\n + 1", 2),
+                ("SELECT 2", 4),
+                ("SELECT 3--1", 5)
+            ]
+        );
+        let lite = "SELECT 1; -- x; y\n/* z; */ SELECT 2;";
+        assert_eq!(texts(lite, Backend::Sqlite).len(), 2);
+    }
+
+    #[test]
+    fn mysql_delimiter_blocks_of_every_spelling() {
+        let sql = "DELIMITER //\nCREATE PROCEDURE p()\nBEGIN\n  DECLARE x INT;\n  BEGIN\n    SET x = 1; -- inner; block\n  END;\n  IF x THEN SELECT 'a//b;'; END IF;\nEND //\nDELIMITER $$\nCREATE FUNCTION f() RETURNS INT BEGIN RETURN 1; END$$\ndelimiter ;;\n\
+                   /*!50003 CREATE*/ /*!50017 DEFINER=`root`@`%`*/ /*!50003 TRIGGER t BEFORE INSERT ON x FOR EACH ROW BEGIN SET NEW.a = 1; END */;;\n\
+                   DELIMITER ;\n/*!50003 SET sql_mode = 'PIPES_AS_CONCAT' */ ;\nSELECT 1;";
+        let got = texts(sql, Backend::Mysql);
+        assert_eq!(got.len(), 5, "{got:?}");
+        assert!(got[0].0.starts_with("CREATE PROCEDURE p()") && got[0].0.ends_with("END IF;\nEND"));
+        assert_eq!(got[0].1, 2);
+        assert_eq!(
+            got[1],
+            (
+                "CREATE FUNCTION f() RETURNS INT BEGIN RETURN 1; END".into(),
+                11
+            )
+        );
+        assert!(got[2].0.starts_with("/*!50003 CREATE*/") && got[2].0.ends_with("END */"));
+        assert_eq!(got[2].1, 13);
+        // Executable comments are statements, not comments.
+        assert_eq!(
+            got[3],
+            ("/*!50003 SET sql_mode = 'PIPES_AS_CONCAT' */".into(), 15)
+        );
+        assert_eq!(got[4].1, 16);
+    }
+
+    #[test]
+    fn errors_point_at_the_first_line_of_the_statement() {
+        let err = split_str(
+            "SELECT 1;\n\nCREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n",
+            Backend::Postgres,
+        )
+        .map(|s| s.len());
+        // Not strict: the unfinished body is handed over as the last statement, from line 3.
+        assert_eq!(err.unwrap(), 2);
+        let err = StatementReader::new(
+            "SELECT 1;\n\nCREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n"
+                .as_bytes(),
+            Backend::Postgres,
+        )
+        .whole_statements()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap_err();
+        assert!(
+            matches!(err, SplitError::Unterminated { line: 3, .. }),
             "{err}"
         );
     }

@@ -90,15 +90,30 @@ fn schema(db: &TestDb) -> Schema {
     schema
 }
 
-/// The source's schema as a dump that leaves out `gone` must recreate it.
+/// The source's schema as a dump that leaves out `gone` (tables and views) must recreate
+/// it.
 fn without(mut schema: Schema, gone: &[&str]) -> Schema {
     schema
         .tables
         .retain(|name, _| !gone.contains(&name.name.as_str()));
+    schema
+        .relations
+        .retain(|name, _| !gone.contains(&name.name.as_str()));
     for table in schema.tables.values_mut() {
-        table
-            .foreign_keys
-            .retain(|k| !gone.contains(&k.ref_table.name.as_str()));
+        let (kept, removed): (Vec<_>, Vec<_>) = std::mem::take(&mut table.foreign_keys)
+            .into_iter()
+            .partition(|k| !gone.contains(&k.ref_table.name.as_str()));
+        table.foreign_keys = kept;
+        // SQLite: a column that references a rowid key reads as the key's type only
+        // while the key is there (as diesel's print-schema sees it).
+        for key in removed {
+            if let [column] = key.columns.as_slice()
+                && table.primary_key != [column.clone()]
+                && let Some(c) = table.columns.iter_mut().find(|c| &c.name == column)
+            {
+                c.ty.alias_kind = None;
+            }
+        }
     }
     schema
 }
@@ -183,7 +198,7 @@ fn dump_and_restore(p: &Project, db: &TestDb, args: &[&str]) -> (TestDb, String)
 }
 
 fn check_left_out_lonely(db: &TestDb, copy: &TestDb, stderr: &str) {
-    let expected = without(schema(db), &["lonely"]);
+    let expected = without(schema(db), &["lonely", "lonely_notes"]);
     assert_eq!(schema(copy), expected);
     assert_eq!(rows(copy, &expected), rows(db, &expected));
     assert!(
@@ -226,7 +241,8 @@ backend_test!(listed_tables_load_alone, |db| {
     seeded(&db);
     let p = Project::new();
     let (copy, stderr) = dump_and_restore(&p, &db, &["--tables", "parent,child,pal"]);
-    let expected = without(schema(&db), &["lonely"]);
+    // Views come only when listed.
+    let expected = without(schema(&db), &["lonely", "child_names", "lonely_notes"]);
     assert_eq!(schema(&copy), expected);
     assert_eq!(rows(&copy, &expected), rows(&db, &expected));
     assert!(stderr.contains("child_lonely"), "{stderr}");
@@ -240,7 +256,10 @@ backend_test!(listed_tables_load_alone, |db| {
     let (copy, _) = dump_and_restore(&p, &db, &["--tables", "parent"]);
     assert_eq!(
         schema(&copy),
-        without(schema(&db), &["lonely", "child", "pal"])
+        without(
+            schema(&db),
+            &["lonely", "child", "pal", "child_names", "lonely_notes"]
+        )
     );
 });
 
@@ -286,4 +305,47 @@ backend_test!(schema_only_then_data_only_rebuild_the_database, |db| {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(rows(&native, &whole), rows(&db, &whole));
+});
+
+backend_test!(the_configurations_include_keeps_dbrevs_own_tables, |db| {
+    seeded(&db);
+    let p = Project::new();
+    p.cmd("dbinit").args(["-q"]).ok();
+    p.file(".env", &format!("DATABASE_URL={}\n", db.url));
+    p.cmd("dbrev")
+        .args(["revision", "-q", "-m", "x", "--rev-id", "a1"])
+        .ok();
+    p.cmd("dbrev").args(["upgrade", "-q"]).ok();
+    // `include` as check reads it: names, or diesel-style regexes searched in the name.
+    let config: Vec<String> = p
+        .read("dbrev.toml")
+        .lines()
+        .filter(|l| !l.starts_with("include") && !l.starts_with("exclude"))
+        .map(str::to_owned)
+        .collect();
+    p.file(
+        "dbrev.toml",
+        &format!("{}\ninclude = [\"/^pa/\", \"child\"]\n", config.join("\n")),
+    );
+    p.cmd("dbexport").args(["-q", "-o", "some.sql"]).ok();
+    let copy = TestDb::new(db.backend()).unwrap();
+    p.cmd("dbexport")
+        .args(["restore", "-q", "some.sql", "--database-url", &copy.url])
+        .ok();
+    let mut tables = copy.tables();
+    tables.retain(|t| !t.starts_with("sqlite_"));
+    tables.sort();
+    let mut expected: Vec<String> = ["child", "pal", "parent"].map(String::from).to_vec();
+    expected.extend(db.tables().into_iter().filter(|t| t.starts_with("__")));
+    expected.sort();
+    assert_eq!(tables, expected);
+    assert_eq!(copy.applied(), ["a1"]);
+    // A regex that does not compile names the file and the entry.
+    p.file(
+        "dbrev.toml",
+        &format!("{}\ninclude = [\"/(/\"]\n", config.join("\n")),
+    );
+    let out = p.cmd("dbexport").args(["-q", "-o", "bad.sql"]).fails();
+    assert_eq!(out.code(), 3, "{}", out.stderr());
+    assert!(out.stderr().contains("dbrev.toml"), "{}", out.stderr());
 });

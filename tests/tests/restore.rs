@@ -423,7 +423,7 @@ backend_test!(a_failing_statement_names_table_line_and_message, |db| {
         let row = data.lines().position(|l| l.starts_with("1\ttwo")).unwrap() + 1;
         assert!(
             stderr.contains(&format!(
-                "data.sql:{row}: COPY \"item\": duplicate key value violates unique constraint"
+                "data.sql:{row}: COPY item: duplicate key value violates unique constraint"
             )),
             "row {row}: {stderr}"
         );

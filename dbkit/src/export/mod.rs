@@ -5,7 +5,7 @@
 //! Each backend module reads its catalog into [`Objects`] (DDL in a safe order and the
 //! tables to copy, parents before children); rows are formatted as exact SQL literals,
 //! so values round-trip and memory stays flat. A filtered dump (`--tables`,
-//! `--exclude-table`, the configuration's `exclude`) leaves out everything that belongs to
+//! `--exclude-table`, the configuration's `include`/`exclude`) leaves out everything that belongs to
 //! the tables it leaves out, and says which foreign keys and views go with them. Every
 //! dump ends with a completion line that restore looks for.
 
@@ -26,7 +26,9 @@ use std::time::Instant;
 use crate::backend::Backend;
 use crate::db::{Connection, StreamError};
 use crate::error::{Error, IoContext, Result};
+use crate::filter::TableFilter;
 use crate::inspect::{ColumnRow, read_catalog};
+use crate::model::TableName;
 use crate::term::Reporter;
 
 use session::{RawMysql, RawPostgres};
@@ -53,8 +55,45 @@ pub struct DumpOptions {
     pub no_triggers: bool,
     /// No events (MySQL).
     pub no_events: bool,
+    /// Keep the `DEFINER` of views, routines, triggers and events (MySQL; left out by
+    /// default, so the dump loads for any user).
+    pub keep_definer: bool,
     /// The largest multi-row INSERT, in bytes.
     pub max_statement_bytes: usize,
+    /// dbrev.toml's `include` / `exclude` (dbrev's own tables are dumped whatever it says).
+    pub config_filter: Option<ConfigFilter>,
+}
+
+/// The tables dbrev.toml's `include` / `exclude` leave in a dump: those its filter keeps,
+/// and always dbrev's own (the version table and the companion table travel with a dump).
+#[derive(Debug, Clone)]
+pub struct ConfigFilter {
+    filter: TableFilter,
+    own_tables: Vec<String>,
+}
+
+impl ConfigFilter {
+    /// The filter of a loaded configuration (a regex that does not compile is an error
+    /// naming the file and the entry).
+    pub fn from_config(config: &crate::Config) -> Result<ConfigFilter> {
+        Ok(ConfigFilter {
+            filter: TableFilter::from_config(config)?,
+            own_tables: vec![config.version_table.clone(), config.revisions_table.clone()],
+        })
+    }
+
+    /// Whether the filter leaves the table (its filter name: bare, or `schema.name` outside
+    /// the default schema) in the dump.
+    fn keeps(&self, table: &str) -> bool {
+        let name = match table.split_once('.') {
+            Some((schema, name)) => TableName {
+                schema: Some(schema.to_owned()),
+                name: name.to_owned(),
+            },
+            None => TableName::new(table),
+        };
+        self.own_tables.contains(&name.name) || self.filter.keeps(&name)
+    }
 }
 
 impl Default for DumpOptions {
@@ -68,15 +107,18 @@ impl Default for DumpOptions {
             no_routines: false,
             no_triggers: false,
             no_events: false,
+            keep_definer: false,
             max_statement_bytes: 1 << 20,
+            config_filter: None,
         }
     }
 }
 
 impl DumpOptions {
-    /// Whether some tables are left out (by `--tables`, `--exclude-table` or `exclude`).
+    /// Whether some tables may be left out (by `--tables`, `--exclude-table` or the
+    /// configuration's `include` / `exclude`).
     pub(crate) fn filtered(&self) -> bool {
-        !self.tables.is_empty() || !self.exclude_tables.is_empty()
+        !self.tables.is_empty() || !self.exclude_tables.is_empty() || self.config_filter.is_some()
     }
 }
 
@@ -161,13 +203,15 @@ pub(crate) struct Objects {
     pub settings: Vec<String>,
     /// `DROP … IF EXISTS`, dependants first.
     pub drops: Vec<Ddl>,
-    /// Before the rows: schemas, types, sequences, routines, tables.
+    /// Before the rows: schemas, types, sequences, routines, tables (PostgreSQL: views and
+    /// whatever else the dependency order puts there).
     pub before: Vec<Ddl>,
     /// The rows, each table after those its foreign keys reference.
     pub tables: Vec<DataTable>,
-    /// Written with the rows, after them: sequence values and counters.
+    /// Written with the rows, after them: sequence values and counters (and, in a
+    /// data-only dump, materialized views refreshed).
     pub data_after: Vec<Ddl>,
-    /// After the rows: keys, indexes, views, triggers, events.
+    /// After the rows: keys, indexes, views, triggers, events, refreshes.
     pub after: Vec<Ddl>,
     /// Settings restored at the end.
     pub footer: Vec<String>,
@@ -177,10 +221,15 @@ pub(crate) struct Objects {
     pub reader: RowReader,
 }
 
-/// Which tables (and views) pass `--tables` / `--exclude-table`.
+/// Which tables (and views) pass `--tables` / `--exclude-table` and the configuration's
+/// `include` / `exclude`.
 pub(crate) fn selected(options: &DumpOptions, table: &str) -> bool {
     (options.tables.is_empty() || options.tables.iter().any(|t| t == table))
         && !options.exclude_tables.iter().any(|t| t == table)
+        && options
+            .config_filter
+            .as_ref()
+            .is_none_or(|f| f.keeps(table))
 }
 
 /// The warning for a foreign key left out with the table it references.

@@ -1,8 +1,11 @@
 //! MySQL/MariaDB's dump, as mysqldump lays it out: `SHOW CREATE` for tables (foreign key
 //! checks off while loading), views in dependency order, procedures, functions, triggers
-//! and events in `DELIMITER ;;` blocks, `DEFINER` clauses left out so the dump loads on
-//! any server. Rows are read in the text protocol and formatted here, binary values as
-//! `X'..'`, bits as `b'..'`.
+//! and events in `DELIMITER ;;` blocks, each created under the `sql_mode`, client
+//! character set, connection collation (an event: time zone; a program: the database's
+//! default collation) it was created under, as the server keeps them with it. `DEFINER`
+//! clauses are left out so the dump loads for any user, unless asked to keep them. Rows
+//! are read in the text protocol and formatted here, binary values as `X'..'`, bits as
+//! `b'..'`.
 //!
 //! Everything is read on one session, in one transaction: first a metadata lock on every
 //! table (a read of zero rows, held until the transaction ends, so no `ALTER TABLE` or
@@ -59,11 +62,111 @@ fn rows(
 
 /// One `SHOW CREATE …` answer's DDL column.
 fn show(session: &mut RawMysql, sql: &str, column: &str) -> Result<Option<String>> {
+    Ok(show_row(session, sql)?.and_then(|row| mysql_text(&row, column)))
+}
+
+/// One `SHOW CREATE …` answer.
+fn show_row(session: &mut RawMysql, sql: &str) -> Result<Option<mysql_async::Row>> {
     Ok(session
         .rows(sql)
         .map_err(|e| query_error(sql, e))?
-        .first()
-        .and_then(|row| mysql_text(row, column)))
+        .into_iter()
+        .next())
+}
+
+/// The session a stored program (routine, trigger, event) or view was created in, as
+/// `SHOW CREATE` reports it: the server keeps it with the object and runs the object
+/// under it, so the dump recreates the object under the same settings.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct CreatedUnder {
+    sql_mode: Option<String>,
+    character_set_client: Option<String>,
+    collation_connection: Option<String>,
+    database_collation: Option<String>,
+    time_zone: Option<String>,
+}
+
+impl CreatedUnder {
+    fn of(row: &mysql_async::Row) -> CreatedUnder {
+        CreatedUnder {
+            sql_mode: mysql_text(row, "sql_mode"),
+            character_set_client: mysql_text(row, "character_set_client"),
+            collation_connection: mysql_text(row, "collation_connection"),
+            database_collation: mysql_text(row, "Database Collation"),
+            time_zone: mysql_text(row, "time_zone"),
+        }
+    }
+
+    /// `create` between the statements that set this session and put the loading one
+    /// back, as mysqldump writes them: `sql_mode`, the client character set and
+    /// connection collation (results too), an event's `time_zone`, and — where the
+    /// program was created under another default collation than the database has now
+    /// (`database_collation`, which the dump gives the copy first) — the database's default
+    /// collation, by `ALTER DATABASE` of the current database.
+    fn wrap(&self, create: Ddl, database_collation: &str) -> Vec<Ddl> {
+        let d = MysqlDialect;
+        let mut save = Vec::new();
+        let mut set = Vec::new();
+        let mut restore = Vec::new();
+        let mut variable = |name: &str, saved: &str, value: &Option<String>| {
+            if let Some(value) = value {
+                save.push(format!("@{saved} = @@{name}"));
+                set.push(format!("{name} = {}", d.quote_literal(value)));
+                restore.push(format!("{name} = @{saved}"));
+            }
+        };
+        variable("sql_mode", "saved_sql_mode", &self.sql_mode);
+        variable(
+            "character_set_client",
+            "saved_cs_client",
+            &self.character_set_client,
+        );
+        variable(
+            "character_set_results",
+            "saved_cs_results",
+            &self.character_set_client,
+        );
+        variable(
+            "collation_connection",
+            "saved_col_connection",
+            &self.collation_connection,
+        );
+        variable("time_zone", "saved_time_zone", &self.time_zone);
+        let mut out = Vec::new();
+        if !save.is_empty() {
+            out.push(Ddl::plain(format!("SET {}", save.join(", "))));
+            out.push(Ddl::plain(format!("SET {}", set.join(", "))));
+        }
+        let switch = self.database_collation.as_deref().filter(|c| {
+            !c.is_empty() && !database_collation.is_empty() && *c != database_collation
+        });
+        if let Some(collation) = switch {
+            out.push(Ddl::plain(format!("ALTER DATABASE COLLATE {collation}")));
+        }
+        out.push(create);
+        if switch.is_some() {
+            out.push(Ddl::plain(format!(
+                "ALTER DATABASE COLLATE {database_collation}"
+            )));
+        }
+        if !restore.is_empty() {
+            // sql_mode last: the others are set back under the loading session's mode.
+            restore.rotate_left(1);
+            out.push(Ddl::plain(format!("SET {}", restore.join(", "))));
+        }
+        out
+    }
+}
+
+/// The `DEFINER` clause left out (the default: the dump then loads for any user, and the
+/// objects belong to whoever loads it), or kept (`--keep-definer`, as mysqldump does by
+/// default; loading then needs the privilege to name another definer).
+fn definer(ddl: &str, options: &DumpOptions) -> String {
+    if options.keep_definer {
+        ddl.to_owned()
+    } else {
+        without_definer(ddl)
+    }
 }
 
 /// `CREATE DEFINER=`root`@`%` SQL SECURITY DEFINER VIEW` → `CREATE VIEW`.
@@ -207,6 +310,24 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
         .filter(|t| selected(options, t))
         .map(String::as_str)
         .collect();
+    let database_collation = rows(
+        &mut session,
+        "the database's collation",
+        "SELECT CAST(@@collation_database AS CHAR) AS name",
+        &["name"],
+    )?
+    .into_iter()
+    .next()
+    .and_then(|r| r.into_iter().next())
+    .unwrap_or_default();
+    if !database_collation.is_empty() {
+        // The copy gets the source's default collation (what CREATE DATABASE in a
+        // mysqldump --databases file sets), so the routines below, created under it, keep
+        // theirs.
+        o.before.push(Ddl::plain(format!(
+            "ALTER DATABASE COLLATE {database_collation}"
+        )));
+    }
     for t in &dumped {
         let q = d.quote_ident(t);
         if let Some(ddl) = show(
@@ -224,17 +345,17 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
         }
     }
     let mut views = Vec::new();
+    let mut view_sessions = Vec::new();
     for r in relations.iter().filter(|r| r[1] == "VIEW") {
         if !selected(options, &r[0]) {
             continue;
         }
         let q = d.quote_ident(&r[0]);
-        if let Some(ddl) = show(
-            &mut session,
-            &format!("SHOW CREATE VIEW {q}"),
-            "Create View",
-        )? {
-            views.push((r[0].clone(), without_definer(&ddl)));
+        if let Some(row) = show_row(&mut session, &format!("SHOW CREATE VIEW {q}"))? {
+            if let Some(ddl) = mysql_text(&row, "Create View") {
+                views.push((r[0].clone(), definer(&ddl, options)));
+                view_sessions.push((r[0].clone(), CreatedUnder::of(&row)));
+            }
         }
     }
     let mut views = order_views(views);
@@ -256,8 +377,15 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
             Ddl::plain(format!("DROP VIEW IF EXISTS {}", d.quote_ident(name))),
         );
     }
-    o.after
-        .extend(views.into_iter().map(|(_, ddl)| Ddl::plain(ddl)));
+    for (name, ddl) in views {
+        let under = view_sessions
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, u)| u.clone())
+            .unwrap_or_default();
+        o.after
+            .extend(under.wrap(Ddl::plain(ddl), &database_collation));
+    }
     if !options.no_routines {
         let routines = rows(
             &mut session,
@@ -268,23 +396,21 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
         )?;
         for r in routines {
             let q = d.quote_ident(&r[0]);
-            let ddl = if r[1] == "PROCEDURE" {
-                show(
-                    &mut session,
-                    &format!("SHOW CREATE PROCEDURE {q}"),
-                    "Create Procedure",
-                )?
+            let (show, column) = if r[1] == "PROCEDURE" {
+                ("SHOW CREATE PROCEDURE", "Create Procedure")
             } else {
-                show(
-                    &mut session,
-                    &format!("SHOW CREATE FUNCTION {q}"),
-                    "Create Function",
-                )?
+                ("SHOW CREATE FUNCTION", "Create Function")
             };
-            if let Some(ddl) = ddl {
+            let Some(row) = show_row(&mut session, &format!("{show} {q}"))? else {
+                continue;
+            };
+            if let Some(ddl) = mysql_text(&row, column) {
                 o.drops
                     .push(Ddl::plain(format!("DROP {} IF EXISTS {q}", r[1])));
-                o.before.push(Ddl::routine(without_definer(&ddl)));
+                o.before.extend(
+                    CreatedUnder::of(&row)
+                        .wrap(Ddl::routine(definer(&ddl, options)), &database_collation),
+                );
             }
         }
     }
@@ -301,14 +427,16 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
             .filter(|t| dumped.contains(&t[1].as_str()))
         {
             let q = d.quote_ident(&t[0]);
-            if let Some(ddl) = show(
-                &mut session,
-                &format!("SHOW CREATE TRIGGER {q}"),
-                "SQL Original Statement",
-            )? {
+            let Some(row) = show_row(&mut session, &format!("SHOW CREATE TRIGGER {q}"))? else {
+                continue;
+            };
+            if let Some(ddl) = mysql_text(&row, "SQL Original Statement") {
                 o.drops
                     .push(Ddl::plain(format!("DROP TRIGGER IF EXISTS {q}")));
-                o.after.push(Ddl::routine(without_definer(&ddl)));
+                o.after.extend(
+                    CreatedUnder::of(&row)
+                        .wrap(Ddl::routine(definer(&ddl, options)), &database_collation),
+                );
             }
         }
     }
@@ -322,14 +450,16 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
         )?;
         for e in events {
             let q = d.quote_ident(&e[0]);
-            if let Some(ddl) = show(
-                &mut session,
-                &format!("SHOW CREATE EVENT {q}"),
-                "Create Event",
-            )? {
+            let Some(row) = show_row(&mut session, &format!("SHOW CREATE EVENT {q}"))? else {
+                continue;
+            };
+            if let Some(ddl) = mysql_text(&row, "Create Event") {
                 o.drops
                     .push(Ddl::plain(format!("DROP EVENT IF EXISTS {q}")));
-                o.after.push(Ddl::routine(without_definer(&ddl)));
+                o.after.extend(
+                    CreatedUnder::of(&row)
+                        .wrap(Ddl::routine(definer(&ddl, options)), &database_collation),
+                );
             }
         }
     }
@@ -566,6 +696,46 @@ fn order_views(mut pending: Vec<(String, String)>) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn programs_are_created_under_their_own_session() {
+        let under = CreatedUnder {
+            sql_mode: Some("PIPES_AS_CONCAT,ANSI_QUOTES".into()),
+            character_set_client: Some("latin1".into()),
+            collation_connection: Some("latin1_swedish_ci".into()),
+            database_collation: Some("latin1_german1_ci".into()),
+            time_zone: Some("+02:00".into()),
+        };
+        let statements: Vec<String> = under
+            .wrap(Ddl::routine("CREATE EVENT e ..."), "utf8mb4_general_ci")
+            .into_iter()
+            .map(|d| d.sql)
+            .collect();
+        assert_eq!(
+            statements,
+            [
+                "SET @saved_sql_mode = @@sql_mode, @saved_cs_client = @@character_set_client, @saved_cs_results = @@character_set_results, @saved_col_connection = @@collation_connection, @saved_time_zone = @@time_zone",
+                "SET sql_mode = 'PIPES_AS_CONCAT,ANSI_QUOTES', character_set_client = 'latin1', character_set_results = 'latin1', collation_connection = 'latin1_swedish_ci', time_zone = '+02:00'",
+                "ALTER DATABASE COLLATE latin1_german1_ci",
+                "CREATE EVENT e ...",
+                "ALTER DATABASE COLLATE utf8mb4_general_ci",
+                "SET character_set_client = @saved_cs_client, character_set_results = @saved_cs_results, collation_connection = @saved_col_connection, time_zone = @saved_time_zone, sql_mode = @saved_sql_mode",
+            ]
+        );
+        // Created under the database's collation: no ALTER DATABASE; a view has no mode.
+        let view = CreatedUnder {
+            character_set_client: Some("utf8mb4".into()),
+            collation_connection: Some("utf8mb4_general_ci".into()),
+            ..CreatedUnder::default()
+        };
+        let statements = view.wrap(
+            Ddl::plain("CREATE VIEW v AS SELECT 1"),
+            "utf8mb4_general_ci",
+        );
+        assert_eq!(statements.len(), 4);
+        assert!(!statements.iter().any(|d| d.sql.contains("DATABASE")));
+        assert!(!statements[1].sql.contains("sql_mode"));
+    }
 
     #[test]
     fn definers_are_left_out() {

@@ -2,7 +2,8 @@
 //! that switch, create, drop or alter whole databases (`USE`, `CREATE DATABASE`,
 //! `DROP DATABASE`, `ALTER DATABASE`, psql's `\connect`/`\c`, SQLite's `ATTACH`) are never
 //! run. A file that names one database has them skipped (said once); a file that names
-//! several (`--all-databases`, pg_dumpall) is refused.
+//! several (`--all-databases`, pg_dumpall) is refused. MySQL's nameless `ALTER DATABASE
+//! COLLATE …` changes only the database restored into, and runs.
 
 use crate::backend::Backend;
 use crate::statements::{Statement, StatementKind};
@@ -127,6 +128,20 @@ fn mysql_statement(text: &str) -> Option<Option<String>> {
     let w = words(&cleaned, 2);
     match (w.first()?.as_str(), w.get(1).map(String::as_str)) {
         ("USE", _) => Some(name_after(text, 1)),
+        // `ALTER DATABASE COLLATE …` without a name is about the current database (the
+        // one restored into): a dump sets the default collation a routine was created
+        // under that way, and it runs.
+        ("ALTER", Some("DATABASE" | "SCHEMA"))
+            if words(&cleaned, 3).get(2).is_some_and(|w| {
+                matches!(
+                    w.as_str(),
+                    "CHARACTER" | "CHARSET" | "COLLATE" | "DEFAULT" | "COMMENT"
+                ) || w.starts_with("CHARSET=")
+                    || w.starts_with("COLLATE=")
+            }) =>
+        {
+            None
+        }
         ("CREATE" | "DROP" | "ALTER", Some("DATABASE" | "SCHEMA")) => Some(name_after(text, 2)),
         _ => None,
     }
@@ -261,6 +276,13 @@ mod tests {
             Some(Some("shop".into()))
         );
         assert_eq!(my("DROP SCHEMA shop"), Some(Some("shop".into())));
+        // The current database's default collation, as a dump sets it around a routine.
+        assert_eq!(my("ALTER DATABASE COLLATE latin1_swedish_ci"), None);
+        assert_eq!(my("alter schema default character set utf8mb4"), None);
+        assert_eq!(
+            my("ALTER DATABASE `shop` CHARACTER SET latin1"),
+            Some(Some("shop".into()))
+        );
         assert_eq!(my("DROP TABLE IF EXISTS `t`"), None);
         assert_eq!(my("/*!40101 SET NAMES utf8mb4 */"), None);
         assert_eq!(my("INSERT INTO `use` VALUES (1)"), None);

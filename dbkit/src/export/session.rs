@@ -1,5 +1,5 @@
 //! The plain driver sessions export and restore use beside diesel's connection: a
-//! tokio-postgres session that speaks `COPY` in and out, and a mysql_async session that
+//! tokio-postgres session that speaks `COPY` in and out and reads rows as text, and a mysql_async session that
 //! reads rows in the text protocol and keeps the server's error codes. Both take the URL,
 //! TLS and error rules of [`crate::db`].
 
@@ -39,7 +39,7 @@ impl fmt::Display for Failure {
     }
 }
 
-/// tokio-postgres' error as a [`Failure`]: message and detail, and the COPY line from the
+/// tokio-postgres' error as a [`Failure`]: message, detail and hint, and the COPY line from the
 /// server's context (`COPY t, line 3`).
 fn postgres_failure(e: &tokio_postgres::Error) -> Failure {
     let Some(db) = e.as_db_error() else {
@@ -49,6 +49,11 @@ fn postgres_failure(e: &tokio_postgres::Error) -> Failure {
     if let Some(detail) = db.detail() {
         message.push_str(" (");
         message.push_str(detail.trim_end_matches('.'));
+        message.push(')');
+    }
+    if let Some(hint) = db.hint() {
+        message.push_str(" (hint: ");
+        message.push_str(hint.trim_end_matches('.'));
         message.push(')');
     }
     let copy_line = db
@@ -68,7 +73,8 @@ fn postgres_failure(e: &tokio_postgres::Error) -> Failure {
 }
 
 /// A plain tokio-postgres session, for what diesel does not speak: `COPY` in and out
-/// (dumps and restores at the speed of pg_dump and psql).
+/// (dumps and restores at the speed of pg_dump and psql), and a dump's catalog reads in the
+/// same snapshot as its rows.
 pub(crate) struct RawPostgres {
     runtime: Runtime,
     client: tokio_postgres::Client,
@@ -116,6 +122,24 @@ impl RawPostgres {
         self.runtime
             .block_on(self.client.batch_execute(sql))
             .map_err(|e| postgres_failure(&e))
+    }
+
+    /// Runs a query in the simple protocol and returns its rows, every value as text.
+    pub(crate) fn rows(
+        &mut self,
+        sql: &str,
+    ) -> std::result::Result<Vec<tokio_postgres::SimpleQueryRow>, Failure> {
+        let messages = self
+            .runtime
+            .block_on(self.client.simple_query(sql))
+            .map_err(|e| postgres_failure(&e))?;
+        Ok(messages
+            .into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => Some(row),
+                _ => None,
+            })
+            .collect())
     }
 
     /// Runs `COPY ... TO STDOUT` and hands each chunk of its output to `each`.
