@@ -16,6 +16,7 @@ use crate::filter::{TableFilter, print_schema_skips};
 use crate::inspect::{SchemaScope, read_catalog_in};
 use crate::migrate::Environment;
 use crate::plan::{Plan, PlanOptions, plan};
+use crate::rust_enums::EnumLabels;
 use crate::rust_model::read_model;
 use crate::term::Reporter;
 
@@ -67,7 +68,8 @@ impl Environment {
     ) -> Result<Comparison> {
         let backend = conn.backend();
         let filter = TableFilter::from_config(&self.config)?;
-        let mut model = read_model(&self.config.schema_files, backend)?;
+        let labels = EnumLabels::scan(&self.config.root().join("src"));
+        let mut model = read_model(&self.config.schema_files, backend, labels)?;
         model.tables.retain(|name, _| filter.keeps(name));
         let catalog = read_catalog_in(conn, &SchemaScope::of_model(&model))?;
         let catalog_queries = catalog.queries;

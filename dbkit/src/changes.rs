@@ -321,8 +321,13 @@ pub fn diff(db: &Schema, model: &Schema, options: &DiffOptions) -> Diff {
     for table in order_for_create(&created) {
         out.changes.push(Change::CreateTable(table.clone()));
     }
+    let renamed_tables: BTreeMap<TableName, TableName> = pairs
+        .iter()
+        .filter(|(source, target)| source.name != target.name)
+        .map(|(source, target)| (source.name.clone(), target.name.clone()))
+        .collect();
     for (source, target) in &pairs {
-        diff_table(source, target, db, options, &mut out);
+        diff_table(source, target, db, options, &renamed_tables, &mut out);
     }
     let mut drops: Vec<Table> = dropped.into_iter().cloned().collect();
     drops = order_for_create(&drops).into_iter().cloned().collect();
@@ -334,10 +339,17 @@ pub fn diff(db: &Schema, model: &Schema, options: &DiffOptions) -> Diff {
 /// One table both sides have: its columns, then its keys, in the order they must run
 /// (renames, new columns, altered columns, foreign keys dropped, the primary key, foreign
 /// keys added, dropped columns last).
-fn diff_table(source: &Table, target: &Table, db: &Schema, options: &DiffOptions, out: &mut Diff) {
+fn diff_table(
+    source: &Table,
+    target: &Table,
+    db: &Schema,
+    options: &DiffOptions,
+    renamed_tables: &BTreeMap<TableName, TableName>,
+    out: &mut Diff,
+) {
     let target = &without_implicit_key(source, target);
     let table = &target.name;
-    let names = ColumnNames::new(options, source, target);
+    let names = ColumnNames::new(options, renamed_tables, source, target);
     let columns = diff_columns(source, target, &names);
     for gone in &columns.drops {
         for new in &columns.adds {
@@ -387,14 +399,22 @@ fn diff_table(source: &Table, target: &Table, db: &Schema, options: &DiffOptions
         }));
 }
 
-/// The database's column names of one table as the model calls them (`--rename`).
+/// The database's column names of one table as the model calls them (`--rename`), and
+/// the tables the model renames (which the table's foreign keys may reference).
 struct ColumnNames<'a> {
     /// Database name → model name, for the renamed columns.
     renames: BTreeMap<&'a str, &'a str>,
+    /// Database name → model name, for the renamed tables.
+    tables: &'a BTreeMap<TableName, TableName>,
 }
 
 impl<'a> ColumnNames<'a> {
-    fn new(options: &'a DiffOptions, source: &Table, target: &Table) -> Self {
+    fn new(
+        options: &'a DiffOptions,
+        tables: &'a BTreeMap<TableName, TableName>,
+        source: &Table,
+        target: &Table,
+    ) -> Self {
         let renames = options
             .renames
             .iter()
@@ -407,7 +427,21 @@ impl<'a> ColumnNames<'a> {
                 _ => None,
             })
             .collect();
-        ColumnNames { renames }
+        ColumnNames { renames, tables }
+    }
+
+    /// A database foreign key as it reads once the renames have run: its columns and the
+    /// table it references by the model's names.
+    fn key_as_model(&self, key: &ForeignKey) -> ForeignKey {
+        ForeignKey {
+            columns: self.renamed(&key.columns),
+            ref_table: self
+                .tables
+                .get(&key.ref_table)
+                .cloned()
+                .unwrap_or_else(|| key.ref_table.clone()),
+            ..key.clone()
+        }
     }
 
     /// The model's names for database columns.
@@ -508,8 +542,9 @@ fn same_foreign_key(a: &ForeignKey, b: &ForeignKey) -> bool {
     a.columns == b.columns && a.ref_table == b.ref_table
 }
 
-/// The database's foreign keys the model has no `joinable!` for. A key print-schema would
-/// not write as `joinable!` is not compared; one on a dropped column goes with it.
+/// The database's foreign keys the model has no `joinable!` for, as they read once the
+/// renames have run (the drop comes after them). A key print-schema would not write as
+/// `joinable!` is not compared; one on a dropped column goes with it.
 fn dropped_foreign_keys<'s>(
     source: &'s Table,
     target: &'s Table,
@@ -521,10 +556,7 @@ fn dropped_foreign_keys<'s>(
         .foreign_keys
         .iter()
         .filter(move |key| {
-            let as_model = ForeignKey {
-                columns: names.renamed(&key.columns),
-                ..(*key).clone()
-            };
+            let as_model = names.key_as_model(key);
             let on_dropped_column = key
                 .columns
                 .iter()
@@ -536,7 +568,7 @@ fn dropped_foreign_keys<'s>(
                     .iter()
                     .any(|m| same_foreign_key(m, &as_model))
         })
-        .cloned()
+        .map(|key| names.key_as_model(key))
 }
 
 /// The model's `joinable!`s no database foreign key stands for. A `joinable!` to a view's
@@ -551,13 +583,10 @@ fn added_foreign_keys<'s>(
         .foreign_keys
         .iter()
         .filter(move |key| {
-            let exists = source.foreign_keys.iter().any(|s| {
-                let as_model = ForeignKey {
-                    columns: names.renamed(&s.columns),
-                    ..s.clone()
-                };
-                same_foreign_key(&as_model, key)
-            });
+            let exists = source
+                .foreign_keys
+                .iter()
+                .any(|s| same_foreign_key(&names.key_as_model(s), key));
             let to_view = db.relations.contains_key(&key.ref_table)
                 && !db.tables.contains_key(&key.ref_table);
             !exists && !to_view
@@ -670,6 +699,7 @@ mod tests {
         Schema {
             tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect(),
             enums: Default::default(),
+            types: Default::default(),
             relations: Default::default(),
         }
     }

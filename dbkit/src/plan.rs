@@ -379,12 +379,23 @@ impl Planner<'_> {
             name: table.clone(),
             ..original.clone()
         };
-        // Column renames have run by now (they come first).
+        // Column and table renames have run by now (they come first): the table's own
+        // columns and the tables its foreign keys reference go by their new names.
         for change in self.changes {
-            if let Change::RenameColumn { table: t, from, to } = change {
-                if t == table {
+            match change {
+                Change::RenameColumn { table: t, from, to } if t == table => {
                     rename_in(&mut before, from, to);
                 }
+                Change::RenameTable { from, to } => {
+                    for key in before
+                        .foreign_keys
+                        .iter_mut()
+                        .filter(|k| k.ref_table == *from)
+                    {
+                        key.ref_table = to.clone();
+                    }
+                }
+                _ => {}
             }
         }
         let after = apply(&before, group, &|t, k| self.complete(t, k));

@@ -194,9 +194,9 @@ pub trait Dialect: Send + Sync {
     fn column_definition(&self, c: &Column) -> String {
         let extra = c.extra.as_deref().unwrap_or_default().to_ascii_lowercase();
         let name = self.quote_ident(&c.name);
-        if extra == "generated" {
+        if let Some(kind) = generated_kind(&extra) {
             if let Some(expr) = &c.default {
-                return format!("{name} {} GENERATED ALWAYS AS ({expr}) STORED", c.ty.native);
+                return format!("{name} {} GENERATED ALWAYS AS ({expr}) {kind}", c.ty.native);
             }
         }
         let serial = self.default_is_sequence(c);
@@ -224,14 +224,17 @@ pub trait Dialect: Send + Sync {
         out
     }
 
-    /// `FOREIGN KEY (..) REFERENCES .. (..) [ON DELETE ..] [ON UPDATE ..]`.
+    /// `FOREIGN KEY (..) REFERENCES .. [(..)] [ON DELETE ..] [ON UPDATE ..]`; without
+    /// referenced columns the key references the table's primary key.
     fn foreign_key_clause(&self, fk: &ForeignKey) -> String {
         let mut out = format!(
-            "FOREIGN KEY ({}) REFERENCES {} ({})",
+            "FOREIGN KEY ({}) REFERENCES {}",
             self.quote_idents(&fk.columns),
-            self.quote_table(&fk.ref_table),
-            self.quote_idents(&fk.ref_columns)
+            self.quote_table(&fk.ref_table)
         );
+        if !fk.ref_columns.is_empty() {
+            out.push_str(&format!(" ({})", self.quote_idents(&fk.ref_columns)));
+        }
         if let Some(action) = &fk.on_delete {
             out.push_str(&format!(" ON DELETE {action}"));
         }
@@ -404,6 +407,16 @@ pub trait RebuildTable: Dialect {
     /// another name, the rows copied with `values` (one SQL expression per column of `to`,
     /// reading `from`'s columns), `from` dropped, the new table renamed, its indexes made.
     fn rebuild_table(&self, from: &Table, to: &Table, values: &[String]) -> Vec<String>;
+}
+
+/// How a generated column stores its values, from the catalog's `extra` (`generated`:
+/// STORED, `generated virtual`: VIRTUAL); `None` for a column that is not generated.
+fn generated_kind(extra: &str) -> Option<&'static str> {
+    match extra {
+        "generated" => Some("STORED"),
+        "generated virtual" => Some("VIRTUAL"),
+        _ => None,
+    }
 }
 
 /// A foreign key's name: its own, or the one dbrev gives a key it creates (PostgreSQL's

@@ -89,9 +89,9 @@ impl RebuildTable for SqliteDialect {
         if !to.foreign_keys.is_empty() {
             // pragma_foreign_key_check lists violations; json('') turns any into an error.
             out.push(format!(
-                "SELECT CASE WHEN EXISTS (SELECT 1 FROM pragma_foreign_key_check({})) THEN json('foreign key violation after rebuilding {}') END",
+                "SELECT CASE WHEN EXISTS (SELECT 1 FROM pragma_foreign_key_check({})) THEN json({}) END",
                 self.quote_literal(&to.name.name),
-                to.name
+                self.quote_literal(&format!("foreign key violation after rebuilding {}", to.name))
             ));
         }
         out

@@ -5,7 +5,7 @@
 use super::{Catalog, columns_and_keys};
 use crate::db::Connection;
 use crate::error::Result;
-use crate::model::Schema;
+use crate::model::{Schema, TableName};
 use crate::sqltype::TypeKind;
 
 /// The names a table's implicit row key answers to, in the order print-schema picks the
@@ -23,7 +23,9 @@ pub fn read(conn: &mut Connection) -> Result<Catalog> {
 
 /// What diesel's print-schema makes of a SQLite catalog, recorded on the schema so the
 /// comparison needs no backend knowledge:
-/// - foreign keys have no name to drop by (SQLite numbers them);
+/// - foreign keys have no name to drop by (SQLite numbers them), and one written without a
+///   column list (`REFERENCES parent`) references the parent's primary key, as SQLite
+///   resolves it;
 /// - a table without a primary key is keyed by its implicit `rowid` (`oid`, `_rowid_`
 ///   when a column takes the name), which print-schema writes as an `Integer` column;
 /// - a primary key column declared without NOT NULL (SQLite's legacy rule lets it hold
@@ -32,10 +34,20 @@ pub fn read(conn: &mut Connection) -> Result<Catalog> {
 /// - an `INTEGER` column that is the rowid key, or a single-column foreign key to one, is
 ///   `BigInt` with diesel.toml's `sqlite_integer_primary_key_is_bigint`.
 pub fn as_diesel_reads_it(schema: &mut Schema) {
+    let primary_keys: Vec<(TableName, Vec<String>)> = schema
+        .tables
+        .values()
+        .map(|t| (t.name.clone(), t.primary_key.clone()))
+        .collect();
     let mut rowid_keys = Vec::new();
     for table in schema.tables.values_mut() {
         for fk in &mut table.foreign_keys {
             fk.name = None;
+            if fk.ref_columns.is_empty() {
+                if let Some((_, key)) = primary_keys.iter().find(|(t, _)| *t == fk.ref_table) {
+                    fk.ref_columns = key.clone();
+                }
+            }
         }
         if table.primary_key.is_empty() {
             table.implicit_key = ROWID_ALIASES
