@@ -83,12 +83,50 @@ pub enum Change {
         /// The key.
         key: ForeignKey,
     },
+    /// An enum type the model's columns use and the database lacks (PostgreSQL).
+    CreateEnum {
+        /// The type.
+        name: TableName,
+        /// Its labels: the Rust enum's, `None` when no Rust enum maps to it.
+        labels: Option<Vec<String>>,
+    },
+    /// An enum type whose last column goes (carried whole, to create it on the way down).
+    DropEnum {
+        /// The type.
+        name: TableName,
+        /// Its labels.
+        labels: Vec<String>,
+    },
+    /// Labels the model has and the database's enum type lacks, none removed or moved:
+    /// each is added in its place.
+    AddEnumLabels {
+        /// The type.
+        name: TableName,
+        /// The labels now.
+        from: Vec<String>,
+        /// The labels the model wants.
+        to: Vec<String>,
+        /// The database's columns of the type (table, column), which undoing it converts.
+        columns: Vec<(TableName, Column)>,
+    },
+    /// Labels removed or moved: the type is made again with the model's labels and every
+    /// column using it converted (a row holding a removed label fails the upgrade).
+    RebuildEnum {
+        /// The type.
+        name: TableName,
+        /// The labels now.
+        from: Vec<String>,
+        /// The labels the model wants.
+        to: Vec<String>,
+        /// The database's columns of the type (table, column), as they are.
+        columns: Vec<(TableName, Column)>,
+    },
 }
 
 impl Change {
-    /// The table the change is about.
-    pub fn table(&self) -> &TableName {
-        match self {
+    /// The table the change is about (`None` for a change to a type).
+    pub fn table(&self) -> Option<&TableName> {
+        Some(match self {
             Change::CreateTable(t) | Change::DropTable(t) => &t.name,
             Change::RenameTable { to, .. } => to,
             Change::AddColumn { table, .. }
@@ -98,7 +136,11 @@ impl Change {
             | Change::SetPrimaryKey { table, .. }
             | Change::AddForeignKey { table, .. }
             | Change::DropForeignKey { table, .. } => table,
-        }
+            Change::CreateEnum { .. }
+            | Change::DropEnum { .. }
+            | Change::AddEnumLabels { .. }
+            | Change::RebuildEnum { .. } => return None,
+        })
     }
 
     /// Why this change can lose data, if it can (dropped table or column, narrower type,
@@ -125,6 +167,19 @@ impl Change {
                     ));
                 }
                 (!why.is_empty()).then(|| why.join("; "))
+            }
+            Change::RebuildEnum { name, from, to, .. } => {
+                let removed: Vec<&str> = from
+                    .iter()
+                    .filter(|l| !to.contains(l))
+                    .map(String::as_str)
+                    .collect();
+                (!removed.is_empty()).then(|| {
+                    format!(
+                        "removes label(s) {} from enum type {name} (the upgrade fails on rows holding them)",
+                        removed.join(", ")
+                    )
+                })
             }
             _ => None,
         }
@@ -177,6 +232,19 @@ impl Change {
                 key.columns.join(", "),
                 key.ref_table
             ),
+            Change::CreateEnum { name, labels } => match labels {
+                Some(labels) => format!("add enum type {name} ({})", labels.join(", ")),
+                None => format!("add enum type {name} (labels unknown)"),
+            },
+            Change::DropEnum { name, .. } => format!("drop enum type {name}"),
+            Change::AddEnumLabels { name, from, to, .. }
+            | Change::RebuildEnum { name, from, to, .. } => {
+                format!(
+                    "labels of enum type {name}: ({}) -> ({})",
+                    from.join(", "),
+                    to.join(", ")
+                )
+            }
         }
     }
 }
@@ -318,6 +386,8 @@ pub fn diff(db: &Schema, model: &Schema, options: &DiffOptions) -> Diff {
             }
         }
     }
+    let enums = diff_enums(db, model);
+    out.changes.extend(enums.before);
     for table in order_for_create(&created) {
         out.changes.push(Change::CreateTable(table.clone()));
     }
@@ -333,6 +403,91 @@ pub fn diff(db: &Schema, model: &Schema, options: &DiffOptions) -> Diff {
     drops = order_for_create(&drops).into_iter().cloned().collect();
     drops.reverse();
     out.changes.extend(drops.into_iter().map(Change::DropTable));
+    out.changes.extend(enums.after);
+    out
+}
+
+/// The enum type changes: those that must run before the tables change (types created,
+/// labels added or the type rebuilt), and those after (types no column uses any more).
+struct EnumChanges {
+    before: Vec<Change>,
+    after: Vec<Change>,
+}
+
+/// The columns of `schema` whose type is the enum type `name` (or an array of it).
+fn columns_of_type<'s>(
+    schema: &'s Schema,
+    name: &'s TableName,
+) -> impl Iterator<Item = (&'s Table, &'s Column)> + 's {
+    schema.tables.values().flat_map(move |t| {
+        t.columns
+            .iter()
+            .filter(move |c| {
+                let native = c.ty.native.trim_end_matches("[]");
+                TableName::parse_qualified(native, None) == *name
+                    || (name.schema.is_none() && native == name.name)
+            })
+            .map(move |c| (t, c))
+    })
+}
+
+/// Compares the enum types (PostgreSQL's; the other backends keep labels in the column
+/// type). A model type with unknown labels is compared by name only; one the database has
+/// as another kind of type (a domain, an extension's) is left alone.
+fn diff_enums(db: &Schema, model: &Schema) -> EnumChanges {
+    let mut out = EnumChanges {
+        before: Vec::new(),
+        after: Vec::new(),
+    };
+    for (name, labels) in &model.enums {
+        let used = columns_of_type(model, name).next().is_some();
+        match db.enums.get(name) {
+            Some(Some(have)) => {
+                let Some(want) = labels else { continue };
+                if have == want {
+                    continue;
+                }
+                // Kept labels in the same order: each new one can be added in its place.
+                let kept: Vec<&String> = want.iter().filter(|l| have.contains(l)).collect();
+                let only_added = kept.len() == have.len() && kept.iter().copied().eq(have.iter());
+                let (name, from, to) = (name.clone(), have.clone(), want.clone());
+                let columns = columns_of_type(db, &name)
+                    .map(|(t, c)| (t.name.clone(), c.clone()))
+                    .collect();
+                out.before.push(if only_added {
+                    Change::AddEnumLabels {
+                        name,
+                        from,
+                        to,
+                        columns,
+                    }
+                } else {
+                    Change::RebuildEnum {
+                        name,
+                        from,
+                        to,
+                        columns,
+                    }
+                });
+            }
+            Some(None) => {}
+            None if used && !db.types.contains(name) => out.before.push(Change::CreateEnum {
+                name: name.clone(),
+                labels: labels.clone(),
+            }),
+            None => {}
+        }
+    }
+    for (name, labels) in &db.enums {
+        let used_by_db = columns_of_type(db, name).next().is_some();
+        let used_by_model = columns_of_type(model, name).next().is_some();
+        if used_by_db && !used_by_model {
+            out.after.push(Change::DropEnum {
+                name: name.clone(),
+                labels: labels.clone().unwrap_or_default(),
+            });
+        }
+    }
     out
 }
 

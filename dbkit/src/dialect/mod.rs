@@ -221,6 +221,10 @@ pub trait Dialect: Send + Sync {
         if auto {
             out.push_str(self.auto_increment_suffix());
         }
+        if let (true, Some(labels)) = (self.enum_labels_in_check(), &c.ty.labels) {
+            let quoted: Vec<String> = labels.iter().map(|l| self.quote_literal(l)).collect();
+            out.push_str(&format!(" CHECK ({name} IN ({}))", quoted.join(", ")));
+        }
         out
     }
 
@@ -354,6 +358,61 @@ pub trait Dialect: Send + Sync {
             self.quote_ident(column)
         )
     }
+
+    // ---- Enum types and the forms that keep a migration from blocking production (used
+    // by the planner; issue 12). Defaults: the backend has no such thing.
+
+    /// Whether a column's enum labels become `CHECK (col IN (..))` (SQLite, which has no
+    /// enum type).
+    fn enum_labels_in_check(&self) -> bool {
+        false
+    }
+
+    /// `CREATE TYPE .. AS ENUM (labels)` (`labels`: the SQL list, or a FILL marker);
+    /// `None` where enums are column types.
+    fn create_enum(&self, _name: &TableName, _labels: &str) -> Option<String> {
+        None
+    }
+
+    /// `DROP TYPE`.
+    fn drop_enum(&self, _name: &TableName) -> Option<String> {
+        None
+    }
+
+    /// Adds `label` to an enum type after `after` (`None`: before `first`, the type's
+    /// first label; at the end of a type without labels when `first` is empty).
+    fn add_enum_label(
+        &self,
+        _name: &TableName,
+        _label: &str,
+        _after: Option<&str>,
+        _first: &str,
+    ) -> Option<String> {
+        None
+    }
+
+    /// Makes the enum type again with `labels` and converts `columns` (table, column) to
+    /// it: where labels cannot be removed or moved in place.
+    fn rebuild_enum(
+        &self,
+        _name: &TableName,
+        _labels: &str,
+        _columns: &[(TableName, Column)],
+    ) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The statement bounding how long a revision's DDL waits for a table lock, and the one
+    /// ending it in a revision that runs outside a transaction (`transactional` false).
+    fn lock_timeout(&self, _transactional: bool) -> Option<(String, Option<String>)> {
+        None
+    }
+
+    /// `-- dbrev:allow RULE reason`: the comment line that tells `cargo dbrev lint` a
+    /// generated statement has no safer form, put on the line above it.
+    fn acknowledged(&self, rule: &str, reason: &str, sql: String) -> String {
+        format!("-- dbrev:allow {rule} {reason}\n{sql}")
+    }
 }
 
 /// How a backend changes the columns and keys of an existing table.
@@ -370,15 +429,9 @@ pub trait AlterTable: Dialect {
     /// Changes a column's type and/or nullability.
     fn alter_column(&self, table: &TableName, from: &Column, to: &Column) -> Vec<String>;
 
-    /// Replaces the primary key (`from_name`: the current constraint's name; `None` for a
-    /// key the backend named itself).
-    fn set_primary_key(
-        &self,
-        table: &TableName,
-        from: &[String],
-        from_name: Option<&str>,
-        to: &[String],
-    ) -> Vec<String>;
+    /// Replaces the primary key `from` (named `from_name`) with `to`, named `to_name`
+    /// where the backend names keys.
+    fn set_primary_key(&self, table: &TableName, from: &Key, to: &Key) -> Vec<String>;
 
     /// Adds a named foreign key.
     fn add_foreign_key(&self, table: &TableName, fk: &ForeignKey) -> String {
@@ -398,6 +451,83 @@ pub trait AlterTable: Dialect {
             self.quote_ident(&foreign_key_name(table, fk))
         )
     }
+
+    /// Adds a foreign key to a table that exists and may hold rows, in parts that do not
+    /// block it (PostgreSQL: `NOT VALID` now, `VALIDATE` in the follow-up revision);
+    /// `None` where the plain form is the backend's best.
+    fn staged_foreign_key(&self, _table: &TableName, _fk: &ForeignKey) -> Option<Staged> {
+        None
+    }
+
+    /// Puts back, on the way down, a foreign key the revision dropped.
+    fn restore_foreign_key(&self, table: &TableName, fk: &ForeignKey) -> String {
+        self.add_foreign_key(table, fk)
+    }
+
+    /// Makes an existing column NOT NULL in parts that do not block the table (PostgreSQL:
+    /// a `CHECK (col IS NOT NULL) NOT VALID` now; `VALIDATE`, `SET NOT NULL` and dropping the
+    /// check in the follow-up revision); `None` where the plain form is the backend's best.
+    /// `check` names the constraint.
+    fn staged_not_null(&self, _table: &TableName, _column: &str, _check: &str) -> Option<Staged> {
+        None
+    }
+
+    /// Replaces the primary key of a table that holds rows without blocking it
+    /// (PostgreSQL: the unique index built `CONCURRENTLY` in the follow-up revision, then
+    /// swapped in with `USING INDEX`); `index` and `old_index` name the indexes built for
+    /// `to` and, on the way down, for `from`. `None` where the plain form is the best.
+    fn staged_primary_key(
+        &self,
+        _table: &TableName,
+        _from: &Key,
+        _to: &Key,
+        _index: &str,
+        _old_index: &str,
+    ) -> Option<Staged> {
+        None
+    }
+}
+
+/// A primary key: its columns (empty: none) and its constraint name where the backend
+/// names keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Key {
+    /// The columns, in key order.
+    pub columns: Vec<String>,
+    /// The constraint's name.
+    pub name: Option<String>,
+}
+
+/// One change made in parts: what the revision itself runs, and what the follow-up
+/// revision runs once that has committed; each with its reverse.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Staged {
+    /// In the revision, up.
+    pub now_up: Vec<String>,
+    /// In the revision, down (run after the follow-up's down).
+    pub now_down: Vec<String>,
+    /// In the follow-up revision, up.
+    pub later_up: Later,
+    /// In the follow-up revision, down.
+    pub later_down: Later,
+}
+
+/// Statements of the follow-up revision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Later {
+    /// Index builds that cannot run in a transaction (`CREATE INDEX CONCURRENTLY`): they run
+    /// first, outside any lock timeout (their waits for older transactions count as lock
+    /// waits).
+    pub builds: Vec<String>,
+    /// The rest, in order.
+    pub statements: Vec<String>,
+}
+
+impl Later {
+    /// Whether there is nothing to run.
+    pub fn is_empty(&self) -> bool {
+        self.builds.is_empty() && self.statements.is_empty()
+    }
 }
 
 /// The table-rebuild recipe of a backend whose `ALTER TABLE` cannot change columns and
@@ -406,7 +536,20 @@ pub trait RebuildTable: Dialect {
     /// The statements that turn table `from` into `to` (same name): `to` created under
     /// another name, the rows copied with `values` (one SQL expression per column of `to`,
     /// reading `from`'s columns), `from` dropped, the new table renamed, its indexes made.
-    fn rebuild_table(&self, from: &Table, to: &Table, values: &[String]) -> Vec<String>;
+    /// `left_out`: why columns of `from` are not copied (the model dropped them), said to
+    /// `cargo dbrev lint` on the drop.
+    fn rebuild_table(
+        &self,
+        from: &Table,
+        to: &Table,
+        values: &[String],
+        left_out: Option<&str>,
+    ) -> Vec<String>;
+
+    /// What a revision that rebuilds tables runs first and last, outside the revision's
+    /// own transaction (its `metadata.toml` says `run_in_transaction = false`): foreign
+    /// keys off, its own transaction around the rebuilds.
+    fn rebuild_session(&self) -> (Vec<String>, Vec<String>);
 }
 
 /// How a generated column stores its values, from the catalog's `extra` (`generated`:

@@ -52,6 +52,10 @@ impl Dialect for SqliteDialect {
         TableChanges::Rebuild(self)
     }
 
+    fn enum_labels_in_check(&self) -> bool {
+        true
+    }
+
     fn create_indexes(&self, table: &Table) -> Vec<String> {
         // SQLite makes its `sqlite_autoindex_*` indexes itself, for UNIQUE and PRIMARY KEY.
         table
@@ -64,7 +68,24 @@ impl Dialect for SqliteDialect {
 }
 
 impl RebuildTable for SqliteDialect {
-    fn rebuild_table(&self, from: &Table, to: &Table, values: &[String]) -> Vec<String> {
+    fn rebuild_session(&self) -> (Vec<String>, Vec<String>) {
+        // `PRAGMA foreign_keys` cannot change inside a transaction, and with foreign keys on,
+        // `DROP TABLE` first deletes every row (firing ON DELETE actions elsewhere): turn
+        // them off before the revision's own transaction, back on after it (diesel's
+        // runner and apps keep them on; dbrev's own connection keeps them off).
+        (
+            vec!["PRAGMA foreign_keys = OFF".into(), "BEGIN".into()],
+            vec!["COMMIT".into(), "PRAGMA foreign_keys = ON".into()],
+        )
+    }
+
+    fn rebuild_table(
+        &self,
+        from: &Table,
+        to: &Table,
+        values: &[String],
+        left_out: Option<&str>,
+    ) -> Vec<String> {
         let staged = Table {
             name: TableName {
                 schema: to.name.schema.clone(),
@@ -82,7 +103,10 @@ impl RebuildTable for SqliteDialect {
                 values.join(", "),
                 self.quote_table(&from.name)
             ),
-            self.drop_table(&from.name),
+            match left_out {
+                Some(reason) => self.acknowledged("ALL001", reason, self.drop_table(&from.name)),
+                None => self.drop_table(&from.name),
+            },
             self.rename_table(&staged.name, &to.name),
         ];
         out.extend(self.create_indexes(to));
