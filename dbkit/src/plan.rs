@@ -1037,10 +1037,9 @@ fn foreign_key_names(
     let mut chosen = BTreeMap::new();
     for (table, key) in wanted.into_iter().filter(|(_, k)| k.name.is_none()) {
         let id = (table.clone(), key.columns.clone(), key.ref_table.clone());
-        if !chosen.contains_key(&id) {
-            let name = names.claim(&table.schema, &table.name, &key.columns.join("_"), "fkey");
-            chosen.insert(id, name);
-        }
+        chosen.entry(id).or_insert_with(|| {
+            names.claim(&table.schema, &table.name, &key.columns.join("_"), "fkey")
+        });
     }
     chosen
 }

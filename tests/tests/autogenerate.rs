@@ -2,7 +2,7 @@
 //! each generated, upgraded, checked, reverted, checked against the old model, re-applied;
 //! rows survive widening, rebuilds and renames.
 
-use dbrev_tests::{Backend, Project, TestDb, backend_test};
+use dbrev_tests::{Backend, Project, TestDb, as_text, backend_test};
 
 const V1: &str = r#"
 diesel::table! {
@@ -657,3 +657,153 @@ backend_test!(enum_labels_nobody_knows_are_a_fill_marker, |db| {
     // The labels are unknown to the model: only the type is compared.
     check_clean(&p);
 });
+
+/// A table the model drops, as the database has it: `setup` (SQL) makes it, the model
+/// keeps `kept`. Autogenerates the drop and returns its down.sql after a round trip
+/// (upgrade, check, downgrade, the table back as it was).
+fn dropped_and_restored(db: &TestDb, setup: &str, kept: &str, gone: &str) -> String {
+    let p = project(db);
+    db.run_script(setup);
+    model(&p, kept);
+    let written = autogenerate(&p, "drop", &[]);
+    let down = std::fs::read_to_string(written[0].join("down.sql")).unwrap();
+    p.cmd("dbrev").args(["upgrade"]).ok();
+    check_clean(&p);
+    assert!(!db.tables().contains(&gone.to_owned()), "{:?}", db.tables());
+    downgrade(&p, written.len());
+    assert!(db.tables().contains(&gone.to_owned()), "{:?}", db.tables());
+    down
+}
+
+#[test]
+fn sqlite_foreign_keys_without_a_column_list_reference_the_parent_key() {
+    let Some(db) = TestDb::new(Backend::Sqlite) else {
+        return;
+    };
+    let down = dropped_and_restored(
+        &db,
+        "CREATE TABLE parents (id INTEGER PRIMARY KEY NOT NULL);\n\
+         CREATE TABLE children (id INTEGER PRIMARY KEY NOT NULL, parent_id INTEGER REFERENCES parents);\n",
+        "diesel::table! {\n    parents (id) {\n        id -> Integer,\n    }\n}\n",
+        "children",
+    );
+    assert!(
+        down.contains("FOREIGN KEY (\"parent_id\") REFERENCES \"parents\" (\"id\")"),
+        "{down}"
+    );
+}
+
+#[test]
+fn mariadb_generated_columns_come_back_generated() {
+    let Some(db) = TestDb::new(Backend::Mysql) else {
+        return;
+    };
+    let down = dropped_and_restored(
+        &db,
+        "CREATE TABLE sums (id INT PRIMARY KEY, a INT, doubled INT AS (a * 2) STORED, \
+         next INT AS (a + 1) VIRTUAL);\n",
+        "",
+        "sums",
+    );
+    assert!(
+        down.contains("GENERATED ALWAYS AS (`a` * 2) STORED"),
+        "{down}"
+    );
+    assert!(
+        down.contains("GENERATED ALWAYS AS (`a` + 1) VIRTUAL"),
+        "{down}"
+    );
+    let extras = db.values(
+        "SELECT CAST(EXTRA AS CHAR) AS value FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'sums' ORDER BY ORDINAL_POSITION",
+    );
+    assert_eq!(extras[2..], ["STORED GENERATED", "VIRTUAL GENERATED"]);
+}
+
+backend_test!(a_dropped_foreign_key_on_a_renamed_column_goes, |db| {
+    let p = project(&db);
+    let before = "diesel::table! {\n    owners (id) {\n        id -> Integer,\n    }\n}\n\n\
+         diesel::table! {\n    pets (id) {\n        id -> Integer,\n        owner_id -> Integer,\n    }\n}\n\n\
+         diesel::joinable!(pets -> owners (owner_id));\n\
+         diesel::allow_tables_to_appear_in_same_query!(owners, pets);\n";
+    let after = "diesel::table! {\n    owners (id) {\n        id -> Integer,\n    }\n}\n\n\
+         diesel::table! {\n    pets (id) {\n        id -> Integer,\n        keeper_id -> Integer,\n    }\n}\n";
+    model(&p, before);
+    autogenerate(&p, "pets", &[]);
+    p.cmd("dbrev").args(["upgrade"]).ok();
+    db.connect()
+        .batch_execute(
+            "INSERT INTO owners (id) VALUES (1); INSERT INTO pets (id, owner_id) VALUES (1, 1)",
+        )
+        .unwrap();
+    // The rename and the dropped key in one revision: the key goes, the next check is clean.
+    model(&p, after);
+    let written = autogenerate(&p, "keeper", &["--rename", "pets.owner_id=keeper_id"]);
+    p.cmd("dbrev").args(["upgrade"]).ok();
+    check_clean(&p);
+    assert_holds(&db, "pets", &as_text(&db, "keeper_id"), "1");
+    downgrade(&p, written.len());
+    model(&p, before);
+    check_clean(&p);
+    assert_holds(&db, "pets", &as_text(&db, "owner_id"), "1");
+});
+
+#[test]
+fn sqlite_rebuilds_tables_whose_names_hold_quotes() {
+    let Some(db) = TestDb::new(Backend::Sqlite) else {
+        return;
+    };
+    let p = project(&db);
+    let table = |ty: &str| {
+        format!(
+            "diesel::table! {{\n    owners (id) {{\n        id -> Integer,\n    }}\n}}\n\n\
+             diesel::table! {{\n    #[sql_name = \"o'neil\"]\n    oneil (id) {{\n        id -> Integer,\n        owner_id -> Integer,\n        note -> {ty},\n    }}\n}}\n\n\
+             diesel::joinable!(oneil -> owners (owner_id));\n\
+             diesel::allow_tables_to_appear_in_same_query!(owners, oneil);\n"
+        )
+    };
+    model(&p, &table("Nullable<Text>"));
+    autogenerate(&p, "quotes", &[]);
+    p.cmd("dbrev").args(["upgrade"]).ok();
+    // NOT NULL rebuilds the table, whose foreign key is checked by its (quoted) name.
+    let written = autogenerate(&p, "note", &[]);
+    assert!(written.is_empty());
+    model(&p, &table("Text"));
+    let written = autogenerate(&p, "note", &[]);
+    let up = std::fs::read_to_string(written[0].join("up.sql")).unwrap();
+    assert!(
+        up.contains("json('foreign key violation after rebuilding o''neil')"),
+        "{up}"
+    );
+    fill(&p, "o'neil.note", "''");
+    p.cmd("dbrev").args(["upgrade"]).ok();
+    check_clean(&p);
+}
+
+#[test]
+fn postgres_primary_keys_keep_their_names_both_ways() {
+    let Some(db) = TestDb::new(Backend::Postgres) else {
+        return;
+    };
+    let p = project(&db);
+    db.run_script(
+        "CREATE TABLE pairs (a INTEGER NOT NULL, b INTEGER NOT NULL, CONSTRAINT my_pairs_key PRIMARY KEY (a, b));\n\
+         INSERT INTO pairs VALUES (1, 1), (2, 1);\n",
+    );
+    let key = || {
+        db.values(
+            "SELECT conname::text || ' ' || pg_get_constraintdef(oid) AS value FROM pg_constraint \
+             WHERE conrelid = 'pairs'::regclass AND contype = 'p'",
+        )
+    };
+    model(
+        &p,
+        "diesel::table! {\n    pairs (a) {\n        a -> Integer,\n        b -> Integer,\n    }\n}\n",
+    );
+    let written = autogenerate(&p, "key", &[]);
+    p.cmd("dbrev").args(["upgrade"]).ok();
+    check_clean(&p);
+    assert_eq!(key(), ["my_pairs_key PRIMARY KEY (a)"]);
+    downgrade(&p, written.len());
+    assert_eq!(key(), ["my_pairs_key PRIMARY KEY (a, b)"]);
+}
