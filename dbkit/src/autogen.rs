@@ -149,7 +149,35 @@ impl Environment {
                 "drop + add may be a rename; to keep the data, run again with --rename {hint}"
             ));
         }
-        let planned = comparison.plan.revisions();
+        let mut written = self.write_planned(revision, &comparison.plan.revisions(), reporter)?;
+        // The caller reports the last one; the ones before it are reported here, in order.
+        let last = written.pop();
+        for dir in &written {
+            let shown = dir.strip_prefix(self.config.root()).unwrap_or(dir);
+            reporter.status(
+                "Created",
+                format!("{}/up.sql and down.sql", shown.display()),
+            );
+        }
+        if !written.is_empty() {
+            reporter.note(
+                "Note",
+                "the last revision validates what the first adds (and builds indexes without blocking writes); run both",
+            );
+        }
+        Ok(last)
+    }
+}
+
+impl Environment {
+    /// Writes the planned revisions, each revising the one before (the first where
+    /// `revision` says), with `metadata.toml` where one runs outside a transaction.
+    fn write_planned(
+        &self,
+        revision: &RevisionOptions,
+        planned: &[PlannedRevision],
+        reporter: &Reporter,
+    ) -> Result<Vec<PathBuf>> {
         let mut written: Vec<PathBuf> = Vec::new();
         for (i, part) in planned.iter().enumerate() {
             let dir = match written.last() {
@@ -191,23 +219,7 @@ impl Environment {
             }
             written.push(dir);
         }
-        // The caller reports the last one; the ones before it are reported here, in order.
-        let last = written.pop();
-        for dir in &written {
-            let shown = dir.strip_prefix(self.config.root()).unwrap_or(dir);
-            reporter.status(
-                "Created",
-                format!("{}/up.sql and down.sql", shown.display()),
-            );
-        }
-        if written.is_empty() {
-            return Ok(last);
-        }
-        reporter.note(
-            "Note",
-            "the last revision validates what the first adds (and builds indexes without blocking writes); run both",
-        );
-        Ok(last)
+        Ok(written)
     }
 }
 

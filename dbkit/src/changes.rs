@@ -368,24 +368,8 @@ pub fn diff(db: &Schema, model: &Schema, options: &DiffOptions) -> Diff {
         .values()
         .filter(|t| !matched_db.contains(&t.name))
         .collect();
-    for gone in &dropped {
-        for new in &created {
-            // Every column of the dropped table lives on, same name and type, in the new
-            // one, and they make up at least half of it (a lone `id` proves nothing).
-            let same_shape = gone.columns.len() >= 2
-                && gone.columns.len() * 2 >= new.columns.len()
-                && gone.columns.iter().all(|a| {
-                    new.column(&a.name)
-                        .is_some_and(|b| a.ty.satisfies(&b.ty) || b.ty.satisfies(&a.ty))
-                });
-            if same_shape {
-                out.rename_hints.push(Rename::Table {
-                    from: gone.name.to_string(),
-                    to: new.name.to_string(),
-                });
-            }
-        }
-    }
+    out.rename_hints
+        .extend(table_rename_hints(&dropped, &created));
     let enums = diff_enums(db, model);
     out.changes.extend(enums.before);
     for table in order_for_create(&created) {
@@ -405,6 +389,30 @@ pub fn diff(db: &Schema, model: &Schema, options: &DiffOptions) -> Diff {
     out.changes.extend(drops.into_iter().map(Change::DropTable));
     out.changes.extend(enums.after);
     out
+}
+
+/// Dropped and created tables that may be one table renamed: every column of the dropped
+/// table lives on, same name and type, in the new one, and they make up at least half of
+/// it (a lone `id` proves nothing).
+fn table_rename_hints(dropped: &[&Table], created: &[Table]) -> Vec<Rename> {
+    let mut hints = Vec::new();
+    for gone in dropped {
+        for new in created {
+            let same_shape = gone.columns.len() >= 2
+                && gone.columns.len() * 2 >= new.columns.len()
+                && gone.columns.iter().all(|a| {
+                    new.column(&a.name)
+                        .is_some_and(|b| a.ty.satisfies(&b.ty) || b.ty.satisfies(&a.ty))
+                });
+            if same_shape {
+                hints.push(Rename::Table {
+                    from: gone.name.to_string(),
+                    to: new.name.to_string(),
+                });
+            }
+        }
+    }
+    hints
 }
 
 /// The enum type changes: those that must run before the tables change (types created,

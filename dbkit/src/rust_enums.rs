@@ -5,8 +5,7 @@
 //!
 //! - `diesel-derive-enum`: an `enum` with `#[derive(DbEnum)]` and
 //!   `#[ExistingTypePath = "crate::schema::sql_types::Mood"]` (or
-//!   `#[db_enum(existing_type_path = "..")]`), or `#[PgType = "mood"]` /
-//!   `#[db_enum(pg_type = "mood")]` naming the SQL type. Each variant is one label: its
+//!   `#[db_enum(existing_type_path = "..")]`). Each variant is one label: its
 //!   `#[db_rename = ".."]` (`#[db_enum(rename = "..")]`), else its name in the enum's
 //!   `#[DbValueStyle = ".."]` (`#[db_enum(value_style = "..")]`), snake_case by default,
 //!   as the crate does.
@@ -14,8 +13,9 @@
 //!   `to_sql`, in order (`out.write_all(b"happy")`); without one, the literals an
 //!   `impl FromSql<Mood, _>` matches on (`b"happy" => ..`).
 //!
-//! The type is matched by the last segment of its path (the `sql_types` struct's name),
-//! or by its SQL name. Anything else leaves the labels unknown: never a guess.
+//! The type is matched by the last segment of its path (the `sql_types` struct's name).
+//! Anything else (a `DbEnum` with its own mapping type, which schema.rs does not name)
+//! leaves the labels unknown: never a guess.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -31,17 +31,12 @@ use proc_macro2::{TokenStream, TokenTree};
 pub struct EnumLabels {
     /// By the Rust name of the SQL type (`Mood`, the `sql_types` struct).
     pub by_type: BTreeMap<String, Vec<String>>,
-    /// By the SQL name of the type (`mood`), for `PgType = ".."`.
-    pub by_sql_name: BTreeMap<String, Vec<String>>,
 }
 
 impl EnumLabels {
-    /// The labels of the `sql_types` struct `rust_name` whose SQL name is `sql_name`.
-    pub fn get(&self, rust_name: &str, sql_name: &str) -> Option<&[String]> {
-        self.by_type
-            .get(rust_name)
-            .or_else(|| self.by_sql_name.get(sql_name))
-            .map(Vec::as_slice)
+    /// The labels of the `sql_types` struct `rust_name`.
+    pub fn get(&self, rust_name: &str) -> Option<&[String]> {
+        self.by_type.get(rust_name).map(Vec::as_slice)
     }
 
     /// Reads every `.rs` file under `src_dir` (none when it does not exist).
@@ -69,9 +64,6 @@ impl EnumLabels {
             for (key, labels) in found.derived_types {
                 self.by_type.entry(key).or_insert(labels);
             }
-            for (key, labels) in found.derived_sql_names {
-                self.by_sql_name.entry(key).or_insert(labels);
-            }
             // A derive is the crate's own mapping; hand-written impls only fill gaps, ToSql
             // before FromSql.
             for (key, labels) in found.to_sql.into_iter().chain(found.from_sql) {
@@ -87,7 +79,6 @@ struct Found<'t> {
     /// The file's text (function bodies are read from it as tokens).
     text: &'t str,
     derived_types: Vec<(String, Vec<String>)>,
-    derived_sql_names: Vec<(String, Vec<String>)>,
     to_sql: Vec<(String, Vec<String>)>,
     from_sql: Vec<(String, Vec<String>)>,
 }
@@ -124,8 +115,9 @@ impl Found<'_> {
         if !derives_db_enum {
             return;
         }
-        let existing = setting(&item.attrs, "ExistingTypePath", "existing_type_path");
-        let sql_name = setting(&item.attrs, "PgType", "pg_type");
+        let Some(existing) = setting(&item.attrs, "ExistingTypePath", "existing_type_path") else {
+            return;
+        };
         let style = setting(&item.attrs, "DbValueStyle", "value_style");
         let labels: Vec<String> = item
             .variants
@@ -135,13 +127,8 @@ impl Found<'_> {
                     .unwrap_or_else(|| styled(&v.ident.to_string(), style.as_deref()))
             })
             .collect();
-        if let Some(path) = existing {
-            let last = path.rsplit("::").next().unwrap_or(&path).trim().to_owned();
-            self.derived_types.push((last, labels.clone()));
-        }
-        if let Some(name) = sql_name {
-            self.derived_sql_names.push((name, labels));
-        }
+        let last = existing.rsplit("::").next().unwrap_or(&existing).trim();
+        self.derived_types.push((last.to_owned(), labels));
     }
 
     /// A block's tokens, read again from the file's text.
@@ -324,7 +311,6 @@ mod inner {
 }
 
 #[derive(DbEnum)]
-#[PgType = "colour"]
 pub enum Colour { Red, DarkBlue }
 
 pub struct Level;
@@ -349,19 +335,14 @@ impl FromSql<Weather, Pg> for W {
 "#,
         );
         assert_eq!(
-            labels.get("Mood", "mood").unwrap(),
+            labels.get("Mood").unwrap(),
             ["sad", "so_so", "over_the_moon"]
         );
-        assert_eq!(
-            labels.get("PostsStatusEnum", "Enum").unwrap(),
-            ["Draft", "live"]
-        );
-        assert_eq!(
-            labels.get("Colour", "colour").unwrap(),
-            ["red", "dark_blue"]
-        );
-        assert_eq!(labels.get("Level", "level").unwrap(), ["low", "high"]);
-        assert_eq!(labels.get("Weather", "weather").unwrap(), ["sun", "rain"]);
-        assert!(labels.get("Other", "other").is_none());
+        assert_eq!(labels.get("PostsStatusEnum").unwrap(), ["Draft", "live"]);
+        // A DbEnum with its own mapping type names no sql_types struct.
+        assert!(labels.get("Colour").is_none());
+        assert_eq!(labels.get("Level").unwrap(), ["low", "high"]);
+        assert_eq!(labels.get("Weather").unwrap(), ["sun", "rain"]);
+        assert!(labels.get("Other").is_none());
     }
 }

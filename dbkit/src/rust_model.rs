@@ -184,23 +184,25 @@ impl ModelReader {
                 ),
             )
         })?;
-        let sql_name = match (self.backend, postgres_name) {
-            (Backend::Postgres, Some(name)) => name,
+        self.declare(strukt.ident.to_string(), sql_name, postgres_name);
+        Ok(())
+    }
+
+    /// Records a `sql_types` struct: its SQL name (the `postgres_type` one where enums are
+    /// named types, which it may be one of: its labels are the Rust enum's mapped to it,
+    /// or unknown).
+    fn declare(&mut self, ident: String, sql_name: String, postgres_name: Option<String>) {
+        let dialect = dialect_for(self.backend);
+        let sql_name = match postgres_name {
+            Some(name) if dialect.named_enum_types() => name,
             _ => sql_name,
         };
-        if self.backend == Backend::Postgres {
-            // A type print-schema declares may be an enum: its labels are the Rust enum's
-            // mapped to it, or unknown.
-            let default_schema = dialect_for(self.backend).default_schema();
-            let name = TableName::parse_qualified(&sql_name, default_schema);
-            let labels = self
-                .labels
-                .get(&strukt.ident.to_string(), &name.name)
-                .map(<[String]>::to_vec);
+        if dialect.named_enum_types() {
+            let name = TableName::parse_qualified(&sql_name, dialect.default_schema());
+            let labels = self.labels.get(&ident).map(<[String]>::to_vec);
             self.schema.enums.insert(name, labels);
         }
-        self.custom_types.insert(strukt.ident.to_string(), sql_name);
-        Ok(())
+        self.custom_types.insert(ident, sql_name);
     }
 
     fn read_items(
@@ -407,7 +409,7 @@ impl ModelReader {
                         max_length,
                         unsigned,
                         array,
-                        labels: sql_name.and_then(|sql| self.labels.get(name, sql)),
+                        labels: sql_name.and_then(|_| self.labels.get(name)),
                     };
                     return Ok((SqlType::from_diesel(&ty, self.backend)?, nullable));
                 }

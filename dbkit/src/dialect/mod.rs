@@ -368,6 +368,13 @@ pub trait Dialect: Send + Sync {
         false
     }
 
+    /// Whether enums are named types (PostgreSQL's `CREATE TYPE .. AS ENUM`) rather than
+    /// column types, so a `sql_types` struct may stand for one; its `postgres_type` name is
+    /// then the type's.
+    fn named_enum_types(&self) -> bool {
+        false
+    }
+
     /// `CREATE TYPE .. AS ENUM (labels)` (`labels`: the SQL list, or a FILL marker);
     /// `None` where enums are column types.
     fn create_enum(&self, _name: &TableName, _labels: &str) -> Option<String> {

@@ -81,6 +81,10 @@ impl Dialect for PostgresDialect {
 
     // ---- Enum types and lock timeouts (issue 12).
 
+    fn named_enum_types(&self) -> bool {
+        true
+    }
+
     fn create_enum(&self, name: &TableName, labels: &str) -> Option<String> {
         Some(format!(
             "CREATE TYPE {} AS ENUM ({labels})",
