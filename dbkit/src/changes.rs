@@ -154,7 +154,9 @@ impl Change {
             )),
             Change::AlterColumn { table, from, to } => {
                 let mut why = Vec::new();
-                if from.ty.native != to.ty.native && from.ty.narrows_to(&to.ty) {
+                if (from.ty.native != to.ty.native || from.ty.labels != to.ty.labels)
+                    && from.ty.narrows_to(&to.ty)
+                {
                     why.push(format!(
                         "narrows {table}.{} from {} to {}",
                         from.name, from.ty.native, to.ty.native
@@ -205,6 +207,12 @@ impl Change {
                 let mut parts = Vec::new();
                 if from.ty.native != to.ty.native {
                     parts.push(format!("type {} -> {}", from.ty.native, to.ty.native));
+                } else if let (Some(have), Some(want)) = (&from.ty.labels, &to.ty.labels) {
+                    parts.push(format!(
+                        "labels ({}) -> ({})",
+                        have.join(", "),
+                        want.join(", ")
+                    ));
                 }
                 if from.nullable != to.nullable {
                     parts.push(if to.nullable {
@@ -439,6 +447,14 @@ fn columns_of_type<'s>(
     })
 }
 
+/// Whether the database has the type `name` as another kind of type, or a column of it (an
+/// unqualified name is looked for in every schema: the search path finds `pg_catalog`'s).
+fn has_type(db: &Schema, name: &TableName) -> bool {
+    db.types.contains(name)
+        || (name.schema.is_none() && db.types.iter().any(|t| t.name == name.name))
+        || columns_of_type(db, name).next().is_some()
+}
+
 /// Compares the enum types (PostgreSQL's; the other backends keep labels in the column
 /// type). A model type with unknown labels is compared by name only; one the database has
 /// as another kind of type (a domain, an extension's) is left alone.
@@ -479,7 +495,7 @@ fn diff_enums(db: &Schema, model: &Schema) -> EnumChanges {
                 });
             }
             Some(None) => {}
-            None if used && !db.types.contains(name) => out.before.push(Change::CreateEnum {
+            None if used && !has_type(db, name) => out.before.push(Change::CreateEnum {
                 name: name.clone(),
                 labels: labels.clone(),
             }),
@@ -1077,6 +1093,70 @@ mod tests {
                 .changes
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn enum_types_are_created_only_where_the_database_has_no_such_type() {
+        let mut db = schema(vec![]);
+        db.types
+            .insert(TableName::parse_qualified("pg_catalog.tsvector", None));
+        let mut model = schema(vec![table(
+            "docs",
+            vec![
+                col("id", "integer", false),
+                col("tsv", "tsvector", true),
+                col("mood", "mood", true),
+                col("level", "level", true),
+            ],
+        )]);
+        model.enums.insert(TableName::new("tsvector"), None);
+        model.enums.insert(TableName::new("mood"), None);
+        model.enums.insert(
+            TableName::new("level"),
+            Some(vec!["low".into(), "high".into()]),
+        );
+        model.enums.insert(TableName::new("unused"), None);
+        let described: Vec<String> = diff(&db, &model, &DiffOptions::default())
+            .changes
+            .iter()
+            .map(Change::describe)
+            .collect();
+        assert_eq!(
+            described,
+            [
+                "add enum type level (low, high)",
+                "add enum type mood (labels unknown)",
+                "add table docs"
+            ]
+        );
+        // Labels added in place; one removed rebuilds the type; no model column: dropped.
+        let mut db = model.clone();
+        db.enums = [
+            (TableName::new("level"), Some(vec!["high".into()])),
+            (TableName::new("mood"), Some(vec!["a".into(), "b".into()])),
+        ]
+        .into();
+        db.types = model.enums.keys().cloned().collect();
+        let mut model = db.clone();
+        model.enums = [
+            (
+                TableName::new("level"),
+                Some(vec!["low".into(), "high".into()]),
+            ),
+            (TableName::new("mood"), Some(vec!["b".into()])),
+        ]
+        .into();
+        let d = diff(&db, &model, &DiffOptions::default());
+        assert!(matches!(&d.changes[0], Change::AddEnumLabels { to, .. } if to.len() == 2));
+        assert!(
+            d.changes[1]
+                .destructive()
+                .unwrap()
+                .contains("removes label(s) a")
+        );
+        model.tables.clear();
+        let d = diff(&db, &model, &DiffOptions::default());
+        assert_eq!(d.changes.last().unwrap().describe(), "drop enum type mood");
     }
 
     #[test]

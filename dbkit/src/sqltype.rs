@@ -283,6 +283,11 @@ impl SqlType {
         if self.array != to.array || (self.unsigned && !to.unsigned) {
             return true;
         }
+        if let (Some(from), Some(to)) = (&self.labels, &to.labels) {
+            if from.iter().any(|l| !to.contains(l)) {
+                return true;
+            }
+        }
         if self.kind == to.kind {
             return match (self.max_length, to.max_length) {
                 (Some(from), Some(to)) => to < from,

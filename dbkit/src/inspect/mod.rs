@@ -66,6 +66,10 @@ pub struct ColumnRow {
     /// domain).
     #[diesel(sql_type = Nullable<Text>)]
     pub base_type: Option<String>,
+    /// SQLite: the `CREATE TABLE` statement of the column's table, which holds its CHECK
+    /// constraints (an enum's `CHECK (col IN (..))`).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub table_definition: Option<String>,
 }
 
 /// One member column of a key or index.
@@ -287,10 +291,13 @@ fn add_column(schema: &mut Schema, row: ColumnRow, backend: Backend) {
         indexes: Vec::new(),
         implicit_key: None,
     });
-    let ty = match &row.base_type {
+    let mut ty = match &row.base_type {
         Some(base) => SqlType::from_domain(&row.data_type, base, backend),
         None => SqlType::from_catalog(&row.data_type, backend),
     };
+    if let Some(definition) = &row.table_definition {
+        ty.labels = sqlite::check_labels(definition, &row.column_name);
+    }
     table.columns.push(Column {
         name: row.column_name,
         ty,

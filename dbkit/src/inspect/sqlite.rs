@@ -87,3 +87,101 @@ pub fn as_diesel_reads_it(schema: &mut Schema) {
         }
     }
 }
+
+/// The labels of `column`'s `CHECK (column IN ('a', 'b'))` in a table's `CREATE TABLE`
+/// text (how dbrev writes an enum on SQLite), when it has one of that exact shape.
+pub fn check_labels(definition: &str, column: &str) -> Option<Vec<String>> {
+    let upper = definition.to_ascii_uppercase();
+    upper
+        .match_indices("CHECK")
+        .filter_map(|(at, _)| in_list(&definition[at + "CHECK".len()..]))
+        .find(|(name, _)| name == column)
+        .map(|(_, labels)| labels)
+}
+
+/// `(name IN ('a', 'b'))` at the start of `text` (after `CHECK`): the name and labels.
+fn in_list(text: &str) -> Option<(String, Vec<String>)> {
+    let rest = text.trim_start().strip_prefix('(')?.trim_start();
+    let (name, rest) = identifier(rest)?;
+    let rest = rest.trim_start();
+    if !rest.get(..2)?.eq_ignore_ascii_case("IN") {
+        return None;
+    }
+    let mut rest = rest[2..].trim_start().strip_prefix('(')?;
+    let mut labels = Vec::new();
+    loop {
+        rest = rest.trim_start().strip_prefix('\'')?;
+        let mut label = String::new();
+        let mut chars = rest.char_indices();
+        let end = loop {
+            match chars.next()? {
+                (i, '\'') if rest[i + 1..].starts_with('\'') => {
+                    label.push('\'');
+                    chars.next();
+                }
+                (i, '\'') => break i + 1,
+                (_, c) => label.push(c),
+            }
+        };
+        labels.push(label);
+        rest = rest[end..].trim_start();
+        match rest.chars().next()? {
+            ',' => rest = &rest[1..],
+            ')' => {
+                return rest[1..]
+                    .trim_start()
+                    .starts_with(')')
+                    .then_some((name, labels));
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// An identifier at the start of `text` (bare, or quoted with `"`, `` ` `` or `[ ]`) and
+/// the text after it.
+fn identifier(text: &str) -> Option<(String, &str)> {
+    let close = match text.chars().next()? {
+        '"' => '"',
+        '`' => '`',
+        '[' => ']',
+        _ => {
+            let end = text
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(text.len());
+            return (end > 0).then(|| (text[..end].to_owned(), &text[end..]));
+        }
+    };
+    let mut name = String::new();
+    let mut chars = text.char_indices().skip(1);
+    while let Some((i, c)) = chars.next() {
+        if c == close {
+            if text[i + 1..].starts_with(close) && close != ']' {
+                name.push(close);
+                chars.next();
+            } else {
+                return Some((name, &text[i + 1..]));
+            }
+        } else {
+            name.push(c);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enum_checks_read_back() {
+        let sql = "CREATE TABLE \"users\" (\n    \"id\" INTEGER NOT NULL,\n    \"mood\" TEXT CHECK (\"mood\" IN ('sad', 'it''s ok')),\n    other TEXT CHECK ((length(other) > 2)),\n    [kind] TEXT CHECK ([kind] IN ('a'))\n)";
+        assert_eq!(
+            check_labels(sql, "mood"),
+            Some(vec!["sad".into(), "it's ok".into()])
+        );
+        assert_eq!(check_labels(sql, "kind"), Some(vec!["a".into()]));
+        assert_eq!(check_labels(sql, "other"), None);
+        assert_eq!(check_labels(sql, "id"), None);
+    }
+}

@@ -11,7 +11,7 @@ SELECT NULL AS table_schema, CAST(TABLE_NAME AS CHAR) AS table_name,
                  ELSE NULLIF(EXTRA, '') END AS CHAR) AS extra,
        CAST(IF(TABLE_NAME IN (SELECT TABLE_NAME FROM information_schema.VIEWS
                               WHERE TABLE_SCHEMA = DATABASE()), 'view', NULL) AS CHAR) AS relation,
-       NULL AS base_type
+       NULL AS base_type, NULL AS table_definition
 FROM information_schema.COLUMNS
 WHERE TABLE_SCHEMA = DATABASE()
 ORDER BY TABLE_NAME, ORDINAL_POSITION
