@@ -208,7 +208,7 @@ backend_test!(a_series_of_model_edits, |db| {
 });
 
 fn a_series_of_model_edits(db: &TestDb) -> Project {
-    let p = project(&db);
+    let p = project(db);
     // v1: tables from nothing.
     model(&p, V1);
     let out = p.cmd("dbrev").args(["check"]).fails();
@@ -244,15 +244,15 @@ fn a_series_of_model_edits(db: &TestDb) -> Project {
     fill(&p, "users.email", "'none@example.com'");
     p.cmd("dbrev").args(["upgrade"]).ok();
     check_clean(&p);
-    assert_holds(&db, "users", "name", "bob");
-    assert_holds(&db, "posts", "headline", "hello");
-    assert_holds(&db, "users", "email", "none@example.com");
+    assert_holds(db, "users", "name", "bob");
+    assert_holds(db, "posts", "headline", "hello");
+    assert_holds(db, "users", "email", "none@example.com");
     // Back to v1: the old model matches again and the data is where it was.
     downgrade(&p, v2);
     model(&p, V1);
     check_clean(&p);
-    assert_holds(&db, "posts", "title", "hello");
-    assert_holds(&db, "users", "name", "bob");
+    assert_holds(db, "posts", "title", "hello");
+    assert_holds(db, "users", "name", "bob");
     model(&p, V2);
     p.cmd("dbrev").args(["upgrade"]).ok();
     check_clean(&p);
@@ -278,7 +278,7 @@ fn a_series_of_model_edits(db: &TestDb) -> Project {
     );
     p.cmd("dbrev").args(["upgrade"]).ok();
     check_clean(&p);
-    assert_holds(&db, "users", "name", "bob");
+    assert_holds(db, "users", "name", "bob");
     downgrade(&p, v3);
     model(&p, V2);
     check_clean(&p);
@@ -359,7 +359,7 @@ backend_test!(each_new_foreign_key_gets_one_name_that_fits, |db| {
 });
 
 fn each_new_foreign_key_gets_one_name_that_fits(db: &TestDb) -> Project {
-    let p = project(&db);
+    let p = project(db);
     model(&p, LONG_NAMES);
     p.cmd("dbrev")
         .args(["revision", "--autogenerate", "-m", "long"])
@@ -405,7 +405,7 @@ fn models_of_two_schemas_with_the_same_table_names_add_each_key_once() {
 
 fn models_of_two_schemas_with_the_same_table_names_add_each_key_once_in(db: &TestDb) -> Project {
     db.run_script("CREATE SCHEMA audit;\nCREATE TYPE audit.level AS ENUM ('info', 'warn');\n");
-    let p = project(&db);
+    let p = project(db);
     let files = [
         shape("pg_schemas", "postgres.rs"),
         shape("pg_schemas", "postgres.audit.rs"),
@@ -442,7 +442,7 @@ backend_test!(printed_foreign_key_shapes_created_from_nothing, |db| {
 });
 
 fn printed_foreign_key_shapes_created_from_nothing(db: &TestDb) -> Project {
-    let p = project(&db);
+    let p = project(db);
     let b = db.backend().name();
     p.file(
         "src/schema.rs",
@@ -467,7 +467,7 @@ backend_test!(table_renames_and_fill_placeholders, |db| {
 });
 
 fn table_renames_and_fill_placeholders(db: &TestDb) -> Project {
-    let p = project(&db);
+    let p = project(db);
     model(
         &p,
         "diesel::table! {\n    users (id) {\n        id -> Integer,\n        name -> Text,\n    }\n}\n",
@@ -503,10 +503,10 @@ fn table_renames_and_fill_placeholders(db: &TestDb) -> Project {
     fill(&p, "kinds", "1, 'regular'");
     p.cmd("dbrev").args(["upgrade"]).ok();
     check_clean(&p);
-    assert_holds(&db, "members", "name", "ann");
-    assert_holds(&db, "kinds", "label", "regular");
+    assert_holds(db, "members", "name", "ann");
+    assert_holds(db, "kinds", "label", "regular");
     downgrade(&p, written);
-    assert_holds(&db, "users", "name", "ann");
+    assert_holds(db, "users", "name", "ann");
     p
 }
 
@@ -572,7 +572,7 @@ backend_test!(enum_columns_added_labelled_and_dropped, |db| {
 });
 
 fn enum_columns_added_labelled_and_dropped(db: &TestDb) -> Project {
-    let p = project(&db);
+    let p = project(db);
     let b = db.backend();
     let plain = mood_model(b, false);
     let with_mood = mood_model(b, true);
@@ -617,7 +617,7 @@ fn enum_columns_added_labelled_and_dropped(db: &TestDb) -> Project {
         Backend::Sqlite => "CHECK (\"mood\" IN ('sad', 'so_so', 'happy', 'excited'))",
     };
     assert!(up.contains(expected), "{up}");
-    assert_holds(&db, "users", "mood", "so_so");
+    assert_holds(db, "users", "mood", "so_so");
     // The enum dropped with its last column; reverting makes it again.
     let up = round_trip(&p, "no mood", &|| model(&p, &with_mood), &|| {
         model(&p, &plain)
@@ -637,7 +637,7 @@ fn removing_a_postgres_enum_label_rebuilds_the_type() {
 }
 
 fn removing_a_postgres_enum_label_rebuilds_the_type_in(db: &TestDb) -> Project {
-    let p = project(&db);
+    let p = project(db);
     let with_mood = mood_model(Backend::Postgres, true);
     mood_enum(&p, "Sad,\n    SoSo,\n    Happy,");
     model(&p, &with_mood);
@@ -661,7 +661,7 @@ fn removing_a_postgres_enum_label_rebuilds_the_type_in(db: &TestDb) -> Project {
     assert!(up.contains("USING \"mood\"::text::\"mood\""), "{up}");
     p.cmd("dbrev").args(["upgrade"]).ok();
     check_clean(&p);
-    assert_holds(&db, "users", "mood", "happy");
+    assert_holds(db, "users", "mood", "happy");
     let labels = db.values(
         "SELECT e.enumlabel::text AS value FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid \
          WHERE t.typname = 'mood' ORDER BY e.enumsortorder",
@@ -681,7 +681,7 @@ fn enum_labels_nobody_knows_are_a_fill_marker(db: &TestDb) -> Project {
     if db.backend() == Backend::Sqlite {
         return project(db); // No enum type: the column is text.
     }
-    let p = project(&db);
+    let p = project(db);
     model(&p, &mood_model(db.backend(), true));
     autogenerate(&p, "mood", &[]);
     let up = std::fs::read_to_string(latest(&p).join("up.sql")).unwrap();
@@ -723,7 +723,7 @@ fn sqlite_foreign_keys_without_a_column_list_reference_the_parent_key() {
 
 fn sqlite_foreign_keys_without_a_column_list_reference_the_parent_key_in(db: &TestDb) -> Project {
     let (p, down) = dropped_and_restored(
-        &db,
+        db,
         "CREATE TABLE parents (id INTEGER PRIMARY KEY NOT NULL);\n\
          CREATE TABLE children (id INTEGER PRIMARY KEY NOT NULL, parent_id INTEGER REFERENCES parents);\n",
         "diesel::table! {\n    parents (id) {\n        id -> Integer,\n    }\n}\n",
@@ -745,7 +745,7 @@ fn mariadb_generated_columns_come_back_generated() {
 
 fn mariadb_generated_columns_come_back_generated_in(db: &TestDb) -> Project {
     let (p, down) = dropped_and_restored(
-        &db,
+        db,
         "CREATE TABLE sums (id INT PRIMARY KEY, a INT, doubled INT AS (a * 2) STORED, \
          next INT AS (a + 1) VIRTUAL);\n",
         "",
@@ -772,7 +772,7 @@ backend_test!(a_dropped_foreign_key_on_a_renamed_column_goes, |db| {
 });
 
 fn a_dropped_foreign_key_on_a_renamed_column_goes(db: &TestDb) -> Project {
-    let p = project(&db);
+    let p = project(db);
     let before = "diesel::table! {\n    owners (id) {\n        id -> Integer,\n    }\n}\n\n\
          diesel::table! {\n    pets (id) {\n        id -> Integer,\n        owner_id -> Integer,\n    }\n}\n\n\
          diesel::joinable!(pets -> owners (owner_id));\n\
@@ -792,11 +792,11 @@ fn a_dropped_foreign_key_on_a_renamed_column_goes(db: &TestDb) -> Project {
     let written = autogenerate(&p, "keeper", &["--rename", "pets.owner_id=keeper_id"]);
     p.cmd("dbrev").args(["upgrade"]).ok();
     check_clean(&p);
-    assert_holds(&db, "pets", &as_text(&db, "keeper_id"), "1");
+    assert_holds(db, "pets", &as_text(db, "keeper_id"), "1");
     downgrade(&p, written.len());
     model(&p, before);
     check_clean(&p);
-    assert_holds(&db, "pets", &as_text(&db, "owner_id"), "1");
+    assert_holds(db, "pets", &as_text(db, "owner_id"), "1");
     p
 }
 
@@ -808,7 +808,7 @@ fn sqlite_rebuilds_tables_whose_names_hold_quotes() {
 }
 
 fn sqlite_rebuilds_tables_whose_names_hold_quotes_in(db: &TestDb) -> Project {
-    let p = project(&db);
+    let p = project(db);
     let table = |ty: &str| {
         format!(
             "diesel::table! {{\n    owners (id) {{\n        id -> Integer,\n    }}\n}}\n\n\
@@ -844,7 +844,7 @@ fn postgres_primary_keys_keep_their_names_both_ways() {
 }
 
 fn postgres_primary_keys_keep_their_names_both_ways_in(db: &TestDb) -> Project {
-    let p = project(&db);
+    let p = project(db);
     db.run_script(
         "CREATE TABLE pairs (a INTEGER NOT NULL, b INTEGER NOT NULL, CONSTRAINT my_pairs_key PRIMARY KEY (a, b));\n\
          INSERT INTO pairs VALUES (1, 1), (2, 1);\n",
