@@ -868,8 +868,11 @@ fn postgres_primary_keys_keep_their_names_both_ways_in(db: &TestDb) -> Project {
     p
 }
 
+/// A scenario: a test body that leaves its project (and the revisions it wrote).
+type Scenario = fn(&TestDb) -> Project;
+
 /// Each scenario above that writes revisions, and the backends it runs on (`None`: all).
-const SCENARIOS: &[(&str, fn(&TestDb) -> Project, Option<Backend>)] = &[
+const SCENARIOS: &[(&str, Scenario, Option<Backend>)] = &[
     ("a_series_of_model_edits", a_series_of_model_edits, None),
     (
         "each_new_foreign_key_gets_one_name_that_fits",
