@@ -861,6 +861,7 @@ impl Planner<'_> {
                 dropped.join(", ")
             )
         });
+        let referencing = self.referencing(&original.name);
         let described: Vec<String> = group.iter().map(|c| c.describe()).collect();
         Some(Step {
             rebuilds: true,
@@ -872,16 +873,37 @@ impl Planner<'_> {
                         &after,
                         &self.copied_values(&before, &after, Direction::Up),
                         left_out.as_deref(),
+                        &referencing,
                     ),
                     rebuild.rebuild_table(
                         &after,
                         &before,
                         &self.copied_values(&after, &before, Direction::Down),
                         None,
+                        &referencing,
                     ),
                 ),
             )
         })
+    }
+
+    /// The database's tables with a foreign key to `table` (its database name), by the
+    /// names they have once this plan's renames have run.
+    fn referencing(&self, table: &TableName) -> Vec<TableName> {
+        self.db
+            .tables
+            .values()
+            .filter(|t| t.name != *table && t.foreign_keys.iter().any(|k| k.ref_table == *table))
+            .map(|t| {
+                self.changes
+                    .iter()
+                    .find_map(|c| match c {
+                        Change::RenameTable { from, to } if *from == t.name => Some(to.clone()),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| t.name.clone())
+            })
+            .collect()
     }
 
     /// What a rebuild copies into each column of `to` from the rows of `from`: the old

@@ -544,13 +544,15 @@ pub trait RebuildTable: Dialect {
     /// another name, the rows copied with `values` (one SQL expression per column of `to`,
     /// reading `from`'s columns), `from` dropped, the new table renamed, its indexes made.
     /// `left_out`: why columns of `from` are not copied (the model dropped them), said to
-    /// `cargo dbrev lint` on the drop.
+    /// `cargo dbrev lint` on the drop. Last, the foreign keys of `to` and of `referencing`
+    /// (the tables whose keys reference it) are checked: a broken one fails the revision.
     fn rebuild_table(
         &self,
         from: &Table,
         to: &Table,
         values: &[String],
         left_out: Option<&str>,
+        referencing: &[TableName],
     ) -> Vec<String>;
 
     /// What a revision that rebuilds tables runs first and last, outside the revision's

@@ -1,6 +1,7 @@
 //! SQLite: double-quoted identifiers, transactional DDL, exclusive transactions as the
 //! migration lock, and table rebuilds instead of most `ALTER TABLE`s (SQLite's own recipe:
-//! new table, copy, drop, rename, indexes, then `pragma_foreign_key_check`).
+//! foreign keys off, new table, copy, drop, rename, indexes, then `pragma_foreign_key_check`
+//! of the table and of those that reference it).
 
 use super::{Dialect, RebuildTable, TableChanges};
 use crate::backend::Backend;
@@ -85,6 +86,7 @@ impl RebuildTable for SqliteDialect {
         to: &Table,
         values: &[String],
         left_out: Option<&str>,
+        referencing: &[TableName],
     ) -> Vec<String> {
         let staged = Table {
             name: TableName {
@@ -110,14 +112,27 @@ impl RebuildTable for SqliteDialect {
             self.rename_table(&staged.name, &to.name),
         ];
         out.extend(self.create_indexes(to));
-        if !to.foreign_keys.is_empty() {
-            // pragma_foreign_key_check lists violations; json('') turns any into an error.
-            out.push(format!(
-                "SELECT CASE WHEN EXISTS (SELECT 1 FROM pragma_foreign_key_check({})) THEN json({}) END",
-                self.quote_literal(&to.name.name),
-                self.quote_literal(&format!("foreign key violation after rebuilding {}", to.name))
-            ));
-        }
+        // pragma_foreign_key_check lists violations (of the table's own keys, and of the
+        // keys that reference it); json() of a text that is no JSON turns any into an error.
+        let mut checked = vec![&to.name];
+        checked.extend(referencing.iter().filter(|t| **t != to.name));
+        let checks: Vec<String> = checked
+            .iter()
+            .map(|t| {
+                format!(
+                    "SELECT 1 FROM pragma_foreign_key_check({})",
+                    self.quote_literal(&t.name)
+                )
+            })
+            .collect();
+        out.push(format!(
+            "SELECT CASE WHEN EXISTS ({}) THEN json({}) END",
+            checks.join(" UNION ALL "),
+            self.quote_literal(&format!(
+                "foreign key violation after rebuilding {}",
+                to.name
+            ))
+        ));
         out
     }
 }
