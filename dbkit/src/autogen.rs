@@ -11,11 +11,13 @@ use std::path::PathBuf;
 use crate::authoring::{RevisionBody, RevisionOptions};
 use crate::changes::{Change, DiffOptions, Rename, diff};
 use crate::db::Connection;
-use crate::error::{Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::filter::{TableFilter, print_schema_skips};
+use crate::graph::RevisionGraph;
 use crate::inspect::{SchemaScope, read_catalog_in};
 use crate::migrate::Environment;
-use crate::plan::{Plan, PlanOptions, plan};
+use crate::plan::{Plan, PlanOptions, PlannedRevision, plan};
+use crate::rust_enums::EnumLabels;
 use crate::rust_model::read_model;
 use crate::term::Reporter;
 
@@ -67,7 +69,8 @@ impl Environment {
     ) -> Result<Comparison> {
         let backend = conn.backend();
         let filter = TableFilter::from_config(&self.config)?;
-        let mut model = read_model(&self.config.schema_files, backend)?;
+        let labels = EnumLabels::scan(&self.config.root().join("src"));
+        let mut model = read_model(&self.config.schema_files, backend, labels)?;
         model.tables.retain(|name, _| filter.keeps(name));
         let catalog = read_catalog_in(conn, &SchemaScope::of_model(&model))?;
         let catalog_queries = catalog.queries;
@@ -102,7 +105,11 @@ impl Environment {
     }
 
     /// Writes a revision from the differences between model and database, or returns
-    /// `None` ("No changes detected") when they agree. The database must be at head.
+    /// `None` ("No changes detected") when they agree. The database must be at head. When
+    /// the plan has a follow-up part (PostgreSQL's `VALIDATE`, `SET NOT NULL` through a
+    /// validated check, indexes built `CONCURRENTLY`), a second revision revising the first
+    /// holds it; the first is reported here and the last one returned. A revision that
+    /// must run outside the runner's transaction gets diesel's `metadata.toml`.
     pub fn autogenerate(
         &self,
         conn: &mut Connection,
@@ -142,23 +149,87 @@ impl Environment {
                 "drop + add may be a rename; to keep the data, run again with --rename {hint}"
             ));
         }
-        let dir = self.revision_with(
-            revision,
-            &RevisionBody {
-                upgrades: comparison.plan.up_sql(),
-                downgrades: comparison.plan.down_sql(),
-            },
-        )?;
-        if comparison
-            .plan
-            .up_sql()
-            .contains(crate::migrate::FILL_MARKER)
-        {
-            reporter.warn(format!(
-                "{}/up.sql has FILL markers: replace them with values before upgrading",
-                dir.display()
-            ));
+        let mut written = self.write_planned(revision, &comparison.plan.revisions(), reporter)?;
+        // The caller reports the last one; the ones before it are reported here, in order.
+        let last = written.pop();
+        for dir in &written {
+            let shown = dir.strip_prefix(self.config.root()).unwrap_or(dir);
+            reporter.status(
+                "Created",
+                format!("{}/up.sql and down.sql", shown.display()),
+            );
         }
-        Ok(Some(dir))
+        if !written.is_empty() {
+            reporter.note(
+                "Note",
+                "the last revision validates what the first adds (and builds indexes without blocking writes); run both",
+            );
+        }
+        Ok(last)
+    }
+}
+
+impl Environment {
+    /// Writes the planned revisions, each revising the one before (the first where
+    /// `revision` says), with `metadata.toml` where one runs outside a transaction.
+    fn write_planned(
+        &self,
+        revision: &RevisionOptions,
+        planned: &[PlannedRevision],
+        reporter: &Reporter,
+    ) -> Result<Vec<PathBuf>> {
+        let mut written: Vec<PathBuf> = Vec::new();
+        for (i, part) in planned.iter().enumerate() {
+            let dir = match written.last() {
+                None => self.revision_with(revision, &body(part))?,
+                Some(first) => {
+                    // The follow-up revises the first: a graph that knows it.
+                    let env = Environment {
+                        config: self.config.clone(),
+                        graph: RevisionGraph::load(&self.config.versions_dir)?,
+                    };
+                    let parent = env
+                        .graph
+                        .revisions()
+                        .iter()
+                        .find(|r| r.dir == *first)
+                        .map(|r| r.id.clone());
+                    let options = RevisionOptions {
+                        message: format!(
+                            "{} (part {} of {})",
+                            revision.message,
+                            i + 1,
+                            planned.len()
+                        ),
+                        head: parent,
+                        ..RevisionOptions::default()
+                    };
+                    env.revision_with(&options, &body(part))?
+                }
+            };
+            if !part.run_in_transaction {
+                let metadata = dir.join("metadata.toml");
+                std::fs::write(&metadata, METADATA_OUTSIDE_TRANSACTION).at(&metadata)?;
+            }
+            if part.up.contains(crate::migrate::FILL_MARKER) {
+                reporter.warn(format!(
+                    "{}/up.sql has FILL markers: replace them with values before upgrading",
+                    dir.display()
+                ));
+            }
+            written.push(dir);
+        }
+        Ok(written)
+    }
+}
+
+/// diesel's `metadata.toml` for a revision the runner must not wrap in a transaction.
+const METADATA_OUTSIDE_TRANSACTION: &str = "# Written by cargo dbrev revision --autogenerate: this revision opens its own\n# transaction where it needs one, or runs statements that cannot run inside one.\nrun_in_transaction = false\n";
+
+/// A planned revision's files.
+fn body(part: &PlannedRevision) -> RevisionBody {
+    RevisionBody {
+        upgrades: part.up.clone(),
+        downgrades: part.down.clone(),
     }
 }

@@ -83,12 +83,50 @@ pub enum Change {
         /// The key.
         key: ForeignKey,
     },
+    /// An enum type the model's columns use and the database lacks (PostgreSQL).
+    CreateEnum {
+        /// The type.
+        name: TableName,
+        /// Its labels: the Rust enum's, `None` when no Rust enum maps to it.
+        labels: Option<Vec<String>>,
+    },
+    /// An enum type whose last column goes (carried whole, to create it on the way down).
+    DropEnum {
+        /// The type.
+        name: TableName,
+        /// Its labels.
+        labels: Vec<String>,
+    },
+    /// Labels the model has and the database's enum type lacks, none removed or moved:
+    /// each is added in its place.
+    AddEnumLabels {
+        /// The type.
+        name: TableName,
+        /// The labels now.
+        from: Vec<String>,
+        /// The labels the model wants.
+        to: Vec<String>,
+        /// The database's columns of the type (table, column), which undoing it converts.
+        columns: Vec<(TableName, Column)>,
+    },
+    /// Labels removed or moved: the type is made again with the model's labels and every
+    /// column using it converted (a row holding a removed label fails the upgrade).
+    RebuildEnum {
+        /// The type.
+        name: TableName,
+        /// The labels now.
+        from: Vec<String>,
+        /// The labels the model wants.
+        to: Vec<String>,
+        /// The database's columns of the type (table, column), as they are.
+        columns: Vec<(TableName, Column)>,
+    },
 }
 
 impl Change {
-    /// The table the change is about.
-    pub fn table(&self) -> &TableName {
-        match self {
+    /// The table the change is about (`None` for a change to a type).
+    pub fn table(&self) -> Option<&TableName> {
+        Some(match self {
             Change::CreateTable(t) | Change::DropTable(t) => &t.name,
             Change::RenameTable { to, .. } => to,
             Change::AddColumn { table, .. }
@@ -98,7 +136,11 @@ impl Change {
             | Change::SetPrimaryKey { table, .. }
             | Change::AddForeignKey { table, .. }
             | Change::DropForeignKey { table, .. } => table,
-        }
+            Change::CreateEnum { .. }
+            | Change::DropEnum { .. }
+            | Change::AddEnumLabels { .. }
+            | Change::RebuildEnum { .. } => return None,
+        })
     }
 
     /// Why this change can lose data, if it can (dropped table or column, narrower type,
@@ -112,7 +154,9 @@ impl Change {
             )),
             Change::AlterColumn { table, from, to } => {
                 let mut why = Vec::new();
-                if from.ty.native != to.ty.native && from.ty.narrows_to(&to.ty) {
+                if (from.ty.native != to.ty.native || from.ty.labels != to.ty.labels)
+                    && from.ty.narrows_to(&to.ty)
+                {
                     why.push(format!(
                         "narrows {table}.{} from {} to {}",
                         from.name, from.ty.native, to.ty.native
@@ -125,6 +169,19 @@ impl Change {
                     ));
                 }
                 (!why.is_empty()).then(|| why.join("; "))
+            }
+            Change::RebuildEnum { name, from, to, .. } => {
+                let removed: Vec<&str> = from
+                    .iter()
+                    .filter(|l| !to.contains(l))
+                    .map(String::as_str)
+                    .collect();
+                (!removed.is_empty()).then(|| {
+                    format!(
+                        "removes label(s) {} from enum type {name} (the upgrade fails on rows holding them)",
+                        removed.join(", ")
+                    )
+                })
             }
             _ => None,
         }
@@ -150,6 +207,12 @@ impl Change {
                 let mut parts = Vec::new();
                 if from.ty.native != to.ty.native {
                     parts.push(format!("type {} -> {}", from.ty.native, to.ty.native));
+                } else if let (Some(have), Some(want)) = (&from.ty.labels, &to.ty.labels) {
+                    parts.push(format!(
+                        "labels ({}) -> ({})",
+                        have.join(", "),
+                        want.join(", ")
+                    ));
                 }
                 if from.nullable != to.nullable {
                     parts.push(if to.nullable {
@@ -177,6 +240,19 @@ impl Change {
                 key.columns.join(", "),
                 key.ref_table
             ),
+            Change::CreateEnum { name, labels } => match labels {
+                Some(labels) => format!("add enum type {name} ({})", labels.join(", ")),
+                None => format!("add enum type {name} (labels unknown)"),
+            },
+            Change::DropEnum { name, .. } => format!("drop enum type {name}"),
+            Change::AddEnumLabels { name, from, to, .. }
+            | Change::RebuildEnum { name, from, to, .. } => {
+                format!(
+                    "labels of enum type {name}: ({}) -> ({})",
+                    from.join(", "),
+                    to.join(", ")
+                )
+            }
         }
     }
 }
@@ -300,10 +376,36 @@ pub fn diff(db: &Schema, model: &Schema, options: &DiffOptions) -> Diff {
         .values()
         .filter(|t| !matched_db.contains(&t.name))
         .collect();
-    for gone in &dropped {
-        for new in &created {
-            // Every column of the dropped table lives on, same name and type, in the new
-            // one, and they make up at least half of it (a lone `id` proves nothing).
+    out.rename_hints
+        .extend(table_rename_hints(&dropped, &created));
+    let enums = diff_enums(db, model);
+    out.changes.extend(enums.before);
+    for table in order_for_create(&created) {
+        out.changes.push(Change::CreateTable(table.clone()));
+    }
+    let renamed_tables: BTreeMap<TableName, TableName> = pairs
+        .iter()
+        .filter(|(source, target)| source.name != target.name)
+        .map(|(source, target)| (source.name.clone(), target.name.clone()))
+        .collect();
+    for (source, target) in &pairs {
+        diff_table(source, target, db, options, &renamed_tables, &mut out);
+    }
+    let mut drops: Vec<Table> = dropped.into_iter().cloned().collect();
+    drops = order_for_create(&drops).into_iter().cloned().collect();
+    drops.reverse();
+    out.changes.extend(drops.into_iter().map(Change::DropTable));
+    out.changes.extend(enums.after);
+    out
+}
+
+/// Dropped and created tables that may be one table renamed: every column of the dropped
+/// table lives on, same name and type, in the new one, and they make up at least half of
+/// it (a lone `id` proves nothing).
+fn table_rename_hints(dropped: &[&Table], created: &[Table]) -> Vec<Rename> {
+    let mut hints = Vec::new();
+    for gone in dropped {
+        for new in created {
             let same_shape = gone.columns.len() >= 2
                 && gone.columns.len() * 2 >= new.columns.len()
                 && gone.columns.iter().all(|a| {
@@ -311,33 +413,122 @@ pub fn diff(db: &Schema, model: &Schema, options: &DiffOptions) -> Diff {
                         .is_some_and(|b| a.ty.satisfies(&b.ty) || b.ty.satisfies(&a.ty))
                 });
             if same_shape {
-                out.rename_hints.push(Rename::Table {
+                hints.push(Rename::Table {
                     from: gone.name.to_string(),
                     to: new.name.to_string(),
                 });
             }
         }
     }
-    for table in order_for_create(&created) {
-        out.changes.push(Change::CreateTable(table.clone()));
+    hints
+}
+
+/// The enum type changes: those that must run before the tables change (types created,
+/// labels added or the type rebuilt), and those after (types no column uses any more).
+struct EnumChanges {
+    before: Vec<Change>,
+    after: Vec<Change>,
+}
+
+/// The columns of `schema` whose type is the enum type `name` (or an array of it).
+fn columns_of_type<'s>(
+    schema: &'s Schema,
+    name: &'s TableName,
+) -> impl Iterator<Item = (&'s Table, &'s Column)> + 's {
+    schema.tables.values().flat_map(move |t| {
+        t.columns
+            .iter()
+            .filter(move |c| {
+                let native = c.ty.native.trim_end_matches("[]");
+                TableName::parse_qualified(native, None) == *name
+                    || (name.schema.is_none() && native == name.name)
+            })
+            .map(move |c| (t, c))
+    })
+}
+
+/// Whether the database has the type `name` as another kind of type, or a column of it (an
+/// unqualified name is looked for in every schema: the search path finds `pg_catalog`'s).
+fn has_type(db: &Schema, name: &TableName) -> bool {
+    db.types.contains(name)
+        || (name.schema.is_none() && db.types.iter().any(|t| t.name == name.name))
+        || columns_of_type(db, name).next().is_some()
+}
+
+/// Compares the enum types (PostgreSQL's; the other backends keep labels in the column
+/// type). A model type with unknown labels is compared by name only; one the database has
+/// as another kind of type (a domain, an extension's) is left alone.
+fn diff_enums(db: &Schema, model: &Schema) -> EnumChanges {
+    let mut out = EnumChanges {
+        before: Vec::new(),
+        after: Vec::new(),
+    };
+    for (name, labels) in &model.enums {
+        let used = columns_of_type(model, name).next().is_some();
+        match db.enums.get(name) {
+            Some(Some(have)) => {
+                let Some(want) = labels else { continue };
+                if have == want {
+                    continue;
+                }
+                // Kept labels in the same order: each new one can be added in its place.
+                let kept: Vec<&String> = want.iter().filter(|l| have.contains(l)).collect();
+                let only_added = kept.len() == have.len() && kept.iter().copied().eq(have.iter());
+                let (name, from, to) = (name.clone(), have.clone(), want.clone());
+                let columns = columns_of_type(db, &name)
+                    .map(|(t, c)| (t.name.clone(), c.clone()))
+                    .collect();
+                out.before.push(if only_added {
+                    Change::AddEnumLabels {
+                        name,
+                        from,
+                        to,
+                        columns,
+                    }
+                } else {
+                    Change::RebuildEnum {
+                        name,
+                        from,
+                        to,
+                        columns,
+                    }
+                });
+            }
+            Some(None) => {}
+            None if used && !has_type(db, name) => out.before.push(Change::CreateEnum {
+                name: name.clone(),
+                labels: labels.clone(),
+            }),
+            None => {}
+        }
     }
-    for (source, target) in &pairs {
-        diff_table(source, target, db, options, &mut out);
+    for (name, labels) in &db.enums {
+        let used_by_db = columns_of_type(db, name).next().is_some();
+        let used_by_model = columns_of_type(model, name).next().is_some();
+        if used_by_db && !used_by_model {
+            out.after.push(Change::DropEnum {
+                name: name.clone(),
+                labels: labels.clone().unwrap_or_default(),
+            });
+        }
     }
-    let mut drops: Vec<Table> = dropped.into_iter().cloned().collect();
-    drops = order_for_create(&drops).into_iter().cloned().collect();
-    drops.reverse();
-    out.changes.extend(drops.into_iter().map(Change::DropTable));
     out
 }
 
 /// One table both sides have: its columns, then its keys, in the order they must run
 /// (renames, new columns, altered columns, foreign keys dropped, the primary key, foreign
 /// keys added, dropped columns last).
-fn diff_table(source: &Table, target: &Table, db: &Schema, options: &DiffOptions, out: &mut Diff) {
+fn diff_table(
+    source: &Table,
+    target: &Table,
+    db: &Schema,
+    options: &DiffOptions,
+    renamed_tables: &BTreeMap<TableName, TableName>,
+    out: &mut Diff,
+) {
     let target = &without_implicit_key(source, target);
     let table = &target.name;
-    let names = ColumnNames::new(options, source, target);
+    let names = ColumnNames::new(options, renamed_tables, source, target);
     let columns = diff_columns(source, target, &names);
     for gone in &columns.drops {
         for new in &columns.adds {
@@ -387,14 +578,22 @@ fn diff_table(source: &Table, target: &Table, db: &Schema, options: &DiffOptions
         }));
 }
 
-/// The database's column names of one table as the model calls them (`--rename`).
+/// The database's column names of one table as the model calls them (`--rename`), and
+/// the tables the model renames (which the table's foreign keys may reference).
 struct ColumnNames<'a> {
     /// Database name → model name, for the renamed columns.
     renames: BTreeMap<&'a str, &'a str>,
+    /// Database name → model name, for the renamed tables.
+    tables: &'a BTreeMap<TableName, TableName>,
 }
 
 impl<'a> ColumnNames<'a> {
-    fn new(options: &'a DiffOptions, source: &Table, target: &Table) -> Self {
+    fn new(
+        options: &'a DiffOptions,
+        tables: &'a BTreeMap<TableName, TableName>,
+        source: &Table,
+        target: &Table,
+    ) -> Self {
         let renames = options
             .renames
             .iter()
@@ -407,7 +606,21 @@ impl<'a> ColumnNames<'a> {
                 _ => None,
             })
             .collect();
-        ColumnNames { renames }
+        ColumnNames { renames, tables }
+    }
+
+    /// A database foreign key as it reads once the renames have run: its columns and the
+    /// table it references by the model's names.
+    fn key_as_model(&self, key: &ForeignKey) -> ForeignKey {
+        ForeignKey {
+            columns: self.renamed(&key.columns),
+            ref_table: self
+                .tables
+                .get(&key.ref_table)
+                .cloned()
+                .unwrap_or_else(|| key.ref_table.clone()),
+            ..key.clone()
+        }
     }
 
     /// The model's names for database columns.
@@ -508,8 +721,9 @@ fn same_foreign_key(a: &ForeignKey, b: &ForeignKey) -> bool {
     a.columns == b.columns && a.ref_table == b.ref_table
 }
 
-/// The database's foreign keys the model has no `joinable!` for. A key print-schema would
-/// not write as `joinable!` is not compared; one on a dropped column goes with it.
+/// The database's foreign keys the model has no `joinable!` for, as they read once the
+/// renames have run (the drop comes after them). A key print-schema would not write as
+/// `joinable!` is not compared; one on a dropped column goes with it.
 fn dropped_foreign_keys<'s>(
     source: &'s Table,
     target: &'s Table,
@@ -521,10 +735,7 @@ fn dropped_foreign_keys<'s>(
         .foreign_keys
         .iter()
         .filter(move |key| {
-            let as_model = ForeignKey {
-                columns: names.renamed(&key.columns),
-                ..(*key).clone()
-            };
+            let as_model = names.key_as_model(key);
             let on_dropped_column = key
                 .columns
                 .iter()
@@ -536,7 +747,7 @@ fn dropped_foreign_keys<'s>(
                     .iter()
                     .any(|m| same_foreign_key(m, &as_model))
         })
-        .cloned()
+        .map(|key| names.key_as_model(key))
 }
 
 /// The model's `joinable!`s no database foreign key stands for. A `joinable!` to a view's
@@ -551,13 +762,10 @@ fn added_foreign_keys<'s>(
         .foreign_keys
         .iter()
         .filter(move |key| {
-            let exists = source.foreign_keys.iter().any(|s| {
-                let as_model = ForeignKey {
-                    columns: names.renamed(&s.columns),
-                    ..s.clone()
-                };
-                same_foreign_key(&as_model, key)
-            });
+            let exists = source
+                .foreign_keys
+                .iter()
+                .any(|s| same_foreign_key(&names.key_as_model(s), key));
             let to_view = db.relations.contains_key(&key.ref_table)
                 && !db.tables.contains_key(&key.ref_table);
             !exists && !to_view
@@ -670,6 +878,7 @@ mod tests {
         Schema {
             tables: tables.into_iter().map(|t| (t.name.clone(), t)).collect(),
             enums: Default::default(),
+            types: Default::default(),
             relations: Default::default(),
         }
     }
@@ -884,6 +1093,70 @@ mod tests {
                 .changes
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn enum_types_are_created_only_where_the_database_has_no_such_type() {
+        let mut db = schema(vec![]);
+        db.types
+            .insert(TableName::parse_qualified("pg_catalog.tsvector", None));
+        let mut model = schema(vec![table(
+            "docs",
+            vec![
+                col("id", "integer", false),
+                col("tsv", "tsvector", true),
+                col("mood", "mood", true),
+                col("level", "level", true),
+            ],
+        )]);
+        model.enums.insert(TableName::new("tsvector"), None);
+        model.enums.insert(TableName::new("mood"), None);
+        model.enums.insert(
+            TableName::new("level"),
+            Some(vec!["low".into(), "high".into()]),
+        );
+        model.enums.insert(TableName::new("unused"), None);
+        let described: Vec<String> = diff(&db, &model, &DiffOptions::default())
+            .changes
+            .iter()
+            .map(Change::describe)
+            .collect();
+        assert_eq!(
+            described,
+            [
+                "add enum type level (low, high)",
+                "add enum type mood (labels unknown)",
+                "add table docs"
+            ]
+        );
+        // Labels added in place; one removed rebuilds the type; no model column: dropped.
+        let mut db = model.clone();
+        db.enums = [
+            (TableName::new("level"), Some(vec!["high".into()])),
+            (TableName::new("mood"), Some(vec!["a".into(), "b".into()])),
+        ]
+        .into();
+        db.types = model.enums.keys().cloned().collect();
+        let mut model = db.clone();
+        model.enums = [
+            (
+                TableName::new("level"),
+                Some(vec!["low".into(), "high".into()]),
+            ),
+            (TableName::new("mood"), Some(vec!["b".into()])),
+        ]
+        .into();
+        let d = diff(&db, &model, &DiffOptions::default());
+        assert!(matches!(&d.changes[0], Change::AddEnumLabels { to, .. } if to.len() == 2));
+        assert!(
+            d.changes[1]
+                .destructive()
+                .unwrap()
+                .contains("removes label(s) a")
+        );
+        model.tables.clear();
+        let d = diff(&db, &model, &DiffOptions::default());
+        assert_eq!(d.changes.last().unwrap().describe(), "drop enum type mood");
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod model;
 pub mod offline;
 pub mod plan;
 pub mod project;
+pub mod rust_enums;
 pub mod rust_model;
 pub mod script;
 pub mod sqltype;

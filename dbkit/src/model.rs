@@ -2,7 +2,7 @@
 //! database (`inspect`) and diesel's `schema.rs` (`rust_model`). Plain data; no SQL text
 //! except each column's native type, kept so a change can be reversed exactly.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::sqltype::SqlType;
@@ -26,6 +26,21 @@ impl TableName {
     }
 }
 
+impl TableName {
+    /// Reads `schema.name` or `name` (a type's SQL name as `sql_types` writes it), with
+    /// the `default` schema read as no schema.
+    pub fn parse_qualified(text: &str, default: Option<&str>) -> Self {
+        match text.split_once('.') {
+            Some((schema, name)) if Some(schema) != default => TableName {
+                schema: Some(schema.to_owned()),
+                name: name.to_owned(),
+            },
+            Some((_, name)) => TableName::new(name),
+            None => TableName::new(text),
+        }
+    }
+}
+
 impl fmt::Display for TableName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.schema {
@@ -45,8 +60,14 @@ pub struct Schema {
     /// (print-schema writes partitions as tables) and is then neither created nor compared
     /// column by column; none of them is ever a table to drop.
     pub relations: BTreeMap<TableName, RelationKind>,
-    /// PostgreSQL enum types (name → labels), as the database reports them.
-    pub enums: BTreeMap<String, Vec<String>>,
+    /// PostgreSQL enum types by name (qualified like tables) and their labels. Database
+    /// side: every enum type, labels in order. Model side: every type a `sql_types` struct
+    /// declares with `postgres_type`, with the labels of the Rust enum mapped to it (`None`:
+    /// no Rust enum found, so the labels are unknown and the type may not be an enum).
+    pub enums: BTreeMap<TableName, Option<Vec<String>>>,
+    /// Database side: the other user-defined types (domains, ranges, extension types), so
+    /// a model type the database already has is never created.
+    pub types: BTreeSet<TableName>,
 }
 
 /// One table.

@@ -16,11 +16,17 @@ use crate::backend::Backend;
 use crate::dialect::dialect_for;
 use crate::error::{Error, IoContext, Result};
 use crate::model::{Column, ForeignKey, Schema, Table, TableName};
+use crate::rust_enums::EnumLabels;
 use crate::sqltype::{DieselType, SqlType};
 
-/// Reads every model file into one schema.
-pub fn read_model(files: &[std::path::PathBuf], backend: Backend) -> Result<Schema> {
-    let mut reader = ModelReader::new(backend);
+/// Reads every model file into one schema; enum types get the `labels` of the crate's Rust
+/// enums mapped to them ([`EnumLabels::scan`]).
+pub fn read_model(
+    files: &[std::path::PathBuf],
+    backend: Backend,
+    labels: EnumLabels,
+) -> Result<Schema> {
+    let mut reader = ModelReader::new(backend, labels);
     for file in files {
         let text = std::fs::read_to_string(file).at(file)?;
         reader.read(file, &text)?;
@@ -30,7 +36,17 @@ pub fn read_model(files: &[std::path::PathBuf], backend: Backend) -> Result<Sche
 
 /// Reads one model text (tests, and callers that already hold the text).
 pub fn read_model_str(file: &Path, text: &str, backend: Backend) -> Result<Schema> {
-    let mut reader = ModelReader::new(backend);
+    read_model_str_with(file, text, backend, EnumLabels::default())
+}
+
+/// Reads one model text with the labels of the crate's Rust enums.
+pub fn read_model_str_with(
+    file: &Path,
+    text: &str,
+    backend: Backend,
+    labels: EnumLabels,
+) -> Result<Schema> {
+    let mut reader = ModelReader::new(backend, labels);
     reader.read(file, text)?;
     reader.finish()
 }
@@ -53,6 +69,8 @@ struct ModelReader {
     column_sql_names: HashMap<(TableName, String), String>,
     /// Custom SQL types from `sql_types` modules: struct name → SQL type name.
     custom_types: HashMap<String, String>,
+    /// The labels of the crate's Rust enums, by the SQL type they map to.
+    labels: EnumLabels,
     joins: Vec<PendingJoin>,
 }
 
@@ -66,9 +84,10 @@ fn model_error(file: &Path, span: Span, message: impl std::fmt::Display) -> Erro
 }
 
 impl ModelReader {
-    fn new(backend: Backend) -> Self {
+    fn new(backend: Backend, labels: EnumLabels) -> Self {
         ModelReader {
             backend,
+            labels,
             schema: Schema::default(),
             rust_names: HashMap::new(),
             column_sql_names: HashMap::new(),
@@ -114,6 +133,7 @@ impl ModelReader {
             }
         };
         let mut sql_name = None;
+        let mut postgres_name = None;
         for attr in strukt.attrs.iter().filter(|a| a.path().is_ident("diesel")) {
             attr.parse_nested_meta(|meta| {
                 let kind = meta
@@ -142,6 +162,9 @@ impl ModelReader {
                         Some(s) => format!("{s}.{n}"),
                         None => n,
                     });
+                    if kind == "postgres_type" {
+                        postgres_name.clone_from(&sql_name);
+                    }
                 } else if meta.input.peek(syn::Token![=]) {
                     let _: syn::Expr = meta.value()?.parse()?;
                 } else if meta.input.peek(syn::token::Paren) {
@@ -161,8 +184,25 @@ impl ModelReader {
                 ),
             )
         })?;
-        self.custom_types.insert(strukt.ident.to_string(), sql_name);
+        self.declare(strukt.ident.to_string(), sql_name, postgres_name);
         Ok(())
+    }
+
+    /// Records a `sql_types` struct: its SQL name (the `postgres_type` one where enums are
+    /// named types, which it may be one of: its labels are the Rust enum's mapped to it,
+    /// or unknown).
+    fn declare(&mut self, ident: String, sql_name: String, postgres_name: Option<String>) {
+        let dialect = dialect_for(self.backend);
+        let sql_name = match postgres_name {
+            Some(name) if dialect.named_enum_types() => name,
+            _ => sql_name,
+        };
+        if dialect.named_enum_types() {
+            let name = TableName::parse_qualified(&sql_name, dialect.default_schema());
+            let labels = self.labels.get(&ident).map(<[String]>::to_vec);
+            self.schema.enums.insert(name, labels);
+        }
+        self.custom_types.insert(ident, sql_name);
     }
 
     fn read_items(
@@ -357,16 +397,19 @@ impl ModelReader {
                         max_length,
                         unsigned,
                         array,
+                        labels: None,
                     };
                     return Ok((SqlType::from_diesel(&ty, self.backend)?, nullable));
                 }
                 (name, None) => {
+                    let sql_name = self.custom_types.get(name).map(String::as_str);
                     let ty = DieselType {
                         name,
-                        sql_name: self.custom_types.get(name).map(String::as_str),
+                        sql_name,
                         max_length,
                         unsigned,
                         array,
+                        labels: sql_name.and_then(|_| self.labels.get(name)),
                     };
                     return Ok((SqlType::from_diesel(&ty, self.backend)?, nullable));
                 }

@@ -151,6 +151,10 @@ pub struct SqlType {
     /// Another kind a model may call the same column (database side): a PostgreSQL
     /// domain's own name, SQLite's `BigInt` for a rowid `INTEGER` key.
     pub alias_kind: Option<TypeKind>,
+    /// The labels of a column-level enum: MySQL's `enum('a','b')` (both sides), SQLite's
+    /// `CHECK (col IN (..))` (model side only, from the Rust enum; never compared).
+    /// PostgreSQL enum labels belong to the type ([`crate::model::Schema::enums`]).
+    pub labels: Option<Vec<String>>,
 }
 
 /// A column type as schema.rs writes it: `Nullable` taken off, the rest named.
@@ -167,6 +171,8 @@ pub struct DieselType<'a> {
     pub unsigned: bool,
     /// Inside `Array<..>` (PostgreSQL).
     pub array: bool,
+    /// The labels of the Rust enum mapped to the `sql_types` struct, when one was found.
+    pub labels: Option<&'a [String]>,
 }
 
 impl<'a> DieselType<'a> {
@@ -198,7 +204,7 @@ impl SqlType {
     pub fn from_diesel(ty: &DieselType, backend: Backend) -> Result<SqlType, String> {
         let name = ty.name;
         let base = match ty.sql_name {
-            Some(sql_name) => render_custom(sql_name, backend),
+            Some(sql_name) => render_custom(sql_name, ty.labels, backend),
             None => render(name, ty.max_length, backend).unwrap_or_else(|| opaque_sql_name(name)),
         };
         let native = if ty.unsigned {
@@ -219,6 +225,9 @@ impl SqlType {
         // and sets, whose "length" print-schema copies from the longest label.
         if !matches!(read.kind, TypeKind::Enum | TypeKind::Set) {
             read.max_length = ty.max_length;
+        }
+        if backend == Backend::Sqlite {
+            read.labels = ty.labels.map(<[String]>::to_vec);
         }
         Ok(read)
     }
@@ -242,16 +251,42 @@ impl SqlType {
                 && !model.array
                 && model.kind.is_text()
                 && self.kind.is_text());
+        let labels_agree = match (&self.labels, &model.labels) {
+            (Some(have), Some(want)) => have == want,
+            _ => true,
+        };
         same_kind
             && self.unsigned == model.unsigned
             && self.array == model.array
             && (model.max_length.is_none() || self.max_length == model.max_length)
+            && labels_agree
+    }
+
+    /// Whether it is a MySQL `ENUM` whose labels nobody knows (no Rust enum maps to its
+    /// `sql_types` struct): what creates it needs the user's labels.
+    pub fn is_unlabelled_enum(&self) -> bool {
+        self.kind == TypeKind::Enum && self.labels.is_none()
+    }
+
+    /// Whether a MySQL `ENUM` changes only by labels added at the end (done in place).
+    pub fn appends_labels_to(&self, to: &SqlType) -> bool {
+        match (&self.labels, &to.labels) {
+            (Some(from), Some(to_labels)) => {
+                self.kind == to.kind && to_labels.len() >= from.len() && to_labels.starts_with(from)
+            }
+            _ => false,
+        }
     }
 
     /// Whether changing from `self` to `to` can lose data (narrower or another kind).
     pub fn narrows_to(&self, to: &SqlType) -> bool {
         if self.array != to.array || (self.unsigned && !to.unsigned) {
             return true;
+        }
+        if let (Some(from), Some(to)) = (&self.labels, &to.labels) {
+            if from.iter().any(|l| !to.contains(l)) {
+                return true;
+            }
         }
         if self.kind == to.kind {
             return match (self.max_length, to.max_length) {
@@ -299,6 +334,39 @@ fn plain(kind: TypeKind, native: String) -> SqlType {
         array: false,
         native,
         alias_kind: None,
+        labels: None,
+    }
+}
+
+/// The labels of `enum('a','b')` / `set(..)` as MySQL writes them (`''` for a quote,
+/// backslash escapes); `None` when the text is not such a list.
+fn enum_labels(native: &str) -> Option<Vec<String>> {
+    let open = native.find('(')?;
+    let inner = native[open + 1..].strip_suffix(')')?.trim();
+    let mut labels = Vec::new();
+    let mut chars = inner.chars().peekable();
+    loop {
+        if chars.next()? != '\'' {
+            return None;
+        }
+        let mut label = String::new();
+        loop {
+            match chars.next()? {
+                '\'' if chars.peek() == Some(&'\'') => {
+                    chars.next();
+                    label.push('\'');
+                }
+                '\'' => break,
+                '\\' => label.push(chars.next()?),
+                c => label.push(c),
+            }
+        }
+        labels.push(label);
+        match chars.next() {
+            None => return Some(labels),
+            Some(',') => {}
+            Some(_) => return None,
+        }
     }
 }
 
@@ -482,6 +550,9 @@ fn mysql_kind(lower: &str, native: String) -> SqlType {
     if length {
         ty.max_length = parse_length(lower);
     }
+    if matches!(ty.kind, TypeKind::Enum | TypeKind::Set) {
+        ty.labels = enum_labels(ty.native.trim());
+    }
     ty
 }
 
@@ -624,12 +695,17 @@ fn render(name: &str, max_length: Option<u32>, backend: Backend) -> Option<Strin
     })
 }
 
-fn render_custom(sql_name: &str, backend: Backend) -> String {
-    match backend {
-        Backend::Postgres => sql_name.to_owned(),
-        // A MySQL enum's labels are not in schema.rs; `Enum` marks the kind.
-        Backend::Mysql => sql_name.to_ascii_lowercase(),
-        Backend::Sqlite => sql_name.to_owned(),
+/// The SQL of a `sql_types` struct's type: its name, or on MySQL an `Enum` with the labels
+/// of the Rust enum mapped to it (schema.rs has none; without them, `enum` marks the kind).
+fn render_custom(sql_name: &str, labels: Option<&[String]>, backend: Backend) -> String {
+    match (backend, labels) {
+        (Backend::Mysql, Some(labels)) if sql_name.eq_ignore_ascii_case("enum") => {
+            let dialect = crate::dialect::dialect_for(backend);
+            let quoted: Vec<String> = labels.iter().map(|l| dialect.quote_literal(l)).collect();
+            format!("ENUM({})", quoted.join(","))
+        }
+        (Backend::Mysql, _) => sql_name.to_ascii_lowercase(),
+        _ => sql_name.to_owned(),
     }
 }
 

@@ -87,11 +87,30 @@ backend_test!(reads_columns_keys_and_indexes, |db| {
         .collect();
     assert_eq!(views, [("named_users", "id"), ("named_users", "email")]);
     if db.backend() == Backend::Postgres {
-        conn.batch_execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');")
-            .unwrap();
+        conn.batch_execute(
+            "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); CREATE TYPE span AS RANGE (subtype = int4);",
+        )
+        .unwrap();
         let catalog = read_catalog(&mut conn, "__diesel_schema_migrations", &[]).unwrap();
-        let labels: Vec<&str> = catalog.enums.iter().map(|e| e.label.as_str()).collect();
+        let labels: Vec<&str> = catalog
+            .types
+            .iter()
+            .filter_map(|e| e.label.as_deref())
+            .collect();
         assert_eq!(labels, ["sad", "ok", "happy"]);
+        // The other user types are known by name (a model type the database has is never
+        // created), table row types and array types are not.
+        let schema = catalog.clone().into_schema(Backend::Postgres);
+        let names: Vec<String> = schema.types.iter().map(|t| t.to_string()).collect();
+        assert!(names.contains(&"span".to_owned()), "{names:?}");
+        assert!(
+            !names.iter().any(|n| n == "users" || n.starts_with('_')),
+            "{names:?}"
+        );
+        assert_eq!(
+            schema.enums[&dbkit::model::TableName::new("mood")],
+            Some(vec!["sad".into(), "ok".into(), "happy".into()])
+        );
         // Domains carry their base type; a scope reads only its schemas, views and
         // materialized views included, in the same three queries.
         conn.batch_execute(
@@ -119,5 +138,42 @@ backend_test!(reads_columns_keys_and_indexes, |db| {
         let current = read_catalog_in(&mut conn, &SchemaScope::Only(vec![None])).unwrap();
         assert!(current.columns.iter().all(|c| c.table_schema.is_none()));
         assert!(current.columns.iter().any(|c| c.table_name == "users"));
+    }
+});
+
+backend_test!(enum_labels_come_with_the_catalog_queries, |db| {
+    let mut conn = db.connect();
+    let sql = match db.backend() {
+        Backend::Postgres => {
+            "CREATE TYPE mood AS ENUM ('sad', 'it''s ok'); CREATE TABLE t (id INTEGER PRIMARY KEY, m mood);"
+        }
+        Backend::Mysql => "CREATE TABLE t (id INTEGER PRIMARY KEY, m ENUM('sad', 'it''s ok'));",
+        Backend::Sqlite => {
+            "CREATE TABLE p (id INTEGER PRIMARY KEY NOT NULL); \
+             CREATE TABLE t (id INTEGER PRIMARY KEY, m TEXT, p_id INTEGER REFERENCES p);"
+        }
+    };
+    conn.batch_execute(sql).unwrap();
+    let catalog = read_catalog(&mut conn, "__diesel_schema_migrations", &[]).unwrap();
+    let queries = catalog.queries;
+    let schema = catalog.into_schema(db.backend());
+    let t = &schema.tables[&dbkit::model::TableName::new("t")];
+    let labels = vec!["sad".to_owned(), "it's ok".to_owned()];
+    match db.backend() {
+        Backend::Postgres => {
+            assert_eq!(queries, 3);
+            assert_eq!(
+                schema.enums[&dbkit::model::TableName::new("mood")],
+                Some(labels)
+            );
+        }
+        Backend::Mysql => {
+            assert_eq!(queries, 3);
+            assert_eq!(t.column("m").unwrap().ty.labels, Some(labels));
+        }
+        Backend::Sqlite => {
+            // A key written without a column list references the parent's primary key.
+            assert_eq!(t.foreign_keys[0].ref_columns, ["id"]);
+        }
     }
 });

@@ -134,12 +134,30 @@ fn generated(
     let found = diff(db, model, &options);
     let planned = plan(db, model, &found, backend, PlanOptions { first_rows });
     let changes: Vec<String> = found.changes.iter().map(Change::describe).collect();
-    format!(
-        "-- changes\n{}\n\n-- up.sql\n{}\n\n-- down.sql\n{}\n",
-        changes.join("\n"),
-        planned.up_sql(),
-        planned.down_sql()
-    )
+    let mut text = format!("-- changes\n{}\n", changes.join("\n"));
+    let revisions = planned.revisions();
+    for (i, revision) in revisions.iter().enumerate() {
+        // The first revision's files keep their old headings; a follow-up is numbered.
+        let (up, down) = if i == 0 {
+            ("up.sql".to_owned(), "down.sql".to_owned())
+        } else {
+            (
+                format!("revision {} up.sql", i + 1),
+                format!("revision {} down.sql", i + 1),
+            )
+        };
+        if !revision.run_in_transaction {
+            text.push_str(&format!(
+                "\n-- revision {} metadata.toml: run_in_transaction = false\n",
+                i + 1
+            ));
+        }
+        text.push_str(&format!(
+            "\n-- {up}\n{}\n\n-- {down}\n{}\n",
+            revision.up, revision.down
+        ));
+    }
+    text
 }
 
 /// Snapshots `case` on every backend: `db` and `model` build both sides for a backend.

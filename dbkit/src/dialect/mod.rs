@@ -194,9 +194,9 @@ pub trait Dialect: Send + Sync {
     fn column_definition(&self, c: &Column) -> String {
         let extra = c.extra.as_deref().unwrap_or_default().to_ascii_lowercase();
         let name = self.quote_ident(&c.name);
-        if extra == "generated" {
+        if let Some(kind) = generated_kind(&extra) {
             if let Some(expr) = &c.default {
-                return format!("{name} {} GENERATED ALWAYS AS ({expr}) STORED", c.ty.native);
+                return format!("{name} {} GENERATED ALWAYS AS ({expr}) {kind}", c.ty.native);
             }
         }
         let serial = self.default_is_sequence(c);
@@ -221,17 +221,24 @@ pub trait Dialect: Send + Sync {
         if auto {
             out.push_str(self.auto_increment_suffix());
         }
+        if let (true, Some(labels)) = (self.enum_labels_in_check(), &c.ty.labels) {
+            let quoted: Vec<String> = labels.iter().map(|l| self.quote_literal(l)).collect();
+            out.push_str(&format!(" CHECK ({name} IN ({}))", quoted.join(", ")));
+        }
         out
     }
 
-    /// `FOREIGN KEY (..) REFERENCES .. (..) [ON DELETE ..] [ON UPDATE ..]`.
+    /// `FOREIGN KEY (..) REFERENCES .. [(..)] [ON DELETE ..] [ON UPDATE ..]`; without
+    /// referenced columns the key references the table's primary key.
     fn foreign_key_clause(&self, fk: &ForeignKey) -> String {
         let mut out = format!(
-            "FOREIGN KEY ({}) REFERENCES {} ({})",
+            "FOREIGN KEY ({}) REFERENCES {}",
             self.quote_idents(&fk.columns),
-            self.quote_table(&fk.ref_table),
-            self.quote_idents(&fk.ref_columns)
+            self.quote_table(&fk.ref_table)
         );
+        if !fk.ref_columns.is_empty() {
+            out.push_str(&format!(" ({})", self.quote_idents(&fk.ref_columns)));
+        }
         if let Some(action) = &fk.on_delete {
             out.push_str(&format!(" ON DELETE {action}"));
         }
@@ -351,6 +358,68 @@ pub trait Dialect: Send + Sync {
             self.quote_ident(column)
         )
     }
+
+    // ---- Enum types and the forms that keep a migration from blocking production (used
+    // by the planner; issue 12). Defaults: the backend has no such thing.
+
+    /// Whether a column's enum labels become `CHECK (col IN (..))` (SQLite, which has no
+    /// enum type).
+    fn enum_labels_in_check(&self) -> bool {
+        false
+    }
+
+    /// Whether enums are named types (PostgreSQL's `CREATE TYPE .. AS ENUM`) rather than
+    /// column types, so a `sql_types` struct may stand for one; its `postgres_type` name is
+    /// then the type's.
+    fn named_enum_types(&self) -> bool {
+        false
+    }
+
+    /// `CREATE TYPE .. AS ENUM (labels)` (`labels`: the SQL list, or a FILL marker);
+    /// `None` where enums are column types.
+    fn create_enum(&self, _name: &TableName, _labels: &str) -> Option<String> {
+        None
+    }
+
+    /// `DROP TYPE`.
+    fn drop_enum(&self, _name: &TableName) -> Option<String> {
+        None
+    }
+
+    /// Adds `label` to an enum type after `after` (`None`: before `first`, the type's
+    /// first label; at the end of a type without labels when `first` is empty).
+    fn add_enum_label(
+        &self,
+        _name: &TableName,
+        _label: &str,
+        _after: Option<&str>,
+        _first: &str,
+    ) -> Option<String> {
+        None
+    }
+
+    /// Makes the enum type again with `labels` and converts `columns` (table, column) to
+    /// it: where labels cannot be removed or moved in place.
+    fn rebuild_enum(
+        &self,
+        _name: &TableName,
+        _labels: &str,
+        _columns: &[(TableName, Column)],
+    ) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The statement bounding how long a revision's DDL waits for a table lock, and the one
+    /// ending it in a revision that runs outside a transaction (`transactional` false).
+    fn lock_timeout(&self, _transactional: bool) -> Option<(String, Option<String>)> {
+        None
+    }
+
+    /// `-- dbrev:allow RULE reason`: the comment line that tells `cargo dbrev lint` a
+    /// generated statement has no safer form, put on the line above it.
+    fn acknowledged(&self, rule: &str, reason: &str, sql: String) -> String {
+        format!("-- dbrev:allow {rule} {reason}\n{sql}")
+    }
 }
 
 /// How a backend changes the columns and keys of an existing table.
@@ -367,15 +436,9 @@ pub trait AlterTable: Dialect {
     /// Changes a column's type and/or nullability.
     fn alter_column(&self, table: &TableName, from: &Column, to: &Column) -> Vec<String>;
 
-    /// Replaces the primary key (`from_name`: the current constraint's name; `None` for a
-    /// key the backend named itself).
-    fn set_primary_key(
-        &self,
-        table: &TableName,
-        from: &[String],
-        from_name: Option<&str>,
-        to: &[String],
-    ) -> Vec<String>;
+    /// Replaces the primary key `from` (named `from_name`) with `to`, named `to_name`
+    /// where the backend names keys.
+    fn set_primary_key(&self, table: &TableName, from: &Key, to: &Key) -> Vec<String>;
 
     /// Adds a named foreign key.
     fn add_foreign_key(&self, table: &TableName, fk: &ForeignKey) -> String {
@@ -395,6 +458,83 @@ pub trait AlterTable: Dialect {
             self.quote_ident(&foreign_key_name(table, fk))
         )
     }
+
+    /// Adds a foreign key to a table that exists and may hold rows, in parts that do not
+    /// block it (PostgreSQL: `NOT VALID` now, `VALIDATE` in the follow-up revision);
+    /// `None` where the plain form is the backend's best.
+    fn staged_foreign_key(&self, _table: &TableName, _fk: &ForeignKey) -> Option<Staged> {
+        None
+    }
+
+    /// Puts back, on the way down, a foreign key the revision dropped.
+    fn restore_foreign_key(&self, table: &TableName, fk: &ForeignKey) -> String {
+        self.add_foreign_key(table, fk)
+    }
+
+    /// Makes an existing column NOT NULL in parts that do not block the table (PostgreSQL:
+    /// a `CHECK (col IS NOT NULL) NOT VALID` now; `VALIDATE`, `SET NOT NULL` and dropping the
+    /// check in the follow-up revision); `None` where the plain form is the backend's best.
+    /// `check` names the constraint.
+    fn staged_not_null(&self, _table: &TableName, _column: &str, _check: &str) -> Option<Staged> {
+        None
+    }
+
+    /// Replaces the primary key of a table that holds rows without blocking it
+    /// (PostgreSQL: the unique index built `CONCURRENTLY` in the follow-up revision, then
+    /// swapped in with `USING INDEX`); `index` and `old_index` name the indexes built for
+    /// `to` and, on the way down, for `from`. `None` where the plain form is the best.
+    fn staged_primary_key(
+        &self,
+        _table: &TableName,
+        _from: &Key,
+        _to: &Key,
+        _index: &str,
+        _old_index: &str,
+    ) -> Option<Staged> {
+        None
+    }
+}
+
+/// A primary key: its columns (empty: none) and its constraint name where the backend
+/// names keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Key {
+    /// The columns, in key order.
+    pub columns: Vec<String>,
+    /// The constraint's name.
+    pub name: Option<String>,
+}
+
+/// One change made in parts: what the revision itself runs, and what the follow-up
+/// revision runs once that has committed; each with its reverse.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Staged {
+    /// In the revision, up.
+    pub now_up: Vec<String>,
+    /// In the revision, down (run after the follow-up's down).
+    pub now_down: Vec<String>,
+    /// In the follow-up revision, up.
+    pub later_up: Later,
+    /// In the follow-up revision, down.
+    pub later_down: Later,
+}
+
+/// Statements of the follow-up revision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Later {
+    /// Index builds that cannot run in a transaction (`CREATE INDEX CONCURRENTLY`): they run
+    /// first, outside any lock timeout (their waits for older transactions count as lock
+    /// waits).
+    pub builds: Vec<String>,
+    /// The rest, in order.
+    pub statements: Vec<String>,
+}
+
+impl Later {
+    /// Whether there is nothing to run.
+    pub fn is_empty(&self) -> bool {
+        self.builds.is_empty() && self.statements.is_empty()
+    }
 }
 
 /// The table-rebuild recipe of a backend whose `ALTER TABLE` cannot change columns and
@@ -403,7 +543,32 @@ pub trait RebuildTable: Dialect {
     /// The statements that turn table `from` into `to` (same name): `to` created under
     /// another name, the rows copied with `values` (one SQL expression per column of `to`,
     /// reading `from`'s columns), `from` dropped, the new table renamed, its indexes made.
-    fn rebuild_table(&self, from: &Table, to: &Table, values: &[String]) -> Vec<String>;
+    /// `left_out`: why columns of `from` are not copied (the model dropped them), said to
+    /// `cargo dbrev lint` on the drop. Last, the foreign keys of `to` and of `referencing`
+    /// (the tables whose keys reference it) are checked: a broken one fails the revision.
+    fn rebuild_table(
+        &self,
+        from: &Table,
+        to: &Table,
+        values: &[String],
+        left_out: Option<&str>,
+        referencing: &[TableName],
+    ) -> Vec<String>;
+
+    /// What a revision that rebuilds tables runs first and last, outside the revision's
+    /// own transaction (its `metadata.toml` says `run_in_transaction = false`): foreign
+    /// keys off, its own transaction around the rebuilds.
+    fn rebuild_session(&self) -> (Vec<String>, Vec<String>);
+}
+
+/// How a generated column stores its values, from the catalog's `extra` (`generated`:
+/// STORED, `generated virtual`: VIRTUAL); `None` for a column that is not generated.
+fn generated_kind(extra: &str) -> Option<&'static str> {
+    match extra {
+        "generated" => Some("STORED"),
+        "generated virtual" => Some("VIRTUAL"),
+        _ => None,
+    }
 }
 
 /// A foreign key's name: its own, or the one dbrev gives a key it creates (PostgreSQL's

@@ -1,6 +1,7 @@
 //! SQLite: double-quoted identifiers, transactional DDL, exclusive transactions as the
 //! migration lock, and table rebuilds instead of most `ALTER TABLE`s (SQLite's own recipe:
-//! new table, copy, drop, rename, indexes, then `pragma_foreign_key_check`).
+//! foreign keys off, new table, copy, drop, rename, indexes, then `pragma_foreign_key_check`
+//! of the table and of those that reference it).
 
 use super::{Dialect, RebuildTable, TableChanges};
 use crate::backend::Backend;
@@ -52,6 +53,10 @@ impl Dialect for SqliteDialect {
         TableChanges::Rebuild(self)
     }
 
+    fn enum_labels_in_check(&self) -> bool {
+        true
+    }
+
     fn create_indexes(&self, table: &Table) -> Vec<String> {
         // SQLite makes its `sqlite_autoindex_*` indexes itself, for UNIQUE and PRIMARY KEY.
         table
@@ -64,7 +69,25 @@ impl Dialect for SqliteDialect {
 }
 
 impl RebuildTable for SqliteDialect {
-    fn rebuild_table(&self, from: &Table, to: &Table, values: &[String]) -> Vec<String> {
+    fn rebuild_session(&self) -> (Vec<String>, Vec<String>) {
+        // `PRAGMA foreign_keys` cannot change inside a transaction, and with foreign keys on,
+        // `DROP TABLE` first deletes every row (firing ON DELETE actions elsewhere): turn
+        // them off before the revision's own transaction, back on after it (diesel's
+        // runner and apps keep them on; dbrev's own connection keeps them off).
+        (
+            vec!["PRAGMA foreign_keys = OFF".into(), "BEGIN".into()],
+            vec!["COMMIT".into(), "PRAGMA foreign_keys = ON".into()],
+        )
+    }
+
+    fn rebuild_table(
+        &self,
+        from: &Table,
+        to: &Table,
+        values: &[String],
+        left_out: Option<&str>,
+        referencing: &[TableName],
+    ) -> Vec<String> {
         let staged = Table {
             name: TableName {
                 schema: to.name.schema.clone(),
@@ -82,18 +105,34 @@ impl RebuildTable for SqliteDialect {
                 values.join(", "),
                 self.quote_table(&from.name)
             ),
-            self.drop_table(&from.name),
+            match left_out {
+                Some(reason) => self.acknowledged("ALL001", reason, self.drop_table(&from.name)),
+                None => self.drop_table(&from.name),
+            },
             self.rename_table(&staged.name, &to.name),
         ];
         out.extend(self.create_indexes(to));
-        if !to.foreign_keys.is_empty() {
-            // pragma_foreign_key_check lists violations; json('') turns any into an error.
-            out.push(format!(
-                "SELECT CASE WHEN EXISTS (SELECT 1 FROM pragma_foreign_key_check({})) THEN json('foreign key violation after rebuilding {}') END",
-                self.quote_literal(&to.name.name),
+        // pragma_foreign_key_check lists violations (of the table's own keys, and of the
+        // keys that reference it); json() of a text that is no JSON turns any into an error.
+        let mut checked = vec![&to.name];
+        checked.extend(referencing.iter().filter(|t| **t != to.name));
+        let checks: Vec<String> = checked
+            .iter()
+            .map(|t| {
+                format!(
+                    "SELECT 1 FROM pragma_foreign_key_check({})",
+                    self.quote_literal(&t.name)
+                )
+            })
+            .collect();
+        out.push(format!(
+            "SELECT CASE WHEN EXISTS ({}) THEN json({}) END",
+            checks.join(" UNION ALL "),
+            self.quote_literal(&format!(
+                "foreign key violation after rebuilding {}",
                 to.name
-            ));
-        }
+            ))
+        ));
         out
     }
 }

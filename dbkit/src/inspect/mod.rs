@@ -28,8 +28,8 @@ pub struct Catalog {
     pub relations: Vec<ColumnRow>,
     /// Primary key, unique and foreign key members, and index members.
     pub keys: Vec<KeyRow>,
-    /// PostgreSQL enum types and their labels, in order.
-    pub enums: Vec<EnumRow>,
+    /// PostgreSQL's user-defined types: enum labels in order, and the other types.
+    pub types: Vec<TypeRow>,
     /// How many catalog queries it took.
     pub queries: usize,
 }
@@ -66,6 +66,10 @@ pub struct ColumnRow {
     /// domain).
     #[diesel(sql_type = Nullable<Text>)]
     pub base_type: Option<String>,
+    /// SQLite: the `CREATE TABLE` statement of the column's table, which holds its CHECK
+    /// constraints (an enum's `CHECK (col IN (..))`).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub table_definition: Option<String>,
 }
 
 /// One member column of a key or index.
@@ -106,18 +110,21 @@ pub struct KeyRow {
     pub on_update: Option<String>,
 }
 
-/// One label of a PostgreSQL enum type.
+/// One label of a PostgreSQL enum type, or another user-defined type.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
-pub struct EnumRow {
+pub struct TypeRow {
     /// The type's schema (`None` for the default schema).
     #[diesel(sql_type = Nullable<Text>)]
     pub type_schema: Option<String>,
     /// The type.
     #[diesel(sql_type = Text)]
     pub type_name: String,
-    /// The label.
+    /// `pg_type.typtype`: `e` for an enum.
     #[diesel(sql_type = Text)]
-    pub label: String,
+    pub type_kind: String,
+    /// The enum label (`None` for another type, or an enum without labels).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub label: Option<String>,
 }
 
 /// Which PostgreSQL schemas to read (SQLite and MySQL have one).
@@ -253,12 +260,17 @@ impl Catalog {
             Backend::Mysql => mysql::as_diesel_reads_it(&mut schema),
             Backend::Postgres => {}
         }
-        for row in self.enums {
-            let name = match row.type_schema {
-                Some(schema) => format!("{schema}.{}", row.type_name),
-                None => row.type_name,
+        for row in self.types {
+            let name = TableName {
+                schema: row.type_schema,
+                name: row.type_name,
             };
-            schema.enums.entry(name).or_default().push(row.label);
+            if row.type_kind == "e" {
+                let labels = schema.enums.entry(name).or_insert_with(|| Some(Vec::new()));
+                labels.get_or_insert_with(Vec::new).extend(row.label);
+            } else {
+                schema.types.insert(name);
+            }
         }
         schema
     }
@@ -279,10 +291,13 @@ fn add_column(schema: &mut Schema, row: ColumnRow, backend: Backend) {
         indexes: Vec::new(),
         implicit_key: None,
     });
-    let ty = match &row.base_type {
+    let mut ty = match &row.base_type {
         Some(base) => SqlType::from_domain(&row.data_type, base, backend),
         None => SqlType::from_catalog(&row.data_type, backend),
     };
+    if let Some(definition) = &row.table_definition {
+        ty.labels = sqlite::check_labels(definition, &row.column_name);
+    }
     table.columns.push(Column {
         name: row.column_name,
         ty,

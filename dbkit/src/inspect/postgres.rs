@@ -1,9 +1,9 @@
 //! PostgreSQL's catalog from `pg_catalog`: three queries (`postgres/columns.sql`: columns
 //! of tables, views and partitions; `postgres/keys.sql`: keys and indexes;
-//! `postgres/enums.sql`: enum labels) for the user schemas in scope, which the queries take
+//! `postgres/types.sql`: enum labels and the other user-defined types) for the user schemas in scope, which the queries take
 //! as their one `{scope}` condition. Tables of the current schema get no schema name.
 
-use super::{Catalog, EnumRow, SchemaScope, columns_and_keys, query};
+use super::{Catalog, SchemaScope, TypeRow, columns_and_keys, query};
 use crate::db::Connection;
 use crate::dialect::dialect_for;
 use crate::error::Result;
@@ -35,7 +35,7 @@ fn in_scope(scope: &SchemaScope) -> String {
     }
 }
 
-/// Reads columns, keys, indexes and enum types of the schemas in `scope`, and the columns
+/// Reads columns, keys, indexes and user-defined types of the schemas in `scope`, and the columns
 /// of their views, materialized views and partitions.
 pub fn read(conn: &mut Connection, scope: &SchemaScope) -> Result<Catalog> {
     let scope = in_scope(scope);
@@ -44,7 +44,7 @@ pub fn read(conn: &mut Connection, scope: &SchemaScope) -> Result<Catalog> {
         &include_str!("postgres/columns.sql").replace("{scope}", &scope),
         &include_str!("postgres/keys.sql").replace("{scope}", &scope),
     )?;
-    let enums = include_str!("postgres/enums.sql");
-    catalog.enums = query::<EnumRow>(conn, &mut catalog, "enum types", enums)?;
+    let types = include_str!("postgres/types.sql");
+    catalog.types = query::<TypeRow>(conn, &mut catalog, "user-defined types", types)?;
     Ok(catalog)
 }

@@ -5,7 +5,7 @@
 use super::{Catalog, columns_and_keys};
 use crate::db::Connection;
 use crate::error::Result;
-use crate::model::Schema;
+use crate::model::{Schema, TableName};
 use crate::sqltype::TypeKind;
 
 /// The names a table's implicit row key answers to, in the order print-schema picks the
@@ -23,7 +23,9 @@ pub fn read(conn: &mut Connection) -> Result<Catalog> {
 
 /// What diesel's print-schema makes of a SQLite catalog, recorded on the schema so the
 /// comparison needs no backend knowledge:
-/// - foreign keys have no name to drop by (SQLite numbers them);
+/// - foreign keys have no name to drop by (SQLite numbers them), and one written without a
+///   column list (`REFERENCES parent`) references the parent's primary key, as SQLite
+///   resolves it;
 /// - a table without a primary key is keyed by its implicit `rowid` (`oid`, `_rowid_`
 ///   when a column takes the name), which print-schema writes as an `Integer` column;
 /// - a primary key column declared without NOT NULL (SQLite's legacy rule lets it hold
@@ -32,10 +34,20 @@ pub fn read(conn: &mut Connection) -> Result<Catalog> {
 /// - an `INTEGER` column that is the rowid key, or a single-column foreign key to one, is
 ///   `BigInt` with diesel.toml's `sqlite_integer_primary_key_is_bigint`.
 pub fn as_diesel_reads_it(schema: &mut Schema) {
+    let primary_keys: Vec<(TableName, Vec<String>)> = schema
+        .tables
+        .values()
+        .map(|t| (t.name.clone(), t.primary_key.clone()))
+        .collect();
     let mut rowid_keys = Vec::new();
     for table in schema.tables.values_mut() {
         for fk in &mut table.foreign_keys {
             fk.name = None;
+            if fk.ref_columns.is_empty() {
+                if let Some((_, key)) = primary_keys.iter().find(|(t, _)| *t == fk.ref_table) {
+                    fk.ref_columns = key.clone();
+                }
+            }
         }
         if table.primary_key.is_empty() {
             table.implicit_key = ROWID_ALIASES
@@ -73,5 +85,103 @@ pub fn as_diesel_reads_it(schema: &mut Schema) {
                 c.ty.alias_kind = Some(TypeKind::BigInt);
             }
         }
+    }
+}
+
+/// The labels of `column`'s `CHECK (column IN ('a', 'b'))` in a table's `CREATE TABLE`
+/// text (how dbrev writes an enum on SQLite), when it has one of that exact shape.
+pub fn check_labels(definition: &str, column: &str) -> Option<Vec<String>> {
+    let upper = definition.to_ascii_uppercase();
+    upper
+        .match_indices("CHECK")
+        .filter_map(|(at, _)| in_list(&definition[at + "CHECK".len()..]))
+        .find(|(name, _)| name == column)
+        .map(|(_, labels)| labels)
+}
+
+/// `(name IN ('a', 'b'))` at the start of `text` (after `CHECK`): the name and labels.
+fn in_list(text: &str) -> Option<(String, Vec<String>)> {
+    let rest = text.trim_start().strip_prefix('(')?.trim_start();
+    let (name, rest) = identifier(rest)?;
+    let rest = rest.trim_start();
+    if !rest.get(..2)?.eq_ignore_ascii_case("IN") {
+        return None;
+    }
+    let mut rest = rest[2..].trim_start().strip_prefix('(')?;
+    let mut labels = Vec::new();
+    loop {
+        rest = rest.trim_start().strip_prefix('\'')?;
+        let mut label = String::new();
+        let mut chars = rest.char_indices();
+        let end = loop {
+            match chars.next()? {
+                (i, '\'') if rest[i + 1..].starts_with('\'') => {
+                    label.push('\'');
+                    chars.next();
+                }
+                (i, '\'') => break i + 1,
+                (_, c) => label.push(c),
+            }
+        };
+        labels.push(label);
+        rest = rest[end..].trim_start();
+        match rest.chars().next()? {
+            ',' => rest = &rest[1..],
+            ')' => {
+                return rest[1..]
+                    .trim_start()
+                    .starts_with(')')
+                    .then_some((name, labels));
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// An identifier at the start of `text` (bare, or quoted with `"`, `` ` `` or `[ ]`) and
+/// the text after it.
+fn identifier(text: &str) -> Option<(String, &str)> {
+    let close = match text.chars().next()? {
+        '"' => '"',
+        '`' => '`',
+        '[' => ']',
+        _ => {
+            let end = text
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(text.len());
+            return (end > 0).then(|| (text[..end].to_owned(), &text[end..]));
+        }
+    };
+    let mut name = String::new();
+    let mut chars = text.char_indices().skip(1);
+    while let Some((i, c)) = chars.next() {
+        if c == close {
+            if text[i + 1..].starts_with(close) && close != ']' {
+                name.push(close);
+                chars.next();
+            } else {
+                return Some((name, &text[i + 1..]));
+            }
+        } else {
+            name.push(c);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enum_checks_read_back() {
+        let sql = "CREATE TABLE \"users\" (\n    \"id\" INTEGER NOT NULL,\n    \"mood\" TEXT CHECK (\"mood\" IN ('sad', 'it''s ok')),\n    other TEXT CHECK ((length(other) > 2)),\n    [kind] TEXT CHECK ([kind] IN ('a'))\n)";
+        assert_eq!(
+            check_labels(sql, "mood"),
+            Some(vec!["sad".into(), "it's ok".into()])
+        );
+        assert_eq!(check_labels(sql, "kind"), Some(vec!["a".into()]));
+        assert_eq!(check_labels(sql, "other"), None);
+        assert_eq!(check_labels(sql, "id"), None);
     }
 }

@@ -10,7 +10,8 @@ SELECT CASE WHEN n.nspname = current_schema() THEN NULL ELSE n.nspname::text END
             WHEN a.attgenerated <> '' THEN 'generated' END AS extra,
        CASE WHEN c.relispartition THEN 'partition' WHEN c.relkind = 'v' THEN 'view'
             WHEN c.relkind = 'm' THEN 'materialized view' END AS relation,
-       CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type
+       CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type,
+       NULL AS table_definition
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
