@@ -19,6 +19,7 @@ pub mod filter;
 pub mod graph;
 pub mod init;
 pub mod inspect;
+pub mod lint;
 pub mod listing;
 pub mod migrate;
 pub mod model;
