@@ -232,7 +232,7 @@ impl Environment {
     pub fn lint(&self, selection: &Selection, reporter: &Reporter) -> Result<LintReport> {
         let settings = LintSettings::load(&self.config)?;
         let url = &self.config.database_url;
-        let (revisions, mut conn, sizing) = match selection {
+        let (revisions, mut conn, no_sizes) = match selection {
             Selection::Pending => {
                 let mut conn = if sqlite_file_missing(url) {
                     None
@@ -257,24 +257,20 @@ impl Environment {
                     .iter()
                     .filter(|r| !applied.contains(&r.id))
                     .collect();
-                let sizing = match conn {
-                    Some(_) => Sizing::Estimated(url.masked()),
-                    None => Sizing::Unavailable(format!("{} does not exist yet", url.masked())),
-                };
-                (pending, conn, sizing)
+                let no_sizes = conn
+                    .is_none()
+                    .then(|| format!("{} does not exist yet", url.masked()));
+                (pending, conn, no_sizes)
             }
             Selection::All | Selection::Range(_) => {
                 let needs_db = matches!(selection, Selection::Range(r) if r.contains("current"));
-                let (conn, sizing) = if sqlite_file_missing(url) && !needs_db {
-                    (
-                        None,
-                        Sizing::Unavailable(format!("{} does not exist yet", url.masked())),
-                    )
+                let (conn, no_sizes) = if sqlite_file_missing(url) && !needs_db {
+                    (None, Some(format!("{} does not exist yet", url.masked())))
                 } else {
                     match self.connect() {
-                        Ok(conn) => (Some(conn), Sizing::Estimated(url.masked())),
+                        Ok(conn) => (Some(conn), None),
                         Err(e) if needs_db => return Err(e),
-                        Err(e) => (None, Sizing::Unavailable(e.to_string())),
+                        Err(e) => (None, Some(e.to_string())),
                     }
                 };
                 let mut conn = conn;
@@ -288,13 +284,16 @@ impl Environment {
                     }
                     _ => self.graph.revisions().iter().collect(),
                 };
-                (revisions, conn, sizing)
+                (revisions, conn, no_sizes)
             }
         };
-        if let Sizing::Unavailable(why) = &sizing {
+        let mut report = lint_revisions(self, &revisions, &settings, conn.as_mut())?;
+        if let Some(why) = no_sizes {
+            report.sizing = Sizing::Unavailable(why);
+        }
+        if let Sizing::Unavailable(why) = &report.sizing {
             reporter.warn(format!("findings are not sized with row estimates: {why}"));
         }
-        let report = lint_revisions(self, &revisions, &settings, conn.as_mut(), sizing)?;
         reporter.status("Linted", report.summary());
         Ok(report)
     }
@@ -396,14 +395,15 @@ impl History<'_> {
 }
 
 /// Lints `revisions` (up.sql and down.sql of each) for the configured backend, with
-/// `[lint]` settings, sizing findings through `conn` when given. This is what `upgrade`
-/// calls on the revisions it is about to apply.
+/// `[lint]` settings ([`LintSettings::load`]), sizing findings through `conn` when given.
+/// This is what `upgrade` calls on the revisions it is about to apply (its plan), before
+/// printing [`LintReport::render`] and, with `block_upgrade`, refusing on
+/// [`LintReport::verdict`].
 pub fn lint_revisions(
     env: &Environment,
     revisions: &[&Revision],
     settings: &LintSettings,
     conn: Option<&mut Connection>,
-    sizing: Sizing,
 ) -> Result<LintReport> {
     let backend = env.config.database_url.backend();
     let session_lock_timeout = env
@@ -460,8 +460,9 @@ pub fn lint_revisions(
             );
         }
     }
-    let mut sizing = sizing;
+    let mut sizing = Sizing::Unavailable("no database connection".to_owned());
     if let Some(conn) = conn {
+        sizing = Sizing::Estimated(conn.url().masked());
         let mut tables: Vec<Relation> = Vec::new();
         for table in findings.iter().filter_map(|f: &Finding| f.table.as_ref()) {
             if !tables.iter().any(|t| t.key() == table.key()) {

@@ -178,6 +178,7 @@ pub fn classify(sql: &str) -> Classified {
         "REINDEX" => understood(vec![Fact::Reindex {
             concurrently: has("CONCURRENTLY"),
         }]),
+        "CREATE" | "DROP" if word(1) == "STATISTICS" => understood(Vec::new()),
         "DROP" if word(1) == "INDEX" => understood(vec![Fact::DropIndex {
             concurrently: has("CONCURRENTLY"),
         }]),
@@ -186,8 +187,30 @@ pub fn classify(sql: &str) -> Classified {
             understood: false,
         },
         "ALTER" if word(1) == "TABLE" => alter_table(&tokens),
+        "ALTER" if word(1) == "SEQUENCE" => understood(Vec::new()),
         _ => Classified::default(),
     }
+}
+
+/// Splits tokens at top-level commas.
+fn clauses(tokens: &[Token]) -> Vec<&[Token]> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, t) in tokens.iter().enumerate() {
+        match t.keyword.as_str() {
+            "(" => depth += 1,
+            ")" => depth = depth.saturating_sub(1),
+            "," if depth == 0 => {
+                out.push(&tokens[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&tokens[start..]);
+    out.retain(|c| !c.is_empty());
+    out
 }
 
 /// `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] [name] ON [ONLY] table ...`.
@@ -220,52 +243,43 @@ fn alter_table(tokens: &[Token]) -> Classified {
     {
         at += 1;
     }
-    let Some((table, mut i)) = relation_at(tokens, at) else {
+    let Some((table, i)) = relation_at(tokens, at) else {
         return Classified::default();
     };
     let mut online = OnlineClauses::default();
     let mut facts = Vec::new();
     let mut understood = true;
-    // Clauses are separated by top-level commas.
-    let mut depth = 0usize;
-    let mut clause_start = true;
-    while i < tokens.len() {
-        let t = &tokens[i];
-        match t.keyword.as_str() {
-            "(" => depth += 1,
-            ")" => depth = depth.saturating_sub(1),
-            "," if depth == 0 => {
-                clause_start = true;
-                i += 1;
-                continue;
-            }
-            _ => {}
-        }
-        if clause_start && depth == 0 {
-            clause_start = false;
-            match t.keyword.as_str() {
-                "ALGORITHM" | "LOCK" => {
-                    let value_at = if tokens.get(i + 1).is_some_and(|t| t.is("=")) {
-                        i + 2
-                    } else {
-                        i + 1
-                    };
-                    let value = tokens.get(value_at).map(|t| t.keyword.clone());
-                    if t.is("ALGORITHM") {
-                        online.algorithm = value;
-                    } else {
-                        online.lock = value;
-                    }
+    for clause in clauses(&tokens[i..]) {
+        let word = |n: usize| clause.get(n).map_or("", |t| t.keyword.as_str());
+        let value = || {
+            let at = if word(1) == "=" { 2 } else { 1 };
+            clause.get(at).map(|t| t.keyword.clone())
+        };
+        match word(0) {
+            "ALGORITHM" => online.algorithm = value(),
+            "LOCK" => online.lock = value(),
+            "CONVERT" => facts.push(Fact::ConvertCharset {
+                table: table.clone(),
+            }),
+            "ENGINE" | "FORCE" | "ROW_FORMAT" | "COMMENT" | "DEFAULT" | "CHARACTER" | "CHARSET"
+            | "COLLATE" | "AUTO_INCREMENT" | "KEY_BLOCK_SIZE" => {}
+            // PostgreSQL: ALTER CONSTRAINT name [NOT] DEFERRABLE ...
+            "ALTER" if word(1) == "CONSTRAINT" => {}
+            // PostgreSQL 18: ADD CONSTRAINT name NOT NULL column [NOT VALID], which scans
+            // the table like SET NOT NULL unless NOT VALID.
+            "ADD" if word(1) == "CONSTRAINT" && word(3) == "NOT" && word(4) == "NULL" => {
+                let not_valid = clause
+                    .windows(2)
+                    .any(|w| w[0].is("NOT") && w[1].is("VALID"));
+                if let (Some(column), false) = (clause.get(5), not_valid) {
+                    facts.push(Fact::SetNotNull {
+                        table: table.clone(),
+                        column: column.text.clone(),
+                    });
                 }
-                "CONVERT" => facts.push(Fact::ConvertCharset {
-                    table: table.clone(),
-                }),
-                "ENGINE" | "FORCE" | "ROW_FORMAT" | "COMMENT" | "DEFAULT" | "CHARACTER"
-                | "CHARSET" | "COLLATE" | "AUTO_INCREMENT" | "KEY_BLOCK_SIZE" => {}
-                _ => understood = false,
             }
+            _ => understood = false,
         }
-        i += 1;
     }
     facts.insert(
         0,
@@ -332,5 +346,11 @@ mod tests {
             matches!(&c.facts[0], Fact::CreateIndex { table, concurrently: false } if table.to_string() == "s.t")
         );
         assert!(!classify("DO $$ BEGIN END $$").understood);
+        let c = classify(
+            "ALTER TABLE t ADD CONSTRAINT t_x_nn NOT NULL x, ALTER CONSTRAINT f NOT DEFERRABLE",
+        );
+        assert!(c.understood);
+        assert!(matches!(&c.facts[1], Fact::SetNotNull { column, .. } if column == "x"));
+        assert!(classify("ALTER SEQUENCE s OWNED BY t.id").understood);
     }
 }
