@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: the speed targets, measured on release binaries and reported
 //! (never asserted): `cargo dbrev current` start-up, 500 trivial revisions up and down,
-//! `cargo dbrev check` on a 300-table schema, and dump/restore of 1,000,000 mixed rows
+//! `cargo dbrev check` on a 300-table schema, `cargo dbrev lint --all` on the 500
+//! revisions, and dump/restore of 1,000,000 mixed rows
 //! beside the native tools, on each backend.
 
 use std::path::{Path, PathBuf};
@@ -48,6 +49,9 @@ pub fn run(args: &[String]) -> DynResult {
         }
         if matches!(what, "all" | "check") {
             project.check()?;
+        }
+        if matches!(what, "all" | "lint") {
+            project.lint()?;
         }
         if matches!(what, "all" | "export") {
             project.export()?;
@@ -156,6 +160,34 @@ impl Project {
             up.as_secs_f64() * 1000.0 / REVISIONS as f64,
             down.as_secs_f64(),
             down.as_secs_f64() * 1000.0 / REVISIONS as f64,
+        );
+        Ok(())
+    }
+
+    /// `lint --all` on the 500 revisions: in-process through the library, and the whole
+    /// command (best of five).
+    fn lint(&self) -> DynResult {
+        let env = dbkit::Environment::load(&dbkit::ConfigRequest {
+            config_file: Some(self.dir.path().join("dbrev.toml")),
+            ..Default::default()
+        })?;
+        let revisions: Vec<&dbkit::script::Revision> = env.graph.revisions().iter().collect();
+        let settings = dbkit::lint::LintSettings::load(&env.config)?;
+        let started = Instant::now();
+        let report = dbkit::lint::lint_revisions(&env, &revisions, &settings, None)?;
+        let in_process = started.elapsed();
+        let cli = (0..5)
+            .map(|_| self.tool("dbrev", &["lint", "--all", "-q"]))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .min()
+            .unwrap_or_default();
+        println!(
+            "{:<9} `lint --all` on {REVISIONS} revisions: {:.0} ms in-process ({} findings), {:.0} ms for the whole command",
+            self.backend,
+            in_process.as_secs_f64() * 1000.0,
+            report.findings.len(),
+            cli.as_secs_f64() * 1000.0
         );
         Ok(())
     }

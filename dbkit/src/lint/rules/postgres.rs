@@ -205,7 +205,10 @@ pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
                     let mut hit = Hit::new(
                         "PG006",
                         i,
-                        format!("ADD COLUMN {name} rewrites {table} under an ACCESS EXCLUSIVE lock: {why}"),
+                        format!(
+                            "ADD COLUMN {name} {} {table} under an ACCESS EXCLUSIVE lock: {why}",
+                            if severity.is_some() { "may rewrite" } else { "rewrites" }
+                        ),
                     )
                     .table(table)
                     .effect("this rewrite holds a lock for the whole copy")
