@@ -148,6 +148,30 @@ fn pg001_create_index_without_concurrently() {
         );
         let (report, _) = lint_json(&p, &["004"]);
         assert_eq!(hits(&report, "PG001"), [], "{report:#}");
+        // ADD UNIQUE builds an index too; UNIQUE USING INDEX (built concurrently) does not.
+        revision(
+            &p,
+            "005",
+            "001",
+            "ALTER TABLE posts ADD CONSTRAINT posts_title_key UNIQUE (title);",
+            "",
+            true,
+        );
+        let (report, _) = lint_json(&p, &["005"]);
+        assert_eq!(
+            hits(&report, "PG001"),
+            [("up.sql".to_owned(), (HEADER + 1) as u64)]
+        );
+        revision(
+            &p,
+            "006",
+            "003",
+            "ALTER TABLE posts ADD CONSTRAINT posts_title_key UNIQUE USING INDEX posts_title;",
+            "",
+            true,
+        );
+        let (report, _) = lint_json(&p, &["006"]);
+        assert_eq!(hits(&report, "PG001"), [], "{report:#}");
     });
 }
 

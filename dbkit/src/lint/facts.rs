@@ -285,6 +285,11 @@ pub enum Fact {
         /// The constraint.
         name: String,
     },
+    /// `ADD [CONSTRAINT name] UNIQUE (...)` (not `USING INDEX`): builds an index.
+    AddUnique {
+        /// The table.
+        table: Relation,
+    },
     /// `ADD PRIMARY KEY` or `DROP PRIMARY KEY` on an existing table.
     ChangePrimaryKey {
         /// The table.
@@ -369,6 +374,7 @@ impl Fact {
             | Fact::ValidateConstraint { table, .. }
             | Fact::DropConstraint { table, .. }
             | Fact::ChangePrimaryKey { table, .. }
+            | Fact::AddUnique { table }
             | Fact::ConvertCharset { table }
             | Fact::Update { table, .. }
             | Fact::Delete { table, .. }

@@ -455,6 +455,9 @@ fn alter_table(table: &Relation, operations: &[AlterTableOperation], out: &mut V
                     not_valid: *not_valid,
                     not_null_of: not_null_check(&check.expr),
                 }),
+                TableConstraint::Unique(_) => facts.push(Fact::AddUnique {
+                    table: table.clone(),
+                }),
                 TableConstraint::PrimaryKey(_) => facts.push(Fact::ChangePrimaryKey {
                     table: table.clone(),
                     drop_only: false,

@@ -30,6 +30,26 @@ pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
                     concurrently(&ctx.statements[i].sql)
                 )),
             ),
+            Fact::AddUnique { table }
+            | Fact::ChangePrimaryKey {
+                table,
+                drop_only: false,
+            } if !ctx.is_new(i, table) => hits.push(
+                Hit::new(
+                    "PG001",
+                    i,
+                    format!(
+                        "`{}` builds its index on {table} under an ACCESS EXCLUSIVE lock: reads and writes wait until it is built",
+                        excerpt(&ctx.statements[i].sql)
+                    ),
+                )
+                .table(table)
+                .effect("reads and writes wait for the whole build")
+                .safe(format!(
+                    "CREATE UNIQUE INDEX CONCURRENTLY name ON {table} (...); in a revision of its own whose metadata.toml says run_in_transaction = false, then ALTER TABLE {table} ADD CONSTRAINT name {} USING INDEX name;",
+                    if matches!(fact, Fact::AddUnique { .. }) { "UNIQUE" } else { "PRIMARY KEY" }
+                )),
+            ),
             Fact::CreateIndex {
                 concurrently: true, ..
             }
