@@ -286,7 +286,7 @@ fn pg005_type_change_that_rewrites() {
             setup: POSTS,
             unsafe_sql: "ALTER TABLE posts ALTER COLUMN id TYPE bigint;",
             line: 1,
-            safe_sql: "ALTER TABLE posts ALTER COLUMN title TYPE varchar(200);\nALTER TABLE posts ALTER COLUMN title TYPE text;",
+            safe_sql: "ALTER TABLE posts ALTER COLUMN title TYPE varchar(200);\nALTER TABLE posts ALTER COLUMN title TYPE varchar(300) USING title::varchar(300);\nALTER TABLE posts ALTER COLUMN title TYPE text;",
             safe_transactional: true,
         }
         .check(&db);

@@ -96,6 +96,12 @@ impl ColumnType {
             other => other,
         }
         .to_owned();
+        // MySQL's integer display width (`int(11)`) changes nothing about the type.
+        let args = if matches!(name.as_str(), "integer" | "bigint" | "smallint" | "tinyint") {
+            Vec::new()
+        } else {
+            args
+        };
         if unsigned {
             name.push_str(" unsigned");
         }
@@ -442,7 +448,7 @@ mod tests {
         let t = ColumnType::parse("int(11) unsigned");
         assert_eq!(
             (t.name.as_str(), t.args.as_slice()),
-            ("integer unsigned", &[11][..])
+            ("integer unsigned", &[][..])
         );
     }
 

@@ -159,6 +159,31 @@ fn column_options(options: &[ast::ColumnOptionDef]) -> Vec<ColumnOption> {
     options.iter().map(|o| o.option.clone()).collect()
 }
 
+/// Whether a `USING` expression only casts the column to the new type (`col::varchar(100)`),
+/// which PostgreSQL treats as no conversion at all.
+fn is_plain_cast(expr: &Expr, column: &str, to: &ast::DataType) -> bool {
+    match expr {
+        Expr::Cast {
+            expr, data_type, ..
+        } => {
+            let same_column = match expr.as_ref() {
+                Expr::Identifier(ident) => ident.value.eq_ignore_ascii_case(column),
+                Expr::CompoundIdentifier(parts) => parts
+                    .last()
+                    .is_some_and(|i| i.value.eq_ignore_ascii_case(column)),
+                _ => false,
+            };
+            let (a, b) = (
+                ColumnType::parse(&data_type.to_string()),
+                ColumnType::parse(&to.to_string()),
+            );
+            same_column && a.name == b.name && a.args == b.args
+        }
+        Expr::Nested(inner) => is_plain_cast(inner, column, to),
+        _ => false,
+    }
+}
+
 /// The column of a check that is exactly `column IS NOT NULL`.
 fn not_null_check(expr: &Expr) -> Option<String> {
     match expr {
@@ -436,7 +461,9 @@ fn alter_table(table: &Relation, operations: &[AlterTableOperation], out: &mut V
                     table: table.clone(),
                     column: column_name.value.clone(),
                     to: column_spec(&column_name.value, data_type, &[]),
-                    using: using.is_some(),
+                    using: using
+                        .as_ref()
+                        .is_some_and(|e| !is_plain_cast(e, &column_name.value, data_type)),
                 }),
                 _ => {}
             },
@@ -512,7 +539,7 @@ mod tests {
              ALTER TABLE posts ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\n\
              ALTER TABLE posts VALIDATE CONSTRAINT fk;\n\
              ALTER TABLE posts ADD CONSTRAINT nn CHECK (title IS NOT NULL) NOT VALID;\n\
-             ALTER TABLE posts ALTER COLUMN title TYPE varchar(300);\n\
+             ALTER TABLE posts ALTER COLUMN title TYPE varchar(300) USING title::varchar(300);\n\
              DROP INDEX CONCURRENTLY idx;",
             Backend::Postgres,
         );

@@ -242,10 +242,15 @@ impl Reverted {
     /// What a parsed up.sql creates, adds and renames.
     pub fn of(statements: &[Parsed]) -> Reverted {
         let mut reverted = Reverted::default();
+        let mut created: Vec<(String, Vec<String>)> = Vec::new();
         for fact in statements.iter().flat_map(|s| &s.facts) {
             match fact {
-                Fact::CreateTable { table, .. } => {
+                Fact::CreateTable { table, columns, .. } => {
                     reverted.tables.insert(table.key());
+                    created.push((
+                        table.key(),
+                        columns.iter().map(|c| c.name.to_lowercase()).collect(),
+                    ));
                 }
                 Fact::AddColumn { table, column } => {
                     reverted
@@ -256,6 +261,13 @@ impl Reverted {
                     reverted
                         .renames
                         .insert((String::new(), from.key(), to.to_lowercase()));
+                    // A rebuild: the staged table's columns are what up.sql leaves on
+                    // `to` (the ones it added among them).
+                    if let Some((_, columns)) = created.iter().find(|(t, _)| *t == from.key()) {
+                        for column in columns {
+                            reverted.columns.insert((to.to_lowercase(), column.clone()));
+                        }
+                    }
                 }
                 Fact::RenameColumn {
                     table, from, to, ..
