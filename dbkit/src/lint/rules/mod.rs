@@ -79,7 +79,7 @@ pub const RULES: &[Rule] = &[
         "PG005",
         PG,
         Severity::Error,
-        "ALTER COLUMN TYPE that rewrites or scans the table",
+        "ALTER COLUMN TYPE that rewrites the table",
     ),
     rule(
         "PG006",

@@ -176,11 +176,6 @@ pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
                         )),
                         Some(old) => match type_change(old, &to.ty) {
                             TypeChange::Free => None,
-                            TypeChange::Scan => Some((
-                                format!("{old} to {} checks every value under an ACCESS EXCLUSIVE lock", to.ty),
-                                "reads and writes wait for the whole scan",
-                                None,
-                            )),
                             TypeChange::Rewrite => Some((
                                 format!("{old} to {} rewrites {table} and its indexes under an ACCESS EXCLUSIVE lock", to.ty),
                                 "this rewrite holds a lock for the whole copy",
@@ -304,8 +299,6 @@ fn lock_timeout(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
 enum TypeChange {
     /// Catalog only (binary-coercible widening).
     Free,
-    /// Every value is checked, nothing rewritten.
-    Scan,
     /// The table and its indexes are rewritten.
     Rewrite,
 }
@@ -321,16 +314,12 @@ fn type_change(old: &ColumnType, new: &ColumnType) -> TypeChange {
         (Some(a), Some(b)) => b >= a,
     };
     match (o, n) {
-        ("varchar", "varchar") | ("varbit", "varbit") => {
-            if widens(&old.args, &new.args) {
-                TypeChange::Free
-            } else {
-                TypeChange::Scan
-            }
+        // A shorter limit runs the length coercion on every value: a rewrite.
+        ("varchar", "varchar") | ("varbit", "varbit") if widens(&old.args, &new.args) => {
+            TypeChange::Free
         }
         ("varchar", "text") | ("cidr", "inet") => TypeChange::Free,
         ("text", "varchar") if new.args.is_empty() => TypeChange::Free,
-        ("text", "varchar") => TypeChange::Scan,
         ("numeric", "numeric") => {
             // Same scale and no less precision (or no limit at all) is free.
             let same_scale =
@@ -388,9 +377,12 @@ mod tests {
         assert_eq!(type_change(&t("varchar(20)"), &t("text")), TypeChange::Free);
         assert_eq!(
             type_change(&t("varchar(40)"), &t("varchar(20)")),
-            TypeChange::Scan
+            TypeChange::Rewrite
         );
-        assert_eq!(type_change(&t("text"), &t("varchar(20)")), TypeChange::Scan);
+        assert_eq!(
+            type_change(&t("text"), &t("varchar(20)")),
+            TypeChange::Rewrite
+        );
         assert_eq!(
             type_change(&t("integer"), &t("bigint")),
             TypeChange::Rewrite
