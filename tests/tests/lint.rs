@@ -663,6 +663,31 @@ fn text_format_and_exit_codes() {
         assert_eq!(out.code(), 1, "{}", out.stderr());
         assert!(out.stderr().contains("not sized"), "{}", out.stderr());
         assert!(out.stderr().contains("for postgres"), "{}", out.stderr());
+        // Lint writes nothing: the SQLite database it was pointed at is still not there,
+        // and the default selection took every revision as pending.
+        let file = db.url.trim_start_matches("sqlite://");
+        let (report, _) = lint_json(&p, &[]);
+        assert_eq!(
+            report["revisions"],
+            serde_json::json!(["001", "002", "003"])
+        );
+        assert!(!std::path::Path::new(file).exists(), "lint created {file}");
+        // A file that cannot be split is bad input (exit 3) named by file and line.
+        revision(
+            &p,
+            "004",
+            "003",
+            "SELECT 1;\nSELECT 'unterminated;",
+            "",
+            true,
+        );
+        let out = p.cmd("dbrev").args(["lint", "004"]).fails();
+        assert_eq!(out.code(), 3, "{}", out.stderr());
+        assert!(
+            out.stderr().contains("004_r/up.sql:6: unterminated string"),
+            "{}",
+            out.stderr()
+        );
     });
 }
 
