@@ -7,15 +7,15 @@
 //! Suppression: `-- dbrev:allow RULE reason` comments (`suppress`) and `[lint]` in
 //! dbrev.toml (`settings`). Every rule is documented in `docs/lint.md`.
 
-pub mod catalog;
-pub mod facts;
-pub mod parse;
+mod catalog;
+mod facts;
+mod parse;
 mod report;
-pub mod rules;
-pub mod settings;
+mod rules;
+mod settings;
 pub mod sizes;
-pub mod suppress;
-pub mod tokens;
+mod suppress;
+mod tokens;
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -33,9 +33,11 @@ use crate::script::Revision;
 use crate::statements::SplitError;
 use crate::term::Reporter;
 use catalog::Catalog;
-use facts::{Fact, Relation};
+use facts::Fact;
 use parse::{Parsed, parse_file};
 use rules::{FileContext, Reverted};
+pub use facts::Relation;
+pub use rules::{RULES, Rule};
 pub use settings::LintSettings;
 
 /// How bad a finding is. Only errors make `lint` exit 1.
