@@ -311,7 +311,7 @@ fn pg006_add_column_with_a_volatile_default() {
 #[test]
 fn pg007_access_exclusive_without_lock_timeout() {
     postgres(|db| {
-        Case {
+        let p = Case {
             rule: "PG007",
             setup: POSTS,
             unsafe_sql: "-- a note\nALTER TABLE posts ADD COLUMN note text;",
@@ -320,6 +320,17 @@ fn pg007_access_exclusive_without_lock_timeout() {
             safe_transactional: true,
         }
         .check(&db);
+        // down.sql dropping the table its up.sql created: only the reverted version uses it.
+        revision(
+            &p,
+            "004",
+            "001",
+            "CREATE TABLE tags (id int);",
+            "DROP TABLE tags;",
+            true,
+        );
+        let (report, _) = lint_json(&p, &["004"]);
+        assert_eq!(hits(&report, "PG007"), [], "{report:#}");
     });
 }
 

@@ -164,8 +164,8 @@ impl Project {
         Ok(())
     }
 
-    /// `lint --all` on the 500 revisions: in-process through the library, and the whole
-    /// command (best of five).
+    /// `lint --all` on the 500 revisions: the whole command (best of five, findings to
+    /// /dev/null), and what it found (in-process through the library).
     fn lint(&self) -> DynResult {
         let env = dbkit::Environment::load(&dbkit::ConfigRequest {
             config_file: Some(self.dir.path().join("dbrev.toml")),
@@ -173,21 +173,26 @@ impl Project {
         })?;
         let revisions: Vec<&dbkit::script::Revision> = env.graph.revisions().iter().collect();
         let settings = dbkit::lint::LintSettings::load(&env.config)?;
-        let started = Instant::now();
         let report = dbkit::lint::lint_revisions(&env, &revisions, &settings, None)?;
-        let in_process = started.elapsed();
-        let cli = (0..5)
-            .map(|_| self.tool("dbrev", &["lint", "--all", "-q"]))
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .min()
-            .unwrap_or_default();
+        let mut best = Duration::MAX;
+        for _ in 0..5 {
+            let started = Instant::now();
+            let status = std::process::Command::new(self.bin_dir.join("cargo-dbrev"))
+                .args(["dbrev", "lint", "--all", "-q"])
+                .current_dir(self.dir.path())
+                .env_remove("DATABASE_URL")
+                .stdout(std::process::Stdio::null())
+                .status()?;
+            best = best.min(started.elapsed());
+            if status.code() != Some(0) && status.code() != Some(1) {
+                return Err(format!("cargo dbrev lint failed on {}", self.backend).into());
+            }
+        }
         println!(
-            "{:<9} `lint --all` on {REVISIONS} revisions: {:.0} ms in-process ({} findings), {:.0} ms for the whole command",
+            "{:<9} `lint --all` on {REVISIONS} revisions: {:.0} ms for the whole command ({} findings)",
             self.backend,
-            in_process.as_secs_f64() * 1000.0,
+            best.as_secs_f64() * 1000.0,
             report.findings.len(),
-            cli.as_secs_f64() * 1000.0
         );
         Ok(())
     }

@@ -34,9 +34,9 @@ use crate::statements::SplitError;
 use crate::term::Reporter;
 use catalog::Catalog;
 use facts::Fact;
+pub use facts::Relation;
 use parse::{Parsed, parse_file};
 use rules::{FileContext, Reverted};
-pub use facts::Relation;
 pub use rules::{RULES, Rule};
 pub use settings::LintSettings;
 

@@ -8,7 +8,6 @@ use crate::lint::facts::Fact;
 pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
     let rebuilt = rebuilds(ctx);
     let reverted = ctx.reverted;
-    let reverts_table = |key: &str| reverted.is_some_and(|r| r.tables.contains(key));
     let reverts_column = |table: &str, column: &str| {
         reverted.is_some_and(|r| {
             r.tables.contains(table)
@@ -32,8 +31,8 @@ pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
         }
         let key = table.key();
         let hit = match fact {
-            Fact::DropTable { .. }
-                if !reverts_table(&key) && !rebuilt.iter().any(|r| r.drop == i) =>
+            Fact::DropTable { table }
+                if !ctx.reverts_table(table) && !rebuilt.iter().any(|r| r.drop == i) =>
             {
                 Hit::new(
                     "ALL001",

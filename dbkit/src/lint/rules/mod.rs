@@ -344,6 +344,13 @@ impl<'a> FileContext<'a> {
             .any(|f| matches!(f, Fact::CreateTable { table, .. } if table.key() == key))
     }
 
+    /// In down.sql: whether up.sql created the table (only the version being reverted
+    /// uses it).
+    fn reverts_table(&self, table: &Relation) -> bool {
+        self.reverted
+            .is_some_and(|r| r.tables.contains(&table.key()))
+    }
+
     /// The catalog just before statement `at` runs.
     fn catalog_at(&self, at: usize) -> Catalog {
         let mut catalog = self.base.get_or_init(|| (self.history)()).clone();

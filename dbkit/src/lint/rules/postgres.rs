@@ -267,7 +267,7 @@ fn lock_timeout(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
             | Fact::LockTable {
                 table,
                 access_exclusive: true,
-            } if !ctx.is_new(i, table) => Some(table.to_string()),
+            } if !ctx.is_new(i, table) && !ctx.reverts_table(table) => Some(table.to_string()),
             Fact::DropIndex {
                 concurrently: false,
             } => None,
