@@ -146,6 +146,18 @@ enum Command {
         #[arg(required = true)]
         revisions: Vec<String>,
     },
+    /// Find statements that lock, rewrite, fail or lose data in production (exit 1 on an error)
+    Lint {
+        /// A revision or a range A:B (default: the revisions not applied yet)
+        #[arg(conflicts_with = "all", allow_hyphen_values = true)]
+        range: Option<String>,
+        /// Lint every revision
+        #[arg(long)]
+        all: bool,
+        /// Output format
+        #[arg(long, value_enum, default_value_t)]
+        format: dbkit::lint::Format,
+    },
     /// Open a revision in $EDITOR
     Edit {
         /// Revision id, prefix, label, `head`, `heads`, `current`, REV-N...
@@ -320,6 +332,16 @@ fn run(cli: Cli) -> dbkit::Result<()> {
         } => {
             let dir = env.merge(&message, &revisions, rev_id.as_deref())?;
             created(&reporter, &env, dir);
+        }
+        Command::Lint { range, all, format } => {
+            let selection = match (range, all) {
+                (Some(range), _) => dbkit::lint::Selection::Range(range),
+                (None, true) => dbkit::lint::Selection::All,
+                (None, false) => dbkit::lint::Selection::Pending,
+            };
+            let report = env.lint(&selection, &reporter)?;
+            out(&report.render(format))?;
+            report.verdict()?;
         }
         Command::Edit { rev } => {
             let applied = if needs_database(&rev) {

@@ -21,6 +21,7 @@ pub mod graph;
 pub mod init;
 pub mod inspect;
 pub mod journal;
+pub mod lint;
 pub mod listing;
 pub mod lock;
 pub mod migrate;

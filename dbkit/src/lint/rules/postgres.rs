@@ -1,0 +1,408 @@
+//! PostgreSQL rules (PG001–PG007): locks that block reads or writes for the length of a
+//! scan or a rewrite, and statements that cannot run where the revision puts them.
+
+use std::collections::HashMap;
+
+use super::{DefaultKind, FileContext, Hit, default_kind, excerpt};
+use crate::lint::Severity;
+use crate::lint::facts::{ColumnType, Fact};
+
+/// Runs PG001–PG007 on one file.
+pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
+    let mut not_valid_added: HashMap<String, usize> = HashMap::new();
+    for (i, fact) in ctx.facts() {
+        match fact {
+            Fact::CreateIndex {
+                table,
+                concurrently: false,
+            } if !ctx.is_new(i, table) => hits.push(
+                Hit::new(
+                    "PG001",
+                    i,
+                    format!(
+                        "CREATE INDEX on {table} without CONCURRENTLY blocks every write to {table} until the index is built"
+                    ),
+                )
+                .table(table)
+                .effect("writes wait for the whole build")
+                .safe(format!(
+                    "{}; -- in a revision of its own whose metadata.toml says run_in_transaction = false",
+                    concurrently(&ctx.statements[i].sql)
+                )),
+            ),
+            Fact::AddUnique { table }
+            | Fact::ChangePrimaryKey {
+                table,
+                drop_only: false,
+            } if !ctx.is_new(i, table) => hits.push(
+                Hit::new(
+                    "PG001",
+                    i,
+                    format!(
+                        "`{}` builds its index on {table} under an ACCESS EXCLUSIVE lock: reads and writes wait until it is built",
+                        excerpt(&ctx.statements[i].sql)
+                    ),
+                )
+                .table(table)
+                .effect("reads and writes wait for the whole build")
+                .safe(format!(
+                    "CREATE UNIQUE INDEX CONCURRENTLY name ON {table} (...); in a revision of its own whose metadata.toml says run_in_transaction = false, then ALTER TABLE {table} ADD CONSTRAINT name {} USING INDEX name;",
+                    if matches!(fact, Fact::AddUnique { .. }) { "UNIQUE" } else { "PRIMARY KEY" }
+                )),
+            ),
+            Fact::CreateIndex {
+                concurrently: true, ..
+            }
+            | Fact::DropIndex { concurrently: true }
+            | Fact::Reindex { concurrently: true }
+                if ctx.transactional() =>
+            {
+                hits.push(
+                    Hit::new(
+                        "PG002",
+                        i,
+                        "CONCURRENTLY cannot run inside a transaction block, and this revision runs in one: the upgrade fails here",
+                    )
+                    .safe(format!(
+                        "put `run_in_transaction = false` in {}/metadata.toml and keep this statement in a revision of its own",
+                        ctx.revision.dir.display()
+                    )),
+                );
+            }
+            Fact::AddForeignKey {
+                table,
+                name,
+                not_valid,
+            } if !ctx.is_new(i, table) => {
+                if *not_valid {
+                    if let Some(name) = name {
+                        not_valid_added.insert(name.to_lowercase(), i);
+                    }
+                } else {
+                    hits.push(
+                        Hit::new(
+                            "PG003",
+                            i,
+                            format!(
+                                "adding a foreign key to {table} checks every existing row while it holds a SHARE ROW EXCLUSIVE lock on {table} and the referenced table"
+                            ),
+                        )
+                        .table(table)
+                        .effect("writes to both tables wait for the whole scan")
+                        .safe(not_valid_then_validate(&ctx.statements[i].sql, table, name.as_deref())),
+                    );
+                }
+            }
+            Fact::AddCheck {
+                table,
+                name,
+                not_valid,
+                ..
+            } if !ctx.is_new(i, table) => {
+                if *not_valid {
+                    if let Some(name) = name {
+                        not_valid_added.insert(name.to_lowercase(), i);
+                    }
+                } else {
+                    hits.push(
+                        Hit::new(
+                            "PG003",
+                            i,
+                            format!(
+                                "adding a CHECK to {table} checks every existing row under an ACCESS EXCLUSIVE lock"
+                            ),
+                        )
+                        .table(table)
+                        .effect("reads and writes wait for the whole scan")
+                        .safe(not_valid_then_validate(&ctx.statements[i].sql, table, name.as_deref())),
+                    );
+                }
+            }
+            Fact::ValidateConstraint { table, name } if ctx.transactional() => {
+                if let Some(&added) = not_valid_added.get(&name.to_lowercase()) {
+                    hits.push(
+                        Hit::new(
+                            "PG003",
+                            i,
+                            format!(
+                                "VALIDATE CONSTRAINT {name} runs in the same transaction as its ADD ... NOT VALID (line {}), which still holds its lock: the scan blocks {table} as if NOT VALID were not there",
+                                ctx.line(added)
+                            ),
+                        )
+                        .table(table)
+                        .effect("the lock is held for the whole scan")
+                        .safe(format!(
+                            "move `ALTER TABLE {table} VALIDATE CONSTRAINT {name};` into a later revision"
+                        )),
+                    );
+                }
+            }
+            Fact::SetNotNull { table, column }
+                if !ctx.is_new(i, table)
+                    && !ctx.catalog_at(i).proves_not_null(&table.key(), column) =>
+            {
+                    let check = format!("{}_{column}_not_null", table.name);
+                    hits.push(
+                        Hit::new(
+                            "PG004",
+                            i,
+                            format!(
+                                "SET NOT NULL on {table}.{column} scans every row under an ACCESS EXCLUSIVE lock: no validated CHECK ({column} IS NOT NULL) proves it first"
+                            ),
+                        )
+                        .table(table)
+                        .effect("reads and writes wait for the whole scan")
+                        .safe(format!(
+                            "ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID; then in a later revision ALTER TABLE {table} VALIDATE CONSTRAINT {check}; then ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL; ALTER TABLE {table} DROP CONSTRAINT {check};"
+                        )),
+                    );
+            }
+            Fact::SetType {
+                table,
+                column,
+                to,
+                using,
+            } if !ctx.is_new(i, table) => {
+                let catalog = ctx.catalog_at(i);
+                let old = catalog.column_type(&table.key(), column);
+                let verdict = if *using {
+                    Some(("USING converts every value: the table is rewritten".to_owned(), "reads and writes wait for the whole rewrite", None))
+                } else {
+                    match old {
+                        None => Some((
+                            format!("the current type of {table}.{column} is not in the revision history, so lint cannot tell whether {} is a widening that skips the rewrite", to.ty),
+                            "a rewrite would block reads and writes for the whole copy",
+                            Some(Severity::Warning),
+                        )),
+                        Some(old) => match type_change(old, &to.ty) {
+                            TypeChange::Free => None,
+                            TypeChange::Rewrite => Some((
+                                format!("{old} to {} rewrites {table} and its indexes under an ACCESS EXCLUSIVE lock", to.ty),
+                                "this rewrite holds a lock for the whole copy",
+                                None,
+                            )),
+                        },
+                    }
+                };
+                if let Some((why, effect, severity)) = verdict {
+                    let mut hit = Hit::new(
+                        "PG005",
+                        i,
+                        format!("ALTER COLUMN {column} TYPE {}: {why}", to.ty),
+                    )
+                    .table(table)
+                    .effect(effect)
+                    .safe(format!(
+                        "expand and contract: add a new column of type {}, fill it in batches (and keep it in step with a trigger), switch the app to it, then drop {column} in a later revision; widening varchar(n) to varchar(m > n) or text needs no rewrite",
+                        to.ty
+                    ));
+                    if let Some(severity) = severity {
+                        hit = hit.severity(severity);
+                    }
+                    hits.push(hit);
+                }
+            }
+            Fact::AddColumn { table, column } if !ctx.is_new(i, table) => {
+                let name = &column.name;
+                let rewrite = match (&column.generated, column.default.as_deref().map(default_kind)) {
+                    (Some(generated), _) => Some((format!("{generated} fills every existing row"), None)),
+                    (None, Some(DefaultKind::Volatile(function))) => Some((
+                        format!("DEFAULT {}: {function}() is volatile, so every existing row gets its own value", column.default.as_deref().unwrap_or_default()),
+                        None,
+                    )),
+                    (None, Some(DefaultKind::Unknown(function))) => Some((
+                        format!("DEFAULT {}: lint does not know whether {function}() is volatile (check pg_proc.provolatile); if it is, every existing row gets its own value", column.default.as_deref().unwrap_or_default()),
+                        Some(Severity::Warning),
+                    )),
+                    _ => None,
+                };
+                if let Some((why, severity)) = rewrite {
+                    let mut hit = Hit::new(
+                        "PG006",
+                        i,
+                        format!(
+                            "ADD COLUMN {name} {} {table} under an ACCESS EXCLUSIVE lock: {why}",
+                            if severity.is_some() { "may rewrite" } else { "rewrites" }
+                        ),
+                    )
+                    .table(table)
+                    .effect("this rewrite holds a lock for the whole copy")
+                    .safe(format!(
+                        "ALTER TABLE {table} ADD COLUMN {name} {}; ALTER TABLE {table} ALTER COLUMN {name} SET DEFAULT {}; then fill existing rows in batches",
+                        column.ty,
+                        column.default.as_deref().unwrap_or("...")
+                    ));
+                    if let Some(severity) = severity {
+                        hit = hit.severity(severity);
+                    }
+                    hits.push(hit);
+                }
+            }
+            _ => {}
+        }
+    }
+    lock_timeout(ctx, hits);
+}
+
+/// PG007: the first ACCESS EXCLUSIVE lock on an existing table with no `lock_timeout` set
+/// before it (in the file or in `session_sql`).
+fn lock_timeout(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
+    if ctx.session_lock_timeout {
+        return;
+    }
+    let mut timeout = false;
+    for (i, fact) in ctx.facts() {
+        let locked = match fact {
+            Fact::SetLockTimeout { enabled } => {
+                timeout = *enabled;
+                continue;
+            }
+            Fact::AlterTable {
+                table,
+                access_exclusive: true,
+                ..
+            }
+            | Fact::DropTable { table }
+            | Fact::Truncate { table }
+            | Fact::LockTable {
+                table,
+                access_exclusive: true,
+            } if !ctx.is_new(i, table) && !ctx.reverts_table(table) => Some(table.to_string()),
+            Fact::DropIndex {
+                concurrently: false,
+            } => None,
+            _ => continue,
+        };
+        if timeout {
+            continue;
+        }
+        let what = locked.as_deref().unwrap_or("the index's table");
+        let mut hit = Hit::new(
+            "PG007",
+            i,
+            format!(
+                "`{}` takes an ACCESS EXCLUSIVE lock on {what} with no lock_timeout set: while it waits behind a long query, every other query on {what} queues behind it",
+                excerpt(&ctx.statements[i].sql)
+            ),
+        )
+        .safe("SET lock_timeout = '5s'; at the top of the file (and retry the upgrade if it times out), or `session_sql = \"SET lock_timeout = '5s'\"` in dbrev.toml");
+        if let Some(table) = fact.table() {
+            hit = hit.table(table);
+        }
+        hits.push(hit);
+        return;
+    }
+}
+
+/// What changing a column from one type to another costs on PostgreSQL.
+#[derive(Debug, PartialEq, Eq)]
+enum TypeChange {
+    /// Catalog only (binary-coercible widening).
+    Free,
+    /// The table and its indexes are rewritten.
+    Rewrite,
+}
+
+fn type_change(old: &ColumnType, new: &ColumnType) -> TypeChange {
+    let (o, n) = (old.name.as_str(), new.name.as_str());
+    if o == n && old.args == new.args {
+        return TypeChange::Free;
+    }
+    let widens = |old: &[u64], new: &[u64]| match (old.first(), new.first()) {
+        (_, None) => true,
+        (None, Some(_)) => false,
+        (Some(a), Some(b)) => b >= a,
+    };
+    match (o, n) {
+        // A shorter limit runs the length coercion on every value: a rewrite.
+        ("varchar", "varchar") | ("varbit", "varbit") if widens(&old.args, &new.args) => {
+            TypeChange::Free
+        }
+        ("varchar", "text") | ("cidr", "inet") => TypeChange::Free,
+        ("text", "varchar") if new.args.is_empty() => TypeChange::Free,
+        ("numeric", "numeric") => {
+            // Same scale and no less precision (or no limit at all) is free.
+            let same_scale =
+                old.args.get(1).copied().unwrap_or(0) == new.args.get(1).copied().unwrap_or(0);
+            if new.args.is_empty() || (same_scale && widens(&old.args, &new.args)) {
+                TypeChange::Free
+            } else {
+                TypeChange::Rewrite
+            }
+        }
+        _ => TypeChange::Rewrite,
+    }
+}
+
+/// `CREATE [UNIQUE] INDEX` with `CONCURRENTLY` after `INDEX`.
+fn concurrently(sql: &str) -> String {
+    let upper = sql.to_ascii_uppercase();
+    match upper.find("INDEX") {
+        Some(at) => format!("{} CONCURRENTLY{}", &sql[..at + 5], &sql[at + 5..]),
+        None => sql.to_owned(),
+    }
+}
+
+/// The two-step form of a constraint added to an existing table.
+fn not_valid_then_validate(
+    sql: &str,
+    table: &crate::lint::facts::Relation,
+    name: Option<&str>,
+) -> String {
+    let statement = excerpt(sql);
+    match name {
+        Some(name) => format!(
+            "{statement} NOT VALID; then in a later revision ALTER TABLE {table} VALIDATE CONSTRAINT {name};"
+        ),
+        None => format!(
+            "name the constraint (ADD CONSTRAINT name ...), add it with NOT VALID, and VALIDATE CONSTRAINT name in a later revision: {statement} NOT VALID;"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(text: &str) -> ColumnType {
+        ColumnType::parse(text)
+    }
+
+    #[test]
+    fn type_changes() {
+        assert_eq!(
+            type_change(&t("varchar(20)"), &t("varchar(40)")),
+            TypeChange::Free
+        );
+        assert_eq!(type_change(&t("varchar(20)"), &t("text")), TypeChange::Free);
+        assert_eq!(
+            type_change(&t("varchar(40)"), &t("varchar(20)")),
+            TypeChange::Rewrite
+        );
+        assert_eq!(
+            type_change(&t("text"), &t("varchar(20)")),
+            TypeChange::Rewrite
+        );
+        assert_eq!(
+            type_change(&t("integer"), &t("bigint")),
+            TypeChange::Rewrite
+        );
+        assert_eq!(
+            type_change(&t("numeric(10,2)"), &t("numeric(12,2)")),
+            TypeChange::Free
+        );
+        assert_eq!(
+            type_change(&t("numeric(10,2)"), &t("numeric(12,3)")),
+            TypeChange::Rewrite
+        );
+        assert_eq!(type_change(&t("int4"), &t("integer")), TypeChange::Free);
+    }
+
+    #[test]
+    fn concurrently_goes_after_index() {
+        assert_eq!(
+            concurrently("CREATE UNIQUE INDEX i ON t (x)"),
+            "CREATE UNIQUE INDEX CONCURRENTLY i ON t (x)"
+        );
+    }
+}

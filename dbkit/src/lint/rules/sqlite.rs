@@ -1,0 +1,88 @@
+//! SQLite rules (SL001–SL002): the table-rebuild recipe run with foreign keys enforced, and
+//! `ALTER TABLE` forms that the SQLite an app links may not have.
+
+use super::{FileContext, Hit, rebuilds};
+use crate::lint::facts::Fact;
+
+/// The recipe SQLite's documentation gives, in dbrev's files.
+const RECIPE: &str = "put `run_in_transaction = false` in metadata.toml and write: PRAGMA foreign_keys = OFF; BEGIN; CREATE TABLE new_t (...); INSERT INTO new_t SELECT ... FROM t; DROP TABLE t; ALTER TABLE new_t RENAME TO t; SELECT CASE WHEN EXISTS (SELECT 1 FROM pragma_foreign_key_check('t')) THEN json('foreign key violation') END; COMMIT; PRAGMA foreign_keys = ON;";
+
+/// Runs SL001–SL002 on one file.
+pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
+    for rebuild in rebuilds(ctx) {
+        let table = &rebuild.table;
+        let mut enforced = true;
+        for (i, fact) in ctx.facts() {
+            if i >= rebuild.drop {
+                break;
+            }
+            if let Fact::Pragma { name, value } = fact {
+                if name == "foreign_keys" {
+                    enforced = !matches!(value.as_deref(), Some("off" | "0" | "false" | "no"));
+                }
+            }
+        }
+        // `pragma_foreign_key_check` in a query can fail the upgrade; the PRAGMA only lists.
+        let checks = |failing: bool| {
+            let wanted = if failing {
+                "pragma_foreign_key_check"
+            } else {
+                "foreign_key_check"
+            };
+            ctx.facts().any(|(i, f)| {
+                i > rebuild.rename && matches!(f, Fact::Pragma { name, .. } if name == wanted)
+            })
+        };
+        let problem = if ctx.transactional() {
+            Some(format!(
+                "rebuilding {table} drops it inside a transaction, where PRAGMA foreign_keys cannot be turned off (diesel's runner turns foreign keys on): DROP TABLE {table} deletes every row first, which fires ON DELETE CASCADE / SET NULL in the tables that reference {table}"
+            ))
+        } else if enforced {
+            Some(format!(
+                "rebuilding {table} drops it with no PRAGMA foreign_keys = OFF before it: DROP TABLE {table} deletes every row first, which fires ON DELETE CASCADE / SET NULL in the tables that reference {table}"
+            ))
+        } else if !checks(true) {
+            Some(format!(
+                "rebuilding {table} with foreign keys off, and nothing fails the upgrade if a reference no longer holds afterwards{}",
+                if checks(false) {
+                    " (PRAGMA foreign_key_check lists violations but does not fail)"
+                } else {
+                    ""
+                }
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            hits.push(
+                Hit::new("SL001", rebuild.drop, message)
+                    .table(table)
+                    .effect("every row is copied")
+                    .safe(RECIPE),
+            );
+        }
+    }
+    for (i, fact) in ctx.facts() {
+        let (what, version) = match fact {
+            Fact::DropColumn { .. } => ("ALTER TABLE ... DROP COLUMN", "3.35.0 (2021-03)"),
+            Fact::RenameColumn {
+                restates: false, ..
+            } => ("ALTER TABLE ... RENAME COLUMN", "3.25.0 (2018-09)"),
+            _ => continue,
+        };
+        let mut hit = Hit::new(
+            "SL002",
+            i,
+            format!(
+                "{what} needs SQLite {version}; an app that links an older SQLite (a system library on an older distribution) fails on it"
+            ),
+        )
+        .safe(format!(
+            "the table-rebuild recipe ({RECIPE}), or `-- dbrev:allow SL002 <reason>` when every SQLite that runs this revision is {version} or newer (the bundled libsqlite3-sys is)"
+        ));
+        if let Some(table) = fact.table() {
+            hit = hit.table(table);
+        }
+        hits.push(hit);
+    }
+}
