@@ -333,7 +333,6 @@ backend_test!(down_files_as_diesel_reads_them, |db| {
     assert_eq!(db.applied(), ["a1", "d4"]);
 });
 
-#[test]
 fn graph_errors_name_the_files() {
     let p = Project::new();
     p.cmd("dbinit").args(["-q"]).ok();
@@ -373,7 +372,6 @@ fn graph_errors_name_the_files() {
         .stderr_has("two revisions have the id b2");
 }
 
-#[test]
 fn revision_ids_within_one_second_are_distinct_and_ordered() {
     let p = Project::new();
     p.cmd("dbinit").args(["-q"]).ok();
@@ -396,7 +394,6 @@ fn revision_ids_within_one_second_are_distinct_and_ordered() {
     assert_eq!(history.lines().count(), 3);
 }
 
-#[test]
 fn unfilled_markers_block_upgrade() {
     let db = TestDb::new(Backend::Sqlite).unwrap();
     let p = project(&db);
@@ -497,7 +494,6 @@ backend_test!(dependencies_and_non_transactional_revisions, |db| {
     assert!(show.contains("Also depends on: b2"), "{show}");
 });
 
-#[test]
 fn offline_scripts_need_no_connection() {
     let p = Project::new();
     p.cmd("dbinit").args(["-q"]).ok();
@@ -684,7 +680,6 @@ backend_test!(session_sql_runs_on_every_migration_session, |db| {
     out.stderr_has("dbrev.toml: session_sql `SELECT * FROM no_such_table`: ");
 });
 
-#[test]
 fn show_and_edit_resolve_like_every_command() {
     let db = TestDb::new(Backend::Sqlite).unwrap();
     let p = project(&db);
@@ -750,7 +745,6 @@ fn show_and_edit_resolve_like_every_command() {
         .stderr_has("`head` is ambiguous");
 }
 
-#[test]
 fn sql_that_is_not_utf8_names_the_file_and_line() {
     let db = TestDb::new(Backend::Sqlite).unwrap();
     let p = project(&db);
@@ -762,4 +756,28 @@ fn sql_that_is_not_utf8_names_the_file_and_line() {
     let out = p.cmd("dbrev").args(["upgrade", "head"]).fails();
     assert_eq!(out.code(), 3);
     out.stderr_has("a1_create_t_a1/up.sql:9:30: not valid UTF-8");
+}
+
+dbrev_tests::main! {
+    backend: [
+        linear_targets,
+        branches_and_merges,
+        stamp_sets_the_version_table_only,
+        offline_scripts_match_the_online_run,
+        a_failing_revision_leaves_earlier_ones_applied,
+        down_files_as_diesel_reads_them,
+        output_flags_exit_codes_and_inspection,
+        dependencies_and_non_transactional_revisions,
+        downgrading_one_branch_keeps_the_other,
+        an_applied_revision_without_its_directory_stops_the_run,
+        session_sql_runs_on_every_migration_session,
+    ],
+    plain: [
+        graph_errors_name_the_files,
+        revision_ids_within_one_second_are_distinct_and_ordered,
+        unfilled_markers_block_upgrade,
+        offline_scripts_need_no_connection,
+        show_and_edit_resolve_like_every_command,
+        sql_that_is_not_utf8_names_the_file_and_line,
+    ],
 }
