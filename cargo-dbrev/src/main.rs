@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use dbkit::authoring::RevisionOptions;
 use dbkit::autogen::{AutogenerateOptions, parse_rename};
 use dbkit::cli::{ConfigArgs, EXIT_CODES, OutputArgs, exit_with, print_out, subcommand_args};
+use dbkit::error::TargetError;
 use dbkit::migrate::{CurrentState, MigrateOptions};
 use dbkit::target::needs_database;
 use dbkit::{Connection, Environment, Error, Reporter, listing};
@@ -294,9 +295,7 @@ fn run(cli: Cli) -> dbkit::Result<()> {
                 .map(|r| listing::long_entry(&env.graph, r, state.as_ref()))
                 .collect();
             if text.is_empty() {
-                return Err(Error::Target(format!(
-                    "`{rev}` names no revision (it is base)"
-                )));
+                return Err(TargetError::IsBase { target: rev }.into());
             }
             out(&text)?;
         }

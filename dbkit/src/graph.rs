@@ -5,7 +5,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::graph_error::{GraphError, TargetError};
 use crate::script::{Revision, read_revisions};
 use crate::target::{Destination, list_ids};
 
@@ -35,12 +36,12 @@ impl RevisionGraph {
         for (i, r) in revisions.iter().enumerate() {
             if let Some(&other) = index.get(&r.id) {
                 let other: &Revision = &revisions[other];
-                return Err(Error::Script(format!(
-                    "two revisions have the id {}: {} and {}",
-                    r.id,
-                    other.dir.display(),
-                    r.dir.display()
-                )));
+                return Err(GraphError::DuplicateId {
+                    id: r.id.clone(),
+                    first: other.dir.clone(),
+                    second: r.dir.clone(),
+                }
+                .into());
             }
             index.insert(r.id.clone(), i);
         }
@@ -71,10 +72,12 @@ impl RevisionGraph {
                     match resolved {
                         Some(id) => *reference = id,
                         None => {
-                            return Err(Error::Script(format!(
-                                "{}: `{kind}: {reference}` names a revision that does not exist",
-                                up.display()
-                            )));
+                            return Err(GraphError::MissingParent {
+                                file: up.clone(),
+                                field: kind,
+                                reference: reference.clone(),
+                            }
+                            .into());
                         }
                     }
                 }
@@ -104,14 +107,11 @@ impl RevisionGraph {
             }
         }
         if order.len() < n {
-            let in_cycle: Vec<String> = (0..n)
+            let files = (0..n)
                 .filter(|i| pending[*i] > 0)
-                .map(|i| revisions[i].up_path().display().to_string())
+                .map(|i| revisions[i].up_path())
                 .collect();
-            return Err(Error::Script(format!(
-                "the revisions form a cycle: {}",
-                in_cycle.join(", ")
-            )));
+            return Err(GraphError::Cycle { files }.into());
         }
         let mut slots: Vec<Option<Revision>> = revisions.into_iter().map(Some).collect();
         let revisions: Vec<Revision> = order.iter().filter_map(|&i| slots[i].take()).collect();
@@ -316,14 +316,11 @@ impl RevisionGraph {
             let line = self.ancestors_on_line(branch);
             roots.retain(|r| line.contains(&r.id));
             if roots.is_empty() {
-                return Err(Error::Target(format!(
-                    "{} is not a valid downgrade target for the branch of {branch}",
-                    if targets.is_empty() {
-                        "base".to_owned()
-                    } else {
-                        targets.join(", ")
-                    }
-                )));
+                return Err(TargetError::NotOnDowngradeBranch {
+                    targets: targets.to_vec(),
+                    branch: branch.clone(),
+                }
+                .into());
             }
         }
         let keep = self.ancestors(targets.iter().map(String::as_str));
@@ -337,10 +334,11 @@ impl RevisionGraph {
         if plan.is_empty()
             && let Some(missing) = targets.iter().find(|id| !applied.contains(*id))
         {
-            return Err(Error::Target(format!(
-                "revision {missing} is not applied, so it is not a downgrade target (the database is at {}); did you mean `cargo dbrev upgrade {missing}`?",
-                self.describe_heads(applied)
-            )));
+            return Err(TargetError::NotApplied {
+                revision: missing.clone(),
+                at: self.describe_heads(applied),
+            }
+            .into());
         }
         Ok(plan)
     }

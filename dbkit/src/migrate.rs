@@ -4,12 +4,13 @@
 //! anything runs), and the plan each `upgrade`/`downgrade` runs. `stamp` and the offline
 //! scripts live in `stamp.rs` and `offline.rs`.
 
-use crate::apply::{Runner, exec, line_span, one_line, split_file};
+use crate::apply::{Runner, exec, line_span, split_file};
 use crate::config::{Config, ConfigRequest};
 use crate::db::Connection;
 use crate::dialect::Dialect;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, one_line};
 use crate::graph::{Applied, RevisionGraph};
+use crate::graph_error::GraphError;
 use crate::journal::{
     Ledger, RecordState, Records, RevisionRecord, ensure_tables, read_applied, read_records,
 };
@@ -184,13 +185,15 @@ impl Environment {
             exec(&mut conn, &setup.join(";\n"), "setting up the session")?;
         }
         for sql in &self.config.session_sql {
-            conn.batch_execute(sql).map_err(|e| Error::Query {
-                context: format!(
-                    "{}: session_sql `{}`",
-                    self.config.location.file.display(),
-                    one_line(sql)
-                ),
-                message: one_line(&e.to_string()),
+            conn.batch_execute(sql).map_err(|e| {
+                Error::sql(
+                    format!(
+                        "{}: session_sql `{}`",
+                        self.config.location.file.display(),
+                        one_line(sql)
+                    ),
+                    e,
+                )
             })?;
         }
         Ok(conn)
@@ -531,11 +534,12 @@ impl Environment {
     }
 
     fn cannot_locate(&self, id: &str) -> Error {
-        Error::Script(format!(
-            "Can't locate revision {id}: the version table {} records it as applied, but {} has no directory for it; restore its directory (check out the revision files that were deployed), or remove its row with `cargo dbrev stamp --purge TARGET`",
-            self.config.version_table,
-            self.config.versions_dir.display()
-        ))
+        GraphError::CannotLocate {
+            id: id.to_owned(),
+            version_table: self.config.version_table.clone(),
+            versions_dir: self.config.versions_dir.clone(),
+        }
+        .into()
     }
 
     fn refuse_unknown(&self, run: &RunState) -> Result<()> {

@@ -2,9 +2,10 @@
 //! running SQL, alembic's way (other branches stay), settling partially applied revisions;
 //! and `stamp --accept-edits`, accepting an edited applied `up.sql` as what ran.
 
-use crate::apply::{exec, one_line};
+use crate::apply::exec;
 use crate::db::Connection;
 use crate::error::{Error, Result};
+use crate::graph_error::TargetError;
 use crate::journal::RecordState;
 use crate::migrate::Environment;
 use crate::script::{checksum, read_sql_file};
@@ -31,10 +32,10 @@ impl Environment {
                     .filter(|id| env.graph.get(id).is_none())
                     .collect();
                 if !unknown.is_empty() {
-                    return Err(Error::Target(format!(
-                        "the version table holds revisions with no directory ({}); use `stamp --purge`",
-                        unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-                    )));
+                    return Err(TargetError::AppliedWithoutDirectory {
+                        ids: unknown.into_iter().cloned().collect(),
+                    }
+                    .into());
                 }
             }
             let ledger = env.ledger(conn.dialect());
@@ -45,7 +46,9 @@ impl Environment {
                 run.records.clear();
             }
             let destination = env.graph.destination(target, &run.applied, Motion::Any)?;
-            let wanted = env.graph.ancestors(destination.ids.iter().map(String::as_str));
+            let wanted = env
+                .graph
+                .ancestors(destination.ids.iter().map(String::as_str));
             let (remove, add) = env.graph.stamp_plan(&destination, &run.applied)?;
             let mut lines = Vec::new();
             for revision in &remove {
@@ -57,8 +60,18 @@ impl Environment {
                 let sum = checksum(&read_sql_file(&revision.up_path())?);
                 sql.push(ledger.insert_version(&revision.id));
                 match run.records.get(&revision.id) {
-                    Some(_) => sql.push(ledger.set_checksum(&revision.id, Some(&sum), RecordState::Stamped)),
-                    None => sql.push(ledger.insert_record(&revision.id, Some(&sum), RecordState::Stamped, None, 0)),
+                    Some(_) => sql.push(ledger.set_checksum(
+                        &revision.id,
+                        Some(&sum),
+                        RecordState::Stamped,
+                    )),
+                    None => sql.push(ledger.insert_record(
+                        &revision.id,
+                        Some(&sum),
+                        RecordState::Stamped,
+                        None,
+                        0,
+                    )),
                 }
                 lines.push(("Stamped", format!("{} {}", revision.id, revision.message)));
             }
@@ -70,29 +83,46 @@ impl Environment {
                 }
                 if wanted.contains(id) {
                     // Reverting half-way, and the user says it is applied: it is.
-                    sql.push(ledger.set_checksum(id, record.checksum.as_deref(), RecordState::Stamped));
-                    lines.push(("Stamped", format!("{id} (its partial run settled as applied)")));
+                    sql.push(ledger.set_checksum(
+                        id,
+                        record.checksum.as_deref(),
+                        RecordState::Stamped,
+                    ));
+                    lines.push((
+                        "Stamped",
+                        format!("{id} (its partial run settled as applied)"),
+                    ));
                 } else {
                     sql.push(ledger.delete_record(id));
-                    lines.push(("Forgot", format!("the partial run of {id} (settled as not applied)")));
+                    lines.push((
+                        "Forgot",
+                        format!("the partial run of {id} (settled as not applied)"),
+                    ));
                 }
             }
             if !sql.is_empty() {
                 let dialect = conn.dialect();
-                let batch = format!("{};\n{};\nCOMMIT", dialect.begin_transaction(), sql.join(";\n"));
+                let batch = format!(
+                    "{};\n{};\nCOMMIT",
+                    dialect.begin_transaction(),
+                    sql.join(";\n")
+                );
                 if let Err(e) = conn.batch_execute(&batch) {
                     let _ = conn.batch_execute("ROLLBACK");
-                    return Err(Error::Query {
-                        context: format!("stamping {target} (nothing was changed)"),
-                        message: one_line(&e.to_string()),
-                    });
+                    return Err(Error::sql(
+                        format!("stamping {target} (nothing was changed)"),
+                        e,
+                    ));
                 }
             }
             for (verb, line) in lines {
                 reporter.status(verb, line);
             }
             if remove.is_empty() && add.is_empty() && !purge {
-                reporter.note("Nothing", format!("to stamp: the version table is already at `{target}`"));
+                reporter.note(
+                    "Nothing",
+                    format!("to stamp: the version table is already at `{target}`"),
+                );
             }
             Ok(())
         })
@@ -119,10 +149,10 @@ impl Environment {
                     .get(&revision.id)
                     .filter(|_| run.applied.contains(&revision.id))
                 else {
-                    return Err(Error::Target(format!(
-                        "revision {} is not applied: there is no edit to accept",
-                        revision.id
-                    )));
+                    return Err(TargetError::NothingToAccept {
+                        revision: revision.id.clone(),
+                    }
+                    .into());
                 };
                 match edited.iter().find(|e| e.id == revision.id) {
                     Some(e) => {

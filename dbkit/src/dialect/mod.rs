@@ -400,6 +400,11 @@ pub trait Dialect: Send + Sync {
             self.quote_ident(column)
         )
     }
+
+    /// Statements run on every new connection before anything else (`None`: nothing).
+    fn connection_setup(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// The name dbrev gives a foreign key it creates (PostgreSQL's own convention).

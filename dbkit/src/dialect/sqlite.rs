@@ -49,4 +49,11 @@ impl Dialect for SqliteDialect {
     fn rebuilds_tables(&self) -> bool {
         true
     }
+
+    fn connection_setup(&self) -> Option<&'static str> {
+        // Wait for other writers; leave foreign keys off as sqlite3 and alembic do (diesel
+        // turns them on): the table-rebuild recipe needs them off and checks them itself
+        // with `pragma_foreign_key_check`.
+        Some("PRAGMA busy_timeout = 60000; PRAGMA foreign_keys = OFF;")
+    }
 }
