@@ -7,7 +7,7 @@ use dbkit::authoring::RevisionOptions;
 use dbkit::autogen::{AutogenerateOptions, parse_rename};
 use dbkit::cli::{ConfigArgs, EXIT_CODES, OutputArgs, exit_with, print_out, subcommand_args};
 use dbkit::error::TargetError;
-use dbkit::migrate::{CurrentState, MigrateOptions};
+use dbkit::migrate::{CurrentState, Direction, MigrateOptions};
 use dbkit::target::needs_database;
 use dbkit::{Connection, Environment, Error, Reporter, listing};
 
@@ -33,35 +33,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Create a new revision
-    Revision {
-        /// Message (also the directory slug)
-        #[arg(short, long, default_value = "")]
-        message: String,
-        /// The head to extend (required when there are several); `base` starts a new root
-        #[arg(long, value_name = "REV")]
-        head: Option<String>,
-        /// Allow --head to be a revision that is not a head (start a branch)
-        #[arg(long)]
-        splice: bool,
-        /// A branch label for the new revision
-        #[arg(long = "branch-label", value_name = "LABEL")]
-        branch_labels: Vec<String>,
-        /// A revision the new one depends on (besides its parent)
-        #[arg(long = "depends-on", value_name = "REV")]
-        depends_on: Vec<String>,
-        /// Use this id instead of a timestamp
-        #[arg(long, value_name = "ID")]
-        rev_id: Option<String>,
-        /// Write the SQL that brings the database to the model (schema.rs)
-        #[arg(long)]
-        autogenerate: bool,
-        /// With --autogenerate: a rename instead of drop + add (old=new or table.old=new)
-        #[arg(long = "rename", value_name = "OLD=NEW", requires = "autogenerate")]
-        renames: Vec<String>,
-        /// With --autogenerate: INSERT placeholders for new tables other tables reference
-        #[arg(long, requires = "autogenerate")]
-        fill: bool,
-    },
+    Revision(RevisionArgs),
     /// Compare the model (schema.rs) with the database, and applied files with what ran:
     /// exit 1 and list the differences
     Check,
@@ -155,6 +127,38 @@ enum Command {
     },
 }
 
+/// `revision`'s options.
+#[derive(Debug, clap::Args)]
+struct RevisionArgs {
+    /// Message (also the directory slug)
+    #[arg(short, long, default_value = "")]
+    message: String,
+    /// The head to extend (required when there are several); `base` starts a new root
+    #[arg(long, value_name = "REV")]
+    head: Option<String>,
+    /// Allow --head to be a revision that is not a head (start a branch)
+    #[arg(long)]
+    splice: bool,
+    /// A branch label for the new revision
+    #[arg(long = "branch-label", value_name = "LABEL")]
+    branch_labels: Vec<String>,
+    /// A revision the new one depends on (besides its parent)
+    #[arg(long = "depends-on", value_name = "REV")]
+    depends_on: Vec<String>,
+    /// Use this id instead of a timestamp
+    #[arg(long, value_name = "ID")]
+    rev_id: Option<String>,
+    /// Write the SQL that brings the database to the model (schema.rs)
+    #[arg(long)]
+    autogenerate: bool,
+    /// With --autogenerate: a rename instead of drop + add (old=new or table.old=new)
+    #[arg(long = "rename", value_name = "OLD=NEW", requires = "autogenerate")]
+    renames: Vec<String>,
+    /// With --autogenerate: INSERT placeholders for new tables other tables reference
+    #[arg(long, requires = "autogenerate")]
+    fill: bool,
+}
+
 /// How long to wait for the migration lock.
 #[derive(Debug, Clone, Copy, clap::Args)]
 struct LockArgs {
@@ -186,119 +190,58 @@ fn run(cli: Cli) -> dbkit::Result<()> {
     let verbose = reporter.is_verbose();
     let mut env = Environment::load(&cli.config.request())?;
     match cli.command {
-        Command::Revision {
-            message,
-            head,
-            splice,
-            branch_labels,
-            depends_on,
-            rev_id,
-            autogenerate,
-            renames,
-            fill,
-        } => {
-            let options = RevisionOptions {
-                message,
-                head,
-                splice,
-                branch_labels,
-                depends_on,
-                rev_id,
-            };
-            if autogenerate {
-                let auto = AutogenerateOptions {
-                    renames: renames
-                        .iter()
-                        .map(|r| parse_rename(r))
-                        .collect::<dbkit::Result<_>>()?,
-                    fill,
-                };
-                let mut conn = open(&env, &reporter)?;
-                if let Some(dir) = env.autogenerate(&mut conn, &options, &auto, &reporter)? {
-                    created(&reporter, &env, dir);
-                }
-            } else {
-                created(&reporter, &env, env.revision(&options)?);
-            }
-        }
-        Command::Check => check(&env, &reporter, verbose)?,
-        Command::Upgrade {
-            target, sql: true, ..
-        } => {
-            out(&env.upgrade_sql(env.config.database_url.backend(), &target)?)?;
-        }
-        Command::Downgrade {
-            target, sql: true, ..
-        } => {
-            out(&env.downgrade_sql(env.config.database_url.backend(), &target)?)?;
-        }
+        Command::Revision(args) => revision(&env, args, &reporter),
+        Command::Check => check(&env, &reporter, verbose),
         Command::Upgrade {
             target,
+            sql,
             resume,
             lock,
-            ..
-        } => {
-            lock.apply(&mut env);
-            let mut conn = open(&env, &reporter)?;
-            env.upgrade_with(&mut conn, &target, MigrateOptions { resume }, &reporter)?;
-        }
+        } => migrate(
+            &mut env,
+            Direction::Up,
+            &target,
+            sql,
+            resume,
+            lock,
+            &reporter,
+        ),
         Command::Downgrade {
             target,
+            sql,
             resume,
             lock,
-            ..
-        } => {
-            lock.apply(&mut env);
-            let mut conn = open(&env, &reporter)?;
-            env.downgrade_with(&mut conn, &target, MigrateOptions { resume }, &reporter)?;
-        }
+        } => migrate(
+            &mut env,
+            Direction::Down,
+            &target,
+            sql,
+            resume,
+            lock,
+            &reporter,
+        ),
         Command::Current => {
             let mut conn = open(&env, &reporter)?;
             let state = env.current(&mut conn)?;
-            out(&listing::current(&env.graph, &state, verbose))?;
+            out(&listing::current(&env.graph, &state, verbose))
         }
         Command::History {
             rev_range,
             indicate_current,
         } => {
-            let needs_db =
-                indicate_current || verbose || rev_range.as_deref().is_some_and(needs_database);
-            let state = if needs_db {
-                Some(state(&env, &reporter)?)
-            } else {
-                None
-            };
+            let range = rev_range.as_deref();
+            let needs_db = indicate_current || verbose || range.is_some_and(needs_database);
+            let state = state_if(needs_db, &env, &reporter)?;
             out(&listing::history(
                 &env.graph,
-                rev_range.as_deref(),
+                range,
                 verbose,
                 state.as_ref(),
-            )?)?;
+            )?)
         }
-        Command::Heads => out(&listing::heads(&env.graph, verbose))?,
-        Command::Branches => out(&listing::branches(&env.graph, verbose))?,
-        Command::Show { rev } => {
-            let state = if needs_database(&rev) {
-                Some(state(&env, &reporter)?)
-            } else {
-                None
-            };
-            let applied = state
-                .as_ref()
-                .map(|s| s.applied.clone())
-                .unwrap_or_default();
-            let text: String = env
-                .graph
-                .resolve(&rev, &applied)?
-                .iter()
-                .filter_map(|id| env.graph.get(id))
-                .map(|r| listing::long_entry(&env.graph, r, state.as_ref()))
-                .collect();
-            if text.is_empty() {
-                return Err(TargetError::IsBase { target: rev }.into());
-            }
-            out(&text)?;
-        }
+        Command::Heads => out(&listing::heads(&env.graph, verbose)),
+        Command::Branches => out(&listing::branches(&env.graph, verbose)),
+        Command::Show { rev } => show(&env, &rev, &reporter),
         Command::Stamp {
             target,
             purge,
@@ -308,8 +251,8 @@ fn run(cli: Cli) -> dbkit::Result<()> {
             lock.apply(&mut env);
             let mut conn = open(&env, &reporter)?;
             match target {
-                Some(target) => env.stamp(&mut conn, &target, purge, &reporter)?,
-                None => env.accept_edits(&mut conn, &accept_edits, &reporter)?,
+                Some(target) => env.stamp(&mut conn, &target, purge, &reporter),
+                None => env.accept_edits(&mut conn, &accept_edits, &reporter),
             }
         }
         Command::Merge {
@@ -319,17 +262,91 @@ fn run(cli: Cli) -> dbkit::Result<()> {
         } => {
             let dir = env.merge(&message, &revisions, rev_id.as_deref())?;
             created(&reporter, &env, dir);
+            Ok(())
         }
         Command::Edit { rev } => {
-            let applied = if needs_database(&rev) {
-                state(&env, &reporter)?.applied
-            } else {
-                Default::default()
-            };
-            env.edit(&rev, &applied)?
+            let state = state_if(needs_database(&rev), &env, &reporter)?;
+            env.edit(&rev, &state.map(|s| s.applied).unwrap_or_default())
         }
     }
+}
+
+/// `revision`, autogenerated from the model with `--autogenerate`.
+fn revision(env: &Environment, args: RevisionArgs, reporter: &Reporter) -> dbkit::Result<()> {
+    let options = RevisionOptions {
+        message: args.message,
+        head: args.head,
+        splice: args.splice,
+        branch_labels: args.branch_labels,
+        depends_on: args.depends_on,
+        rev_id: args.rev_id,
+    };
+    if !args.autogenerate {
+        created(reporter, env, env.revision(&options)?);
+        return Ok(());
+    }
+    let auto = AutogenerateOptions {
+        renames: args
+            .renames
+            .iter()
+            .map(|r| parse_rename(r))
+            .collect::<dbkit::Result<_>>()?,
+        fill: args.fill,
+    };
+    let mut conn = open(env, reporter)?;
+    if let Some(dir) = env.autogenerate(&mut conn, &options, &auto, reporter)? {
+        created(reporter, env, dir);
+    }
     Ok(())
+}
+
+/// `upgrade` / `downgrade`: the offline script with `--sql`, else a run.
+fn migrate(
+    env: &mut Environment,
+    direction: Direction,
+    target: &str,
+    sql: bool,
+    resume: bool,
+    lock: LockArgs,
+    reporter: &Reporter,
+) -> dbkit::Result<()> {
+    let backend = env.config.database_url.backend();
+    match (direction, sql) {
+        (Direction::Up, true) => return out(&env.upgrade_sql(backend, target)?),
+        (Direction::Down, true) => return out(&env.downgrade_sql(backend, target)?),
+        _ => {}
+    }
+    lock.apply(env);
+    let mut conn = open(env, reporter)?;
+    let options = MigrateOptions { resume };
+    match direction {
+        Direction::Up => env.upgrade_with(&mut conn, target, options, reporter)?,
+        Direction::Down => env.downgrade_with(&mut conn, target, options, reporter)?,
+    };
+    Ok(())
+}
+
+/// `show`: the revisions a target names, in full.
+fn show(env: &Environment, rev: &str, reporter: &Reporter) -> dbkit::Result<()> {
+    let state = state_if(needs_database(rev), env, reporter)?;
+    let applied = state
+        .as_ref()
+        .map(|s| s.applied.clone())
+        .unwrap_or_default();
+    let text: String = env
+        .graph
+        .resolve(rev, &applied)?
+        .iter()
+        .filter_map(|id| env.graph.get(id))
+        .map(|r| listing::long_entry(&env.graph, r, state.as_ref()))
+        .collect();
+    if text.is_empty() {
+        return Err(TargetError::IsBase {
+            target: rev.to_owned(),
+        }
+        .into());
+    }
+    out(&text)
 }
 
 /// Names the database (first status line), then connects.
@@ -338,10 +355,17 @@ fn open(env: &Environment, reporter: &Reporter) -> dbkit::Result<Connection> {
     env.connect()
 }
 
-/// The database's state, for targets that count from it.
-fn state(env: &Environment, reporter: &Reporter) -> dbkit::Result<CurrentState> {
+/// The database's state when `needed` (for targets that count from it), connecting.
+fn state_if(
+    needed: bool,
+    env: &Environment,
+    reporter: &Reporter,
+) -> dbkit::Result<Option<CurrentState>> {
+    if !needed {
+        return Ok(None);
+    }
     let mut conn = open(env, reporter)?;
-    env.current(&mut conn)
+    env.current(&mut conn).map(Some)
 }
 
 /// `check`: model against database, and applied files against what ran.
