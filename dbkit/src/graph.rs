@@ -542,7 +542,7 @@ mod tests {
             .destination("c1branch@-1", &applied(&["a"]), Motion::Up)
             .unwrap_err();
         assert!(err.to_string().contains("downgrade"), "{err}");
-        // With a revision to count from, both ways are fine (alembic's `a+2`, `d-2`).
+        // With a revision to count from, both ways are fine: `a+1` down, `d1-1` up.
         assert_eq!(down(&g, "a+1", &["d1"]).unwrap(), ["d1", "c1"]);
         assert_eq!(up(&g, "d1-1", &["a"]).unwrap(), ["b", "c1"]);
     }
