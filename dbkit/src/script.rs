@@ -502,17 +502,7 @@ pub fn normalise_rev_id(id: &str) -> Result<String> {
 /// A new timestamp id (`YYYYMMDDHHMMSS`, UTC) that sorts after every existing id of the
 /// same shape, so two revisions made in the same second still get distinct, ordered ids.
 pub fn next_revision_id(existing: &[Revision], now: time::OffsetDateTime) -> String {
-    let stamp: u64 = format!(
-        "{:04}{:02}{:02}{:02}{:02}{:02}",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    )
-    .parse()
-    .unwrap_or_default();
+    let stamp: u64 = date_time(now, "", "", "").parse().unwrap_or_default();
     let latest = existing
         .iter()
         .filter(|r| r.id.len() == 14)
@@ -524,8 +514,14 @@ pub fn next_revision_id(existing: &[Revision], now: time::OffsetDateTime) -> Str
 
 /// `Create Date:` text for a timestamp: `2026-11-24 14:30:00 UTC`.
 pub fn create_date(now: time::OffsetDateTime) -> String {
+    format!("{} UTC", date_time(now, "-", " ", ":"))
+}
+
+/// `YYYY-MM-DD hh:mm:ss` with the given separators between the date's fields, between
+/// date and time, and between the time's fields.
+fn date_time(now: time::OffsetDateTime, date: &str, middle: &str, time: &str) -> String {
     format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        "{:04}{date}{:02}{date}{:02}{middle}{:02}{time}{:02}{time}{:02}",
         now.year(),
         u8::from(now.month()),
         now.day(),
