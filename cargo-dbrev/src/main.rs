@@ -38,35 +38,9 @@ enum Command {
     /// exit 1 and list the differences
     Check,
     /// Apply revisions up to TARGET (head, heads, REV, +N, REV+N, LABEL@head, LABEL@+N)
-    Upgrade {
-        /// Where to go
-        #[arg(default_value = "head", allow_hyphen_values = true)]
-        target: String,
-        /// Print the SQL script instead of running it; TARGET may be FROM:TO
-        #[arg(long)]
-        sql: bool,
-        /// First finish the partially applied revision, from the first statement that did
-        /// not complete (after fixing its file)
-        #[arg(long, conflicts_with = "sql")]
-        resume: bool,
-        #[command(flatten)]
-        lock: LockArgs,
-    },
+    Upgrade(UpgradeArgs),
     /// Revert revisions down to TARGET (base, REV, -N, REV-N, LABEL@-N, LABEL@base)
-    Downgrade {
-        /// Where to go
-        #[arg(allow_hyphen_values = true)]
-        target: String,
-        /// Print the SQL script instead of running it; TARGET must be FROM:TO
-        #[arg(long)]
-        sql: bool,
-        /// First finish the partially reverted revision, from the first statement that did
-        /// not complete (after fixing its file)
-        #[arg(long, conflicts_with = "sql")]
-        resume: bool,
-        #[command(flatten)]
-        lock: LockArgs,
-    },
+    Downgrade(DowngradeArgs),
     /// Show the revisions applied to the database (and any partially applied one)
     Current,
     /// List revisions, newest first
@@ -159,6 +133,73 @@ struct RevisionArgs {
     fill: bool,
 }
 
+/// `upgrade`'s options.
+#[derive(Debug, clap::Args)]
+struct UpgradeArgs {
+    /// Where to go
+    #[arg(default_value = "head", allow_hyphen_values = true)]
+    target: String,
+    /// Print the SQL script instead of running it; TARGET may be FROM:TO
+    #[arg(long)]
+    sql: bool,
+    /// First finish the partially applied revision, from the first statement that did
+    /// not complete (after fixing its file)
+    #[arg(long, conflicts_with = "sql")]
+    resume: bool,
+    #[command(flatten)]
+    lock: LockArgs,
+}
+
+/// `downgrade`'s options.
+#[derive(Debug, clap::Args)]
+struct DowngradeArgs {
+    /// Where to go
+    #[arg(allow_hyphen_values = true)]
+    target: String,
+    /// Print the SQL script instead of running it; TARGET must be FROM:TO
+    #[arg(long)]
+    sql: bool,
+    /// First finish the partially reverted revision, from the first statement that did
+    /// not complete (after fixing its file)
+    #[arg(long, conflicts_with = "sql")]
+    resume: bool,
+    #[command(flatten)]
+    lock: LockArgs,
+}
+
+/// What `upgrade` and `downgrade` were asked for.
+struct Migration {
+    direction: Direction,
+    target: String,
+    sql: bool,
+    resume: bool,
+    lock: LockArgs,
+}
+
+impl From<UpgradeArgs> for Migration {
+    fn from(a: UpgradeArgs) -> Self {
+        Migration {
+            direction: Direction::Up,
+            target: a.target,
+            sql: a.sql,
+            resume: a.resume,
+            lock: a.lock,
+        }
+    }
+}
+
+impl From<DowngradeArgs> for Migration {
+    fn from(a: DowngradeArgs) -> Self {
+        Migration {
+            direction: Direction::Down,
+            target: a.target,
+            sql: a.sql,
+            resume: a.resume,
+            lock: a.lock,
+        }
+    }
+}
+
 /// How long to wait for the migration lock.
 #[derive(Debug, Clone, Copy, clap::Args)]
 struct LockArgs {
@@ -192,34 +233,8 @@ fn run(cli: Cli) -> dbkit::Result<()> {
     match cli.command {
         Command::Revision(args) => revision(&env, args, &reporter),
         Command::Check => check(&env, &reporter, verbose),
-        Command::Upgrade {
-            target,
-            sql,
-            resume,
-            lock,
-        } => migrate(
-            &mut env,
-            Direction::Up,
-            &target,
-            sql,
-            resume,
-            lock,
-            &reporter,
-        ),
-        Command::Downgrade {
-            target,
-            sql,
-            resume,
-            lock,
-        } => migrate(
-            &mut env,
-            Direction::Down,
-            &target,
-            sql,
-            resume,
-            lock,
-            &reporter,
-        ),
+        Command::Upgrade(args) => migrate(&mut env, args.into(), &reporter),
+        Command::Downgrade(args) => migrate(&mut env, args.into(), &reporter),
         Command::Current => {
             let mut conn = open(&env, &reporter)?;
             let state = env.current(&mut conn)?;
@@ -249,11 +264,7 @@ fn run(cli: Cli) -> dbkit::Result<()> {
             lock,
         } => {
             lock.apply(&mut env);
-            let mut conn = open(&env, &reporter)?;
-            match target {
-                Some(target) => env.stamp(&mut conn, &target, purge, &reporter),
-                None => env.accept_edits(&mut conn, &accept_edits, &reporter),
-            }
+            stamp(&env, target, purge, &accept_edits, &reporter)
         }
         Command::Merge {
             message,
@@ -301,29 +312,36 @@ fn revision(env: &Environment, args: RevisionArgs, reporter: &Reporter) -> dbkit
 }
 
 /// `upgrade` / `downgrade`: the offline script with `--sql`, else a run.
-fn migrate(
-    env: &mut Environment,
-    direction: Direction,
-    target: &str,
-    sql: bool,
-    resume: bool,
-    lock: LockArgs,
-    reporter: &Reporter,
-) -> dbkit::Result<()> {
+fn migrate(env: &mut Environment, m: Migration, reporter: &Reporter) -> dbkit::Result<()> {
     let backend = env.config.database_url.backend();
-    match (direction, sql) {
-        (Direction::Up, true) => return out(&env.upgrade_sql(backend, target)?),
-        (Direction::Down, true) => return out(&env.downgrade_sql(backend, target)?),
+    match (m.direction, m.sql) {
+        (Direction::Up, true) => return out(&env.upgrade_sql(backend, &m.target)?),
+        (Direction::Down, true) => return out(&env.downgrade_sql(backend, &m.target)?),
         _ => {}
     }
-    lock.apply(env);
+    m.lock.apply(env);
     let mut conn = open(env, reporter)?;
-    let options = MigrateOptions { resume };
-    match direction {
-        Direction::Up => env.upgrade_with(&mut conn, target, options, reporter)?,
-        Direction::Down => env.downgrade_with(&mut conn, target, options, reporter)?,
+    let options = MigrateOptions { resume: m.resume };
+    match m.direction {
+        Direction::Up => env.upgrade_with(&mut conn, &m.target, options, reporter)?,
+        Direction::Down => env.downgrade_with(&mut conn, &m.target, options, reporter)?,
     };
     Ok(())
+}
+
+/// `stamp TARGET`, or `stamp --accept-edits REV...`.
+fn stamp(
+    env: &Environment,
+    target: Option<String>,
+    purge: bool,
+    accept_edits: &[String],
+    reporter: &Reporter,
+) -> dbkit::Result<()> {
+    let mut conn = open(env, reporter)?;
+    match target {
+        Some(target) => env.stamp(&mut conn, &target, purge, reporter),
+        None => env.accept_edits(&mut conn, accept_edits, reporter),
+    }
 }
 
 /// `show`: the revisions a target names, in full.
