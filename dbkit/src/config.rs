@@ -165,7 +165,10 @@ fn parse(file: &Path, text: &str) -> Result<RawConfig> {
             .map(|(k, _)| k.trim())
             .filter(|k| !k.is_empty() && !message.contains(&format!("`{k}`")));
         let key = key.map(|k| format!(" (key `{k}`)")).unwrap_or_default();
-        Error::Config(format!("{}:{line}:{col}: {message}{key}", file.display()))
+        Error::ConfigSyntax {
+            message: format!("{}:{line}:{col}: {message}{key}", file.display()),
+            source: Box::new(e),
+        }
     })
 }
 

@@ -28,6 +28,15 @@ pub enum Error {
     /// The configuration file is invalid (the message names file, line and key).
     #[error("{0}")]
     Config(String),
+    /// A TOML file (dbrev.toml, diesel.toml) does not parse or has the wrong keys.
+    #[error("{message}")]
+    ConfigSyntax {
+        /// `file:line:col: reason (key `k`)`.
+        message: String,
+        /// The parser's error.
+        #[source]
+        source: Box<toml::de::Error>,
+    },
     /// A database URL could not be understood (the URL is masked).
     #[error("invalid database URL `{url}`: {reason}")]
     Url {
@@ -275,6 +284,7 @@ impl Error {
             Error::Usage(_) | Error::Target(_) | Error::Resolve(_) => exit::USAGE,
             Error::Project(_)
             | Error::Config(_)
+            | Error::ConfigSyntax { .. }
             | Error::Script(_)
             | Error::Graph(_)
             | Error::Model(_)

@@ -392,7 +392,10 @@ fn read_diesel_toml(root: &Path) -> Result<DieselToml> {
     match std::fs::read_to_string(&path) {
         Ok(text) => toml::from_str::<toml::Table>(&text)
             .and_then(|t| t.try_into())
-            .map_err(|e| Error::Config(format!("{}: {}", path.display(), e.message().trim()))),
+            .map_err(|e| Error::ConfigSyntax {
+                message: format!("{}: {}", path.display(), e.message().trim()),
+                source: Box::new(e),
+            }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(DieselToml::default()),
         Err(e) => Err(Error::io(path, e)),
     }

@@ -218,7 +218,10 @@ fn read_run_in_transaction(path: &Path) -> Result<bool> {
                 let line = e
                     .span()
                     .map_or(1, |s| crate::config::line_col(&text, s.start).0);
-                Error::Script(format!("{}:{line}: {}", path.display(), e.message().trim()))
+                Error::ConfigSyntax {
+                    message: format!("{}:{line}: {}", path.display(), e.message().trim()),
+                    source: Box::new(e),
+                }
             }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
         Err(e) => Err(Error::io(path, e)),

@@ -694,7 +694,7 @@ pub use libtest_mimic::Trial;
 /// (each on every backend) and plain test functions (returning `()`, or [`Skippable`] to
 /// be shown as ignored with a reason), with libtest's command line and output.
 ///
-/// ```ignore
+/// ```text
 /// dbrev_tests::main! {
 ///     backend: [upgrade_and_downgrade, autogenerate_round_trip],
 ///     plain: [help_lists_commands, postgres_tls_require],
