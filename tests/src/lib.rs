@@ -3,8 +3,10 @@
 //! dropped even when the test panics.
 //!
 //! Backends get their server URLs from `DBREV_TEST_POSTGRES_URL` and
-//! `DBREV_TEST_MYSQL_URL` (set by `.ci/run`). Without them a test skips with a message,
-//! except under `CI=true`, where it fails.
+//! `DBREV_TEST_MYSQL_URL` (set by `.ci/run`), else the local servers' usual addresses. A
+//! test whose server does not answer is skipped — shown as `ignored` with the reason in
+//! the files run by [`main!`] — except under `CI=true`, where it fails. The binaries are
+//! built once per `cargo test` run ([`binary`]).
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
