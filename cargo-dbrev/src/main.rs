@@ -6,7 +6,8 @@ use clap::{Parser, Subcommand};
 use dbkit::authoring::RevisionOptions;
 use dbkit::autogen::{AutogenerateOptions, parse_rename};
 use dbkit::cli::{ConfigArgs, EXIT_CODES, OutputArgs, exit_with, print_out, subcommand_args};
-use dbkit::migrate::{CurrentState, MigrateOptions};
+use dbkit::error::TargetError;
+use dbkit::migrate::{CurrentState, Direction, MigrateOptions};
 use dbkit::target::needs_database;
 use dbkit::{Connection, Environment, Error, Reporter, listing};
 
@@ -32,68 +33,14 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Create a new revision
-    Revision {
-        /// Message (also the directory slug)
-        #[arg(short, long, default_value = "")]
-        message: String,
-        /// The head to extend (required when there are several); `base` starts a new root
-        #[arg(long, value_name = "REV")]
-        head: Option<String>,
-        /// Allow --head to be a revision that is not a head (start a branch)
-        #[arg(long)]
-        splice: bool,
-        /// A branch label for the new revision
-        #[arg(long = "branch-label", value_name = "LABEL")]
-        branch_labels: Vec<String>,
-        /// A revision the new one depends on (besides its parent)
-        #[arg(long = "depends-on", value_name = "REV")]
-        depends_on: Vec<String>,
-        /// Use this id instead of a timestamp
-        #[arg(long, value_name = "ID")]
-        rev_id: Option<String>,
-        /// Write the SQL that brings the database to the model (schema.rs)
-        #[arg(long)]
-        autogenerate: bool,
-        /// With --autogenerate: a rename instead of drop + add (old=new or table.old=new)
-        #[arg(long = "rename", value_name = "OLD=NEW", requires = "autogenerate")]
-        renames: Vec<String>,
-        /// With --autogenerate: INSERT placeholders for new tables other tables reference
-        #[arg(long, requires = "autogenerate")]
-        fill: bool,
-    },
+    Revision(RevisionArgs),
     /// Compare the model (schema.rs) with the database, and applied files with what ran:
     /// exit 1 and list the differences
     Check,
     /// Apply revisions up to TARGET (head, heads, REV, +N, REV+N, LABEL@head, LABEL@+N)
-    Upgrade {
-        /// Where to go
-        #[arg(default_value = "head", allow_hyphen_values = true)]
-        target: String,
-        /// Print the SQL script instead of running it; TARGET may be FROM:TO
-        #[arg(long)]
-        sql: bool,
-        /// First finish the partially applied revision, from the first statement that did
-        /// not complete (after fixing its file)
-        #[arg(long, conflicts_with = "sql")]
-        resume: bool,
-        #[command(flatten)]
-        lock: LockArgs,
-    },
+    Upgrade(UpgradeArgs),
     /// Revert revisions down to TARGET (base, REV, -N, REV-N, LABEL@-N, LABEL@base)
-    Downgrade {
-        /// Where to go
-        #[arg(allow_hyphen_values = true)]
-        target: String,
-        /// Print the SQL script instead of running it; TARGET must be FROM:TO
-        #[arg(long)]
-        sql: bool,
-        /// First finish the partially reverted revision, from the first statement that did
-        /// not complete (after fixing its file)
-        #[arg(long, conflicts_with = "sql")]
-        resume: bool,
-        #[command(flatten)]
-        lock: LockArgs,
-    },
+    Downgrade(DowngradeArgs),
     /// Show the revisions applied to the database (and any partially applied one)
     Current,
     /// List revisions, newest first
@@ -166,6 +113,105 @@ enum Command {
     },
 }
 
+/// `revision`'s options.
+#[derive(Debug, clap::Args)]
+struct RevisionArgs {
+    /// Message (also the directory slug)
+    #[arg(short, long, default_value = "")]
+    message: String,
+    /// The head to extend (required when there are several); `base` starts a new root
+    #[arg(long, value_name = "REV")]
+    head: Option<String>,
+    /// Allow --head to be a revision that is not a head (start a branch)
+    #[arg(long)]
+    splice: bool,
+    /// A branch label for the new revision
+    #[arg(long = "branch-label", value_name = "LABEL")]
+    branch_labels: Vec<String>,
+    /// A revision the new one depends on (besides its parent)
+    #[arg(long = "depends-on", value_name = "REV")]
+    depends_on: Vec<String>,
+    /// Use this id instead of a timestamp
+    #[arg(long, value_name = "ID")]
+    rev_id: Option<String>,
+    /// Write the SQL that brings the database to the model (schema.rs)
+    #[arg(long)]
+    autogenerate: bool,
+    /// With --autogenerate: a rename instead of drop + add (old=new or table.old=new)
+    #[arg(long = "rename", value_name = "OLD=NEW", requires = "autogenerate")]
+    renames: Vec<String>,
+    /// With --autogenerate: INSERT placeholders for new tables other tables reference
+    #[arg(long, requires = "autogenerate")]
+    fill: bool,
+}
+
+/// `upgrade`'s options.
+#[derive(Debug, clap::Args)]
+struct UpgradeArgs {
+    /// Where to go
+    #[arg(default_value = "head", allow_hyphen_values = true)]
+    target: String,
+    /// Print the SQL script instead of running it; TARGET may be FROM:TO
+    #[arg(long)]
+    sql: bool,
+    /// First finish the partially applied revision, from the first statement that did
+    /// not complete (after fixing its file)
+    #[arg(long, conflicts_with = "sql")]
+    resume: bool,
+    #[command(flatten)]
+    lock: LockArgs,
+}
+
+/// `downgrade`'s options.
+#[derive(Debug, clap::Args)]
+struct DowngradeArgs {
+    /// Where to go
+    #[arg(allow_hyphen_values = true)]
+    target: String,
+    /// Print the SQL script instead of running it; TARGET must be FROM:TO
+    #[arg(long)]
+    sql: bool,
+    /// First finish the partially reverted revision, from the first statement that did
+    /// not complete (after fixing its file)
+    #[arg(long, conflicts_with = "sql")]
+    resume: bool,
+    #[command(flatten)]
+    lock: LockArgs,
+}
+
+/// What `upgrade` and `downgrade` were asked for.
+struct Migration {
+    direction: Direction,
+    target: String,
+    sql: bool,
+    resume: bool,
+    lock: LockArgs,
+}
+
+impl From<UpgradeArgs> for Migration {
+    fn from(a: UpgradeArgs) -> Self {
+        Migration {
+            direction: Direction::Up,
+            target: a.target,
+            sql: a.sql,
+            resume: a.resume,
+            lock: a.lock,
+        }
+    }
+}
+
+impl From<DowngradeArgs> for Migration {
+    fn from(a: DowngradeArgs) -> Self {
+        Migration {
+            direction: Direction::Down,
+            target: a.target,
+            sql: a.sql,
+            resume: a.resume,
+            lock: a.lock,
+        }
+    }
+}
+
 /// How long to wait for the migration lock.
 #[derive(Debug, Clone, Copy, clap::Args)]
 struct LockArgs {
@@ -197,121 +243,32 @@ fn run(cli: Cli) -> dbkit::Result<()> {
     let verbose = reporter.is_verbose();
     let mut env = Environment::load(&cli.config.request())?;
     match cli.command {
-        Command::Revision {
-            message,
-            head,
-            splice,
-            branch_labels,
-            depends_on,
-            rev_id,
-            autogenerate,
-            renames,
-            fill,
-        } => {
-            let options = RevisionOptions {
-                message,
-                head,
-                splice,
-                branch_labels,
-                depends_on,
-                rev_id,
-            };
-            if autogenerate {
-                let auto = AutogenerateOptions {
-                    renames: renames
-                        .iter()
-                        .map(|r| parse_rename(r))
-                        .collect::<dbkit::Result<_>>()?,
-                    fill,
-                };
-                let mut conn = open(&env, &reporter)?;
-                if let Some(dir) = env.autogenerate(&mut conn, &options, &auto, &reporter)? {
-                    created(&reporter, &env, dir);
-                }
-            } else {
-                created(&reporter, &env, env.revision(&options)?);
-            }
-        }
-        Command::Check => check(&env, &reporter, verbose)?,
-        Command::Upgrade {
-            target, sql: true, ..
-        } => {
-            out(&env.upgrade_sql(env.config.database_url.backend(), &target)?)?;
-        }
-        Command::Downgrade {
-            target, sql: true, ..
-        } => {
-            out(&env.downgrade_sql(env.config.database_url.backend(), &target)?)?;
-        }
-        Command::Upgrade {
-            target,
-            resume,
-            lock,
-            ..
-        } => {
-            lock.apply(&mut env);
-            let mut conn = open(&env, &reporter)?;
-            env.upgrade_with(&mut conn, &target, MigrateOptions { resume }, &reporter)?;
-        }
-        Command::Downgrade {
-            target,
-            resume,
-            lock,
-            ..
-        } => {
-            lock.apply(&mut env);
-            let mut conn = open(&env, &reporter)?;
-            env.downgrade_with(&mut conn, &target, MigrateOptions { resume }, &reporter)?;
-        }
+        Command::Revision(args) => revision(&env, args, &reporter),
+        Command::Check => check(&env, &reporter, verbose),
+        Command::Upgrade(args) => migrate(&mut env, args.into(), &reporter),
+        Command::Downgrade(args) => migrate(&mut env, args.into(), &reporter),
         Command::Current => {
             let mut conn = open(&env, &reporter)?;
             let state = env.current(&mut conn)?;
-            out(&listing::current(&env.graph, &state, verbose))?;
+            out(&listing::current(&env.graph, &state, verbose))
         }
         Command::History {
             rev_range,
             indicate_current,
         } => {
-            let needs_db =
-                indicate_current || verbose || rev_range.as_deref().is_some_and(needs_database);
-            let state = if needs_db {
-                Some(state(&env, &reporter)?)
-            } else {
-                None
-            };
+            let range = rev_range.as_deref();
+            let needs_db = indicate_current || verbose || range.is_some_and(needs_database);
+            let state = state_if(needs_db, &env, &reporter)?;
             out(&listing::history(
                 &env.graph,
-                rev_range.as_deref(),
+                range,
                 verbose,
                 state.as_ref(),
-            )?)?;
+            )?)
         }
-        Command::Heads => out(&listing::heads(&env.graph, verbose))?,
-        Command::Branches => out(&listing::branches(&env.graph, verbose))?,
-        Command::Show { rev } => {
-            let state = if needs_database(&rev) {
-                Some(state(&env, &reporter)?)
-            } else {
-                None
-            };
-            let applied = state
-                .as_ref()
-                .map(|s| s.applied.clone())
-                .unwrap_or_default();
-            let text: String = env
-                .graph
-                .resolve(&rev, &applied)?
-                .iter()
-                .filter_map(|id| env.graph.get(id))
-                .map(|r| listing::long_entry(&env.graph, r, state.as_ref()))
-                .collect();
-            if text.is_empty() {
-                return Err(Error::Target(format!(
-                    "`{rev}` names no revision (it is base)"
-                )));
-            }
-            out(&text)?;
-        }
+        Command::Heads => out(&listing::heads(&env.graph, verbose)),
+        Command::Branches => out(&listing::branches(&env.graph, verbose)),
+        Command::Show { rev } => show(&env, &rev, &reporter),
         Command::Stamp {
             target,
             purge,
@@ -319,11 +276,7 @@ fn run(cli: Cli) -> dbkit::Result<()> {
             lock,
         } => {
             lock.apply(&mut env);
-            let mut conn = open(&env, &reporter)?;
-            match target {
-                Some(target) => env.stamp(&mut conn, &target, purge, &reporter)?,
-                None => env.accept_edits(&mut conn, &accept_edits, &reporter)?,
-            }
+            stamp(&env, target, purge, &accept_edits, &reporter)
         }
         Command::Merge {
             message,
@@ -332,27 +285,117 @@ fn run(cli: Cli) -> dbkit::Result<()> {
         } => {
             let dir = env.merge(&message, &revisions, rev_id.as_deref())?;
             created(&reporter, &env, dir);
+            Ok(())
         }
-        Command::Lint { range, all, format } => {
-            let selection = match (range, all) {
-                (Some(range), _) => dbkit::lint::Selection::Range(range),
-                (None, true) => dbkit::lint::Selection::All,
-                (None, false) => dbkit::lint::Selection::Pending,
-            };
-            let report = env.lint(&selection, &reporter)?;
-            out(&report.render(format))?;
-            report.verdict()?;
-        }
+        Command::Lint { range, all, format } => lint(&env, range, all, format, &reporter),
         Command::Edit { rev } => {
-            let applied = if needs_database(&rev) {
-                state(&env, &reporter)?.applied
-            } else {
-                Default::default()
-            };
-            env.edit(&rev, &applied)?
+            let state = state_if(needs_database(&rev), &env, &reporter)?;
+            env.edit(&rev, &state.map(|s| s.applied).unwrap_or_default())
         }
     }
+}
+
+/// `lint`: the findings on stdout, exit 1 when an error-level one remains.
+fn lint(
+    env: &Environment,
+    range: Option<String>,
+    all: bool,
+    format: dbkit::lint::Format,
+    reporter: &Reporter,
+) -> dbkit::Result<()> {
+    let selection = match (range, all) {
+        (Some(range), _) => dbkit::lint::Selection::Range(range),
+        (None, true) => dbkit::lint::Selection::All,
+        (None, false) => dbkit::lint::Selection::Pending,
+    };
+    let report = env.lint(&selection, reporter)?;
+    out(&report.render(format))?;
+    report.verdict()
+}
+
+/// `revision`, autogenerated from the model with `--autogenerate`.
+fn revision(env: &Environment, args: RevisionArgs, reporter: &Reporter) -> dbkit::Result<()> {
+    let options = RevisionOptions {
+        message: args.message,
+        head: args.head,
+        splice: args.splice,
+        branch_labels: args.branch_labels,
+        depends_on: args.depends_on,
+        rev_id: args.rev_id,
+    };
+    if !args.autogenerate {
+        created(reporter, env, env.revision(&options)?);
+        return Ok(());
+    }
+    let auto = AutogenerateOptions {
+        renames: args
+            .renames
+            .iter()
+            .map(|r| parse_rename(r))
+            .collect::<dbkit::Result<_>>()?,
+        fill: args.fill,
+    };
+    let mut conn = open(env, reporter)?;
+    if let Some(dir) = env.autogenerate(&mut conn, &options, &auto, reporter)? {
+        created(reporter, env, dir);
+    }
     Ok(())
+}
+
+/// `upgrade` / `downgrade`: the offline script with `--sql`, else a run.
+fn migrate(env: &mut Environment, m: Migration, reporter: &Reporter) -> dbkit::Result<()> {
+    let backend = env.config.database_url.backend();
+    match (m.direction, m.sql) {
+        (Direction::Up, true) => return out(&env.upgrade_sql(backend, &m.target)?),
+        (Direction::Down, true) => return out(&env.downgrade_sql(backend, &m.target)?),
+        _ => {}
+    }
+    m.lock.apply(env);
+    let mut conn = open(env, reporter)?;
+    let options = MigrateOptions { resume: m.resume };
+    match m.direction {
+        Direction::Up => env.upgrade_with(&mut conn, &m.target, options, reporter)?,
+        Direction::Down => env.downgrade_with(&mut conn, &m.target, options, reporter)?,
+    };
+    Ok(())
+}
+
+/// `stamp TARGET`, or `stamp --accept-edits REV...`.
+fn stamp(
+    env: &Environment,
+    target: Option<String>,
+    purge: bool,
+    accept_edits: &[String],
+    reporter: &Reporter,
+) -> dbkit::Result<()> {
+    let mut conn = open(env, reporter)?;
+    match target {
+        Some(target) => env.stamp(&mut conn, &target, purge, reporter),
+        None => env.accept_edits(&mut conn, accept_edits, reporter),
+    }
+}
+
+/// `show`: the revisions a target names, in full.
+fn show(env: &Environment, rev: &str, reporter: &Reporter) -> dbkit::Result<()> {
+    let state = state_if(needs_database(rev), env, reporter)?;
+    let applied = state
+        .as_ref()
+        .map(|s| s.applied.clone())
+        .unwrap_or_default();
+    let text: String = env
+        .graph
+        .resolve(rev, &applied)?
+        .iter()
+        .filter_map(|id| env.graph.get(id))
+        .map(|r| listing::long_entry(&env.graph, r, state.as_ref()))
+        .collect();
+    if text.is_empty() {
+        return Err(TargetError::IsBase {
+            target: rev.to_owned(),
+        }
+        .into());
+    }
+    out(&text)
 }
 
 /// Names the database (first status line), then connects.
@@ -361,10 +404,17 @@ fn open(env: &Environment, reporter: &Reporter) -> dbkit::Result<Connection> {
     env.connect()
 }
 
-/// The database's state, for targets that count from it.
-fn state(env: &Environment, reporter: &Reporter) -> dbkit::Result<CurrentState> {
+/// The database's state when `needed` (for targets that count from it), connecting.
+fn state_if(
+    needed: bool,
+    env: &Environment,
+    reporter: &Reporter,
+) -> dbkit::Result<Option<CurrentState>> {
+    if !needed {
+        return Ok(None);
+    }
     let mut conn = open(env, reporter)?;
-    env.current(&mut conn)
+    env.current(&mut conn).map(Some)
 }
 
 /// `check`: model against database, and applied files against what ran.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::db::Connection;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, one_line};
 use crate::journal::{Ledger, RecordState, RevisionRecord, is_applied};
 use crate::lock::begin_exclusive;
 use crate::script::{Revision, checksum, read_sql_file};
@@ -116,225 +116,27 @@ impl Runner<'_> {
                 direction.done_verb()
             ));
         }
-        let started = Instant::now();
-        let dialect = conn.dialect();
-        let done = if dialect.transactional_ddl()
+        let run = Run {
+            runner: self,
+            revision,
+            direction,
+            file: &file,
+            started: Instant::now(),
+        };
+        let transactional = conn.dialect().transactional_ddl()
             && revision.run_in_transaction
-            && resume_from.is_none()
-        {
-            self.run_in_transaction(conn, revision, direction, &file, started)?
+            && resume_from.is_none();
+        let done = if transactional {
+            run.in_transaction(conn)?
         } else {
-            self.run_journaled(
-                conn,
-                revision,
-                direction,
-                &file,
-                record,
-                resume_from,
-                started,
-            )?
+            run.journaled(conn, record, resume_from)?
         };
         Ok(done.then(|| Step {
             id: revision.id.clone(),
             message: revision.message.clone(),
             direction,
-            elapsed: started.elapsed(),
+            elapsed: run.started.elapsed(),
         }))
-    }
-
-    /// The statements, the version row and the companion row in one transaction.
-    fn run_in_transaction(
-        &self,
-        conn: &mut Connection,
-        revision: &Revision,
-        direction: Direction,
-        file: &RevisionFile,
-        started: Instant,
-    ) -> Result<bool> {
-        let dialect = conn.dialect();
-        if dialect.locks_per_transaction() {
-            begin_exclusive(conn, self.lock_timeout)?;
-            // The exclusive transaction is the lock: did another process get here first?
-            if self.already_done(conn, revision, direction)? {
-                exec(conn, "COMMIT", "committing")?;
-                return Ok(false);
-            }
-        } else {
-            exec(conn, dialect.begin_transaction(), "starting a transaction")?;
-        }
-        for statement in &file.statements {
-            self.reporter.detail(&statement.sql);
-            if let Err(e) = conn.batch_execute(&statement.sql) {
-                let _ = conn.batch_execute("ROLLBACK");
-                return Err(failed(
-                    revision,
-                    &file.path,
-                    statement,
-                    &e.to_string(),
-                    &format!(
-                        "; revision {} was rolled back, earlier revisions stay applied",
-                        revision.id
-                    ),
-                ));
-            }
-        }
-        let bookkeeping = match direction {
-            Direction::Up => [
-                self.ledger.insert_version(&revision.id),
-                self.ledger.insert_record(
-                    &revision.id,
-                    Some(&checksum(&file.text)),
-                    RecordState::Applied,
-                    Some(started.elapsed().as_millis()),
-                    file.statements.len(),
-                ),
-            ],
-            Direction::Down => [
-                self.ledger.delete_version(&revision.id),
-                self.ledger.delete_record(&revision.id),
-            ],
-        };
-        let sql = format!("{};\n{};\nCOMMIT", bookkeeping[0], bookkeeping[1]);
-        if let Err(e) = conn.batch_execute(&sql) {
-            let _ = conn.batch_execute("ROLLBACK");
-            return Err(Error::Query {
-                context: format!(
-                    "recording revision {} as {} (rolled back)",
-                    revision.id,
-                    direction.done_verb()
-                ),
-                message: one_line(&e.to_string()),
-            });
-        }
-        Ok(true)
-    }
-
-    /// Statement by statement, recording before each one how many completed.
-    #[allow(clippy::too_many_arguments)]
-    fn run_journaled(
-        &self,
-        conn: &mut Connection,
-        revision: &Revision,
-        direction: Direction,
-        file: &RevisionFile,
-        record: Option<&RevisionRecord>,
-        resume_from: Option<usize>,
-        started: Instant,
-    ) -> Result<bool> {
-        let dialect = conn.dialect();
-        let total = file.statements.len();
-        let from = resume_from.unwrap_or(0).min(total);
-        let id = &revision.id;
-        let state = match direction {
-            Direction::Up => RecordState::Applying,
-            Direction::Down => RecordState::Reverting,
-        };
-        if let Some(done) = resume_from {
-            let next = file.statements.get(from).map_or_else(
-                || format!("nothing is left to run in {}", file.path.display()),
-                |s| {
-                    format!(
-                        "at statement {} of {total} ({}:{}: {})",
-                        from + 1,
-                        file.path.display(),
-                        s.line,
-                        first_line(&s.sql)
-                    )
-                },
-            );
-            self.reporter.status(
-                "Resuming",
-                format!("{id} ({done} statement(s) completed before) {next}"),
-            );
-        }
-        let start = self.ledger.start_journal(
-            id,
-            (direction == Direction::Up)
-                .then(|| checksum(&file.text))
-                .as_deref(),
-            state,
-            from,
-            total,
-            record.is_some(),
-        );
-        if dialect.locks_per_transaction() {
-            begin_exclusive(conn, self.lock_timeout)?;
-            if resume_from.is_none() && self.already_done(conn, revision, direction)? {
-                exec(conn, "COMMIT", "committing")?;
-                return Ok(false);
-            }
-            let begun = exec(conn, &start, &format!("journaling revision {id}"));
-            if let Err(e) = begun.and_then(|()| exec(conn, "COMMIT", "committing")) {
-                let _ = conn.batch_execute("ROLLBACK");
-                return Err(e);
-            }
-        } else {
-            exec(conn, &start, &format!("journaling revision {id}"))?;
-        }
-        for (index, statement) in file.statements.iter().enumerate().skip(from) {
-            if index > from {
-                exec(
-                    conn,
-                    &self.ledger.progress(id, index),
-                    &format!("journaling revision {id}"),
-                )?;
-            }
-            self.reporter.detail(&statement.sql);
-            if let Err(e) = conn.batch_execute(&statement.sql) {
-                let message = one_line(&e.to_string());
-                let advice = if index == 0 && resume_from.is_none() {
-                    // Nothing ran: the database is as it was, no partial state to keep.
-                    let undo = match (direction, record) {
-                        (Direction::Down, Some(r)) => {
-                            self.ledger.set_checksum(id, r.checksum.as_deref(), r.state)
-                        }
-                        _ => self.ledger.delete_record(id),
-                    };
-                    let _ = conn.batch_execute(&undo);
-                    format!("; no statement of {id} had run, the database is unchanged by it")
-                } else {
-                    let _ = conn.batch_execute(&self.ledger.note(id, &message));
-                    partial_advice(revision, direction, &file.path, &file.statements, index)
-                };
-                return Err(failed(revision, &file.path, statement, &message, &advice));
-            }
-        }
-        let finish = match direction {
-            Direction::Up => [
-                self.ledger.insert_version(id),
-                self.ledger.finish_journal(
-                    id,
-                    Some(&checksum(&file.text)),
-                    started.elapsed().as_millis(),
-                    total,
-                ),
-            ],
-            Direction::Down => [
-                self.ledger.delete_version(id),
-                self.ledger.delete_record(id),
-            ],
-        };
-        let sql = format!(
-            "{};\n{};\n{};\nCOMMIT",
-            dialect.begin_transaction(),
-            finish[0],
-            finish[1]
-        );
-        if let Err(e) = conn.batch_execute(&sql) {
-            let _ = conn.batch_execute("ROLLBACK");
-            return Err(Error::Query {
-                context: format!(
-                    "recording revision {id} as {} (all its statements ran; `cargo dbrev {} --resume` records it)",
-                    direction.done_verb(),
-                    match direction {
-                        Direction::Up => "upgrade",
-                        Direction::Down => "downgrade",
-                    }
-                ),
-                message: one_line(&e.to_string()),
-            });
-        }
-        Ok(true)
     }
 
     /// Inside SQLite's exclusive transaction: whether the version table already shows the
@@ -347,6 +149,257 @@ impl Runner<'_> {
     ) -> Result<bool> {
         let present = is_applied(conn, self.version_table, &revision.id)?;
         Ok(present == (direction == Direction::Up))
+    }
+}
+
+/// One revision running one way.
+struct Run<'a> {
+    runner: &'a Runner<'a>,
+    revision: &'a Revision,
+    direction: Direction,
+    file: &'a RevisionFile,
+    started: Instant,
+}
+
+impl Run<'_> {
+    /// The statements, the version row and the companion row in one transaction.
+    fn in_transaction(&self, conn: &mut Connection) -> Result<bool> {
+        if !self.begin(conn, true)? {
+            return Ok(false);
+        }
+        for statement in &self.file.statements {
+            self.runner.reporter.detail(&statement.sql);
+            if let Err(e) = conn.batch_execute(&statement.sql) {
+                let _ = conn.batch_execute("ROLLBACK");
+                let outcome = format!(
+                    "; revision {} was rolled back, earlier revisions stay applied",
+                    self.revision.id
+                );
+                return Err(self.failed(statement, outcome, e));
+            }
+        }
+        let context = format!(
+            "recording revision {} as {} (rolled back)",
+            self.revision.id,
+            self.direction.done_verb()
+        );
+        self.commit_bookkeeping(conn, false, context)?;
+        Ok(true)
+    }
+
+    /// Opens the revision's transaction. SQLite's exclusive transaction is the lock: when
+    /// `recheck`, it first looks whether another process got here first (then commits and
+    /// returns false).
+    fn begin(&self, conn: &mut Connection, recheck: bool) -> Result<bool> {
+        let dialect = conn.dialect();
+        if !dialect.locks_per_transaction() {
+            exec(conn, dialect.begin_transaction(), "starting a transaction")?;
+            return Ok(true);
+        }
+        begin_exclusive(conn, self.runner.lock_timeout)?;
+        if recheck
+            && self
+                .runner
+                .already_done(conn, self.revision, self.direction)?
+        {
+            exec(conn, "COMMIT", "committing")?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Statement by statement, recording before each one how many completed.
+    fn journaled(
+        &self,
+        conn: &mut Connection,
+        record: Option<&RevisionRecord>,
+        resume_from: Option<usize>,
+    ) -> Result<bool> {
+        let from = resume_from.unwrap_or(0).min(self.file.statements.len());
+        if let Some(done) = resume_from {
+            self.announce_resume(done, from);
+        }
+        if !self.start_journal(conn, record, from, resume_from.is_none())? {
+            return Ok(false);
+        }
+        let id = &self.revision.id;
+        for (index, statement) in self.file.statements.iter().enumerate().skip(from) {
+            if index > from {
+                let progress = self.runner.ledger.progress(id, index);
+                exec(conn, &progress, &format!("journaling revision {id}"))?;
+            }
+            self.runner.reporter.detail(&statement.sql);
+            if let Err(e) = conn.batch_execute(&statement.sql) {
+                let first_run = index == 0 && resume_from.is_none();
+                return Err(self.journaled_failure(conn, record, index, first_run, e));
+            }
+        }
+        let context = format!(
+            "recording revision {id} as {} (all its statements ran; `cargo dbrev {} --resume` records it)",
+            self.direction.done_verb(),
+            match self.direction {
+                Direction::Up => "upgrade",
+                Direction::Down => "downgrade",
+            }
+        );
+        self.commit_bookkeeping(conn, true, context)?;
+        Ok(true)
+    }
+
+    /// `Resuming c3 (2 statement(s) completed before) at statement 3 of 5 (…)`.
+    fn announce_resume(&self, done: usize, from: usize) {
+        let total = self.file.statements.len();
+        let next = self.file.statements.get(from).map_or_else(
+            || format!("nothing is left to run in {}", self.file.path.display()),
+            |s| {
+                format!(
+                    "at statement {} of {total} ({}:{}: {})",
+                    from + 1,
+                    self.file.path.display(),
+                    s.line,
+                    first_line(&s.sql)
+                )
+            },
+        );
+        self.runner.reporter.status(
+            "Resuming",
+            format!(
+                "{} ({done} statement(s) completed before) {next}",
+                self.revision.id
+            ),
+        );
+    }
+
+    /// Writes the journal's first row (committed before any statement runs). Returns false
+    /// when SQLite's re-check finds another process already did the revision.
+    fn start_journal(
+        &self,
+        conn: &mut Connection,
+        record: Option<&RevisionRecord>,
+        from: usize,
+        recheck: bool,
+    ) -> Result<bool> {
+        let id = &self.revision.id;
+        let state = match self.direction {
+            Direction::Up => RecordState::Applying,
+            Direction::Down => RecordState::Reverting,
+        };
+        let checksum = (self.direction == Direction::Up).then(|| checksum(&self.file.text));
+        let start = self.runner.ledger.start_journal(
+            id,
+            checksum.as_deref(),
+            state,
+            from,
+            self.file.statements.len(),
+            record.is_some(),
+        );
+        let what = format!("journaling revision {id}");
+        if !conn.dialect().locks_per_transaction() {
+            exec(conn, &start, &what)?;
+            return Ok(true);
+        }
+        if !self.begin(conn, recheck)? {
+            return Ok(false);
+        }
+        let begun = exec(conn, &start, &what);
+        if let Err(e) = begun.and_then(|()| exec(conn, "COMMIT", "committing")) {
+            let _ = conn.batch_execute("ROLLBACK");
+            return Err(e);
+        }
+        Ok(true)
+    }
+
+    /// A statement of a journaled run failed at `index`: when it was the first statement
+    /// of a fresh run, nothing ran and the journal row goes; otherwise the error is noted
+    /// in it and the partial state stays recorded.
+    fn journaled_failure(
+        &self,
+        conn: &mut Connection,
+        record: Option<&RevisionRecord>,
+        index: usize,
+        first_run: bool,
+        error: diesel::result::Error,
+    ) -> Error {
+        let ledger = self.runner.ledger;
+        let id = &self.revision.id;
+        let outcome = if first_run {
+            let undo = match (self.direction, record) {
+                (Direction::Down, Some(r)) => {
+                    ledger.set_checksum(id, r.checksum.as_deref(), r.state)
+                }
+                _ => ledger.delete_record(id),
+            };
+            let _ = conn.batch_execute(&undo);
+            format!("; no statement of {id} had run, the database is unchanged by it")
+        } else {
+            let _ = conn.batch_execute(&ledger.note(id, &one_line(&error)));
+            partial_advice(
+                self.revision,
+                self.direction,
+                &self.file.path,
+                &self.file.statements,
+                index,
+            )
+        };
+        self.failed(&self.file.statements[index], outcome, error)
+    }
+
+    /// Writes the version row and the companion row and commits: in the revision's own
+    /// transaction, or (`journaled`) in one of their own that finishes the journal. A
+    /// failure rolls back.
+    fn commit_bookkeeping(
+        &self,
+        conn: &mut Connection,
+        journaled: bool,
+        context: String,
+    ) -> Result<()> {
+        let ledger = self.runner.ledger;
+        let id = &self.revision.id;
+        let elapsed = self.started.elapsed().as_millis();
+        let total = self.file.statements.len();
+        let rows = match (self.direction, journaled) {
+            (Direction::Up, false) => [
+                ledger.insert_version(id),
+                ledger.insert_record(
+                    id,
+                    Some(&checksum(&self.file.text)),
+                    RecordState::Applied,
+                    Some(elapsed),
+                    total,
+                ),
+            ],
+            (Direction::Up, true) => [
+                ledger.insert_version(id),
+                ledger.finish_journal(id, Some(&checksum(&self.file.text)), elapsed, total),
+            ],
+            (Direction::Down, _) => [ledger.delete_version(id), ledger.delete_record(id)],
+        };
+        let begin = if journaled {
+            format!("{};\n", conn.dialect().begin_transaction())
+        } else {
+            String::new()
+        };
+        let sql = format!("{begin}{};\n{};\nCOMMIT", rows[0], rows[1]);
+        conn.batch_execute(&sql).map_err(|e| {
+            let _ = conn.batch_execute("ROLLBACK");
+            Error::sql(context, e)
+        })
+    }
+
+    /// The error for a failed statement, with what it left (`outcome`).
+    fn failed(
+        &self,
+        statement: &Statement,
+        outcome: String,
+        error: diesel::result::Error,
+    ) -> Error {
+        Error::RevisionFailed {
+            revision: self.revision.id.clone(),
+            path: self.file.path.clone(),
+            line: statement.line,
+            outcome,
+            source: error.into(),
+        }
     }
 }
 
@@ -391,22 +444,6 @@ pub(crate) fn line_span(statements: &[Statement]) -> String {
     }
 }
 
-fn failed(
-    revision: &Revision,
-    path: &Path,
-    statement: &Statement,
-    message: &str,
-    note: &str,
-) -> Error {
-    Error::Migration(format!(
-        "revision {} failed at {}:{}: {}{note}",
-        revision.id,
-        path.display(),
-        statement.line,
-        one_line(message)
-    ))
-}
-
 fn first_line(sql: &str) -> String {
     let line = sql.lines().next().unwrap_or_default();
     if line.chars().count() > 60 {
@@ -416,13 +453,7 @@ fn first_line(sql: &str) -> String {
     }
 }
 
+/// Runs statements that return no rows; an error says what was being done.
 pub(crate) fn exec(conn: &mut Connection, sql: &str, what: &str) -> Result<()> {
-    conn.batch_execute(sql).map_err(|e| Error::Query {
-        context: what.to_owned(),
-        message: one_line(&e.to_string()),
-    })
-}
-
-pub(crate) fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    conn.batch_execute(sql).map_err(|e| Error::sql(what, e))
 }

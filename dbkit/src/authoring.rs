@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::graph::Applied;
+use crate::graph_error::TargetError;
 use crate::migrate::Environment;
 use crate::script::{
     EMPTY_DOWN, EMPTY_UP, NewRevision, create_date, load_template, next_revision_id,
@@ -57,15 +58,17 @@ impl Environment {
                 let ids = self.graph.resolve(head, &none)?;
                 if let [one] = ids.as_slice() {
                     if !options.splice && !self.graph.is_head(one) {
-                        return Err(Error::Target(format!(
-                            "revision {one} is not a head; pass --splice to start a branch from it"
-                        )));
+                        return Err(TargetError::NotAHead {
+                            revision: one.clone(),
+                        }
+                        .into());
                     }
                 } else if ids.len() > 1 {
-                    return Err(Error::Target(format!(
-                        "--head {head} names several revisions ({}); name one",
-                        ids.join(", ")
-                    )));
+                    return Err(TargetError::HeadNamesSeveral {
+                        head: head.clone(),
+                        ids,
+                    }
+                    .into());
                 }
                 ids
             }
@@ -73,11 +76,10 @@ impl Environment {
                 [] => Vec::new(),
                 [one] => vec![one.id.clone()],
                 several => {
-                    let ids: Vec<&str> = several.iter().map(|r| r.id.as_str()).collect();
-                    return Err(Error::Target(format!(
-                        "there are several heads ({}); choose one with --head, or join them with `cargo dbrev merge heads`",
-                        ids.join(", ")
-                    )));
+                    return Err(TargetError::NewRevisionNeedsHead {
+                        heads: crate::target::ids(several),
+                    }
+                    .into());
                 }
             },
         };
@@ -124,11 +126,11 @@ impl Environment {
             }
         }
         if parents.len() < 2 {
-            return Err(Error::Target(format!(
-                "a merge needs at least two revisions; `{}` names {}",
-                revisions.join(" "),
-                parents.len()
-            )));
+            return Err(TargetError::MergeNeedsTwo {
+                targets: revisions.join(" "),
+                count: parents.len(),
+            }
+            .into());
         }
         let options = RevisionOptions {
             message: message.to_owned(),
@@ -180,9 +182,10 @@ impl Environment {
     pub fn edit(&self, target: &str, applied: &Applied) -> Result<()> {
         let ids = self.graph.resolve(target, applied)?;
         if ids.is_empty() {
-            return Err(Error::Target(format!(
-                "`{target}` names no revision (it is base)"
-            )));
+            return Err(TargetError::IsBase {
+                target: target.to_owned(),
+            }
+            .into());
         }
         let files: Vec<PathBuf> = ids
             .iter()

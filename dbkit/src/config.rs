@@ -94,134 +94,47 @@ impl Config {
     /// Loads a known configuration file.
     pub fn load_from(location: ConfigLocation, database_url: Option<&str>) -> Result<Config> {
         let text = std::fs::read_to_string(&location.file).at(&location.file)?;
-        let file = location.file.clone();
-        let raw: RawConfig = toml::from_str(&text).map_err(|e| {
-            let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
-            let message = e.message().trim();
-            // Name the key when the message does not (wrong types, bad values).
-            let key = text
-                .lines()
-                .nth(line - 1)
-                .and_then(|l| l.split_once('='))
-                .map(|(k, _)| k.trim())
-                .filter(|k| !k.is_empty() && !message.contains(&format!("`{k}`")));
-            let key = key.map(|k| format!(" (key `{k}`)")).unwrap_or_default();
-            Error::Config(format!("{}:{line}:{col}: {message}{key}", file.display()))
-        })?;
-        let env = Environment::new(&location);
-        let root = location.root.clone();
-        let expand = |value: &Spanned<String>, key: &str| -> Result<Option<String>> {
-            env.expand(value.get_ref())
-                .map_err(|unset| unset_error(&file, &text, value, key, &unset))
+        let raw = parse(&location.file, &text)?;
+        let values = Values {
+            file: &location.file,
+            text: &text,
+            env: Environment::new(&location),
+            root: &location.root,
         };
-        let path_of = |value: &Spanned<String>, key: &str| -> Result<PathBuf> {
-            let expanded = expand(value, key)?.unwrap_or_default();
-            Ok(root.join(expanded))
-        };
-
         let script_location = match &raw.script_location {
-            Some(v) => path_of(v, "script_location")?,
-            None => root.join("versioning"),
+            Some(v) => values.path(v, "script_location")?,
+            None => location.root.join("versioning"),
         };
         let versions_dir = match &raw.version_locations {
-            Some(v) => path_of(v, "version_locations")?,
+            Some(v) => values.path(v, "version_locations")?,
             None => script_location.join("versions"),
         };
         let schema_files = match &raw.schema {
-            None => vec![root.join(DEFAULT_SCHEMA)],
-            Some(setting) => {
-                let files = match setting.get_ref() {
-                    OneOrMany::One(one) => std::slice::from_ref(one),
-                    OneOrMany::Many(many) => many.as_slice(),
-                };
-                files
-                    .iter()
-                    .map(|f| path_of(&Spanned::new(setting.span(), f.clone()), "schema"))
-                    .collect::<Result<_>>()?
-            }
+            Some(setting) => values
+                .list(setting, "schema")?
+                .into_iter()
+                .map(|f| location.root.join(f))
+                .collect(),
+            None => vec![location.root.join(DEFAULT_SCHEMA)],
         };
-        let version_table = match &raw.version_table {
-            Some(v) => expand(v, "version_table")?.unwrap_or_default(),
-            None => DEFAULT_VERSION_TABLE.to_owned(),
-        };
-        if version_table.is_empty() {
-            return Err(Error::Config(format!(
-                "{}: `version_table` must not be empty",
-                file.display()
-            )));
-        }
-        let exclude: Vec<String> = raw
-            .exclude
-            .iter()
-            .map(|v| Ok(expand(v, "exclude")?.unwrap_or_default()))
-            .collect::<Result<_>>()?;
-        let include = raw
-            .include
-            .iter()
-            .map(|v| Ok(expand(v, "include")?.unwrap_or_default()))
-            .collect::<Result<_>>()?;
-        let revisions_table = match &raw.revisions_table {
-            Some(v) => expand(v, "revisions_table")?.unwrap_or_default(),
-            None => DEFAULT_REVISIONS_TABLE.to_owned(),
-        };
-        if revisions_table.is_empty() || revisions_table == version_table {
-            return Err(Error::Config(format!(
-                "{}: `revisions_table` must be a table name other than `version_table`",
-                file.display()
-            )));
-        }
+        let version_table = values.version_table(&raw)?;
+        let exclude = values.each(&raw.exclude, "exclude")?;
+        let include = values.each(&raw.include, "include")?;
+        let revisions_table = values.revisions_table(&raw, &version_table)?;
         let lock_timeout = std::time::Duration::from_secs(
             raw.lock_timeout
                 .as_ref()
                 .map_or(DEFAULT_LOCK_TIMEOUT_SECS, |v| *v.get_ref()),
         );
         let session_sql = match &raw.session_sql {
+            Some(setting) => values.list(setting, "session_sql")?,
             None => Vec::new(),
-            Some(setting) => {
-                let items = match setting.get_ref() {
-                    OneOrMany::One(one) => std::slice::from_ref(one),
-                    OneOrMany::Many(many) => many.as_slice(),
-                };
-                items
-                    .iter()
-                    .map(|sql| {
-                        Ok(
-                            expand(&Spanned::new(setting.span(), sql.clone()), "session_sql")?
-                                .unwrap_or_default(),
-                        )
-                    })
-                    .collect::<Result<_>>()?
-            }
         };
-
-        // `database_url = "${DATABASE_URL}"` (what dbinit writes) only defers to
-        // DATABASE_URL: it configures no URL of its own, like an absent key.
-        let configured = raw
-            .database_url
-            .as_ref()
-            .filter(|v| v.get_ref().trim() != "${DATABASE_URL}");
-        let url_text = match database_url {
-            Some(url) => url.to_owned(),
-            None => match configured {
-                Some(v) => expand(v, "database_url")?.unwrap_or_default(),
-                None => match env.get("DATABASE_URL") {
-                    Some(url) if url.trim().is_empty() => {
-                        return Err(Error::Config(
-                            "DATABASE_URL is set but empty; set it to the database to use, or unset it to use the default SQLite file".into(),
-                        ));
-                    }
-                    Some(url) => url,
-                    // No URL configured anywhere: the loop works with no server.
-                    None => default_database_url(&location),
-                },
-            },
-        };
-        let database_url = DatabaseUrl::parse(&url_text, &root)?;
+        let url = values.database_url(&raw, database_url, &location)?;
         Ok(Config {
-            location,
             script_location,
             versions_dir,
-            database_url,
+            database_url: DatabaseUrl::parse(&url, &location.root)?,
             schema_files,
             version_table,
             exclude,
@@ -229,12 +142,130 @@ impl Config {
             revisions_table,
             lock_timeout,
             session_sql,
+            location,
         })
     }
 
     /// The package directory (where `dbrev.toml` is).
     pub fn root(&self) -> &Path {
         &self.location.root
+    }
+}
+
+/// Parses the file; bad TOML, unknown keys and wrong types name file, line, column and key.
+fn parse(file: &Path, text: &str) -> Result<RawConfig> {
+    toml::from_str(text).map_err(|e| {
+        let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+        let message = e.message().trim();
+        // Name the key when the message does not (wrong types, bad values).
+        let key = text
+            .lines()
+            .nth(line - 1)
+            .and_then(|l| l.split_once('='))
+            .map(|(k, _)| k.trim())
+            .filter(|k| !k.is_empty() && !message.contains(&format!("`{k}`")));
+        let key = key.map(|k| format!(" (key `{k}`)")).unwrap_or_default();
+        Error::ConfigSyntax {
+            message: format!("{}:{line}:{col}: {message}{key}", file.display()),
+            source: Box::new(e),
+        }
+    })
+}
+
+/// The values of one file, with `${VAR}` expanded (an unset variable names file, line,
+/// column and key) and paths made absolute.
+struct Values<'a> {
+    file: &'a Path,
+    text: &'a str,
+    env: Environment,
+    root: &'a Path,
+}
+
+impl Values<'_> {
+    fn expand(&self, value: &Spanned<String>, key: &str) -> Result<String> {
+        self.env
+            .expand(value.get_ref())
+            .map_err(|unset| unset_error(self.file, self.text, value, key, &unset))
+    }
+
+    fn path(&self, value: &Spanned<String>, key: &str) -> Result<PathBuf> {
+        Ok(self.root.join(self.expand(value, key)?))
+    }
+
+    fn each(&self, values: &[Spanned<String>], key: &str) -> Result<Vec<String>> {
+        values.iter().map(|v| self.expand(v, key)).collect()
+    }
+
+    /// A string or a list of strings (each expanded where the setting is).
+    fn list(&self, setting: &Spanned<OneOrMany>, key: &str) -> Result<Vec<String>> {
+        let items = match setting.get_ref() {
+            OneOrMany::One(one) => std::slice::from_ref(one),
+            OneOrMany::Many(many) => many.as_slice(),
+        };
+        items
+            .iter()
+            .map(|item| self.expand(&Spanned::new(setting.span(), item.clone()), key))
+            .collect()
+    }
+
+    /// `version_table`: diesel's by default, never empty.
+    fn version_table(&self, raw: &RawConfig) -> Result<String> {
+        let table = match &raw.version_table {
+            Some(v) => self.expand(v, "version_table")?,
+            None => DEFAULT_VERSION_TABLE.to_owned(),
+        };
+        if table.is_empty() {
+            return Err(Error::Config(format!(
+                "{}: `version_table` must not be empty",
+                self.file.display()
+            )));
+        }
+        Ok(table)
+    }
+
+    /// `revisions_table`: dbrev's by default, a table other than `version_table`.
+    fn revisions_table(&self, raw: &RawConfig, version_table: &str) -> Result<String> {
+        let table = match &raw.revisions_table {
+            Some(v) => self.expand(v, "revisions_table")?,
+            None => DEFAULT_REVISIONS_TABLE.to_owned(),
+        };
+        if table.is_empty() || table == version_table {
+            return Err(Error::Config(format!(
+                "{}: `revisions_table` must be a table name other than `version_table`",
+                self.file.display()
+            )));
+        }
+        Ok(table)
+    }
+
+    /// The URL: `--database-url`, else `database_url`, else `DATABASE_URL`, else the
+    /// package's SQLite file.
+    fn database_url(
+        &self,
+        raw: &RawConfig,
+        given: Option<&str>,
+        location: &ConfigLocation,
+    ) -> Result<String> {
+        if let Some(url) = given {
+            return Ok(url.to_owned());
+        }
+        // `database_url = "${DATABASE_URL}"` (what dbinit writes) only defers to
+        // DATABASE_URL: it configures no URL of its own, like an absent key.
+        let configured = raw
+            .database_url
+            .as_ref()
+            .filter(|v| v.get_ref().trim() != "${DATABASE_URL}");
+        if let Some(v) = configured {
+            return self.expand(v, "database_url");
+        }
+        match self.env.get("DATABASE_URL") {
+            Some(url) if url.trim().is_empty() => Err(Error::Config(
+                "DATABASE_URL is set but empty; set it to the database to use, or unset it to use the default SQLite file".into(),
+            )),
+            Some(url) => Ok(url),
+            // No URL configured anywhere: the loop works with no server.
+            None => Ok(default_database_url(location)),
+        }
     }
 }
 
@@ -279,8 +310,8 @@ impl Environment {
 
     /// Expands `${VAR}`, `${VAR:-default}` and `$$`; an unset or empty variable without a
     /// default is an error naming it.
-    fn expand(&self, value: &str) -> std::result::Result<Option<String>, UnsetVariable> {
-        expand_vars(value, |name| self.get(name)).map(Some)
+    fn expand(&self, value: &str) -> std::result::Result<String, UnsetVariable> {
+        expand_vars(value, |name| self.get(name))
     }
 }
 

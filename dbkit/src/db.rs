@@ -1,7 +1,7 @@
 //! One connection type over diesel's SQLite, PostgreSQL and MySQL backends, chosen by the
 //! URL scheme. PostgreSQL and MySQL use diesel-async's pure-Rust drivers driven by a
-//! private single-threaded tokio runtime, so no C client library is linked; TLS goes
-//! through rustls (`sslmode=require` / `ssl-mode=REQUIRED`).
+//! private single-threaded tokio runtime, so no C client library is linked; the URL's
+//! parameters, TLS (rustls) and the connect sequence live in [`crate::driver`].
 
 use diesel::connection::SimpleConnection;
 use diesel::mysql::Mysql;
@@ -15,7 +15,8 @@ use tokio::runtime::Runtime;
 
 use crate::backend::Backend;
 use crate::dialect::{Dialect, dialect_for};
-use crate::error::{Error, Result};
+use crate::driver::{connect_failed, connect_mysql, connect_postgres};
+use crate::error::Result;
 use crate::url::DatabaseUrl;
 
 /// A live connection to one database, whatever the backend.
@@ -42,48 +43,39 @@ impl<T> AnyRow for T where
 }
 
 impl Connection {
-    /// Connects to the database named by `url`.
+    /// Connects to the database named by `url`, then runs the dialect's connection set-up
+    /// (SQLite: busy timeout, foreign keys off).
     ///
-    /// An unreachable server, wrong credentials or a bad URL give [`Error::Connect`]
+    /// An unreachable server, wrong credentials or a bad URL give [`crate::Error::Connect`]
     /// with the masked URL and the backend's reason.
     pub fn establish(url: &DatabaseUrl) -> Result<Connection> {
-        let fail = |reason: String| connect_error(url, &reason);
         let inner = match url.backend() {
-            Backend::Sqlite => {
-                let path = url.expose();
-                if let Some(dir) = std::path::Path::new(path).parent() {
-                    if !dir.as_os_str().is_empty() && !dir.exists() {
-                        return Err(fail(format!("directory {} does not exist", dir.display())));
-                    }
-                }
-                let mut conn =
-                    SqliteConnection::establish(path).map_err(|e| fail(e.to_string()))?;
-                // Wait for other writers; leave foreign keys off as sqlite3 and alembic do
-                // (diesel turns them on): the table-rebuild recipe needs them off and
-                // checks them itself with `pragma_foreign_key_check`.
-                conn.batch_execute("PRAGMA busy_timeout = 60000; PRAGMA foreign_keys = OFF;")
-                    .map_err(|e| fail(e.to_string()))?;
-                Inner::Sqlite(conn)
-            }
+            Backend::Sqlite => Inner::Sqlite(connect_sqlite(url)?),
             Backend::Postgres => {
-                let runtime = runtime().map_err(|e| fail(e.to_string()))?;
-                let conn = runtime
-                    .block_on(connect_postgres(url.expose()))
-                    .map_err(fail)?;
+                let runtime = runtime().map_err(|e| connect_failed(url, e))?;
+                let conn = runtime.block_on(connect_postgres(url))?;
                 Inner::Postgres(runtime, Box::new(conn))
             }
             Backend::Mysql => {
-                let runtime = runtime().map_err(|e| fail(e.to_string()))?;
-                let conn = runtime
-                    .block_on(connect_mysql(url.expose()))
-                    .map_err(fail)?;
+                let runtime = runtime().map_err(|e| connect_failed(url, e))?;
+                let conn = runtime.block_on(async {
+                    let session = connect_mysql(url).await?;
+                    AsyncMysqlConnection::try_from(session)
+                        .await
+                        .map_err(|e| connect_failed(url, e))
+                })?;
                 Inner::Mysql(runtime, conn)
             }
         };
-        Ok(Connection {
+        let mut conn = Connection {
             url: url.clone(),
             inner,
-        })
+        };
+        if let Some(setup) = conn.dialect().connection_setup() {
+            conn.batch_execute(setup)
+                .map_err(|e| connect_failed(url, e))?;
+        }
+        Ok(conn)
     }
 
     /// The URL this connection was made from.
@@ -195,146 +187,21 @@ pub struct ValueRow {
     pub value: Option<String>,
 }
 
-/// The one-line error for a failed connection: masked URL and the backend's reason.
-pub(crate) fn connect_error(url: &DatabaseUrl, reason: &str) -> Error {
-    Error::Connect {
-        url: url.masked(),
-        reason: one_line(&url.scrub(reason)),
-    }
-}
-
-pub(crate) fn runtime() -> std::io::Result<Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-}
-
-/// Collapses a multi-line driver message into one line.
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Splits `key=value` query parameters out of a URL, removing those in `ours`.
-fn take_params(url: &str, ours: &[&str]) -> (String, Vec<(String, String)>) {
-    let Some((head, query)) = url.split_once('?') else {
-        return (url.to_owned(), Vec::new());
-    };
-    let mut kept = Vec::new();
-    let mut taken = Vec::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        if ours.contains(&k) {
-            taken.push((k.to_owned(), v.to_owned()));
-        } else {
-            kept.push(pair);
-        }
-    }
-    let url = if kept.is_empty() {
-        head.to_owned()
-    } else {
-        format!("{head}?{}", kept.join("&"))
-    };
-    (url, taken)
-}
-
-/// The tokio-postgres configuration of a URL, and whether TLS verifies the server
-/// (`None`: no TLS).
-pub(crate) fn postgres_config(
-    url: &str,
-) -> std::result::Result<(tokio_postgres::Config, Option<bool>), String> {
-    let (url, params) = take_params(url, &["sslmode"]);
-    let sslmode = params.last().map(|(_, v)| v.to_ascii_lowercase());
-    let mut config: tokio_postgres::Config = url.parse().map_err(|e| format!("{e}"))?;
-    let verify = match sslmode.as_deref() {
-        None | Some("disable" | "allow" | "prefer") => {
-            config.ssl_mode(tokio_postgres::config::SslMode::Disable);
-            None
-        }
-        Some("require") => Some(false),
-        Some("verify-ca" | "verify-full") => Some(true),
-        Some(other) => {
-            return Err(format!(
-                "unknown sslmode `{other}` (expected disable, prefer, require, verify-ca or verify-full)"
-            ));
-        }
-    };
-    if verify.is_some() {
-        config.ssl_mode(tokio_postgres::config::SslMode::Require);
-    }
-    Ok((config, verify))
-}
-
-async fn connect_postgres(url: &str) -> std::result::Result<AsyncPgConnection, String> {
-    let (config, verify) = postgres_config(url)?;
-    match verify {
-        None => {
-            let (client, conn) = config
-                .connect(tokio_postgres::NoTls)
-                .await
-                .map_err(|e| postgres_reason(&e))?;
-            AsyncPgConnection::try_from_client_and_connection(client, conn)
-                .await
-                .map_err(|e| e.to_string())
-        }
-        Some(verify) => {
-            let tls =
-                tokio_postgres_rustls::MakeRustlsConnect::new(crate::tls::client_config(verify)?);
-            let (client, conn) = config.connect(tls).await.map_err(|e| postgres_reason(&e))?;
-            AsyncPgConnection::try_from_client_and_connection(client, conn)
-                .await
-                .map_err(|e| e.to_string())
-        }
-    }
-}
-
-/// tokio-postgres hides the server's message in the error source; show both.
-pub(crate) fn postgres_reason(e: &tokio_postgres::Error) -> String {
-    if let Some(db) = e.as_db_error() {
-        return db.message().to_owned();
-    }
-    match std::error::Error::source(e) {
-        Some(source) => format!("{e}: {source}"),
-        None => e.to_string(),
-    }
-}
-
-async fn connect_mysql(url: &str) -> std::result::Result<AsyncMysqlConnection, String> {
-    let conn = mysql_conn(url).await?;
-    AsyncMysqlConnection::try_from(conn)
-        .await
-        .map_err(|e| e.to_string())
-}
-
-/// A mysql_async session from a URL (`mariadb://` and `ssl-mode` understood).
-pub(crate) async fn mysql_conn(url: &str) -> std::result::Result<mysql_async::Conn, String> {
-    let url = match url.strip_prefix("mariadb://") {
-        Some(rest) => format!("mysql://{rest}"),
-        None => url.to_owned(),
-    };
-    let (url, params) = take_params(&url, &["ssl-mode", "ssl_mode", "sslmode"]);
-    let opts = mysql_async::Opts::from_url(&url).map_err(|e| e.to_string())?;
-    let mut builder = mysql_async::OptsBuilder::from_opts(opts)
-        .stmt_cache_size(0)
-        .client_found_rows(true);
-    match params
-        .last()
-        .map(|(_, v)| v.to_ascii_uppercase())
-        .as_deref()
+/// Opens a SQLite file; a missing directory is an error rather than a new file elsewhere.
+fn connect_sqlite(url: &DatabaseUrl) -> Result<SqliteConnection> {
+    let path = url.expose();
+    if let Some(dir) = std::path::Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+        && !dir.exists()
     {
-        None | Some("DISABLED" | "PREFERRED") => {}
-        Some(mode @ ("REQUIRED" | "VERIFY_CA" | "VERIFY_IDENTITY")) => {
-            let ssl = mysql_async::SslOpts::default()
-                .with_danger_accept_invalid_certs(mode == "REQUIRED")
-                .with_danger_skip_domain_validation(mode != "VERIFY_IDENTITY");
-            builder = builder.ssl_opts(ssl);
-        }
-        Some(other) => {
-            return Err(format!(
-                "unknown ssl-mode `{other}` (expected DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY)"
-            ));
-        }
+        let reason = format!("directory {} does not exist", dir.display());
+        return Err(connect_error(url, &reason));
     }
-    mysql_async::Conn::new(builder)
-        .await
-        .map_err(|e| e.to_string())
+    SqliteConnection::establish(path).map_err(|e| connect_failed(url, e))
 }
+
+// `export::session` reaches the driver through this module; it moves to
+// `crate::driver::{connect_postgres, connect_mysql}`.
+pub(crate) use crate::driver::{
+    connect_error, mysql_conn, postgres_config, postgres_reason, runtime,
+};

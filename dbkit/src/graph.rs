@@ -5,7 +5,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::graph_error::{GraphError, TargetError};
 use crate::script::{Revision, read_revisions};
 use crate::target::{Destination, list_ids};
 
@@ -23,6 +24,96 @@ pub struct RevisionGraph {
 /// The set of applied revision ids (from the version table).
 pub type Applied = BTreeSet<String>;
 
+/// Each revision's position by id; two revisions with one id are an error.
+fn unique_ids(revisions: &[Revision]) -> Result<HashMap<String, usize>> {
+    let mut index = HashMap::new();
+    for (i, r) in revisions.iter().enumerate() {
+        if let Some(&other) = index.get(&r.id) {
+            let other: &Revision = &revisions[other];
+            return Err(GraphError::DuplicateId {
+                id: r.id.clone(),
+                first: other.dir.clone(),
+                second: r.dir.clone(),
+            }
+            .into());
+        }
+        index.insert(r.id.clone(), i);
+    }
+    Ok(index)
+}
+
+/// Rewrites every `Revises:` and `Depends On:` reference to a revision id: references may
+/// use diesel's dashed form of an id, and `Depends On:` a branch label. One that names no
+/// revision is an error.
+fn resolve_references(revisions: &mut [Revision], index: &HashMap<String, usize>) -> Result<()> {
+    let labels: HashMap<String, String> = revisions
+        .iter()
+        .flat_map(|r| r.branch_labels.iter().map(|l| (l.clone(), r.id.clone())))
+        .collect();
+    for r in revisions.iter_mut() {
+        let up = r.up_path();
+        for (field, list) in [
+            ("Revises", &mut r.parents),
+            ("Depends On", &mut r.depends_on),
+        ] {
+            for reference in list.iter_mut() {
+                if index.contains_key(reference.as_str()) {
+                    continue;
+                }
+                let version = crate::script::version_of(reference);
+                let resolved = if index.contains_key(&version) {
+                    Some(version)
+                } else if field == "Depends On" {
+                    labels.get(reference.as_str()).cloned()
+                } else {
+                    None
+                };
+                *reference = resolved.ok_or_else(|| GraphError::MissingParent {
+                    file: up.clone(),
+                    field,
+                    reference: reference.clone(),
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The positions of the revisions in topological order (Kahn), ties broken by version
+/// order; revisions left over form a cycle, which is an error.
+fn topological_order(revisions: &[Revision], index: &HashMap<String, usize>) -> Result<Vec<usize>> {
+    let n = revisions.len();
+    let mut pending: Vec<usize> = revisions
+        .iter()
+        .map(|r| r.parents.len() + r.depends_on.len())
+        .collect();
+    let mut unlocks: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, r) in revisions.iter().enumerate() {
+        for p in r.parents.iter().chain(&r.depends_on) {
+            unlocks[index[p]].push(i);
+        }
+    }
+    let mut ready: BTreeSet<usize> = (0..n).filter(|&i| pending[i] == 0).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(i) = ready.pop_first() {
+        order.push(i);
+        for &d in &unlocks[i] {
+            pending[d] -= 1;
+            if pending[d] == 0 {
+                ready.insert(d);
+            }
+        }
+    }
+    if order.len() < n {
+        let files = (0..n)
+            .filter(|i| pending[*i] > 0)
+            .map(|i| revisions[i].up_path())
+            .collect();
+        return Err(GraphError::Cycle { files }.into());
+    }
+    Ok(order)
+}
+
 impl RevisionGraph {
     /// Reads and validates the revisions in `versions_dir`.
     pub fn load(versions_dir: &Path) -> Result<Self> {
@@ -30,89 +121,11 @@ impl RevisionGraph {
     }
 
     /// Validates revisions (already in version order) and builds the graph.
-    pub fn new(revisions: Vec<Revision>) -> Result<Self> {
-        let mut index = HashMap::new();
-        for (i, r) in revisions.iter().enumerate() {
-            if let Some(&other) = index.get(&r.id) {
-                let other: &Revision = &revisions[other];
-                return Err(Error::Script(format!(
-                    "two revisions have the id {}: {} and {}",
-                    r.id,
-                    other.dir.display(),
-                    r.dir.display()
-                )));
-            }
-            index.insert(r.id.clone(), i);
-        }
-        // References may use diesel's dashed form of an id, and `Depends On:` a branch label.
-        let labels: HashMap<String, String> = revisions
-            .iter()
-            .flat_map(|r| r.branch_labels.iter().map(|l| (l.clone(), r.id.clone())))
-            .collect();
-        let mut revisions = revisions;
-        for r in &mut revisions {
-            let up = r.up_path();
-            for (kind, list) in [
-                ("Revises", &mut r.parents),
-                ("Depends On", &mut r.depends_on),
-            ] {
-                for reference in list.iter_mut() {
-                    if index.contains_key(reference.as_str()) {
-                        continue;
-                    }
-                    let version = crate::script::version_of(reference);
-                    let resolved = if index.contains_key(&version) {
-                        Some(version)
-                    } else if kind == "Depends On" {
-                        labels.get(reference.as_str()).cloned()
-                    } else {
-                        None
-                    };
-                    match resolved {
-                        Some(id) => *reference = id,
-                        None => {
-                            return Err(Error::Script(format!(
-                                "{}: `{kind}: {reference}` names a revision that does not exist",
-                                up.display()
-                            )));
-                        }
-                    }
-                }
-            }
-        }
-        // Topological order (Kahn), ties broken by version order; leftovers form a cycle.
+    pub fn new(mut revisions: Vec<Revision>) -> Result<Self> {
+        let index = unique_ids(&revisions)?;
+        resolve_references(&mut revisions, &index)?;
+        let order = topological_order(&revisions, &index)?;
         let n = revisions.len();
-        let mut pending: Vec<usize> = revisions
-            .iter()
-            .map(|r| r.parents.len() + r.depends_on.len())
-            .collect();
-        let mut unlocks: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for (i, r) in revisions.iter().enumerate() {
-            for p in r.parents.iter().chain(&r.depends_on) {
-                unlocks[index[p]].push(i);
-            }
-        }
-        let mut ready: BTreeSet<usize> = (0..n).filter(|&i| pending[i] == 0).collect();
-        let mut order = Vec::with_capacity(n);
-        while let Some(i) = ready.pop_first() {
-            order.push(i);
-            for &d in &unlocks[i] {
-                pending[d] -= 1;
-                if pending[d] == 0 {
-                    ready.insert(d);
-                }
-            }
-        }
-        if order.len() < n {
-            let in_cycle: Vec<String> = (0..n)
-                .filter(|i| pending[*i] > 0)
-                .map(|i| revisions[i].up_path().display().to_string())
-                .collect();
-            return Err(Error::Script(format!(
-                "the revisions form a cycle: {}",
-                in_cycle.join(", ")
-            )));
-        }
         let mut slots: Vec<Option<Revision>> = revisions.into_iter().map(Some).collect();
         let revisions: Vec<Revision> = order.iter().filter_map(|&i| slots[i].take()).collect();
         let index: HashMap<String, usize> = revisions
@@ -316,14 +329,11 @@ impl RevisionGraph {
             let line = self.ancestors_on_line(branch);
             roots.retain(|r| line.contains(&r.id));
             if roots.is_empty() {
-                return Err(Error::Target(format!(
-                    "{} is not a valid downgrade target for the branch of {branch}",
-                    if targets.is_empty() {
-                        "base".to_owned()
-                    } else {
-                        targets.join(", ")
-                    }
-                )));
+                return Err(TargetError::NotOnDowngradeBranch {
+                    targets: targets.to_vec(),
+                    branch: branch.clone(),
+                }
+                .into());
             }
         }
         let keep = self.ancestors(targets.iter().map(String::as_str));
@@ -337,10 +347,11 @@ impl RevisionGraph {
         if plan.is_empty()
             && let Some(missing) = targets.iter().find(|id| !applied.contains(*id))
         {
-            return Err(Error::Target(format!(
-                "revision {missing} is not applied, so it is not a downgrade target (the database is at {}); did you mean `cargo dbrev upgrade {missing}`?",
-                self.describe_heads(applied)
-            )));
+            return Err(TargetError::NotApplied {
+                revision: missing.clone(),
+                at: self.describe_heads(applied),
+            }
+            .into());
         }
         Ok(plan)
     }
@@ -531,7 +542,7 @@ mod tests {
             .destination("c1branch@-1", &applied(&["a"]), Motion::Up)
             .unwrap_err();
         assert!(err.to_string().contains("downgrade"), "{err}");
-        // With a revision to count from, both ways are fine (alembic's `a+2`, `d-2`).
+        // With a revision to count from, both ways are fine: `a+1` down, `d1-1` up.
         assert_eq!(down(&g, "a+1", &["d1"]).unwrap(), ["d1", "c1"]);
         assert_eq!(up(&g, "d1-1", &["a"]).unwrap(), ["b", "c1"]);
     }

@@ -121,17 +121,7 @@ struct MigrationsDirectory {
 
 /// Scaffolds (or adopts) a migration environment as `options` says.
 pub fn init(options: &InitOptions) -> Result<InitReport> {
-    let template = TEMPLATES
-        .iter()
-        .find(|t| t.name == options.template)
-        .ok_or_else(|| {
-            let names: Vec<&str> = TEMPLATES.iter().map(|t| t.name).collect();
-            Error::Usage(format!(
-                "unknown template `{}`; available: {}",
-                options.template,
-                names.join(", ")
-            ))
-        })?;
+    let template = find_template(&options.template)?;
     let package = locate_package(&options.package)?;
     let root = &package.root;
     let config_file = package.config_path();
@@ -157,17 +147,54 @@ pub fn init(options: &InitOptions) -> Result<InitReport> {
                 .into(),
         });
     }
-
     let rel = slash_path(&options.directory);
     let versions_rel = if adopted.is_some() {
         rel.clone()
     } else {
         format!("{rel}/versions")
     };
-    let diesel_toml = root.join("diesel.toml");
-    let printed = print_schema_configs(&diesel_toml, diesel.print_schema.as_ref())?;
+    let printed = print_schema_configs(&root.join("diesel.toml"), diesel.print_schema.as_ref())?;
     let printed: Vec<&PrintSchemaConfig> = printed.iter().filter(|c| c.file.is_some()).collect();
-    let schema = match printed.as_slice() {
+    let mut files = Scaffold {
+        dir: env_dir,
+        force: options.force,
+        adopting: adopted.is_some(),
+        created: Vec::new(),
+    };
+    files.write_environment(template, &rel, &versions_rel)?;
+    let config = fill(
+        CONFIG_TEMPLATE,
+        &[
+            ("script_location", &rel),
+            ("version_locations", &versions_rel),
+            ("schema", &schema_setting(&printed)),
+            ("filter", &carried_filter(&printed)),
+            ("package", &package.name),
+        ],
+    );
+    files.write(config_file.clone(), &config, true)?;
+    Ok(InitReport {
+        package,
+        created: files.created,
+        adopted,
+        config_file,
+    })
+}
+
+/// The template called `name`; an unknown one is a usage error listing them.
+fn find_template(name: &str) -> Result<&'static Template> {
+    TEMPLATES.iter().find(|t| t.name == name).ok_or_else(|| {
+        let names: Vec<&str> = TEMPLATES.iter().map(|t| t.name).collect();
+        Error::Usage(format!(
+            "unknown template `{name}`; available: {}",
+            names.join(", ")
+        ))
+    })
+}
+
+/// `schema = …` in dbrev.toml: the files diesel's print-schema writes, else the default.
+fn schema_setting(printed: &[&PrintSchemaConfig]) -> String {
+    match printed {
         [] => toml_string(crate::config::DEFAULT_SCHEMA),
         [one] => toml_string(one.file.as_deref().unwrap_or_default()),
         many => format!(
@@ -177,17 +204,54 @@ pub fn init(options: &InitOptions) -> Result<InitReport> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-    };
-    let table_filter = carried_filter(&printed);
-    let mut created = Vec::new();
-    if adopted.is_none() {
-        let versions = env_dir.join("versions");
-        if !versions.is_dir() {
-            std::fs::create_dir_all(&versions).at(&versions)?;
-            created.push(versions.clone());
-        }
     }
-    let mut write = |path: PathBuf, text: &str, overwrite: bool| -> Result<()> {
+}
+
+/// The files `init` writes into the environment directory, and what it created.
+struct Scaffold {
+    dir: PathBuf,
+    force: bool,
+    /// The directory is diesel's migrations directory, adopted as it is.
+    adopting: bool,
+    created: Vec<PathBuf>,
+}
+
+impl Scaffold {
+    /// `versions/`, the README, the revision template and the template's own files (an
+    /// adopted diesel directory gets only the revision template, never overwritten).
+    fn write_environment(
+        &mut self,
+        template: &Template,
+        rel: &str,
+        versions_rel: &str,
+    ) -> Result<()> {
+        if !self.adopting {
+            let versions = self.dir.join("versions");
+            if !versions.is_dir() {
+                std::fs::create_dir_all(&versions).at(&versions)?;
+                self.created.push(versions);
+            }
+            self.write(self.dir.join("README.md"), README_TEMPLATE, self.force)?;
+        }
+        // Diesel ignores plain files in its migrations directory, so the template can live there.
+        let overwrite = self.force && !self.adopting;
+        self.write(
+            self.dir.join(REVISION_TEMPLATE_FILE),
+            REVISION_TEMPLATE,
+            overwrite,
+        )?;
+        if template.name == "embedded" {
+            let text = fill(
+                EMBEDDED_TEMPLATE,
+                &[("versions", versions_rel), ("script_location", rel)],
+            );
+            self.write(self.dir.join("embedded_migrations.rs"), &text, self.force)?;
+        }
+        Ok(())
+    }
+
+    /// Writes a file (creating its directory) unless it exists and `overwrite` is false.
+    fn write(&mut self, path: PathBuf, text: &str, overwrite: bool) -> Result<()> {
         if path.exists() && !overwrite {
             return Ok(());
         }
@@ -195,42 +259,9 @@ pub fn init(options: &InitOptions) -> Result<InitReport> {
             std::fs::create_dir_all(dir).at(dir)?;
         }
         std::fs::write(&path, text).at(&path)?;
-        created.push(path);
+        self.created.push(path);
         Ok(())
-    };
-    if adopted.is_none() {
-        write(env_dir.join("README.md"), README_TEMPLATE, options.force)?;
     }
-    // Diesel ignores plain files in its migrations directory, so the template can live there.
-    write(
-        env_dir.join(REVISION_TEMPLATE_FILE),
-        REVISION_TEMPLATE,
-        options.force && adopted.is_none(),
-    )?;
-    if template.name == "embedded" {
-        let text = fill(
-            EMBEDDED_TEMPLATE,
-            &[("versions", &versions_rel), ("script_location", &rel)],
-        );
-        write(env_dir.join("embedded_migrations.rs"), &text, options.force)?;
-    }
-    let config = fill(
-        CONFIG_TEMPLATE,
-        &[
-            ("script_location", &rel),
-            ("version_locations", &versions_rel),
-            ("schema", &schema),
-            ("filter", &table_filter),
-            ("package", &package.name),
-        ],
-    );
-    write(config_file.clone(), &config, true)?;
-    Ok(InitReport {
-        package,
-        created,
-        adopted,
-        config_file,
-    })
 }
 
 /// The print-schema configurations of diesel.toml's `[print_schema]`, the unnamed one first.
@@ -361,7 +392,10 @@ fn read_diesel_toml(root: &Path) -> Result<DieselToml> {
     match std::fs::read_to_string(&path) {
         Ok(text) => toml::from_str::<toml::Table>(&text)
             .and_then(|t| t.try_into())
-            .map_err(|e| Error::Config(format!("{}: {}", path.display(), e.message().trim()))),
+            .map_err(|e| Error::ConfigSyntax {
+                message: format!("{}: {}", path.display(), e.message().trim()),
+                source: Box::new(e),
+            }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(DieselToml::default()),
         Err(e) => Err(Error::io(path, e)),
     }

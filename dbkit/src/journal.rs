@@ -128,9 +128,11 @@ pub fn ensure_tables(
         dialect.create_version_table(version_table),
         dialect.create_revisions_table(revisions_table)
     );
-    conn.batch_execute(&sql).map_err(|e| Error::Query {
-        context: format!("creating the tables {version_table} and {revisions_table}"),
-        message: one_line(&e.to_string()),
+    conn.batch_execute(&sql).map_err(|e| {
+        Error::sql(
+            format!("creating the tables {version_table} and {revisions_table}"),
+            e,
+        )
     })
 }
 
@@ -142,10 +144,10 @@ pub fn read_applied(conn: &mut Connection, version_table: &str) -> Result<Applie
     );
     match conn.load::<ValueRow>(&sql) {
         Ok(rows) => Ok(rows.into_iter().filter_map(|r| r.value).collect()),
-        Err(e) if table_exists(conn, version_table)? => Err(Error::Query {
-            context: format!("reading the version table {version_table}"),
-            message: one_line(&e.to_string()),
-        }),
+        Err(e) if table_exists(conn, version_table)? => Err(Error::sql(
+            format!("reading the version table {version_table}"),
+            e,
+        )),
         Err(_) => Ok(Applied::new()),
     }
 }
@@ -158,10 +160,9 @@ pub fn is_applied(conn: &mut Connection, version_table: &str, id: &str) -> Resul
         dialect.quote_ident(version_table),
         dialect.quote_literal(id)
     );
-    let rows = conn.load::<ValueRow>(&sql).map_err(|e| Error::Query {
-        context: format!("reading the version table {version_table}"),
-        message: one_line(&e.to_string()),
-    })?;
+    let rows = conn
+        .load::<ValueRow>(&sql)
+        .map_err(|e| Error::sql(format!("reading the version table {version_table}"), e))?;
     Ok(!rows.is_empty())
 }
 
@@ -176,10 +177,10 @@ pub fn read_records(conn: &mut Connection, revisions_table: &str) -> Result<Reco
     let rows = match conn.load::<RecordRow>(&sql) {
         Ok(rows) => rows,
         Err(e) if table_exists(conn, revisions_table)? => {
-            return Err(Error::Query {
-                context: format!("reading dbrev's table {revisions_table}"),
-                message: one_line(&e.to_string()),
-            });
+            return Err(Error::sql(
+                format!("reading dbrev's table {revisions_table}"),
+                e,
+            ));
         }
         Err(_) => return Ok(Records::new()),
     };
@@ -211,10 +212,9 @@ pub fn read_records(conn: &mut Connection, revisions_table: &str) -> Result<Reco
 
 fn table_exists(conn: &mut Connection, table: &str) -> Result<bool> {
     let sql = conn.dialect().list_tables_query();
-    let tables = conn.load::<ValueRow>(sql).map_err(|e| Error::Query {
-        context: "listing tables".into(),
-        message: one_line(&e.to_string()),
-    })?;
+    let tables = conn
+        .load::<ValueRow>(sql)
+        .map_err(|e| Error::sql("listing tables", e))?;
     Ok(tables.iter().any(|t| t.value.as_deref() == Some(table)))
 }
 
@@ -421,8 +421,4 @@ fn os_identity() -> String {
         .or_else(|| std::env::var("COMPUTERNAME").ok().filter(|h| !h.is_empty()))
         .unwrap_or_else(|| "localhost".into());
     format!("{user}@{host}")
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

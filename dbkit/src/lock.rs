@@ -46,12 +46,12 @@ impl MigrationLock {
         let mut pause = Duration::from_millis(50);
         let mut announced = false;
         loop {
-            let got = conn.load::<ValueRow>(&try_lock).map_err(|e| {
-                Error::Lock(format!(
-                    "taking the migration lock failed: {}",
-                    one_line(&e.to_string())
-                ))
-            })?;
+            let got = conn
+                .load::<ValueRow>(&try_lock)
+                .map_err(|e| Error::LockFailed {
+                    what: "taking",
+                    source: e.into(),
+                })?;
             match got.first().and_then(|r| r.value.as_deref()) {
                 Some("1") => return Ok(MigrationLock::Session { name }),
                 Some("0") => {}
@@ -94,10 +94,9 @@ impl MigrationLock {
         let dialect = conn.dialect();
         let set_wait = |conn: &mut Connection, wait: Duration| -> Result<()> {
             match dialect.wait_for_locks(wait) {
-                Some(sql) => conn.batch_execute(&sql).map_err(|e| Error::Query {
-                    context: "setting the lock timeout".into(),
-                    message: one_line(&e.to_string()),
-                }),
+                Some(sql) => conn
+                    .batch_execute(&sql)
+                    .map_err(|e| Error::sql("setting the lock timeout", e)),
                 None => Ok(()),
             }
         };
@@ -108,10 +107,7 @@ impl MigrationLock {
             Ok(()) => return Ok(MigrationLock::Transaction),
             Err(e) if dialect.is_lock_timeout(&e.to_string()) => {}
             Err(e) => {
-                return Err(Error::Query {
-                    context: "starting a transaction".into(),
-                    message: one_line(&e.to_string()),
-                });
+                return Err(Error::sql("starting a transaction", e));
             }
         }
         reporter.note(
@@ -130,10 +126,9 @@ impl MigrationLock {
     pub fn end_setup(&self, conn: &mut Connection) -> Result<()> {
         match self {
             MigrationLock::Session { .. } => Ok(()),
-            MigrationLock::Transaction => conn.batch_execute("COMMIT").map_err(|e| Error::Query {
-                context: "committing".into(),
-                message: one_line(&e.to_string()),
-            }),
+            MigrationLock::Transaction => conn
+                .batch_execute("COMMIT")
+                .map_err(|e| Error::sql("committing", e)),
         }
     }
 
@@ -153,11 +148,9 @@ impl MigrationLock {
         let Some(sql) = conn.dialect().release_lock(&name) else {
             return Ok(());
         };
-        let released = conn.load::<ValueRow>(&sql).map_err(|e| {
-            Error::Lock(format!(
-                "releasing the migration lock failed: {}",
-                one_line(&e.to_string())
-            ))
+        let released = conn.load::<ValueRow>(&sql).map_err(|e| Error::LockFailed {
+            what: "releasing",
+            source: e.into(),
         })?;
         match released.first().and_then(|r| r.value.as_deref()) {
             Some("1") => Ok(()),
@@ -174,18 +167,14 @@ pub fn begin_exclusive(conn: &mut Connection, timeout: Duration) -> Result<()> {
     let dialect = conn.dialect();
     conn.batch_execute(dialect.begin_transaction())
         .map_err(|e| {
-            let message = one_line(&e.to_string());
-            if dialect.is_lock_timeout(&message) {
+            if dialect.is_lock_timeout(&e.to_string()) {
                 Error::Lock(format!(
                     "{} stayed locked by another connection for {} s; ran nothing more (wait longer with --lock-timeout SECS or `lock_timeout` in dbrev.toml)",
                     conn.url(),
                     timeout.as_secs()
                 ))
             } else {
-                Error::Query {
-                    context: "starting a transaction".into(),
-                    message,
-                }
+                Error::sql("starting a transaction", e)
             }
         })
 }
@@ -196,8 +185,4 @@ fn holder(conn: &mut Connection, name: &str) -> String {
         .lock_holder(name)
         .and_then(|sql| conn.query_value(&sql).ok().flatten())
         .unwrap_or_else(|| "another session".into())
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

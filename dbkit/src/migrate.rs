@@ -4,12 +4,13 @@
 //! anything runs), and the plan each `upgrade`/`downgrade` runs. `stamp` and the offline
 //! scripts live in `stamp.rs` and `offline.rs`.
 
-use crate::apply::{Runner, exec, line_span, one_line, split_file};
+use crate::apply::{Runner, exec, line_span, split_file};
 use crate::config::{Config, ConfigRequest};
 use crate::db::Connection;
 use crate::dialect::Dialect;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, one_line};
 use crate::graph::{Applied, RevisionGraph};
+use crate::graph_error::GraphError;
 use crate::journal::{
     Ledger, RecordState, Records, RevisionRecord, ensure_tables, read_applied, read_records,
 };
@@ -184,13 +185,15 @@ impl Environment {
             exec(&mut conn, &setup.join(";\n"), "setting up the session")?;
         }
         for sql in &self.config.session_sql {
-            conn.batch_execute(sql).map_err(|e| Error::Query {
-                context: format!(
-                    "{}: session_sql `{}`",
-                    self.config.location.file.display(),
-                    one_line(sql)
-                ),
-                message: one_line(&e.to_string()),
+            conn.batch_execute(sql).map_err(|e| {
+                Error::sql(
+                    format!(
+                        "{}: session_sql `{}`",
+                        self.config.location.file.display(),
+                        one_line(sql)
+                    ),
+                    e,
+                )
             })?;
         }
         Ok(conn)
@@ -348,8 +351,7 @@ impl Environment {
     ) -> Result<Vec<Step>> {
         self.locked(conn, reporter, |env, conn, run| {
             env.refuse_unknown(run)?;
-            let backend = conn.backend();
-            let state = env.state_of(run.applied.clone(), run.records.clone(), backend);
+            let state = env.state_of(run.applied.clone(), run.records.clone(), conn.backend());
             let resumable = env.check_partial(&state, direction, options.resume)?;
             env.check_edits(&state, direction, reporter)?;
             let ledger = env.ledger(conn.dialect());
@@ -359,41 +361,10 @@ impl Environment {
                 lock_timeout: env.config.lock_timeout,
                 reporter,
             };
-            let mut steps = Vec::new();
-            for partial in &resumable {
-                let revision = env.graph.get(&partial.id).ok_or_else(|| env.cannot_locate(&partial.id))?;
-                if direction == Direction::Down {
-                    check_revertible(revision)?;
-                }
-                check_filled(revision, direction)?;
-                let record = run.records.get(&partial.id);
-                if let Some(step) =
-                    runner.run(conn, revision, direction, record, Some(partial.done))?
-                {
-                    report_step(reporter, &step);
-                    steps.push(step);
-                }
-                match direction {
-                    Direction::Up => run.applied.insert(partial.id.clone()),
-                    Direction::Down => run.applied.remove(&partial.id),
-                };
-                run.records.remove(&partial.id);
-            }
-            let plan = match direction {
-                Direction::Up => {
-                    let d = env.graph.destination(target, &run.applied, Motion::Up)?;
-                    env.graph.upgrade_plan(&d.ids, &run.applied)
-                }
-                Direction::Down => {
-                    let d = env.graph.destination(target, &run.applied, Motion::Down)?;
-                    env.graph.downgrade_plan(&d, &run.applied)?
-                }
-            };
+            let mut steps = env.resume(conn, &runner, &resumable, direction, run)?;
+            let plan = env.plan(target, direction, &run.applied)?;
             for revision in &plan {
-                if direction == Direction::Down {
-                    check_revertible(revision)?;
-                }
-                check_filled(revision, direction)?;
+                check_runnable(revision, direction)?;
             }
             for revision in plan {
                 let record = run.records.get(&revision.id);
@@ -403,29 +374,89 @@ impl Environment {
                 }
             }
             if steps.is_empty() {
-                let past = direction == Direction::Up
-                    && env
-                        .graph
-                        .destination(target, &run.applied, Motion::Up)
-                        .is_ok_and(|d| {
-                            d.ids.iter().any(|id| {
-                                env.graph
-                                    .children(id)
-                                    .iter()
-                                    .any(|c| run.applied.contains(&c.id))
-                            })
-                        });
-                if past {
-                    reporter.note(
-                        "Nothing",
-                        format!("to do: the database is past `{target}`; `cargo dbrev downgrade {target}` goes back"),
-                    );
-                } else {
-                    reporter.note("Nothing", "to do: the database is already there");
-                }
+                env.report_nothing_to_do(target, direction, &run.applied, reporter);
             }
             Ok(steps)
         })
+    }
+
+    /// `--resume`: finishes the partially applied (or reverted) revisions first.
+    fn resume(
+        &self,
+        conn: &mut Connection,
+        runner: &Runner<'_>,
+        resumable: &[PartialRun],
+        direction: Direction,
+        run: &mut RunState,
+    ) -> Result<Vec<Step>> {
+        let mut steps = Vec::new();
+        for partial in resumable {
+            let revision = self
+                .graph
+                .get(&partial.id)
+                .ok_or_else(|| self.cannot_locate(&partial.id))?;
+            check_runnable(revision, direction)?;
+            let record = run.records.get(&partial.id);
+            if let Some(step) = runner.run(conn, revision, direction, record, Some(partial.done))? {
+                report_step(runner.reporter, &step);
+                steps.push(step);
+            }
+            match direction {
+                Direction::Up => run.applied.insert(partial.id.clone()),
+                Direction::Down => run.applied.remove(&partial.id),
+            };
+            run.records.remove(&partial.id);
+        }
+        Ok(steps)
+    }
+
+    /// The revisions to run to reach `target` from `applied`, in order.
+    fn plan(
+        &self,
+        target: &str,
+        direction: Direction,
+        applied: &Applied,
+    ) -> Result<Vec<&Revision>> {
+        Ok(match direction {
+            Direction::Up => {
+                let d = self.graph.destination(target, applied, Motion::Up)?;
+                self.graph.upgrade_plan(&d.ids, applied)
+            }
+            Direction::Down => {
+                let d = self.graph.destination(target, applied, Motion::Down)?;
+                self.graph.downgrade_plan(&d, applied)?
+            }
+        })
+    }
+
+    /// `Nothing to do`, saying when the database is past an upgrade's target.
+    fn report_nothing_to_do(
+        &self,
+        target: &str,
+        direction: Direction,
+        applied: &Applied,
+        reporter: &Reporter,
+    ) {
+        let past = direction == Direction::Up
+            && self
+                .graph
+                .destination(target, applied, Motion::Up)
+                .is_ok_and(|d| {
+                    d.ids.iter().any(|id| {
+                        self.graph
+                            .children(id)
+                            .iter()
+                            .any(|c| applied.contains(&c.id))
+                    })
+                });
+        if past {
+            reporter.note(
+                "Nothing",
+                format!("to do: the database is past `{target}`; `cargo dbrev downgrade {target}` goes back"),
+            );
+        } else {
+            reporter.note("Nothing", "to do: the database is already there");
+        }
     }
 
     pub(crate) fn ledger(&self, dialect: &'static dyn Dialect) -> Ledger {
@@ -531,11 +562,12 @@ impl Environment {
     }
 
     fn cannot_locate(&self, id: &str) -> Error {
-        Error::Script(format!(
-            "Can't locate revision {id}: the version table {} records it as applied, but {} has no directory for it; restore its directory (check out the revision files that were deployed), or remove its row with `cargo dbrev stamp --purge TARGET`",
-            self.config.version_table,
-            self.config.versions_dir.display()
-        ))
+        GraphError::CannotLocate {
+            id: id.to_owned(),
+            version_table: self.config.version_table.clone(),
+            versions_dir: self.config.versions_dir.clone(),
+        }
+        .into()
     }
 
     fn refuse_unknown(&self, run: &RunState) -> Result<()> {
@@ -627,6 +659,15 @@ fn report_step(reporter: &Reporter, step: &Step) {
             step.elapsed.as_millis()
         ),
     );
+}
+
+/// Refuses, before anything runs, a revision that cannot run this way: a `down.sql` that
+/// cannot revert, an unfilled marker.
+fn check_runnable(revision: &Revision, direction: Direction) -> Result<()> {
+    if direction == Direction::Down {
+        check_revertible(revision)?;
+    }
+    check_filled(revision, direction)
 }
 
 /// Refuses a revision whose file still holds an unfilled `/* FILL ... */` marker.

@@ -218,7 +218,10 @@ fn read_run_in_transaction(path: &Path) -> Result<bool> {
                 let line = e
                     .span()
                     .map_or(1, |s| crate::config::line_col(&text, s.start).0);
-                Error::Script(format!("{}:{line}: {}", path.display(), e.message().trim()))
+                Error::ConfigSyntax {
+                    message: format!("{}:{line}: {}", path.display(), e.message().trim()),
+                    source: Box::new(e),
+                }
             }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
         Err(e) => Err(Error::io(path, e)),
@@ -237,11 +240,51 @@ struct Header {
     depends_on: Vec<String>,
 }
 
+/// A header line's position, key and value.
+type HeaderField = (usize, String, String);
+
+/// A malformed header: the line and the reason.
+type HeaderError = (usize, String);
+
 /// Parses the leading `--` comment block. `Ok(None)` when it carries no `Revision ID:`
 /// (an adopted diesel migration); `Err((line, reason))` when it is malformed.
-fn parse_header(text: &str) -> std::result::Result<Option<Header>, (usize, String)> {
+fn parse_header(text: &str) -> std::result::Result<Option<Header>, HeaderError> {
+    let (message, fields) = header_lines(text);
+    let Some((revision_line, _, revision_id)) =
+        fields.iter().find(|(_, k, _)| k == "Revision ID").cloned()
+    else {
+        return match fields.first() {
+            Some((line, key, _)) => Err((*line, format!("`{key}:` without `Revision ID:`"))),
+            None => Ok(None),
+        };
+    };
+    if revision_id.is_empty() {
+        return Err((revision_line, "`Revision ID:` is empty".into()));
+    }
+    let revises = header_list(&fields, "Revises")?.ok_or((
+        revision_line,
+        "`Revises:` is missing (write `Revises:` with nothing after it for a first revision)"
+            .to_owned(),
+    ))?;
+    Ok(Some(Header {
+        message,
+        revision_id,
+        revision_line,
+        revises,
+        create_date: fields
+            .iter()
+            .find(|(_, k, _)| k == "Create Date")
+            .map(|(_, _, v)| v.clone()),
+        branch_labels: header_list(&fields, "Branch Labels")?.unwrap_or_default(),
+        depends_on: header_list(&fields, "Depends On")?.unwrap_or_default(),
+    }))
+}
+
+/// The leading `--` comment block: its first free-text line (the message) and its
+/// `Key: value` fields.
+fn header_lines(text: &str) -> (Option<String>, Vec<HeaderField>) {
     let mut message = None;
-    let mut fields: Vec<(usize, String, String)> = Vec::new();
+    let mut fields = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let trimmed = line.trim();
         if trimmed.is_empty() && fields.is_empty() && message.is_none() {
@@ -265,59 +308,37 @@ fn parse_header(text: &str) -> std::result::Result<Option<Header>, (usize, Strin
             None => {}
         }
     }
-    let Some((revision_line, _, revision_id)) =
-        fields.iter().find(|(_, k, _)| k == "Revision ID").cloned()
-    else {
-        return match fields.first() {
-            Some((line, key, _)) => Err((*line, format!("`{key}:` without `Revision ID:`"))),
-            None => Ok(None),
-        };
+    (message, fields)
+}
+
+/// A comma-separated header field (`Revises: a, b`), at most once, of revision names.
+fn header_list(
+    fields: &[HeaderField],
+    key: &str,
+) -> std::result::Result<Option<Vec<String>>, HeaderError> {
+    let mut found = fields.iter().filter(|(_, k, _)| k == key);
+    let Some((line, _, value)) = found.next() else {
+        return Ok(None);
     };
-    if revision_id.is_empty() {
-        return Err((revision_line, "`Revision ID:` is empty".into()));
+    if let Some((again, _, _)) = found.next() {
+        return Err((
+            *again,
+            format!("`{key}:` appears twice (first on line {line})"),
+        ));
     }
-    let list = |key: &str| -> std::result::Result<Option<Vec<String>>, (usize, String)> {
-        let mut found = fields.iter().filter(|(_, k, _)| k == key);
-        let Some((line, _, value)) = found.next() else {
-            return Ok(None);
-        };
-        if let Some((again, _, _)) = found.next() {
-            return Err((
-                *again,
-                format!("`{key}:` appears twice (first on line {line})"),
-            ));
-        }
-        let items: Vec<String> = value
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if let Some(bad) = items.iter().find(|s| {
-            !s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '@')
-        }) {
-            return Err((*line, format!("`{key}:` has an invalid entry `{bad}`")));
-        }
-        Ok(Some(items))
-    };
-    let revises = list("Revises")?.ok_or((
-        revision_line,
-        "`Revises:` is missing (write `Revises:` with nothing after it for a first revision)"
-            .to_owned(),
-    ))?;
-    Ok(Some(Header {
-        message,
-        revision_id,
-        revision_line,
-        revises,
-        create_date: fields
-            .iter()
-            .find(|(_, k, _)| k == "Create Date")
-            .map(|(_, _, v)| v.clone()),
-        branch_labels: list("Branch Labels")?.unwrap_or_default(),
-        depends_on: list("Depends On")?.unwrap_or_default(),
-    }))
+    let items: Vec<String> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(bad) = items.iter().find(|s| {
+        !s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '@')
+    }) {
+        return Err((*line, format!("`{key}:` has an invalid entry `{bad}`")));
+    }
+    Ok(Some(items))
 }
 
 /// Everything that goes into a new revision's files.
@@ -502,17 +523,7 @@ pub fn normalise_rev_id(id: &str) -> Result<String> {
 /// A new timestamp id (`YYYYMMDDHHMMSS`, UTC) that sorts after every existing id of the
 /// same shape, so two revisions made in the same second still get distinct, ordered ids.
 pub fn next_revision_id(existing: &[Revision], now: time::OffsetDateTime) -> String {
-    let stamp: u64 = format!(
-        "{:04}{:02}{:02}{:02}{:02}{:02}",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    )
-    .parse()
-    .unwrap_or_default();
+    let stamp: u64 = date_time(now, "", "", "").parse().unwrap_or_default();
     let latest = existing
         .iter()
         .filter(|r| r.id.len() == 14)
@@ -524,8 +535,14 @@ pub fn next_revision_id(existing: &[Revision], now: time::OffsetDateTime) -> Str
 
 /// `Create Date:` text for a timestamp: `2026-11-24 14:30:00 UTC`.
 pub fn create_date(now: time::OffsetDateTime) -> String {
+    format!("{} UTC", date_time(now, "-", " ", ":"))
+}
+
+/// `YYYY-MM-DD hh:mm:ss` with the given separators between the date's fields, between
+/// date and time, and between the time's fields.
+fn date_time(now: time::OffsetDateTime, date: &str, middle: &str, time: &str) -> String {
     format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        "{:04}{date}{:02}{date}{:02}{middle}{:02}{time}{:02}{time}{:02}",
         now.year(),
         u8::from(now.month()),
         now.day(),

@@ -6,8 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::graph::{Applied, RevisionGraph};
+use crate::graph_error::{Candidates, TargetError};
 use crate::script::Revision;
 
 /// Which way the command moves, for the relative forms that count from the database's
@@ -63,7 +64,7 @@ impl RevisionGraph {
     ) -> Result<Destination> {
         let target = target.trim();
         if target.is_empty() {
-            return Err(Error::Target("the target is empty".into()));
+            return Err(TargetError::Empty.into());
         }
         if let Some(r) = self.get_normalised(target) {
             return Ok(Destination::of(vec![r.id.clone()]));
@@ -111,16 +112,22 @@ impl RevisionGraph {
     pub fn resolve_one(&self, target: &str, applied: &Applied) -> Result<&Revision> {
         let ids = self.resolve(target, applied)?;
         match ids.as_slice() {
-            [one] => self
-                .get(one)
-                .ok_or_else(|| Error::Target(format!("no revision `{one}`"))),
-            [] => Err(Error::Target(format!(
-                "`{target}` names no revision (it is base)"
-            ))),
-            several => Err(Error::Target(format!(
-                "`{target}` names several revisions ({}); name one",
-                several.join(", ")
-            ))),
+            [one] => self.get(one).ok_or_else(|| {
+                TargetError::Unknown {
+                    text: one.clone(),
+                    candidates: Candidates::None,
+                }
+                .into()
+            }),
+            [] => Err(TargetError::IsBase {
+                target: target.to_owned(),
+            }
+            .into()),
+            several => Err(TargetError::NamesSeveral {
+                target: target.to_owned(),
+                ids: several.to_vec(),
+            }
+            .into()),
         }
     }
 
@@ -142,15 +149,17 @@ impl RevisionGraph {
             .collect();
         match matches.as_slice() {
             [one] => Ok(one),
-            [] => Err(Error::Target(format!(
-                "no revision `{text}`{}",
-                self.close_ids(text)
-            ))),
-            several => Err(Error::Target(format!(
-                "`{text}` is ambiguous; it matches {}{}",
-                list_ids(&several[..several.len().min(5)]),
-                if several.len() > 5 { ", ..." } else { "" }
-            ))),
+            [] => Err(TargetError::Unknown {
+                text: text.to_owned(),
+                candidates: self.close_ids(text),
+            }
+            .into()),
+            several => Err(TargetError::AmbiguousPrefix {
+                text: text.to_owned(),
+                matches: ids(&several[..several.len().min(5)]),
+                more: several.len() > 5,
+            }
+            .into()),
         }
     }
 
@@ -204,15 +213,17 @@ impl RevisionGraph {
         match self.labelled(branch).as_slice() {
             [one] => Ok(one),
             [] => self.lookup(branch).map_err(|_| {
-                Error::Target(format!(
-                    "no branch label or revision `{branch}`{}",
-                    self.known_labels()
-                ))
+                TargetError::UnknownBranch {
+                    branch: branch.to_owned(),
+                    labels: self.known_labels(),
+                }
+                .into()
             }),
-            several => Err(Error::Target(format!(
-                "the branch label `{branch}` is on several revisions ({})",
-                list_ids(several)
-            ))),
+            several => Err(TargetError::LabelOnSeveral {
+                label: branch.to_owned(),
+                ids: ids(several),
+            }
+            .into()),
         }
     }
 
@@ -251,10 +262,11 @@ impl RevisionGraph {
                 if let Some(anchor) = anchor
                     && !self.lineage(&anchor.id).contains(&revision.id)
                 {
-                    return Err(Error::Target(format!(
-                        "revision {} is not on the branch of {}",
-                        revision.id, anchor.id
-                    )));
+                    return Err(TargetError::NotOnBranch {
+                        revision: revision.id.clone(),
+                        branch: anchor.id.clone(),
+                    }
+                    .into());
                 }
                 Ok(vec![revision.id.clone()])
             }
@@ -272,14 +284,18 @@ impl RevisionGraph {
     ) -> Result<Destination> {
         match (motion, step < 0) {
             (Motion::Up, true) => {
-                return Err(Error::Usage(format!(
-                    "`upgrade {target}` would go down: upgrade moves towards head; use `cargo dbrev downgrade {target}`"
-                )));
+                return Err(TargetError::WrongDirection {
+                    command: "upgrade",
+                    target: target.to_owned(),
+                }
+                .into());
             }
             (Motion::Down, false) => {
-                return Err(Error::Usage(format!(
-                    "`downgrade {target}` would go up: downgrade moves towards base; use `cargo dbrev upgrade {target}`"
-                )));
+                return Err(TargetError::WrongDirection {
+                    command: "downgrade",
+                    target: target.to_owned(),
+                }
+                .into());
             }
             _ => {}
         }
@@ -306,31 +322,22 @@ impl RevisionGraph {
         }
         let start = match starts.as_slice() {
             [] if step < 0 => {
-                return Err(Error::Target(format!(
-                    "`{target}`: no revision{} is applied, so there is nothing to step down from",
-                    anchor
-                        .map(|a| format!(" on the branch of {}", a.id))
-                        .unwrap_or_default()
-                )));
+                return Err(TargetError::NothingApplied {
+                    target: target.to_owned(),
+                    branch: anchor.map(|a| a.id.clone()),
+                }
+                .into());
             }
             [] => Vec::new(),
             [one] => vec![one.clone()],
             several => {
-                let step_text = &target[target.rfind(['+', '-']).unwrap_or(0)..];
-                let options: Vec<String> = several
-                    .iter()
-                    .map(|h| format!("`{h}{step_text}`"))
-                    .collect();
-                return Err(Error::Target(format!(
-                    "`{target}` is ambiguous: the database has several current heads ({}); say which: {}{}",
-                    several.join(", "),
-                    options.join(", "),
-                    if self.known_labels().is_empty() {
-                        String::new()
-                    } else {
-                        " or `LABEL@...`".into()
-                    }
-                )));
+                return Err(TargetError::SeveralCurrentHeads {
+                    target: target.to_owned(),
+                    heads: several.to_vec(),
+                    step: target[target.rfind(['+', '-']).unwrap_or(0)..].to_owned(),
+                    labels: !self.known_labels().is_empty(),
+                }
+                .into());
             }
         };
         let branch = anchor
@@ -354,9 +361,10 @@ impl RevisionGraph {
             let mut at = start;
             for _ in 0..step.unsigned_abs() {
                 if at.is_empty() {
-                    return Err(Error::Target(format!(
-                        "`{target}` goes below base: there are not that many revisions"
-                    )));
+                    return Err(TargetError::BelowBase {
+                        target: target.to_owned(),
+                    }
+                    .into());
                 }
                 let mut parents: Vec<String> = Vec::new();
                 for id in &at {
@@ -379,10 +387,11 @@ impl RevisionGraph {
             [] => None,
             [one] => Some(one.clone()),
             several => {
-                return Err(Error::Target(format!(
-                    "`{target}` starts from several revisions ({}); name one",
-                    several.join(", ")
-                )));
+                return Err(TargetError::SeveralStarts {
+                    target: target.to_owned(),
+                    ids: several.to_vec(),
+                }
+                .into());
             }
         };
         for _ in 0..step {
@@ -401,16 +410,18 @@ impl RevisionGraph {
             at = match next.as_slice() {
                 [one] => Some(one.id.clone()),
                 [] => {
-                    return Err(Error::Target(format!(
-                        "`{target}` goes past the head{}",
-                        at.map(|a| format!(" ({a})")).unwrap_or_default()
-                    )));
+                    return Err(TargetError::PastHead {
+                        target: target.to_owned(),
+                        at,
+                    }
+                    .into());
                 }
                 several => {
-                    return Err(Error::Target(format!(
-                        "`{target}` is ambiguous at a branch point: it could go to {}; name the revision or use `LABEL@+N`",
-                        list_ids(several)
-                    )));
+                    return Err(TargetError::BranchPoint {
+                        target: target.to_owned(),
+                        ids: ids(several),
+                    }
+                    .into());
                 }
             };
         }
@@ -450,20 +461,22 @@ impl RevisionGraph {
     fn single_head(&self, heads: &[&Revision], what: &str) -> Result<String> {
         match heads {
             [one] => Ok(one.id.clone()),
-            [] => Err(Error::Target(format!(
-                "`{what}`: there are no revisions yet; create one with `cargo dbrev revision -m MSG`"
-            ))),
-            several => Err(Error::Target(format!(
-                "`{what}` is ambiguous: there are several heads ({}); use `heads`, one of them, or `LABEL@head`",
-                list_ids(several)
-            ))),
+            [] => Err(TargetError::NoRevisions {
+                target: what.to_owned(),
+            }
+            .into()),
+            several => Err(TargetError::MultipleHeads {
+                target: what.to_owned(),
+                heads: ids(several),
+            }
+            .into()),
         }
     }
 
-    /// `; closest: a, b, c` — at most five ids, by shared prefix then edit distance.
-    fn close_ids(&self, text: &str) -> String {
+    /// At most five ids close to `text`, by shared prefix then edit distance.
+    fn close_ids(&self, text: &str) -> Candidates {
         if self.is_empty() {
-            return "; there are no revisions".into();
+            return Candidates::NoRevisions;
         }
         let wanted = normalise(text);
         let mut scored: Vec<(usize, usize, &str)> = self
@@ -483,32 +496,24 @@ impl RevisionGraph {
             })
             .collect();
         scored.sort();
-        let close: Vec<&str> = scored.iter().take(5).map(|(_, _, id)| *id).collect();
-        format!(
-            "; closest: {}{}",
-            close.join(", "),
-            if self.revisions().len() > 5 {
-                " (`cargo dbrev history` lists all)"
-            } else {
-                ""
-            }
-        )
+        Candidates::Closest {
+            ids: scored
+                .iter()
+                .take(5)
+                .map(|(_, _, id)| (*id).to_owned())
+                .collect(),
+            more: self.revisions().len() > 5,
+        }
     }
 
-    fn known_labels(&self) -> String {
+    /// The branch labels of the graph, sorted.
+    fn known_labels(&self) -> Vec<String> {
         let labels: BTreeSet<&str> = self
             .revisions()
             .iter()
             .flat_map(|r| r.branch_labels.iter().map(String::as_str))
             .collect();
-        if labels.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " (labels: {})",
-                labels.into_iter().collect::<Vec<_>>().join(", ")
-            )
-        }
+        labels.into_iter().map(str::to_owned).collect()
     }
 }
 
@@ -533,10 +538,12 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// The ids of revisions.
+pub(crate) fn ids(revisions: &[&Revision]) -> Vec<String> {
+    revisions.iter().map(|r| r.id.clone()).collect()
+}
+
+/// `a, b, c`: the ids of revisions, for a message.
 pub(crate) fn list_ids(revisions: &[&Revision]) -> String {
-    revisions
-        .iter()
-        .map(|r| r.id.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    ids(revisions).join(", ")
 }

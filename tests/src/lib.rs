@@ -3,8 +3,10 @@
 //! dropped even when the test panics.
 //!
 //! Backends get their server URLs from `DBREV_TEST_POSTGRES_URL` and
-//! `DBREV_TEST_MYSQL_URL` (set by `.ci/run`). Without them a test skips with a message,
-//! except under `CI=true`, where it fails.
+//! `DBREV_TEST_MYSQL_URL` (set by `.ci/run`), else the local servers' usual addresses. A
+//! test whose server does not answer is skipped — shown as `ignored` with the reason in
+//! the files run by [`main!`] — except under `CI=true`, where it fails. The binaries are
+//! built once per `cargo test` run ([`binary`]).
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -267,7 +269,8 @@ impl Outcome {
     }
 }
 
-/// The path of one of our binaries, built once per test process so it is never stale.
+/// The path of one of our binaries (`dbinit`, `dbrev`, `dbexport`), never stale: built
+/// once per `cargo test` run (see [`build_binaries`]).
 pub fn binary(tool: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let dir = BUILT.get_or_init(|| {
@@ -278,37 +281,76 @@ pub fn binary(tool: &str) -> PathBuf {
             .and_then(Path::parent)
             .expect("target dir")
             .to_path_buf();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut build = Command::new(cargo);
-        build
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "cargo-dbinit",
-                "-p",
-                "cargo-dbrev",
-            ])
-            .args(["-p", "cargo-dbexport"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        // The variables cargo sets for a test (CARGO_MANIFEST_DIR…) would make build
-        // scripts that watch them re-run, rebuilding everything for each test binary.
-        let per_test = [
-            "CARGO_PKG_",
-            "CARGO_MANIFEST_",
-            "CARGO_CRATE_",
-            "CARGO_BIN_",
-        ];
-        for (key, _) in std::env::vars() {
-            if per_test.iter().any(|p| key.starts_with(p)) || key == "CARGO_PRIMARY_PACKAGE" {
-                build.env_remove(&key);
-            }
-        }
-        let status = build.status().expect("run cargo build");
-        assert!(status.success(), "building the binaries failed");
+        build_binaries(&profile_dir);
         profile_dir
     });
     dir.join(format!("cargo-{tool}"))
+}
+
+/// Builds the three binaries into `profile_dir` unless another test process of the same
+/// `cargo test` (or nextest) run already did. A test package cannot see the binaries of
+/// other packages (`CARGO_BIN_EXE_*` is only set for a package's own), so the first test
+/// process of a run builds them under a file lock in `target/` and records the run (the
+/// parent cargo's pid and start time); the others wait for the lock and reuse the build.
+/// Run by hand (not under cargo), every process builds, as a stale binary would be worse.
+pub fn build_binaries(profile_dir: &Path) {
+    let lock = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(profile_dir.join(".dbrev-tests-build.lock"))
+        .expect("open the build lock");
+    lock.lock().expect("take the build lock");
+    let stamp = profile_dir.join(".dbrev-tests-built-for");
+    let run = cargo_run();
+    if run.is_some() && std::fs::read_to_string(&stamp).ok() == run {
+        return;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .args(["build", "--quiet"])
+        .args([
+            "-p",
+            "cargo-dbinit",
+            "-p",
+            "cargo-dbrev",
+            "-p",
+            "cargo-dbexport",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    // The variables cargo sets for a test (CARGO_MANIFEST_DIR…) would make build
+    // scripts that watch them re-run, rebuilding everything for each test binary.
+    let per_test = [
+        "CARGO_PKG_",
+        "CARGO_MANIFEST_",
+        "CARGO_CRATE_",
+        "CARGO_BIN_",
+    ];
+    for (key, _) in std::env::vars() {
+        if per_test.iter().any(|p| key.starts_with(p)) || key == "CARGO_PRIMARY_PACKAGE" {
+            build.env_remove(&key);
+        }
+    }
+    let status = build.status().expect("run cargo build");
+    assert!(status.success(), "building the binaries failed");
+    if let Some(run) = run {
+        std::fs::write(&stamp, run).expect("record the build");
+    }
+}
+
+/// The cargo (or cargo-nextest) process running this test process, as `pid start-time`
+/// (Linux `/proc`); `None` when the parent is something else or cannot be read.
+fn cargo_run() -> Option<String> {
+    let parent = std::os::unix::process::parent_id();
+    let comm = std::fs::read_to_string(format!("/proc/{parent}/comm")).ok()?;
+    if !comm.trim().starts_with("cargo") {
+        return None;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{parent}/stat")).ok()?;
+    // Field 22 (start time); fields after the `(comm)` one start at field 3.
+    let started = stat.rsplit_once(')')?.1.split_whitespace().nth(19)?;
+    Some(format!("{parent} {started}"))
 }
 
 /// Whether we run under CI, where an unreachable backend fails instead of skipping.
@@ -316,11 +358,31 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
+/// Why a test did not run: its backend's server does not answer (off CI). Tests run by
+/// [`main!`] show it as `ignored, <reason>`.
+#[derive(Debug, Clone)]
+pub struct Skipped(pub String);
+
+/// What a test that may be skipped returns (`?` on [`TestDb::create`]).
+pub type Skippable = Result<(), Skipped>;
+
 /// The admin URL of a server backend: `DBREV_TEST_POSTGRES_URL` / `DBREV_TEST_MYSQL_URL`,
 /// else the local servers' usual address. `None` (skip) when it does not answer, off CI.
 pub fn server_url(backend: Backend) -> Option<String> {
+    match reachable_server(backend) {
+        Ok(url) => Some(url),
+        Err(Skipped(reason)) => {
+            eprintln!("skipping {backend} tests: {reason}");
+            None
+        }
+    }
+}
+
+/// [`server_url`], with the reason when the server does not answer (off CI; under
+/// `CI=true` an unreachable server panics, failing the test).
+pub fn reachable_server(backend: Backend) -> Result<String, Skipped> {
     let (var, default) = match backend {
-        Backend::Sqlite => return Some(String::new()),
+        Backend::Sqlite => return Ok(String::new()),
         Backend::Postgres => (
             "DBREV_TEST_POSTGRES_URL",
             "postgres://root@127.0.0.1:5432/test",
@@ -331,27 +393,27 @@ pub fn server_url(backend: Backend) -> Option<String> {
         .ok()
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| default.to_owned());
-    static REACHABLE: OnceLock<std::sync::Mutex<Vec<(Backend, bool)>>> = OnceLock::new();
+    type Known = Vec<(Backend, Result<(), String>)>;
+    static REACHABLE: OnceLock<std::sync::Mutex<Known>> = OnceLock::new();
     let cache = REACHABLE.get_or_init(Default::default);
     let mut known = cache.lock().unwrap_or_else(|e| e.into_inner());
     let reachable = match known.iter().find(|(b, _)| *b == backend) {
-        Some((_, r)) => *r,
+        Some((_, r)) => r.clone(),
         None => {
             let parsed = DatabaseUrl::parse(&url, Path::new("/")).expect("test server URL");
-            let result = Connection::establish(&parsed);
-            if let Err(e) = &result {
+            let result = Connection::establish(&parsed).map(drop).map_err(|e| {
                 if in_ci() {
                     panic!("{backend} test server unreachable under CI=true ({var}): {e}");
                 }
-                eprintln!(
-                    "skipping {backend} tests: {e} (set {var}, or start the server: see DEVELOPERS.md)"
-                );
-            }
-            known.push((backend, result.is_ok()));
-            result.is_ok()
+                format!(
+                    "the {backend} server does not answer: {e} (set {var}, or start the server: see DEVELOPERS.md)"
+                )
+            });
+            known.push((backend, result.clone()));
+            result
         }
     };
-    reachable.then_some(url)
+    reachable.map(|()| url).map_err(Skipped)
 }
 
 /// A database of its own for one test, dropped at the end (even on panic).
@@ -367,9 +429,17 @@ pub struct TestDb {
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 impl TestDb {
-    /// Makes a fresh database, or `None` when the backend is not configured (off CI).
+    /// Makes a fresh database, or `None` (with a message) when the backend's server does
+    /// not answer (off CI).
     pub fn new(backend: Backend) -> Option<TestDb> {
-        let base = server_url(backend)?;
+        server_url(backend)?;
+        TestDb::create(backend).ok()
+    }
+
+    /// Makes a fresh database, or says why the test cannot run (the backend's server does
+    /// not answer, off CI).
+    pub fn create(backend: Backend) -> Result<TestDb, Skipped> {
+        let base = reachable_server(backend)?;
         let name = format!(
             "dbrev_t{}_{}_{}",
             std::process::id(),
@@ -385,7 +455,7 @@ impl TestDb {
                 "sqlite://{}",
                 dir.path().join(format!("{name}.db")).display()
             );
-            return Some(TestDb {
+            return Ok(TestDb {
                 url,
                 backend,
                 admin: None,
@@ -400,7 +470,7 @@ impl TestDb {
         conn.batch_execute(&format!("CREATE DATABASE {quoted}"))
             .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
         let url = admin.with_database(&name).expose().to_owned();
-        Some(TestDb {
+        Ok(TestDb {
             url,
             backend,
             admin: Some(admin),
@@ -574,6 +644,12 @@ impl ServerAddress {
 
 /// Expands one test body into a test per backend: `name::sqlite`, `name::postgres`,
 /// `name::mysql`. The body gets a fresh [`TestDb`].
+///
+/// In a test file run by [`main!`] (`harness = false` in `tests/Cargo.toml`), the three
+/// are listed by `main!` and a backend whose server does not answer shows as
+/// `ignored, <reason>`; in a file on libtest's own harness they are `#[test]`s that pass
+/// without running when the server does not answer. Under `CI=true` an unreachable
+/// server fails the test either way.
 #[macro_export]
 macro_rules! backend_test {
     ($name:ident, |$db:ident| $body:block) => {
@@ -603,8 +679,97 @@ macro_rules! backend_test {
                     body(db)
                 }
             }
+
+            /// The three tests, for [`main!`](dbrev_tests::main) (unused in a file on
+            /// libtest's harness, where the `#[test]`s above run).
+            #[allow(dead_code)]
+            pub(super) fn trials() -> Vec<$crate::Trial> {
+                $crate::backend_trials(stringify!($name), body)
+            }
         }
     };
+}
+
+pub use libtest_mimic::Trial;
+
+/// The `main` of a test file with `harness = false`: runs the listed [`backend_test!`]s
+/// (each on every backend) and plain test functions (returning `()`, or [`Skippable`] to
+/// be shown as ignored with a reason), with libtest's command line and output.
+///
+/// ```text
+/// dbrev_tests::main! {
+///     backend: [upgrade_and_downgrade, autogenerate_round_trip],
+///     plain: [help_lists_commands, postgres_tls_require],
+/// }
+/// ```
+///
+/// A plain test that is written but not listed is dead code, which clippy (`-D warnings`)
+/// refuses; `tests/tests/harness.rs` refuses a `backend_test!` left out of the list and a
+/// `#[test]` attribute in such a file (it would be silently compiled out).
+#[macro_export]
+macro_rules! main {
+    (backend: [$($backend:ident),* $(,)?], plain: [$($plain:ident),* $(,)?] $(,)?) => {
+        fn main() {
+            let mut trials: Vec<$crate::Trial> = Vec::new();
+            $(trials.extend($backend::trials());)*
+            $(trials.push($crate::plain_trial(stringify!($plain), $plain));)*
+            $crate::run_trials(trials)
+        }
+    };
+}
+
+/// The three trials of a [`backend_test!`]: `name::sqlite`, `name::postgres`, `name::mysql`.
+pub fn backend_trials(name: &str, body: fn(TestDb)) -> Vec<Trial> {
+    [
+        (Backend::Sqlite, "sqlite"),
+        (Backend::Postgres, "postgres"),
+        (Backend::Mysql, "mysql"),
+    ]
+    .into_iter()
+    .map(|(backend, suffix)| {
+        Trial::ignorable_test(format!("{name}::{suffix}"), move || {
+            match TestDb::create(backend) {
+                Ok(db) => {
+                    body(db);
+                    Ok(libtest_mimic::Completion::Completed)
+                }
+                Err(Skipped(reason)) => Ok(libtest_mimic::Completion::ignored_with(reason)),
+            }
+        })
+    })
+    .collect()
+}
+
+/// What a plain test function returns: nothing, or whether it was skipped.
+pub trait TestResult {
+    /// Ran, or was skipped with a reason.
+    fn completion(self) -> libtest_mimic::Completion;
+}
+
+impl TestResult for () {
+    fn completion(self) -> libtest_mimic::Completion {
+        libtest_mimic::Completion::Completed
+    }
+}
+
+impl TestResult for Skippable {
+    fn completion(self) -> libtest_mimic::Completion {
+        match self {
+            Ok(()) => libtest_mimic::Completion::Completed,
+            Err(Skipped(reason)) => libtest_mimic::Completion::ignored_with(reason),
+        }
+    }
+}
+
+/// One plain test function as a trial.
+pub fn plain_trial<R: TestResult + 'static>(name: &str, test: fn() -> R) -> Trial {
+    Trial::ignorable_test(name, move || Ok(test().completion()))
+}
+
+/// Runs the trials with libtest's arguments and exits with its code.
+pub fn run_trials(trials: Vec<Trial>) -> ! {
+    let args = libtest_mimic::Arguments::from_args();
+    libtest_mimic::run(&args, trials).exit()
 }
 
 /// A project whose `.env` points at the test database (dbinit run, quiet).

@@ -1,7 +1,9 @@
 //! Connections: every backend answers, TLS, and failures are one masked line.
 
 use dbkit::DatabaseUrl;
-use dbrev_tests::{Backend, Project, TestDb, backend_test, in_ci, server_url};
+use dbrev_tests::{
+    Backend, Project, Skippable, Skipped, TestDb, backend_test, in_ci, reachable_server,
+};
 
 fn project() -> Project {
     let p = Project::new();
@@ -20,7 +22,6 @@ backend_test!(connects_to_each_backend, |db| {
     assert!(db.tables().is_empty(), "{:?}", db.tables());
 });
 
-#[test]
 fn unreachable_servers_and_bad_credentials_are_one_masked_line() {
     let p = project();
     for url in [
@@ -53,35 +54,40 @@ fn unreachable_servers_and_bad_credentials_are_one_masked_line() {
         out.stderr()
     );
     assert!(!out.stderr().contains("hunter2"));
-    if let Some(admin) = server_url(Backend::Postgres) {
-        let wrong = admin
-            .replacen("://", "://nosuchuser:pw123@", 1)
-            .replace("root@", "");
-        let out = p
-            .cmd("dbrev")
-            .args(["current", "--database-url", &wrong])
-            .fails();
-        assert!(!out.stderr().contains("pw123"), "{}", out.stderr());
-        assert!(out.stderr().contains("nosuchuser"), "{}", out.stderr());
-    }
-    if let Some(admin) = server_url(Backend::Mysql) {
-        let wrong = admin.replacen("root@", "nosuchuser:pw123@", 1);
-        let out = p
-            .cmd("dbrev")
-            .args(["current", "--database-url", &wrong])
-            .fails();
-        assert!(!out.stderr().contains("pw123"), "{}", out.stderr());
-        assert!(out.stderr().contains("Access denied"), "{}", out.stderr());
-    }
 }
 
-#[test]
-fn postgres_tls_require() {
-    let Some(db) = TestDb::new(Backend::Postgres) else {
-        return;
-    };
+fn bad_postgres_credentials_are_masked() -> Skippable {
+    let admin = reachable_server(Backend::Postgres)?;
+    let wrong = admin
+        .replacen("://", "://nosuchuser:pw123@", 1)
+        .replace("root@", "");
+    let out = project()
+        .cmd("dbrev")
+        .args(["current", "--database-url", &wrong])
+        .fails();
+    assert!(!out.stderr().contains("pw123"), "{}", out.stderr());
+    assert!(out.stderr().contains("nosuchuser"), "{}", out.stderr());
+    Ok(())
+}
+
+fn bad_mysql_credentials_are_masked() -> Skippable {
+    let admin = reachable_server(Backend::Mysql)?;
+    let wrong = admin.replacen("root@", "nosuchuser:pw123@", 1);
+    let out = project()
+        .cmd("dbrev")
+        .args(["current", "--database-url", &wrong])
+        .fails();
+    assert!(!out.stderr().contains("pw123"), "{}", out.stderr());
+    assert!(out.stderr().contains("Access denied"), "{}", out.stderr());
+    Ok(())
+}
+
+/// Upgrades over TLS without checking the certificate (`encrypt`), then shows that the
+/// handshake really happens: full verification (`verify`) of the server's self-signed
+/// certificate fails.
+fn tls_handshake(db: &TestDb, encrypt: &str, verify: &str) {
     let p = project();
-    let url = format!("{}?sslmode=require", db.url);
+    let url = format!("{}?{encrypt}", db.url);
     p.cmd("dbrev")
         .args(["upgrade", "--database-url", &url])
         .ok();
@@ -89,8 +95,7 @@ fn postgres_tls_require() {
         db.tables()
             .contains(&"__diesel_schema_migrations".to_owned())
     );
-    // The handshake really happens: the server's self-signed certificate fails verification.
-    let strict = format!("{}?sslmode=verify-full", db.url);
+    let strict = format!("{}?{verify}", db.url);
     let out = p
         .cmd("dbrev")
         .args(["current", "--database-url", &strict])
@@ -102,13 +107,14 @@ fn postgres_tls_require() {
     );
 }
 
-#[test]
-fn mysql_tls_required() {
-    let Some(db) = TestDb::new(Backend::Mysql) else {
-        return;
-    };
-    let p = project();
-    let url = format!("{}?ssl-mode=REQUIRED", db.url);
+fn postgres_tls_require() -> Skippable {
+    let db = TestDb::create(Backend::Postgres)?;
+    tls_handshake(&db, "sslmode=require", "sslmode=verify-full");
+    Ok(())
+}
+
+fn mysql_tls_required() -> Skippable {
+    let db = TestDb::create(Backend::Mysql)?;
     let have_ssl = db.value("SELECT CAST(@@have_ssl AS CHAR) AS value");
     if have_ssl.as_deref() != Some("YES") {
         // .ci/run turns TLS on; a laptop's server may not have it.
@@ -116,30 +122,23 @@ fn mysql_tls_required() {
             !in_ci(),
             "MariaDB has no TLS under CI=true; .ci/run should enable it"
         );
-        eprintln!("skipping the TLS handshake check: the MariaDB server has TLS disabled");
-        p.cmd("dbrev")
-            .args(["current", "--database-url", &url])
+        project()
+            .cmd("dbrev")
+            .args([
+                "current",
+                "--database-url",
+                &format!("{}?ssl-mode=REQUIRED", db.url),
+            ])
             .fails()
             .stderr_has("cannot connect");
-        return;
+        return Err(Skipped(
+            "the MariaDB server has TLS disabled: the handshake was not checked".into(),
+        ));
     }
-    p.cmd("dbrev")
-        .args(["upgrade", "--database-url", &url])
-        .ok();
-    assert!(
-        db.tables()
-            .contains(&"__diesel_schema_migrations".to_owned())
-    );
-    // The handshake really happens: the self-signed certificate fails full verification.
-    let strict = format!("{}?ssl-mode=VERIFY_IDENTITY", db.url);
-    let out = p
-        .cmd("dbrev")
-        .args(["current", "--database-url", &strict])
-        .fails();
-    assert!(out.stderr().contains("certificate"), "{}", out.stderr());
+    tls_handshake(&db, "ssl-mode=REQUIRED", "ssl-mode=VERIFY_IDENTITY");
+    Ok(())
 }
 
-#[test]
 fn an_unset_variable_in_database_url_is_an_error_not_a_sqlite_file() {
     let p = project();
     p.file(
@@ -186,7 +185,6 @@ fn an_unset_variable_in_database_url_is_an_error_not_a_sqlite_file() {
         .stderr_has("fallback.db");
 }
 
-#[test]
 fn only_sqlite_urls_are_sqlite_and_libpq_strings_are_postgres() {
     let p = project();
     for url in ["app", "db.example.com:5432/app", "notes.txt"] {
@@ -227,26 +225,29 @@ fn only_sqlite_urls_are_sqlite_and_libpq_strings_are_postgres() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, names_after);
-    if let Some(db) = TestDb::new(Backend::Postgres) {
-        let name = db.url.rsplit('/').next().unwrap().to_owned();
-        let keywords = format!("host=127.0.0.1 port=5432 user=root password=unused dbname={name}");
-        p.cmd("dbrev")
-            .args(["revision", "-q", "-m", "x", "--rev-id", "a1"])
-            .ok();
-        p.cmd("dbrev")
-            .args(["upgrade", "head", "--database-url", &keywords])
-            .ok()
-            .stderr_has(&format!(
-                "Database host=127.0.0.1 port=5432 user=root password=*** dbname={name}"
-            ));
-        assert!(
-            db.tables()
-                .contains(&"__diesel_schema_migrations".to_owned())
-        );
-    }
 }
 
-#[test]
+fn a_libpq_keyword_string_connects_to_postgres() -> Skippable {
+    let db = TestDb::create(Backend::Postgres)?;
+    let p = project();
+    let name = db.url.rsplit('/').next().unwrap().to_owned();
+    let keywords = format!("host=127.0.0.1 port=5432 user=root password=unused dbname={name}");
+    p.cmd("dbrev")
+        .args(["revision", "-q", "-m", "x", "--rev-id", "a1"])
+        .ok();
+    p.cmd("dbrev")
+        .args(["upgrade", "head", "--database-url", &keywords])
+        .ok()
+        .stderr_has(&format!(
+            "Database host=127.0.0.1 port=5432 user=root password=*** dbname={name}"
+        ));
+    assert!(
+        db.tables()
+            .contains(&"__diesel_schema_migrations".to_owned())
+    );
+    Ok(())
+}
+
 fn passwords_are_never_printed_even_in_urls_that_do_not_parse() {
     let p = project();
     for secret in [
@@ -329,7 +330,6 @@ backend_test!(every_command_names_its_database_first, |db| {
     }
 });
 
-#[test]
 fn check_without_a_database_is_not_a_no() {
     let p = project();
     p.file(
@@ -348,7 +348,6 @@ fn check_without_a_database_is_not_a_no() {
     }
 }
 
-#[test]
 fn help_documents_the_exit_codes() {
     let p = project();
     for tool in ["dbrev", "dbinit"] {
@@ -360,4 +359,24 @@ fn help_documents_the_exit_codes() {
             assert!(help.contains(code), "{tool} --help lacks {code:?}:\n{help}");
         }
     }
+}
+
+dbrev_tests::main! {
+    backend: [
+        connects_to_each_backend,
+        every_command_names_its_database_first,
+    ],
+    plain: [
+        unreachable_servers_and_bad_credentials_are_one_masked_line,
+        bad_postgres_credentials_are_masked,
+        bad_mysql_credentials_are_masked,
+        a_libpq_keyword_string_connects_to_postgres,
+        postgres_tls_require,
+        mysql_tls_required,
+        an_unset_variable_in_database_url_is_an_error_not_a_sqlite_file,
+        only_sqlite_urls_are_sqlite_and_libpq_strings_are_postgres,
+        passwords_are_never_printed_even_in_urls_that_do_not_parse,
+        check_without_a_database_is_not_a_no,
+        help_documents_the_exit_codes,
+    ],
 }

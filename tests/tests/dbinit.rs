@@ -2,7 +2,6 @@
 
 use dbrev_tests::{Project, diesel_project};
 
-#[test]
 fn scaffolds_a_single_package() {
     let p = Project::new();
     let out = p.cmd("dbinit").ok();
@@ -36,7 +35,6 @@ fn scaffolds_a_single_package() {
     );
 }
 
-#[test]
 fn runs_directly_and_through_cargo_with_help_and_version() {
     let p = Project::new();
     for tool in ["dbinit", "dbrev", "dbexport"] {
@@ -59,7 +57,6 @@ fn runs_directly_and_through_cargo_with_help_and_version() {
     assert!(p.root().join("custom/versions").is_dir());
 }
 
-#[test]
 fn lists_templates_and_writes_the_embedded_one() {
     let p = Project::new();
     let list = p.cmd("dbinit").args(["--list-templates"]).ok().stdout();
@@ -79,7 +76,6 @@ fn lists_templates_and_writes_the_embedded_one() {
         .stderr_has("unknown template `nope`");
 }
 
-#[test]
 fn refuses_to_overwrite_without_force() {
     let p = Project::new();
     p.cmd("dbinit").ok();
@@ -116,7 +112,6 @@ fn workspace() -> Project {
     p
 }
 
-#[test]
 fn workspace_members_need_a_package() {
     let p = workspace();
     p.cmd("dbinit")
@@ -150,7 +145,6 @@ fn workspace_members_need_a_package() {
         .stderr_has("several packages have a dbrev.toml");
 }
 
-#[test]
 fn adopts_an_existing_diesel_setup() {
     let p = diesel_project();
     let before = p.read("migrations/2023-01-05-101500_create_users/up.sql");
@@ -197,7 +191,6 @@ fn adopts_an_existing_diesel_setup() {
     );
 }
 
-#[test]
 fn bad_configuration_names_file_line_and_key() {
     let p = Project::new();
     p.cmd("dbinit").ok();
@@ -231,7 +224,6 @@ fn bad_configuration_names_file_line_and_key() {
         .stderr_has("dbrev.toml:1:28: `database_url` uses ${DB_HOST_X}, which is not set");
 }
 
-#[test]
 fn environment_and_dotenv_fill_the_url() {
     let p = Project::new();
     p.cmd("dbinit").ok();
@@ -280,7 +272,6 @@ fn environment_and_dotenv_fill_the_url() {
         .stderr_has("flag.db");
 }
 
-#[test]
 fn adoption_carries_print_schema_files_and_filter() {
     let p = Project::new();
     p.file(
@@ -322,4 +313,20 @@ fn adoption_carries_print_schema_files_and_filter() {
         "{}",
         out.stderr()
     );
+}
+
+dbrev_tests::main! {
+    backend: [
+    ],
+    plain: [
+        scaffolds_a_single_package,
+        runs_directly_and_through_cargo_with_help_and_version,
+        lists_templates_and_writes_the_embedded_one,
+        refuses_to_overwrite_without_force,
+        workspace_members_need_a_package,
+        adopts_an_existing_diesel_setup,
+        bad_configuration_names_file_line_and_key,
+        environment_and_dotenv_fill_the_url,
+        adoption_carries_print_schema_files_and_filter,
+    ],
 }

@@ -1,42 +1,7 @@
 //! `cargo dbrev` end to end on every backend: targets, branches and merges, stamp,
 //! offline scripts through the native clients, concurrency, failures, diesel interplay.
 
-use dbrev_tests::{Backend, Project, TestDb, backend_test};
-
-/// A project whose `.env` points at the test database.
-fn project(db: &TestDb) -> Project {
-    let p = Project::new();
-    p.cmd("dbinit").args(["-q"]).ok();
-    p.file(".env", &format!("DATABASE_URL={}\n", db.url));
-    p
-}
-
-/// Adds a revision with `--rev-id` and appends SQL to its files.
-fn add(p: &Project, id: &str, message: &str, up: &str, down: &str, extra: &[&str]) {
-    p.cmd("dbrev")
-        .args(["revision", "-q", "-m", message, "--rev-id", id])
-        .args(extra)
-        .ok();
-    let dir = p
-        .revisions()
-        .into_iter()
-        .find(|d| {
-            d.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with(&format!("{id}_"))
-        })
-        .expect("revision directory");
-    let append = |file: &str, sql: &str| {
-        let path = dir.join(file);
-        let mut text = std::fs::read_to_string(&path).unwrap();
-        text.push_str(sql);
-        text.push('\n');
-        std::fs::write(path, text).unwrap();
-    };
-    append("up.sql", up);
-    append("down.sql", down);
-}
+use dbrev_tests::{Backend, Project, TestDb, add_revision, backend_test, migration_project};
 
 fn table(n: &str) -> (String, String) {
     (
@@ -47,7 +12,7 @@ fn table(n: &str) -> (String, String) {
 
 fn add_table(p: &Project, id: &str, extra: &[&str]) {
     let (up, down) = table(id);
-    add(p, id, &format!("create t_{id}"), &up, &down, extra);
+    add_revision(p, id, &format!("create t_{id}"), &up, &down, extra);
 }
 
 fn user_tables(db: &TestDb) -> Vec<String> {
@@ -65,7 +30,7 @@ fn current(p: &Project) -> String {
 }
 
 backend_test!(linear_targets, |db| {
-    let p = project(&db);
+    let p = migration_project(&db);
     for id in ["a1", "b2", "c3", "d4", "e5"] {
         add_table(&p, id, &[]);
     }
@@ -130,7 +95,7 @@ backend_test!(linear_targets, |db| {
 });
 
 backend_test!(branches_and_merges, |db| {
-    let p = project(&db);
+    let p = migration_project(&db);
     add_table(&p, "a1", &[]);
     add_table(&p, "b2", &[]);
     add_table(
@@ -177,7 +142,7 @@ backend_test!(branches_and_merges, |db| {
 });
 
 backend_test!(stamp_sets_the_version_table_only, |db| {
-    let p = project(&db);
+    let p = migration_project(&db);
     for id in ["a1", "b2", "c3"] {
         add_table(&p, id, &[]);
     }
@@ -201,8 +166,8 @@ backend_test!(stamp_sets_the_version_table_only, |db| {
 });
 
 backend_test!(offline_scripts_match_the_online_run, |db| {
-    let p = project(&db);
-    add(
+    let p = migration_project(&db);
+    add_revision(
         &p,
         "a1",
         "accounts",
@@ -259,10 +224,10 @@ backend_test!(offline_scripts_match_the_online_run, |db| {
 });
 
 backend_test!(a_failing_revision_leaves_earlier_ones_applied, |db| {
-    let p = project(&db);
+    let p = migration_project(&db);
     add_table(&p, "a1", &[]);
     add_table(&p, "b2", &[]);
-    add(
+    add_revision(
         &p,
         "c3",
         "broken",
@@ -294,7 +259,7 @@ backend_test!(a_failing_revision_leaves_earlier_ones_applied, |db| {
 });
 
 backend_test!(down_files_as_diesel_reads_them, |db| {
-    let p = project(&db);
+    let p = migration_project(&db);
     add_table(&p, "a1", &[]);
     add_table(&p, "b2", &[]);
     add_table(&p, "c3", &[]);
@@ -325,7 +290,7 @@ backend_test!(down_files_as_diesel_reads_them, |db| {
     assert_eq!(db.applied(), ["a1"]);
     assert_eq!(user_tables(&db), ["t_a1", "t_b2"]);
     // An up.sql with nothing to run applies as a no-op, with a warning.
-    add(&p, "d4", "nothing", "", "", &["--head", "a1", "--splice"]);
+    add_revision(&p, "d4", "nothing", "", "", &["--head", "a1", "--splice"]);
     p.cmd("dbrev")
         .args(["upgrade", "d4"])
         .ok()
@@ -333,7 +298,6 @@ backend_test!(down_files_as_diesel_reads_them, |db| {
     assert_eq!(db.applied(), ["a1", "d4"]);
 });
 
-#[test]
 fn graph_errors_name_the_files() {
     let p = Project::new();
     p.cmd("dbinit").args(["-q"]).ok();
@@ -373,7 +337,6 @@ fn graph_errors_name_the_files() {
         .stderr_has("two revisions have the id b2");
 }
 
-#[test]
 fn revision_ids_within_one_second_are_distinct_and_ordered() {
     let p = Project::new();
     p.cmd("dbinit").args(["-q"]).ok();
@@ -396,11 +359,10 @@ fn revision_ids_within_one_second_are_distinct_and_ordered() {
     assert_eq!(history.lines().count(), 3);
 }
 
-#[test]
 fn unfilled_markers_block_upgrade() {
     let db = TestDb::new(Backend::Sqlite).unwrap();
-    let p = project(&db);
-    add(
+    let p = migration_project(&db);
+    add_revision(
         &p,
         "a1",
         "fill",
@@ -416,8 +378,8 @@ fn unfilled_markers_block_upgrade() {
 }
 
 backend_test!(output_flags_exit_codes_and_inspection, |db| {
-    let p = project(&db);
-    add(
+    let p = migration_project(&db);
+    add_revision(
         &p,
         "a1",
         "first",
@@ -478,7 +440,7 @@ backend_test!(output_flags_exit_codes_and_inspection, |db| {
 });
 
 backend_test!(dependencies_and_non_transactional_revisions, |db| {
-    let p = project(&db);
+    let p = migration_project(&db);
     add_table(&p, "a1", &[]);
     add_table(&p, "b2", &[]);
     add_table(&p, "c3", &["--head", "base", "--branch-label", "other"]);
@@ -497,7 +459,6 @@ backend_test!(dependencies_and_non_transactional_revisions, |db| {
     assert!(show.contains("Also depends on: b2"), "{show}");
 });
 
-#[test]
 fn offline_scripts_need_no_connection() {
     let p = Project::new();
     p.cmd("dbinit").args(["-q"]).ok();
@@ -541,7 +502,7 @@ fn offline_scripts_need_no_connection() {
 }
 
 backend_test!(downgrading_one_branch_keeps_the_other, |db| {
-    let p = project(&db);
+    let p = migration_project(&db);
     add_table(&p, "a1", &[]);
     add_table(&p, "b2", &[]);
     let with_row = |id: &str| {
@@ -553,7 +514,7 @@ backend_test!(downgrading_one_branch_keeps_the_other, |db| {
         )
     };
     let (up, down) = with_row("c3");
-    add(
+    add_revision(
         &p,
         "c3",
         "left",
@@ -562,7 +523,7 @@ backend_test!(downgrading_one_branch_keeps_the_other, |db| {
         &["--head", "b2", "--branch-label", "left"],
     );
     let (up, down) = with_row("d4");
-    add(
+    add_revision(
         &p,
         "d4",
         "right",
@@ -571,7 +532,7 @@ backend_test!(downgrading_one_branch_keeps_the_other, |db| {
         &["--head", "b2", "--splice", "--branch-label", "right"],
     );
     let (up, down) = with_row("e5");
-    add(&p, "e5", "right more", &up, &down, &["--head", "d4"]);
+    add_revision(&p, "e5", "right more", &up, &down, &["--head", "d4"]);
     p.cmd("dbrev").args(["upgrade", "heads"]).ok();
     let rows = |t: &str| {
         db.value(&format!(
@@ -626,7 +587,7 @@ backend_test!(downgrading_one_branch_keeps_the_other, |db| {
 backend_test!(
     an_applied_revision_without_its_directory_stops_the_run,
     |db| {
-        let p = project(&db);
+        let p = migration_project(&db);
         add_table(&p, "a1", &[]);
         add_table(&p, "b2", &[]);
         p.cmd("dbrev").args(["upgrade", "head"]).ok();
@@ -650,7 +611,7 @@ backend_test!(
 );
 
 backend_test!(session_sql_runs_on_every_migration_session, |db| {
-    let p = project(&db);
+    let p = migration_project(&db);
     let toml = p.read("dbrev.toml");
     p.file(
         "dbrev.toml",
@@ -658,7 +619,7 @@ backend_test!(session_sql_runs_on_every_migration_session, |db| {
             "{toml}\nsession_sql = [\"CREATE TEMPORARY TABLE session_marker (n INTEGER)\", \"INSERT INTO session_marker (n) VALUES (7)\"]\n"
         ),
     );
-    add(
+    add_revision(
         &p,
         "a1",
         "uses the session",
@@ -684,10 +645,9 @@ backend_test!(session_sql_runs_on_every_migration_session, |db| {
     out.stderr_has("dbrev.toml: session_sql `SELECT * FROM no_such_table`: ");
 });
 
-#[test]
 fn show_and_edit_resolve_like_every_command() {
     let db = TestDb::new(Backend::Sqlite).unwrap();
-    let p = project(&db);
+    let p = migration_project(&db);
     add_table(&p, "a1", &[]);
     add_table(&p, "b2", &[]);
     add_table(&p, "c3", &["--head", "a1", "--splice"]);
@@ -750,10 +710,9 @@ fn show_and_edit_resolve_like_every_command() {
         .stderr_has("`head` is ambiguous");
 }
 
-#[test]
 fn sql_that_is_not_utf8_names_the_file_and_line() {
     let db = TestDb::new(Backend::Sqlite).unwrap();
-    let p = project(&db);
+    let p = migration_project(&db);
     add_table(&p, "a1", &[]);
     let up = dbrev_tests::revision_dir(&p, "a1").join("up.sql");
     let mut bytes = std::fs::read(&up).unwrap();
@@ -762,4 +721,28 @@ fn sql_that_is_not_utf8_names_the_file_and_line() {
     let out = p.cmd("dbrev").args(["upgrade", "head"]).fails();
     assert_eq!(out.code(), 3);
     out.stderr_has("a1_create_t_a1/up.sql:9:30: not valid UTF-8");
+}
+
+dbrev_tests::main! {
+    backend: [
+        linear_targets,
+        branches_and_merges,
+        stamp_sets_the_version_table_only,
+        offline_scripts_match_the_online_run,
+        a_failing_revision_leaves_earlier_ones_applied,
+        down_files_as_diesel_reads_them,
+        output_flags_exit_codes_and_inspection,
+        dependencies_and_non_transactional_revisions,
+        downgrading_one_branch_keeps_the_other,
+        an_applied_revision_without_its_directory_stops_the_run,
+        session_sql_runs_on_every_migration_session,
+    ],
+    plain: [
+        graph_errors_name_the_files,
+        revision_ids_within_one_second_are_distinct_and_ordered,
+        unfilled_markers_block_upgrade,
+        offline_scripts_need_no_connection,
+        show_and_edit_resolve_like_every_command,
+        sql_that_is_not_utf8_names_the_file_and_line,
+    ],
 }

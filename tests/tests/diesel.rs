@@ -233,7 +233,6 @@ backend_test!(adopted_diesel_project_continues_with_dbrev, |db| {
     assert_eq!(diesel_conn(&db).applied().len(), 4);
 });
 
-#[test]
 fn the_embedded_module_is_what_dbinit_writes() {
     let p = Project::new();
     p.cmd("dbinit")
@@ -245,4 +244,15 @@ fn the_embedded_module_is_what_dbinit_writes() {
         std::fs::read_to_string(fixture).unwrap(),
         "regenerate tests/fixtures/embedded_migrations.rs with `cargo dbinit fixtures --template embedded`"
     );
+}
+
+dbrev_tests::main! {
+    backend: [
+        embedded_revisions_run_under_diesel,
+        fresh_revisions_are_valid_diesel_migrations,
+        adopted_diesel_project_continues_with_dbrev,
+    ],
+    plain: [
+        the_embedded_module_is_what_dbinit_writes,
+    ],
 }

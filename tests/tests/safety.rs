@@ -7,8 +7,8 @@
 use std::time::{Duration, Instant};
 
 use dbrev_tests::{
-    Backend, Project, TestDb, add_revision, as_text, backend_test, migration_project, revision_dir,
-    revision_record,
+    Backend, Project, Skippable, TestDb, add_revision, as_text, backend_test, migration_project,
+    revision_dir, revision_record,
 };
 
 fn applied_count(db: &TestDb) -> usize {
@@ -459,11 +459,8 @@ backend_test!(a_killed_run_is_journaled_and_resumed, |db| {
     assert!(db.tables().contains(&"k2".to_owned()));
 });
 
-#[test]
-fn postgres_runs_create_index_concurrently_outside_a_transaction_both_ways() {
-    let Some(db) = TestDb::new(Backend::Postgres) else {
-        return;
-    };
+fn postgres_runs_create_index_concurrently_outside_a_transaction_both_ways() -> Skippable {
+    let db = TestDb::create(Backend::Postgres)?;
     let p = migration_project(&db);
     add_revision(
         &p,
@@ -496,4 +493,18 @@ fn postgres_runs_create_index_concurrently_outside_a_transaction_both_ways() {
     p.cmd("dbrev").args(["downgrade", "-1"]).ok();
     assert_eq!(indexes(), ["t_pkey"]);
     assert_eq!(db.applied(), ["a1"]);
+    Ok(())
+}
+
+dbrev_tests::main! {
+    backend: [
+        a_held_lock_times_out_naming_its_holder,
+        eight_concurrent_upgrades_apply_each_revision_once,
+        applied_history_cannot_change_unnoticed,
+        a_failing_statement_is_journaled_and_resumed,
+        a_killed_run_is_journaled_and_resumed,
+    ],
+    plain: [
+        postgres_runs_create_index_concurrently_outside_a_transaction_both_ways,
+    ],
 }

@@ -420,6 +420,11 @@ pub trait Dialect: Send + Sync {
     fn acknowledged(&self, rule: &str, reason: &str, sql: String) -> String {
         format!("-- dbrev:allow {rule} {reason}\n{sql}")
     }
+
+    /// Statements run on every new connection before anything else (`None`: nothing).
+    fn connection_setup(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// How a backend changes the columns and keys of an existing table.

@@ -66,6 +66,13 @@ impl Dialect for SqliteDialect {
             .map(|i| self.create_index(&table.name, i))
             .collect()
     }
+
+    fn connection_setup(&self) -> Option<&'static str> {
+        // Wait for other writers; leave foreign keys off as sqlite3 and alembic do (diesel
+        // turns them on): the table-rebuild recipe needs them off and checks them itself
+        // with `pragma_foreign_key_check`.
+        Some("PRAGMA busy_timeout = 60000; PRAGMA foreign_keys = OFF;")
+    }
 }
 
 impl RebuildTable for SqliteDialect {

@@ -240,8 +240,13 @@ impl Environment {
                     None
                 } else {
                     Some(self.connect().map_err(|e| match e {
-                        Error::Connect { url, reason } => Error::Connect {
+                        Error::Connect {
                             url,
+                            reason,
+                            source,
+                        } => Error::Connect {
+                            url,
+                            source,
                             reason: format!(
                                 "{reason}; lint needs the database to know which revisions are not applied yet: pass --all or a revision range to lint without it"
                             ),
