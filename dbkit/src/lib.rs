@@ -18,6 +18,7 @@ mod driver;
 pub mod error;
 pub mod export;
 pub mod filter;
+pub mod format;
 pub mod graph;
 pub mod graph_error;
 pub mod init;

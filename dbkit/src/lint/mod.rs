@@ -206,15 +206,9 @@ pub enum Selection {
     Range(String),
 }
 
-/// The output formats of `lint`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Format {
-    /// `file:line: RULE severity: message` and the safe form.
-    #[default]
-    Text,
-    /// One JSON document (the shape is documented in docs/lint.md).
-    Json,
-}
+/// The output formats of `lint`: text is `file:line: RULE severity: message` and the safe
+/// form; JSON is one document whose shape docs/lint.md documents.
+pub use crate::format::Format;
 
 impl LintReport {
     /// The report in a format, for stdout.
