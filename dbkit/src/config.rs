@@ -58,6 +58,9 @@ pub struct Config {
     pub lock_timeout: std::time::Duration,
     /// SQL run at the start of every session dbrev opens for migrations.
     pub session_sql: Vec<String>,
+    /// `scratch_url`: where `test`, `rehearse` and `check --drift` make their scratch
+    /// databases when the user cannot create databases on the configured server.
+    pub scratch_url: Option<DatabaseUrl>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +78,10 @@ struct RawConfig {
     revisions_table: Option<Spanned<String>>,
     lock_timeout: Option<Spanned<u64>>,
     session_sql: Option<Spanned<OneOrMany>>,
+    scratch_url: Option<Spanned<String>>,
+    /// `[lint]`: read and checked (with its lines) by `lint::LintSettings`.
+    #[serde(rename = "lint")]
+    _lint: Option<toml::Table>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,6 +137,13 @@ impl Config {
             Some(setting) => values.list(setting, "session_sql")?,
             None => Vec::new(),
         };
+        let scratch_url = match &raw.scratch_url {
+            Some(v) => Some(DatabaseUrl::parse(
+                &values.expand(v, "scratch_url")?,
+                &location.root,
+            )?),
+            None => None,
+        };
         let url = values.database_url(&raw, database_url, &location)?;
         Ok(Config {
             script_location,
@@ -142,6 +156,7 @@ impl Config {
             revisions_table,
             lock_timeout,
             session_sql,
+            scratch_url,
             location,
         })
     }

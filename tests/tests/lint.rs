@@ -703,7 +703,6 @@ fn text_format_and_exit_codes() {
 }
 
 #[test]
-#[ignore = "needs config.rs to accept the [lint] table (deny_unknown_fields rejects it today)"]
 fn lint_table_in_dbrev_toml() {
     sqlite(|db| {
         let p = project(&db);
