@@ -366,6 +366,9 @@ impl Environment {
             for revision in &plan {
                 check_runnable(revision, direction)?;
             }
+            if direction == Direction::Up {
+                env.lint_before_upgrade(conn, &plan, reporter)?;
+            }
             for revision in plan {
                 let record = run.records.get(&revision.id);
                 if let Some(step) = runner.run(conn, revision, direction, record, None)? {

@@ -730,3 +730,43 @@ fn lint_table_in_dbrev_toml() {
         assert_eq!(report["findings"][0]["severity"], "error");
     });
 }
+
+backend_test!(
+    upgrade_prints_the_findings_and_blocks_only_when_asked,
+    |db| {
+        let p = project(&db);
+        revision(
+            &p,
+            "001",
+            "",
+            POSTS,
+            "DROP TABLE posts;\nDROP TABLE users;",
+            true,
+        );
+        revision(&p, "002", "001", "DELETE FROM posts;", "", true);
+        p.cmd("dbrev").args(["upgrade", "001"]).ok();
+        // With `block_upgrade`, an error-level finding refuses the run before anything applies.
+        let config = p.read("dbrev.toml");
+        p.file(
+            "dbrev.toml",
+            &format!("{config}\n[lint]\nblock_upgrade = true\n"),
+        );
+        let out = p.cmd("dbrev").args(["upgrade", "head"]).fails();
+        assert_eq!(out.code(), 8, "{}", out.stderr());
+        assert!(
+            out.stderr().contains("002_r/up.sql:5: ALL003 error"),
+            "{}",
+            out.stderr()
+        );
+        assert_eq!(db.applied(), ["001"]);
+        // By default the findings are printed and the revision applies.
+        p.file("dbrev.toml", &config);
+        let out = p.cmd("dbrev").args(["upgrade", "head"]).ok();
+        let err = out.stderr();
+        let lint = err.find("Lint ").expect("a lint line");
+        let applied = err.find("Applied 002").expect("002 applied");
+        assert!(lint < applied, "findings come before anything runs:\n{err}");
+        assert!(err.contains("002_r/up.sql:5: ALL003 error"), "{err}");
+        assert_eq!(db.applied(), ["001", "002"]);
+    }
+);

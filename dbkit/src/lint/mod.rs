@@ -221,6 +221,34 @@ impl LintReport {
 }
 
 impl Environment {
+    /// What `upgrade` does before applying `plan`: prints the lint findings of those
+    /// revisions on stderr (sized on `conn`), and with `[lint] block_upgrade = true` refuses
+    /// while an error-level finding remains.
+    pub(crate) fn lint_before_upgrade(
+        &self,
+        conn: &mut Connection,
+        plan: &[&Revision],
+        reporter: &Reporter,
+    ) -> Result<()> {
+        if plan.is_empty() {
+            return Ok(());
+        }
+        let settings = LintSettings::load(&self.config)?;
+        let report = lint_revisions(self, plan, &settings, Some(conn))?;
+        for line in report.render(Format::Text).lines() {
+            match line.trim_start().strip_prefix("safe: ") {
+                Some(safe) => reporter.note("safe", safe),
+                None => reporter.note("Lint", line),
+            }
+        }
+        match report.verdict() {
+            Err(Error::Differences(message)) if settings.block_upgrade => Err(Error::Refused(
+                format!("{message}; nothing was applied ([lint] block_upgrade = true)"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// `lint`: selects the revisions, reads `[lint]`, connects when it can (the default
     /// selection needs it; otherwise it only sizes findings), lints, and reports the
     /// summary on stderr. The caller prints [`LintReport::render`] and exits with
