@@ -10,8 +10,9 @@ mod mysql;
 mod postgres;
 mod sqlite;
 
+use diesel::QueryResult;
 use diesel::QueryableByName;
-use diesel::sql_types::{Nullable, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 
 use crate::backend::Backend;
 use crate::db::{AnyRow, Connection};
@@ -206,6 +207,32 @@ fn query<T: AnyRow>(
         context: format!("reading the catalog ({what})"),
         message: e.to_string(),
     })
+}
+
+/// One table's row count as the catalog's statistics estimate it.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct RowEstimate {
+    /// The table, as the catalog spells it.
+    #[diesel(sql_type = Text)]
+    pub table_name: String,
+    /// The estimate (`None`: the catalog has none).
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub row_count: Option<i64>,
+}
+
+/// The estimated rows of `tables`, in one batched query per backend (SQLite: one more to
+/// find which exist): PostgreSQL's planner statistics, InnoDB's `table_rows`, SQLite's
+/// `sqlite_stat1` after ANALYZE and `count(*)` before. Names match case-insensitively;
+/// tables the database lacks (a revision not applied yet may name them) are absent.
+pub fn row_estimates(conn: &mut Connection, tables: &[TableName]) -> QueryResult<Vec<RowEstimate>> {
+    if tables.is_empty() {
+        return Ok(Vec::new());
+    }
+    match conn.backend() {
+        Backend::Sqlite => sqlite::row_estimates(conn, tables),
+        Backend::Postgres => postgres::row_estimates(conn, tables),
+        Backend::Mysql => mysql::row_estimates(conn, tables),
+    }
 }
 
 /// Reads the live database into the neutral [`Schema`], every schema (see

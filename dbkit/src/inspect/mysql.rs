@@ -4,13 +4,13 @@
 //! rather than in SQL, where MariaDB's information_schema joins are slow. And what diesel
 //! makes of them ([`as_diesel_reads_it`]).
 
-use diesel::QueryableByName;
 use diesel::sql_types::Text;
+use diesel::{QueryResult, QueryableByName};
 
-use super::{Catalog, columns_and_keys, query};
+use super::{Catalog, RowEstimate, columns_and_keys, query};
 use crate::db::Connection;
 use crate::error::Result;
-use crate::model::Schema;
+use crate::model::{Schema, TableName};
 
 #[derive(QueryableByName)]
 struct ActionRow {
@@ -64,4 +64,21 @@ pub fn as_diesel_reads_it(schema: &mut Schema) {
             }
         }
     }
+}
+
+/// InnoDB's row estimates of `tables` (`mysql/row_estimates.sql`).
+pub fn row_estimates(conn: &mut Connection, tables: &[TableName]) -> QueryResult<Vec<RowEstimate>> {
+    let dialect = conn.dialect();
+    let wanted: Vec<String> = tables
+        .iter()
+        .map(|t| {
+            let schema = t.schema.as_deref();
+            format!(
+                "(table_schema = {} AND table_name = {})",
+                schema.map_or("DATABASE()".to_owned(), |s| dialect.quote_literal(s)),
+                dialect.quote_literal(&t.name)
+            )
+        })
+        .collect();
+    conn.load(&include_str!("mysql/row_estimates.sql").replace("{tables}", &wanted.join(" OR ")))
 }

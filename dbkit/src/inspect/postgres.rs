@@ -3,10 +3,13 @@
 //! `postgres/types.sql`: enum labels and the other user-defined types) for the user schemas in scope, which the queries take
 //! as their one `{scope}` condition. Tables of the current schema get no schema name.
 
-use super::{Catalog, SchemaScope, TypeRow, columns_and_keys, query};
+use diesel::QueryResult;
+
+use super::{Catalog, RowEstimate, SchemaScope, TypeRow, columns_and_keys, query};
 use crate::db::Connection;
 use crate::dialect::dialect_for;
 use crate::error::Result;
+use crate::model::TableName;
 
 /// The condition on `n.nspname` that selects the schemas in scope (the queries leave out
 /// the system schemas themselves).
@@ -47,4 +50,21 @@ pub fn read(conn: &mut Connection, scope: &SchemaScope) -> Result<Catalog> {
     let types = include_str!("postgres/types.sql");
     catalog.types = query::<TypeRow>(conn, &mut catalog, "user-defined types", types)?;
     Ok(catalog)
+}
+
+/// The planner's row estimates of `tables` (`postgres/row_estimates.sql`).
+pub fn row_estimates(conn: &mut Connection, tables: &[TableName]) -> QueryResult<Vec<RowEstimate>> {
+    let dialect = conn.dialect();
+    let rows: Vec<String> = tables
+        .iter()
+        .map(|t| {
+            let schema = t.schema.as_deref();
+            format!(
+                "({}, {})",
+                dialect.quote_literal(&t.name),
+                schema.map_or("NULL".to_owned(), |s| dialect.quote_literal(s))
+            )
+        })
+        .collect();
+    conn.load(&include_str!("postgres/row_estimates.sql").replace("{tables}", &rows.join(", ")))
 }

@@ -2,7 +2,9 @@
 //! (`sqlite/columns.sql`: columns of tables and views; `sqlite/keys.sql`: keys and
 //! indexes), and what diesel's print-schema makes of them ([`as_diesel_reads_it`]).
 
-use super::{Catalog, columns_and_keys};
+use diesel::QueryResult;
+
+use super::{Catalog, RowEstimate, columns_and_keys};
 use crate::db::Connection;
 use crate::error::Result;
 use crate::model::{Schema, TableName};
@@ -184,4 +186,37 @@ mod tests {
         assert_eq!(check_labels(sql, "other"), None);
         assert_eq!(check_labels(sql, "id"), None);
     }
+}
+
+/// The row counts of `tables` that exist (`sqlite/existing_tables.sql` finds them):
+/// `sqlite_stat1`'s estimate after ANALYZE, else `count(*)`, in one `UNION ALL` query.
+pub fn row_estimates(conn: &mut Connection, tables: &[TableName]) -> QueryResult<Vec<RowEstimate>> {
+    let dialect = conn.dialect();
+    let names: Vec<String> = tables
+        .iter()
+        .map(|t| dialect.quote_literal(&t.name.to_lowercase()))
+        .collect();
+    let existing: Vec<RowEstimate> = conn
+        .load(&include_str!("sqlite/existing_tables.sql").replace("{names}", &names.join(", ")))?;
+    let analyzed = existing.iter().any(|e| e.table_name == "sqlite_stat1");
+    let counts: Vec<String> = existing
+        .iter()
+        .filter(|e| e.table_name != "sqlite_stat1")
+        .map(|e| {
+            let name = dialect.quote_literal(&e.table_name);
+            let count = format!("(SELECT count(*) FROM {})", dialect.quote_ident(&e.table_name));
+            let value = if analyzed {
+                format!(
+                    "COALESCE((SELECT MAX(CAST(stat AS INTEGER)) FROM sqlite_stat1 WHERE tbl = {name}), {count})"
+                )
+            } else {
+                count
+            };
+            format!("SELECT {name} AS table_name, {value} AS row_count")
+        })
+        .collect();
+    if counts.is_empty() {
+        return Ok(Vec::new());
+    }
+    conn.load(&counts.join(" UNION ALL "))
 }
