@@ -258,7 +258,7 @@ impl Environment {
         let url = &self.config.database_url;
         let (revisions, mut conn, no_sizes) = match selection {
             Selection::Pending => {
-                let mut conn = if sqlite_file_missing(url) {
+                let mut conn = if url.is_missing_file() {
                     None
                 } else {
                     Some(self.connect().map_err(|e| match e {
@@ -293,7 +293,7 @@ impl Environment {
             }
             Selection::All | Selection::Range(_) => {
                 let needs_db = matches!(selection, Selection::Range(r) if r.contains("current"));
-                let (conn, no_sizes) = if sqlite_file_missing(url) && !needs_db {
+                let (conn, no_sizes) = if url.is_missing_file() && !needs_db {
                     (None, Some(format!("{} does not exist yet", url.masked())))
                 } else {
                     match self.connect() {
@@ -326,14 +326,6 @@ impl Environment {
         reporter.status("Linted", report.summary());
         Ok(report)
     }
-}
-
-/// Whether the URL names a SQLite file that does not exist (connecting would create it,
-/// and lint writes nothing).
-fn sqlite_file_missing(url: &crate::url::DatabaseUrl) -> bool {
-    url.backend() == Backend::Sqlite
-        && url.expose() != ":memory:"
-        && !Path::new(url.expose()).exists()
 }
 
 /// The revisions a range names: `REV` alone, or `A:B` (ends may be empty, `base`, `head`,
