@@ -4,7 +4,8 @@
 //! backend answers with a fixed number of batched catalog queries (never one per table);
 //! the rows land in a [`Catalog`], plain data that the model conversion and `check` work
 //! from. Each backend's module also says what its catalog means the way diesel reads it
-//! (SQLite's implicit `rowid` key, PostgreSQL domains).
+//! (SQLite's implicit `rowid` key, PostgreSQL domains). [`row_estimates`] reads the
+//! catalog's row estimates of named tables (lint sizes its findings with them).
 
 mod mysql;
 mod postgres;

@@ -2,7 +2,8 @@
 //! flat queries (`mysql/columns.sql`: columns of tables and views; `mysql/keys.sql`: index
 //! members and foreign key members; `mysql/actions.sql`: foreign key actions), joined here
 //! rather than in SQL, where MariaDB's information_schema joins are slow. And what diesel
-//! makes of them ([`as_diesel_reads_it`]).
+//! makes of them ([`as_diesel_reads_it`]). Row estimates for `lint`:
+//! `mysql/row_estimates.sql` ([`row_estimates`]).
 
 use diesel::sql_types::Text;
 use diesel::{QueryResult, QueryableByName};

@@ -2,6 +2,7 @@
 //! of tables, views and partitions; `postgres/keys.sql`: keys and indexes;
 //! `postgres/types.sql`: enum labels and the other user-defined types) for the user schemas in scope, which the queries take
 //! as their one `{scope}` condition. Tables of the current schema get no schema name.
+//! Row estimates for `lint`: `postgres/row_estimates.sql` ([`row_estimates`]).
 
 use diesel::QueryResult;
 

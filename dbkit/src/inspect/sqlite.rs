@@ -1,6 +1,7 @@
 //! SQLite's catalog through the `pragma_*` table-valued functions: two queries in all
 //! (`sqlite/columns.sql`: columns of tables and views; `sqlite/keys.sql`: keys and
-//! indexes), and what diesel's print-schema makes of them ([`as_diesel_reads_it`]).
+//! indexes), and what diesel's print-schema makes of them ([`as_diesel_reads_it`]). Row
+//! counts for `lint` ([`row_estimates`]): `sqlite/existing_tables.sql`, then one query.
 
 use diesel::QueryResult;
 
@@ -171,23 +172,6 @@ fn identifier(text: &str) -> Option<(String, &str)> {
     None
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn enum_checks_read_back() {
-        let sql = "CREATE TABLE \"users\" (\n    \"id\" INTEGER NOT NULL,\n    \"mood\" TEXT CHECK (\"mood\" IN ('sad', 'it''s ok')),\n    other TEXT CHECK ((length(other) > 2)),\n    [kind] TEXT CHECK ([kind] IN ('a'))\n)";
-        assert_eq!(
-            check_labels(sql, "mood"),
-            Some(vec!["sad".into(), "it's ok".into()])
-        );
-        assert_eq!(check_labels(sql, "kind"), Some(vec!["a".into()]));
-        assert_eq!(check_labels(sql, "other"), None);
-        assert_eq!(check_labels(sql, "id"), None);
-    }
-}
-
 /// The row counts of `tables` that exist (`sqlite/existing_tables.sql` finds them):
 /// `sqlite_stat1`'s estimate after ANALYZE, else `count(*)`, in one `UNION ALL` query.
 pub fn row_estimates(conn: &mut Connection, tables: &[TableName]) -> QueryResult<Vec<RowEstimate>> {
@@ -219,4 +203,21 @@ pub fn row_estimates(conn: &mut Connection, tables: &[TableName]) -> QueryResult
         return Ok(Vec::new());
     }
     conn.load(&counts.join(" UNION ALL "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enum_checks_read_back() {
+        let sql = "CREATE TABLE \"users\" (\n    \"id\" INTEGER NOT NULL,\n    \"mood\" TEXT CHECK (\"mood\" IN ('sad', 'it''s ok')),\n    other TEXT CHECK ((length(other) > 2)),\n    [kind] TEXT CHECK ([kind] IN ('a'))\n)";
+        assert_eq!(
+            check_labels(sql, "mood"),
+            Some(vec!["sad".into(), "it's ok".into()])
+        );
+        assert_eq!(check_labels(sql, "kind"), Some(vec!["a".into()]));
+        assert_eq!(check_labels(sql, "other"), None);
+        assert_eq!(check_labels(sql, "id"), None);
+    }
 }

@@ -7,12 +7,11 @@ use sqlparser::ast::{
     self, AlterColumnOperation, AlterTableOperation, ColumnOption, Expr, ObjectName, ObjectType,
     SetExpr, Statement as Ast, TableConstraint, TableFactor,
 };
-use sqlparser::dialect::{
-    Dialect as ParserDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect,
-};
+use sqlparser::dialect::Dialect as ParserDialect;
 use sqlparser::parser::Parser;
 
 use super::facts::{ColumnSpec, ColumnType, Fact, Kind, OnlineClauses, Relation};
+use super::rules::{self, mysql, sqlite};
 use super::tokens::{self, lock_timeout_enabled};
 use crate::backend::Backend;
 use crate::statements::{SplitError, StatementKind, split_str};
@@ -34,18 +33,9 @@ pub struct Parsed {
     pub unparsed: Option<String>,
 }
 
-/// The `sqlparser` dialect that reads a backend's SQL.
-fn parser_dialect(backend: Backend) -> Box<dyn ParserDialect> {
-    match backend {
-        Backend::Postgres => Box::new(PostgreSqlDialect {}),
-        Backend::Mysql => Box::new(MySqlDialect {}),
-        Backend::Sqlite => Box::new(SQLiteDialect {}),
-    }
-}
-
 /// Splits and reads a whole file.
 pub fn parse_file(text: &str, backend: Backend) -> Result<Vec<Parsed>, SplitError> {
-    let dialect = parser_dialect(backend);
+    let dialect = rules::grammar(backend);
     let statements = split_str(text, backend)?;
     Ok(statements
         .into_iter()
@@ -142,12 +132,10 @@ fn column_spec(name: &str, data_type: &ast::DataType, options: &[ColumnOption]) 
                     "an identity".to_owned()
                 });
             }
-            ColumnOption::DialectSpecific(tokens)
-                if tokens
-                    .iter()
-                    .any(|t| t.to_string().eq_ignore_ascii_case("AUTO_INCREMENT")) =>
-            {
-                spec.generated = Some("AUTO_INCREMENT".to_owned());
+            ColumnOption::DialectSpecific(tokens) => {
+                if let Some(numbering) = mysql::numbering(tokens) {
+                    spec.generated = Some(numbering);
+                }
             }
             _ => {}
         }
@@ -307,13 +295,8 @@ fn facts_of(statement: &Ast, out: &mut Vec<Fact>) {
         }
         Ast::Query(query) => {
             let text = query.to_string().to_ascii_lowercase();
-            // A query over `pragma_foreign_key_check` (the rebuild recipe's check).
-            if text.contains("pragma_foreign_key_check") {
-                out.push(Fact::Pragma {
-                    name: "pragma_foreign_key_check".into(),
-                    value: None,
-                });
-            }
+            // SQLite's rebuild recipe checks foreign keys with a query.
+            out.extend(sqlite::foreign_key_check_in(&text));
             // `SELECT set_config('lock_timeout', '5s', false)`.
             if let Some(rest) = text.split("set_config('lock_timeout',").nth(1) {
                 let value = rest.split(',').next().unwrap_or_default();

@@ -1,9 +1,71 @@
-//! MySQL/MariaDB rules (MY001–MY003): `ALTER TABLE` that copies the table with writes
-//! blocked, revisions that cannot be rolled back half-way, and `CHANGE` used to rename.
+//! MySQL/MariaDB in lint: how its SQL reads where the shared readers need help (the
+//! parser's grammar, `AUTO_INCREMENT`, the `ALTER TABLE` clauses only MySQL writes), and its
+//! rules (MY001–MY003): `ALTER TABLE` that copies the table with writes blocked, revisions
+//! that cannot be rolled back half-way, and `CHANGE` used to rename.
+
+use sqlparser::dialect::{Dialect as ParserDialect, MySqlDialect};
+use sqlparser::tokenizer::Token as ParserToken;
 
 use super::{FileContext, Hit, excerpt};
 use crate::lint::Severity;
 use crate::lint::facts::{ColumnType, Fact, Kind, OnlineClauses, Relation};
+use crate::lint::tokens::{Token, keyword_at};
+
+/// The grammar `sqlparser` reads MySQL's SQL with.
+pub fn grammar() -> Box<dyn ParserDialect> {
+    Box::new(MySqlDialect {})
+}
+
+/// The column option that numbers a column.
+const AUTO_INCREMENT: &str = "AUTO_INCREMENT";
+
+/// What numbers a column whose option the parser keeps as MySQL's own (`AUTO_INCREMENT`);
+/// `None` for another option.
+pub fn numbering(option: &[ParserToken]) -> Option<String> {
+    option
+        .iter()
+        .any(|t| t.to_string().eq_ignore_ascii_case(AUTO_INCREMENT))
+        .then(|| AUTO_INCREMENT.to_owned())
+}
+
+/// Table options that change nothing the rules look at.
+const QUIET_TABLE_OPTIONS: &[&str] = &[
+    "ENGINE",
+    "FORCE",
+    "ROW_FORMAT",
+    "COMMENT",
+    "DEFAULT",
+    "CHARACTER",
+    "CHARSET",
+    "COLLATE",
+    AUTO_INCREMENT,
+    "KEY_BLOCK_SIZE",
+];
+
+/// Reads one `ALTER TABLE` clause the parser does not, if only MySQL writes it:
+/// `ALGORITHM=` and `LOCK=` (into `online`), `CONVERT TO CHARACTER SET` (a fact), a table
+/// option. Whether it was one.
+pub fn table_clause(
+    clause: &[Token],
+    table: &Relation,
+    online: &mut OnlineClauses,
+    facts: &mut Vec<Fact>,
+) -> bool {
+    let value = || {
+        let at = if keyword_at(clause, 1) == "=" { 2 } else { 1 };
+        clause.get(at).map(|t| t.keyword.clone())
+    };
+    match keyword_at(clause, 0) {
+        "ALGORITHM" => online.algorithm = value(),
+        "LOCK" => online.lock = value(),
+        "CONVERT" => facts.push(Fact::ConvertCharset {
+            table: table.clone(),
+        }),
+        option if QUIET_TABLE_OPTIONS.contains(&option) => {}
+        _ => return false,
+    }
+    true
+}
 
 const ONLINE_SAFE: &str = "add `, ALGORITHM=INPLACE, LOCK=NONE` so the server refuses instead of blocking writes; to change a column without blocking, expand and contract (add a new column, fill it in batches, switch the app, drop the old one later) or use gh-ost / pt-online-schema-change";
 

@@ -1,11 +1,45 @@
-//! PostgreSQL rules (PG001–PG007): locks that block reads or writes for the length of a
-//! scan or a rewrite, and statements that cannot run where the revision puts them.
+//! PostgreSQL in lint: how its SQL reads where the shared readers need help (the parser's
+//! grammar, the `ALTER TABLE` clauses the parser does not read yet, which functions are
+//! volatile), and its rules (PG001–PG007): locks that block reads or writes for the length
+//! of a scan or a rewrite, and statements that cannot run where the revision puts them.
 
 use std::collections::HashMap;
 
-use super::{DefaultKind, FileContext, Hit, default_kind, excerpt};
+use sqlparser::dialect::{Dialect as ParserDialect, PostgreSqlDialect};
+
+use super::{FileContext, Hit, excerpt};
 use crate::lint::Severity;
-use crate::lint::facts::{ColumnType, Fact};
+use crate::lint::facts::{ColumnType, Fact, Relation};
+use crate::lint::tokens::{Token, keyword_at};
+
+/// The grammar `sqlparser` reads PostgreSQL's SQL with.
+pub fn grammar() -> Box<dyn ParserDialect> {
+    Box::new(PostgreSqlDialect {})
+}
+
+/// Reads one `ALTER TABLE` clause the parser does not, if only PostgreSQL writes it:
+/// `ALTER CONSTRAINT name [NOT] DEFERRABLE ...`, and PostgreSQL 18's `ADD CONSTRAINT name
+/// NOT NULL column [NOT VALID]`, which scans the table like `SET NOT NULL` unless NOT
+/// VALID. Whether it was one.
+pub fn table_clause(clause: &[Token], table: &Relation, facts: &mut Vec<Fact>) -> bool {
+    let word = |n: usize| keyword_at(clause, n);
+    match word(0) {
+        "ALTER" if word(1) == "CONSTRAINT" => true,
+        "ADD" if word(1) == "CONSTRAINT" && word(3) == "NOT" && word(4) == "NULL" => {
+            let not_valid = clause
+                .windows(2)
+                .any(|w| w[0].is("NOT") && w[1].is("VALID"));
+            if let (Some(column), false) = (clause.get(5), not_valid) {
+                facts.push(Fact::SetNotNull {
+                    table: table.clone(),
+                    column: column.text.clone(),
+                });
+            }
+            true
+        }
+        _ => false,
+    }
+}
 
 /// Runs PG001–PG007 on one file.
 pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
@@ -294,6 +328,111 @@ fn lock_timeout(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
     }
 }
 
+/// The functions that return a new value for every row (PostgreSQL `provolatile = 'v'`).
+const VOLATILE_FUNCTIONS: &[&str] = &[
+    "random",
+    "gen_random_uuid",
+    "uuid_generate_v1",
+    "uuid_generate_v1mc",
+    "uuid_generate_v4",
+    "uuidv4",
+    "uuidv7",
+    "clock_timestamp",
+    "timeofday",
+    "nextval",
+    "gen_random_bytes",
+    "random_normal",
+];
+
+/// Functions and type names that are not volatile (PostgreSQL evaluates them once when a
+/// column is added), and the words a default expression's text can hold around them.
+const STABLE_FUNCTIONS: &[&str] = &[
+    "now",
+    "current_timestamp",
+    "current_date",
+    "current_time",
+    "localtime",
+    "localtimestamp",
+    "transaction_timestamp",
+    "statement_timestamp",
+    "current_user",
+    "session_user",
+    "current_schema",
+    "current_database",
+    "lower",
+    "upper",
+    "coalesce",
+    "nullif",
+    "greatest",
+    "least",
+    "concat",
+    "to_char",
+    "to_timestamp",
+    "to_date",
+    "make_date",
+    "make_timestamp",
+    "make_interval",
+    "json_build_object",
+    "jsonb_build_object",
+    "json_build_array",
+    "jsonb_build_array",
+    "array",
+    "row",
+    "cast",
+    "varchar",
+    "character",
+    "char",
+    "numeric",
+    "decimal",
+    "timestamp",
+    "timestamptz",
+    "time",
+    "interval",
+    "bit",
+    "varbit",
+    "float",
+];
+
+/// How a default expression fills existing rows.
+enum DefaultKind {
+    /// Once for all rows: no rewrite.
+    Constant,
+    /// Per row: the table is rewritten (the function named).
+    Volatile(String),
+    /// A function lint does not know (named).
+    Unknown(String),
+}
+
+/// Classifies a default expression by the functions it calls.
+fn default_kind(expr: &str) -> DefaultKind {
+    let lower = expr.to_ascii_lowercase();
+    let mut unknown = None;
+    let bytes = lower.as_bytes();
+    for (open, _) in lower.match_indices('(') {
+        let mut start = open;
+        while start > 0 && {
+            let b = bytes[start - 1];
+            b.is_ascii_alphanumeric() || b == b'_' || b == b'.'
+        } {
+            start -= 1;
+        }
+        let name = lower[start..open].rsplit('.').next().unwrap_or_default();
+        if name.is_empty() {
+            continue;
+        }
+        if VOLATILE_FUNCTIONS.contains(&name) {
+            return DefaultKind::Volatile(name.to_owned());
+        }
+        if !STABLE_FUNCTIONS.contains(&name) && unknown.is_none() {
+            unknown = Some(name.to_owned());
+        }
+    }
+    match unknown {
+        Some(name) => DefaultKind::Unknown(name),
+        None => DefaultKind::Constant,
+    }
+}
+
 /// What changing a column from one type to another costs on PostgreSQL.
 #[derive(Debug, PartialEq, Eq)]
 enum TypeChange {
@@ -344,11 +483,7 @@ fn concurrently(sql: &str) -> String {
 }
 
 /// The two-step form of a constraint added to an existing table.
-fn not_valid_then_validate(
-    sql: &str,
-    table: &crate::lint::facts::Relation,
-    name: Option<&str>,
-) -> String {
+fn not_valid_then_validate(sql: &str, table: &Relation, name: Option<&str>) -> String {
     let statement = excerpt(sql);
     match name {
         Some(name) => format!(
@@ -396,6 +531,24 @@ mod tests {
             TypeChange::Rewrite
         );
         assert_eq!(type_change(&t("int4"), &t("integer")), TypeChange::Free);
+    }
+
+    #[test]
+    fn defaults_by_volatility() {
+        assert!(
+            matches!(default_kind("gen_random_uuid()"), DefaultKind::Volatile(f) if f == "gen_random_uuid")
+        );
+        assert!(matches!(
+            default_kind("nextval('s'::regclass)"),
+            DefaultKind::Volatile(_)
+        ));
+        assert!(matches!(default_kind("now()"), DefaultKind::Constant));
+        assert!(matches!(
+            default_kind("'x'::varchar(10)"),
+            DefaultKind::Constant
+        ));
+        assert!(matches!(default_kind("0"), DefaultKind::Constant));
+        assert!(matches!(default_kind("my_func(1)"), DefaultKind::Unknown(f) if f == "my_func"));
     }
 
     #[test]
