@@ -352,6 +352,25 @@ impl<'a> FileContext<'a> {
             .is_some_and(|r| r.tables.contains(&table.key()))
     }
 
+    /// In down.sql: whether up.sql created the table or added the column (table key,
+    /// column as written), so dropping it reverts up.sql.
+    fn reverts_column(&self, table: &str, column: &str) -> bool {
+        self.reverted.is_some_and(|r| {
+            r.tables.contains(table)
+                || r.columns
+                    .contains(&(table.to_owned(), column.to_lowercase()))
+        })
+    }
+
+    /// In down.sql: whether up.sql renamed `to` to `from` in `table` (a table key, empty for
+    /// a table rename), so renaming it back reverts up.sql.
+    fn reverts_rename(&self, table: &str, from: &str, to: &str) -> bool {
+        self.reverted.is_some_and(|r| {
+            r.renames
+                .contains(&(table.to_owned(), to.to_lowercase(), from.to_lowercase()))
+        })
+    }
+
     /// The catalog just before statement `at` runs.
     fn catalog_at(&self, at: usize) -> Catalog {
         let mut catalog = self.base.get_or_init(|| (self.history)()).clone();
