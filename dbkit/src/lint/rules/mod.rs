@@ -222,8 +222,9 @@ impl Hit {
         self
     }
 
-    fn severity(mut self, severity: Severity) -> Hit {
-        self.severity = Some(severity);
+    /// A severity other than the rule's, when there is one.
+    fn severity(mut self, severity: Option<Severity>) -> Hit {
+        self.severity = severity;
         self
     }
 }

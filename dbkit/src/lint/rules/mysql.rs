@@ -98,14 +98,13 @@ pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
         }
         if let Some((message, severity)) = copy(ctx, i, table, fact) {
             reported = Some(i);
-            let mut hit = Hit::new("MY001", i, message)
-                .table(table)
-                .effect("writes wait for the whole copy")
-                .safe(ONLINE_SAFE);
-            if let Some(severity) = severity {
-                hit = hit.severity(severity);
-            }
-            hits.push(hit);
+            hits.push(
+                Hit::new("MY001", i, message)
+                    .table(table)
+                    .effect("writes wait for the whole copy")
+                    .safe(ONLINE_SAFE)
+                    .severity(severity),
+            );
         }
     }
     mixed(ctx, hits);

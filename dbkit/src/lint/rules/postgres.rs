@@ -43,239 +43,311 @@ pub fn table_clause(clause: &[Token], table: &Relation, facts: &mut Vec<Fact>) -
 
 /// Runs PG001–PG007 on one file.
 pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
+    // Constraints added NOT VALID in this file: name → statement.
     let mut not_valid_added: HashMap<String, usize> = HashMap::new();
     for (i, fact) in ctx.facts() {
-        match fact {
-            Fact::CreateIndex {
-                table,
-                concurrently: false,
-            } if !ctx.is_new(i, table) => hits.push(
-                Hit::new(
-                    "PG001",
-                    i,
-                    format!(
-                        "CREATE INDEX on {table} without CONCURRENTLY blocks every write to {table} until the index is built"
-                    ),
-                )
-                .table(table)
-                .effect("writes wait for the whole build")
-                .safe(format!(
-                    "{}; -- in a revision of its own whose metadata.toml says run_in_transaction = false",
-                    concurrently(&ctx.statements[i].sql)
-                )),
-            ),
-            Fact::AddUnique { table }
-            | Fact::ChangePrimaryKey {
-                table,
-                drop_only: false,
-            } if !ctx.is_new(i, table) => hits.push(
-                Hit::new(
-                    "PG001",
-                    i,
-                    format!(
-                        "`{}` builds its index on {table} under an ACCESS EXCLUSIVE lock: reads and writes wait until it is built",
-                        excerpt(&ctx.statements[i].sql)
-                    ),
-                )
-                .table(table)
-                .effect("reads and writes wait for the whole build")
-                .safe(format!(
-                    "CREATE UNIQUE INDEX CONCURRENTLY name ON {table} (...); in a revision of its own whose metadata.toml says run_in_transaction = false, then ALTER TABLE {table} ADD CONSTRAINT name {} USING INDEX name;",
-                    if matches!(fact, Fact::AddUnique { .. }) { "UNIQUE" } else { "PRIMARY KEY" }
-                )),
-            ),
-            Fact::CreateIndex {
-                concurrently: true, ..
-            }
-            | Fact::DropIndex { concurrently: true }
-            | Fact::Reindex { concurrently: true }
-                if ctx.transactional() =>
-            {
-                hits.push(
-                    Hit::new(
-                        "PG002",
-                        i,
-                        "CONCURRENTLY cannot run inside a transaction block, and this revision runs in one: the upgrade fails here",
-                    )
-                    .safe(format!(
-                        "put `run_in_transaction = false` in {}/metadata.toml and keep this statement in a revision of its own",
-                        ctx.revision.dir.display()
-                    )),
-                );
-            }
-            Fact::AddForeignKey {
-                table,
-                name,
-                not_valid,
-            } if !ctx.is_new(i, table) => {
-                if *not_valid {
-                    if let Some(name) = name {
-                        not_valid_added.insert(name.to_lowercase(), i);
-                    }
-                } else {
-                    hits.push(
-                        Hit::new(
-                            "PG003",
-                            i,
-                            format!(
-                                "adding a foreign key to {table} checks every existing row while it holds a SHARE ROW EXCLUSIVE lock on {table} and the referenced table"
-                            ),
-                        )
-                        .table(table)
-                        .effect("writes to both tables wait for the whole scan")
-                        .safe(not_valid_then_validate(&ctx.statements[i].sql, table, name.as_deref())),
-                    );
-                }
-            }
-            Fact::AddCheck {
-                table,
-                name,
-                not_valid,
-                ..
-            } if !ctx.is_new(i, table) => {
-                if *not_valid {
-                    if let Some(name) = name {
-                        not_valid_added.insert(name.to_lowercase(), i);
-                    }
-                } else {
-                    hits.push(
-                        Hit::new(
-                            "PG003",
-                            i,
-                            format!(
-                                "adding a CHECK to {table} checks every existing row under an ACCESS EXCLUSIVE lock"
-                            ),
-                        )
-                        .table(table)
-                        .effect("reads and writes wait for the whole scan")
-                        .safe(not_valid_then_validate(&ctx.statements[i].sql, table, name.as_deref())),
-                    );
-                }
-            }
-            Fact::ValidateConstraint { table, name } if ctx.transactional() => {
-                if let Some(&added) = not_valid_added.get(&name.to_lowercase()) {
-                    hits.push(
-                        Hit::new(
-                            "PG003",
-                            i,
-                            format!(
-                                "VALIDATE CONSTRAINT {name} runs in the same transaction as its ADD ... NOT VALID (line {}), which still holds its lock: the scan blocks {table} as if NOT VALID were not there",
-                                ctx.line(added)
-                            ),
-                        )
-                        .table(table)
-                        .effect("the lock is held for the whole scan")
-                        .safe(format!(
-                            "move `ALTER TABLE {table} VALIDATE CONSTRAINT {name};` into a later revision"
-                        )),
-                    );
-                }
-            }
-            Fact::SetNotNull { table, column }
-                if !ctx.is_new(i, table)
-                    && !ctx.catalog_at(i).proves_not_null(&table.key(), column) =>
-            {
-                    let check = format!("{}_{column}_not_null", table.name);
-                    hits.push(
-                        Hit::new(
-                            "PG004",
-                            i,
-                            format!(
-                                "SET NOT NULL on {table}.{column} scans every row under an ACCESS EXCLUSIVE lock: no validated CHECK ({column} IS NOT NULL) proves it first"
-                            ),
-                        )
-                        .table(table)
-                        .effect("reads and writes wait for the whole scan")
-                        .safe(format!(
-                            "ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID; then in a later revision ALTER TABLE {table} VALIDATE CONSTRAINT {check}; then ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL; ALTER TABLE {table} DROP CONSTRAINT {check};"
-                        )),
-                    );
-            }
-            Fact::SetType {
-                table,
-                column,
-                to,
-                using,
-            } if !ctx.is_new(i, table) => {
-                let catalog = ctx.catalog_at(i);
-                let old = catalog.column_type(&table.key(), column);
-                let verdict = if *using {
-                    Some(("USING converts every value: the table is rewritten".to_owned(), "reads and writes wait for the whole rewrite", None))
-                } else {
-                    match old {
-                        None => Some((
-                            format!("the current type of {table}.{column} is not in the revision history, so lint cannot tell whether {} is a widening that skips the rewrite", to.ty),
-                            "a rewrite would block reads and writes for the whole copy",
-                            Some(Severity::Warning),
-                        )),
-                        Some(old) => match type_change(old, &to.ty) {
-                            TypeChange::Free => None,
-                            TypeChange::Rewrite => Some((
-                                format!("{old} to {} rewrites {table} and its indexes under an ACCESS EXCLUSIVE lock", to.ty),
-                                "this rewrite holds a lock for the whole copy",
-                                None,
-                            )),
-                        },
-                    }
-                };
-                if let Some((why, effect, severity)) = verdict {
-                    let mut hit = Hit::new(
-                        "PG005",
-                        i,
-                        format!("ALTER COLUMN {column} TYPE {}: {why}", to.ty),
-                    )
-                    .table(table)
-                    .effect(effect)
-                    .safe(format!(
-                        "expand and contract: add a new column of type {}, fill it in batches (and keep it in step with a trigger), switch the app to it, then drop {column} in a later revision; widening varchar(n) to varchar(m > n) or text needs no rewrite",
-                        to.ty
-                    ));
-                    if let Some(severity) = severity {
-                        hit = hit.severity(severity);
-                    }
-                    hits.push(hit);
-                }
-            }
-            Fact::AddColumn { table, column } if !ctx.is_new(i, table) => {
-                let name = &column.name;
-                let rewrite = match (&column.generated, column.default.as_deref().map(default_kind)) {
-                    (Some(generated), _) => Some((format!("{generated} fills every existing row"), None)),
-                    (None, Some(DefaultKind::Volatile(function))) => Some((
-                        format!("DEFAULT {}: {function}() is volatile, so every existing row gets its own value", column.default.as_deref().unwrap_or_default()),
-                        None,
-                    )),
-                    (None, Some(DefaultKind::Unknown(function))) => Some((
-                        format!("DEFAULT {}: lint does not know whether {function}() is volatile (check pg_proc.provolatile); if it is, every existing row gets its own value", column.default.as_deref().unwrap_or_default()),
-                        Some(Severity::Warning),
-                    )),
-                    _ => None,
-                };
-                if let Some((why, severity)) = rewrite {
-                    let mut hit = Hit::new(
-                        "PG006",
-                        i,
-                        format!(
-                            "ADD COLUMN {name} {} {table} under an ACCESS EXCLUSIVE lock: {why}",
-                            if severity.is_some() { "may rewrite" } else { "rewrites" }
-                        ),
-                    )
-                    .table(table)
-                    .effect("this rewrite holds a lock for the whole copy")
-                    .safe(format!(
-                        "ALTER TABLE {table} ADD COLUMN {name} {}; ALTER TABLE {table} ALTER COLUMN {name} SET DEFAULT {}; then fill existing rows in batches",
-                        column.ty,
-                        column.default.as_deref().unwrap_or("...")
-                    ));
-                    if let Some(severity) = severity {
-                        hit = hit.severity(severity);
-                    }
-                    hits.push(hit);
-                }
-            }
-            _ => {}
-        }
+        let hit = index_build(ctx, i, fact)
+            .or_else(|| concurrently_in_transaction(ctx, i, fact))
+            .or_else(|| constraint_scan(ctx, i, fact, &mut not_valid_added))
+            .or_else(|| not_null_scan(ctx, i, fact))
+            .or_else(|| type_rewrite(ctx, i, fact))
+            .or_else(|| add_column_rewrite(ctx, i, fact));
+        hits.extend(hit);
     }
     lock_timeout(ctx, hits);
+}
+
+/// PG001: an index built on an existing table while writes (or reads too) wait.
+fn index_build(ctx: &FileContext<'_>, i: usize, fact: &Fact) -> Option<Hit> {
+    match fact {
+        Fact::CreateIndex {
+            table,
+            concurrently: false,
+        } if !ctx.is_new(i, table) => Some(
+            Hit::new(
+                "PG001",
+                i,
+                format!(
+                    "CREATE INDEX on {table} without CONCURRENTLY blocks every write to {table} until the index is built"
+                ),
+            )
+            .table(table)
+            .effect("writes wait for the whole build")
+            .safe(format!(
+                "{}; -- in a revision of its own whose metadata.toml says run_in_transaction = false",
+                concurrently(&ctx.statements[i].sql)
+            )),
+        ),
+        Fact::AddUnique { table }
+        | Fact::ChangePrimaryKey {
+            table,
+            drop_only: false,
+        } if !ctx.is_new(i, table) => Some(
+            Hit::new(
+                "PG001",
+                i,
+                format!(
+                    "`{}` builds its index on {table} under an ACCESS EXCLUSIVE lock: reads and writes wait until it is built",
+                    excerpt(&ctx.statements[i].sql)
+                ),
+            )
+            .table(table)
+            .effect("reads and writes wait for the whole build")
+            .safe(format!(
+                "CREATE UNIQUE INDEX CONCURRENTLY name ON {table} (...); in a revision of its own whose metadata.toml says run_in_transaction = false, then ALTER TABLE {table} ADD CONSTRAINT name {} USING INDEX name;",
+                if matches!(fact, Fact::AddUnique { .. }) { "UNIQUE" } else { "PRIMARY KEY" }
+            )),
+        ),
+        _ => None,
+    }
+}
+
+/// PG002: `CONCURRENTLY` in a revision that runs in a transaction.
+fn concurrently_in_transaction(ctx: &FileContext<'_>, i: usize, fact: &Fact) -> Option<Hit> {
+    match fact {
+        Fact::CreateIndex {
+            concurrently: true, ..
+        }
+        | Fact::DropIndex { concurrently: true }
+        | Fact::Reindex { concurrently: true }
+            if ctx.transactional() =>
+        {
+            Some(
+                Hit::new(
+                    "PG002",
+                    i,
+                    "CONCURRENTLY cannot run inside a transaction block, and this revision runs in one: the upgrade fails here",
+                )
+                .safe(format!(
+                    "put `run_in_transaction = false` in {}/metadata.toml and keep this statement in a revision of its own",
+                    ctx.revision.dir.display()
+                )),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// PG003: a foreign key or check added to an existing table without NOT VALID (one added
+/// NOT VALID is recorded in `not_valid_added`), or validated in the transaction that added
+/// it.
+fn constraint_scan(
+    ctx: &FileContext<'_>,
+    i: usize,
+    fact: &Fact,
+    not_valid_added: &mut HashMap<String, usize>,
+) -> Option<Hit> {
+    let (table, name, what, effect) = match fact {
+        Fact::AddForeignKey {
+            table,
+            name,
+            not_valid,
+        } if !ctx.is_new(i, table) && *not_valid => {
+            not_valid_added.extend(name.as_ref().map(|name| (name.to_lowercase(), i)));
+            return None;
+        }
+        Fact::AddCheck {
+            table,
+            name,
+            not_valid: true,
+            ..
+        } if !ctx.is_new(i, table) => {
+            not_valid_added.extend(name.as_ref().map(|name| (name.to_lowercase(), i)));
+            return None;
+        }
+        Fact::AddForeignKey { table, name, .. } if !ctx.is_new(i, table) => (
+            table,
+            name,
+            format!(
+                "adding a foreign key to {table} checks every existing row while it holds a SHARE ROW EXCLUSIVE lock on {table} and the referenced table"
+            ),
+            "writes to both tables wait for the whole scan",
+        ),
+        Fact::AddCheck { table, name, .. } if !ctx.is_new(i, table) => (
+            table,
+            name,
+            format!(
+                "adding a CHECK to {table} checks every existing row under an ACCESS EXCLUSIVE lock"
+            ),
+            "reads and writes wait for the whole scan",
+        ),
+        Fact::ValidateConstraint { table, name } if ctx.transactional() => {
+            return validated_in_its_transaction(ctx, i, table, name, not_valid_added);
+        }
+        _ => return None,
+    };
+    Some(
+        Hit::new("PG003", i, what)
+            .table(table)
+            .effect(effect)
+            .safe(not_valid_then_validate(
+                &ctx.statements[i].sql,
+                table,
+                name.as_deref(),
+            )),
+    )
+}
+
+/// PG003: `VALIDATE CONSTRAINT` in the transaction of its `ADD .. NOT VALID`.
+fn validated_in_its_transaction(
+    ctx: &FileContext<'_>,
+    i: usize,
+    table: &Relation,
+    name: &str,
+    not_valid_added: &HashMap<String, usize>,
+) -> Option<Hit> {
+    let &added = not_valid_added.get(&name.to_lowercase())?;
+    Some(
+        Hit::new(
+            "PG003",
+            i,
+            format!(
+                "VALIDATE CONSTRAINT {name} runs in the same transaction as its ADD ... NOT VALID (line {}), which still holds its lock: the scan blocks {table} as if NOT VALID were not there",
+                ctx.line(added)
+            ),
+        )
+        .table(table)
+        .effect("the lock is held for the whole scan")
+        .safe(format!(
+            "move `ALTER TABLE {table} VALIDATE CONSTRAINT {name};` into a later revision"
+        )),
+    )
+}
+
+/// PG004: `SET NOT NULL` on an existing table that no validated check proves.
+fn not_null_scan(ctx: &FileContext<'_>, i: usize, fact: &Fact) -> Option<Hit> {
+    let Fact::SetNotNull { table, column } = fact else {
+        return None;
+    };
+    if ctx.is_new(i, table) || ctx.catalog_at(i).proves_not_null(&table.key(), column) {
+        return None;
+    }
+    let check = format!("{}_{column}_not_null", table.name);
+    Some(
+        Hit::new(
+            "PG004",
+            i,
+            format!(
+                "SET NOT NULL on {table}.{column} scans every row under an ACCESS EXCLUSIVE lock: no validated CHECK ({column} IS NOT NULL) proves it first"
+            ),
+        )
+        .table(table)
+        .effect("reads and writes wait for the whole scan")
+        .safe(format!(
+            "ALTER TABLE {table} ADD CONSTRAINT {check} CHECK ({column} IS NOT NULL) NOT VALID; then in a later revision ALTER TABLE {table} VALIDATE CONSTRAINT {check}; then ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL; ALTER TABLE {table} DROP CONSTRAINT {check};"
+        )),
+    )
+}
+
+/// PG005: a column type change that rewrites an existing table (or may: the history does
+/// not say the old type).
+fn type_rewrite(ctx: &FileContext<'_>, i: usize, fact: &Fact) -> Option<Hit> {
+    let Fact::SetType {
+        table,
+        column,
+        to,
+        using,
+    } = fact
+    else {
+        return None;
+    };
+    if ctx.is_new(i, table) {
+        return None;
+    }
+    let catalog = ctx.catalog_at(i);
+    let (why, effect, severity) = if *using {
+        (
+            "USING converts every value: the table is rewritten".to_owned(),
+            "reads and writes wait for the whole rewrite",
+            None,
+        )
+    } else {
+        match catalog.column_type(&table.key(), column) {
+            None => (
+                format!(
+                    "the current type of {table}.{column} is not in the revision history, so lint cannot tell whether {} is a widening that skips the rewrite",
+                    to.ty
+                ),
+                "a rewrite would block reads and writes for the whole copy",
+                Some(Severity::Warning),
+            ),
+            Some(old) => match type_change(old, &to.ty) {
+                TypeChange::Free => return None,
+                TypeChange::Rewrite => (
+                    format!(
+                        "{old} to {} rewrites {table} and its indexes under an ACCESS EXCLUSIVE lock",
+                        to.ty
+                    ),
+                    "this rewrite holds a lock for the whole copy",
+                    None,
+                ),
+            },
+        }
+    };
+    Some(
+        Hit::new(
+            "PG005",
+            i,
+            format!("ALTER COLUMN {column} TYPE {}: {why}", to.ty),
+        )
+        .table(table)
+        .effect(effect)
+        .safe(format!(
+            "expand and contract: add a new column of type {}, fill it in batches (and keep it in step with a trigger), switch the app to it, then drop {column} in a later revision; widening varchar(n) to varchar(m > n) or text needs no rewrite",
+            to.ty
+        ))
+        .severity(severity),
+    )
+}
+
+/// PG006: a column added to an existing table with a value computed for every row.
+fn add_column_rewrite(ctx: &FileContext<'_>, i: usize, fact: &Fact) -> Option<Hit> {
+    let Fact::AddColumn { table, column } = fact else {
+        return None;
+    };
+    if ctx.is_new(i, table) {
+        return None;
+    }
+    let name = &column.name;
+    let (why, severity) = match (
+        &column.generated,
+        column.default.as_deref().map(default_kind),
+    ) {
+        (Some(generated), _) => (format!("{generated} fills every existing row"), None),
+        (None, Some(DefaultKind::Volatile(function))) => (
+            format!(
+                "DEFAULT {}: {function}() is volatile, so every existing row gets its own value",
+                column.default.as_deref().unwrap_or_default()
+            ),
+            None,
+        ),
+        (None, Some(DefaultKind::Unknown(function))) => (
+            format!(
+                "DEFAULT {}: lint does not know whether {function}() is volatile (check pg_proc.provolatile); if it is, every existing row gets its own value",
+                column.default.as_deref().unwrap_or_default()
+            ),
+            Some(Severity::Warning),
+        ),
+        _ => return None,
+    };
+    Some(
+        Hit::new(
+            "PG006",
+            i,
+            format!(
+                "ADD COLUMN {name} {} {table} under an ACCESS EXCLUSIVE lock: {why}",
+                if severity.is_some() { "may rewrite" } else { "rewrites" }
+            ),
+        )
+        .table(table)
+        .effect("this rewrite holds a lock for the whole copy")
+        .safe(format!(
+            "ALTER TABLE {table} ADD COLUMN {name} {}; ALTER TABLE {table} ALTER COLUMN {name} SET DEFAULT {}; then fill existing rows in batches",
+            column.ty,
+            column.default.as_deref().unwrap_or("...")
+        ))
+        .severity(severity),
+    )
 }
 
 /// PG007: the first ACCESS EXCLUSIVE lock on an existing table with no `lock_timeout` set
