@@ -56,6 +56,13 @@ const RECIPE: &str = "put `run_in_transaction = false` in metadata.toml and writ
 
 /// Runs SL001–SL002 on one file.
 pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
+    rebuilds_with_foreign_keys(ctx, hits);
+    newer_alter_forms(ctx, hits);
+}
+
+/// SL001: rebuilds that run with foreign keys enforced, or with nothing to fail the
+/// upgrade when a reference no longer holds.
+fn rebuilds_with_foreign_keys(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
     for rebuild in rebuilds(ctx) {
         let table = &rebuild.table;
         let mut enforced = true;
@@ -109,6 +116,10 @@ pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
             );
         }
     }
+}
+
+/// SL002: `ALTER TABLE` forms that older SQLite versions lack.
+fn newer_alter_forms(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
     for (i, fact) in ctx.facts() {
         let (what, version) = match fact {
             Fact::DropColumn { .. } => ("ALTER TABLE ... DROP COLUMN", "3.35.0 (2021-03)"),
