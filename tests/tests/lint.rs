@@ -69,6 +69,26 @@ fn hits(report: &Value, rule: &str) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// Writes revision `id` (revising `parent`, in a transaction) with `up` and `down`, lints
+/// it, and gives the (file name, line) of each finding of `rule`, with the report.
+fn lint_new_revision(
+    p: &Project,
+    id: &str,
+    parent: &str,
+    up: &str,
+    down: &str,
+    rule: &str,
+) -> (Vec<(String, u64)>, Value) {
+    revision(p, id, parent, up, down, true);
+    let (report, _) = lint_json(p, &[id]);
+    (hits(&report, rule), report)
+}
+
+/// up.sql's line `line`, counted from the first line after the header, as [`hits`] gives it.
+fn up_line(line: usize) -> (String, u64) {
+    ("up.sql".to_owned(), (HEADER + line) as u64)
+}
+
 /// One rule, side by side: revision 002 holds the unsafe form and must give exactly one
 /// finding of `rule` on `line` (counted from the first line after the header); revision
 /// 003 holds the safe form and must give none. Both revise 001, which holds `setup`.
@@ -90,7 +110,7 @@ impl Case<'_> {
         let (report, _) = lint_json(&p, &["002"]);
         assert_eq!(
             hits(&report, self.rule),
-            [("up.sql".to_owned(), (HEADER + self.line) as u64)],
+            [up_line(self.line)],
             "unsafe form of {}: {report:#}",
             self.rule
         );
@@ -138,40 +158,34 @@ fn pg001_create_index_without_concurrently() -> Skippable {
         }
         .check(&db);
         // A table created in the same revision needs no CONCURRENTLY.
-        revision(
+        let (found, report) = lint_new_revision(
             &p,
             "004",
             "001",
             "CREATE TABLE tags (id int, name text);\nCREATE INDEX tags_name ON tags (name);",
             "",
-            true,
+            "PG001",
         );
-        let (report, _) = lint_json(&p, &["004"]);
-        assert_eq!(hits(&report, "PG001"), [], "{report:#}");
+        assert_eq!(found, [], "{report:#}");
         // ADD UNIQUE builds an index too; UNIQUE USING INDEX (built concurrently) does not.
-        revision(
+        let (found, report) = lint_new_revision(
             &p,
             "005",
             "001",
             "ALTER TABLE posts ADD CONSTRAINT posts_title_key UNIQUE (title);",
             "",
-            true,
+            "PG001",
         );
-        let (report, _) = lint_json(&p, &["005"]);
-        assert_eq!(
-            hits(&report, "PG001"),
-            [("up.sql".to_owned(), (HEADER + 1) as u64)]
-        );
-        revision(
+        assert_eq!(found, [up_line(1)], "{report:#}");
+        let (found, report) = lint_new_revision(
             &p,
             "006",
             "003",
             "ALTER TABLE posts ADD CONSTRAINT posts_title_key UNIQUE USING INDEX posts_title;",
             "",
-            true,
+            "PG001",
         );
-        let (report, _) = lint_json(&p, &["006"]);
-        assert_eq!(hits(&report, "PG001"), [], "{report:#}");
+        assert_eq!(found, [], "{report:#}");
     })
 }
 
@@ -201,30 +215,25 @@ fn pg003_constraints_without_not_valid() -> Skippable {
         }
         .check(&db);
         // Validating in the same transaction keeps the lock: found on the VALIDATE line.
-        revision(
+        let (found, report) = lint_new_revision(
             &p,
             "004",
             "001",
             "ALTER TABLE posts ADD CONSTRAINT c CHECK (user_id > 0) NOT VALID;\nALTER TABLE posts VALIDATE CONSTRAINT c;",
             "",
-            true,
+            "PG003",
         );
-        let (report, _) = lint_json(&p, &["004"]);
-        assert_eq!(
-            hits(&report, "PG003"),
-            [("up.sql".to_owned(), (HEADER + 2) as u64)]
-        );
+        assert_eq!(found, [up_line(2)], "{report:#}");
         // A later revision validating it is the safe form's second step.
-        revision(
+        let (found, report) = lint_new_revision(
             &p,
             "005",
             "003",
             "ALTER TABLE posts VALIDATE CONSTRAINT posts_user_fk;",
             "",
-            true,
+            "PG003",
         );
-        let (report, _) = lint_json(&p, &["005"]);
-        assert_eq!(hits(&report, "PG003"), []);
+        assert_eq!(found, [], "{report:#}");
     })
 }
 
@@ -232,19 +241,15 @@ fn pg004_set_not_null_without_a_validated_check() -> Skippable {
     postgres(|db| {
         let p = project(&db);
         revision(&p, "001", "", POSTS, "", true);
-        revision(
+        let (found, report) = lint_new_revision(
             &p,
             "002",
             "001",
             "ALTER TABLE posts ALTER COLUMN title SET NOT NULL;",
             "",
-            true,
+            "PG004",
         );
-        let (report, _) = lint_json(&p, &["002"]);
-        assert_eq!(
-            hits(&report, "PG004"),
-            [("up.sql".to_owned(), (HEADER + 1) as u64)]
-        );
+        assert_eq!(found, [up_line(1)], "{report:#}");
         // The safe form: a NOT VALID check, validated in a later revision, then SET NOT NULL.
         revision(
             &p,
@@ -315,16 +320,15 @@ fn pg007_access_exclusive_without_lock_timeout() -> Skippable {
         }
         .check(&db);
         // down.sql dropping the table its up.sql created: only the reverted version uses it.
-        revision(
+        let (found, report) = lint_new_revision(
             &p,
             "004",
             "001",
             "CREATE TABLE tags (id int);",
             "DROP TABLE tags;",
-            true,
+            "PG007",
         );
-        let (report, _) = lint_json(&p, &["004"]);
-        assert_eq!(hits(&report, "PG007"), [], "{report:#}");
+        assert_eq!(found, [], "{report:#}");
     })
 }
 
@@ -427,30 +431,25 @@ backend_test!(all001_drops_lose_data, |db| {
         safe_transactional: true,
     }
     .check(&db);
-    revision(
+    let (found, report) = lint_new_revision(
         &project,
         "005",
         "001",
         "SELECT 1;\nDROP TABLE users;",
         "",
-        true,
+        "ALL001",
     );
-    let (report, _) = lint_json(&project, &["005"]);
-    assert_eq!(
-        hits(&report, "ALL001"),
-        [("up.sql".to_owned(), (HEADER + 2) as u64)]
-    );
+    assert_eq!(found, [up_line(2)], "{report:#}");
     // down.sql dropping what up.sql created is the revert, not data loss.
-    revision(
+    let (found, report) = lint_new_revision(
         &project,
         "004",
         "001",
         "CREATE TABLE scratch (id INTEGER);\nALTER TABLE posts ADD COLUMN note TEXT;",
         "ALTER TABLE posts DROP COLUMN note;\nDROP TABLE scratch;",
-        true,
+        "ALL001",
     );
-    let (report, _) = lint_json(&project, &["004"]);
-    assert_eq!(hits(&report, "ALL001"), [], "{report:#}");
+    assert_eq!(found, [], "{report:#}");
 });
 
 backend_test!(all002_renames_the_running_app_reads, |db| {
@@ -547,21 +546,9 @@ backend_test!(suppression_comments, |db| {
     );
     let (report, code) = lint_json(&p, &["003"]);
     assert_eq!(code, 1);
-    assert_eq!(
-        hits(&report, "ALL003"),
-        [
-            ("up.sql".to_owned(), (HEADER + 2) as u64),
-            ("up.sql".to_owned(), (HEADER + 4) as u64)
-        ]
-    );
-    assert_eq!(
-        hits(&report, "LINT001"),
-        [("up.sql".to_owned(), (HEADER + 1) as u64)]
-    );
-    assert_eq!(
-        hits(&report, "LINT002"),
-        [("up.sql".to_owned(), (HEADER + 3) as u64)]
-    );
+    assert_eq!(hits(&report, "ALL003"), [up_line(2), up_line(4)]);
+    assert_eq!(hits(&report, "LINT001"), [up_line(1)]);
+    assert_eq!(hits(&report, "LINT002"), [up_line(3)]);
 });
 
 backend_test!(sizing_uses_the_live_row_estimate, |db| {

@@ -236,6 +236,23 @@ pub fn row_estimates(conn: &mut Connection, tables: &[TableName]) -> QueryResult
     }
 }
 
+/// Each table's name and schema as SQL literals; `unqualified` (an SQL expression) stands
+/// for the schema of a table that names none.
+fn quoted_names<'a>(
+    conn: &Connection,
+    tables: &'a [TableName],
+    unqualified: &'a str,
+) -> impl Iterator<Item = (String, String)> + 'a {
+    let dialect = conn.dialect();
+    tables.iter().map(move |t| {
+        let schema = t.schema.as_deref();
+        (
+            dialect.quote_literal(&t.name),
+            schema.map_or(unqualified.to_owned(), |s| dialect.quote_literal(s)),
+        )
+    })
+}
+
 /// Reads the live database into the neutral [`Schema`], every schema (see
 /// [`read_catalog`]).
 pub fn inspect(conn: &mut Connection, version_table: &str, exclude: &[String]) -> Result<Schema> {

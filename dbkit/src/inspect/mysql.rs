@@ -8,7 +8,7 @@
 use diesel::sql_types::Text;
 use diesel::{QueryResult, QueryableByName};
 
-use super::{Catalog, RowEstimate, columns_and_keys, query};
+use super::{Catalog, RowEstimate, columns_and_keys, query, quoted_names};
 use crate::db::Connection;
 use crate::error::Result;
 use crate::model::{Schema, TableName};
@@ -69,17 +69,8 @@ pub fn as_diesel_reads_it(schema: &mut Schema) {
 
 /// InnoDB's row estimates of `tables` (`mysql/row_estimates.sql`).
 pub fn row_estimates(conn: &mut Connection, tables: &[TableName]) -> QueryResult<Vec<RowEstimate>> {
-    let dialect = conn.dialect();
-    let wanted: Vec<String> = tables
-        .iter()
-        .map(|t| {
-            let schema = t.schema.as_deref();
-            format!(
-                "(table_schema = {} AND table_name = {})",
-                schema.map_or("DATABASE()".to_owned(), |s| dialect.quote_literal(s)),
-                dialect.quote_literal(&t.name)
-            )
-        })
+    let wanted: Vec<String> = quoted_names(conn, tables, "DATABASE()")
+        .map(|(name, schema)| format!("(table_schema = {schema} AND table_name = {name})"))
         .collect();
     conn.load(&include_str!("mysql/row_estimates.sql").replace("{tables}", &wanted.join(" OR ")))
 }

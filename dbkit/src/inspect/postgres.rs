@@ -6,7 +6,7 @@
 
 use diesel::QueryResult;
 
-use super::{Catalog, RowEstimate, SchemaScope, TypeRow, columns_and_keys, query};
+use super::{Catalog, RowEstimate, SchemaScope, TypeRow, columns_and_keys, query, quoted_names};
 use crate::db::Connection;
 use crate::dialect::dialect_for;
 use crate::error::Result;
@@ -55,17 +55,8 @@ pub fn read(conn: &mut Connection, scope: &SchemaScope) -> Result<Catalog> {
 
 /// The planner's row estimates of `tables` (`postgres/row_estimates.sql`).
 pub fn row_estimates(conn: &mut Connection, tables: &[TableName]) -> QueryResult<Vec<RowEstimate>> {
-    let dialect = conn.dialect();
-    let rows: Vec<String> = tables
-        .iter()
-        .map(|t| {
-            let schema = t.schema.as_deref();
-            format!(
-                "({}, {})",
-                dialect.quote_literal(&t.name),
-                schema.map_or("NULL".to_owned(), |s| dialect.quote_literal(s))
-            )
-        })
+    let rows: Vec<String> = quoted_names(conn, tables, "NULL")
+        .map(|(name, schema)| format!("({name}, {schema})"))
         .collect();
     conn.load(&include_str!("postgres/row_estimates.sql").replace("{tables}", &rows.join(", ")))
 }
