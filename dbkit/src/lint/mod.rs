@@ -5,7 +5,9 @@
 //! gives (tables it creates, its transaction mode, the history before it: `catalog`), and
 //! are sized with the live database's row estimates when one answers (`sizes`).
 //! Suppression: `-- dbrev:allow RULE reason` comments (`suppress`) and `[lint]` in
-//! dbrev.toml (`settings`). Every rule is documented in `docs/lint.md`.
+//! dbrev.toml (`settings`), applied with the severities in `judge`. What lint knows of one
+//! backend (the parser's grammar, the statements only it writes, its rules) lives in
+//! `rules/<backend>.rs`. Every rule is documented in `docs/lint.md`.
 
 mod catalog;
 mod facts;

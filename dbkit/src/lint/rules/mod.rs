@@ -1,7 +1,9 @@
 //! The rule catalog (stable ids, default severities, one-line titles; `docs/lint.md` has a
 //! page per rule) and what every rule sees of a revision file: its statements and facts,
 //! which tables the same file created, the revision's transaction mode, and the history's
-//! catalog before each statement.
+//! catalog before each statement. Each backend's module (`postgres`, `mysql`, `sqlite`)
+//! holds its rules and how its SQL reads where the shared readers need help; this module
+//! dispatches to the revision's backend ([`check`], [`grammar`]).
 
 mod all;
 pub(super) mod mysql;
