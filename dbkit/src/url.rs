@@ -106,6 +106,15 @@ impl DatabaseUrl {
         &self.raw
     }
 
+    /// Whether the URL names a database file that does not exist yet (SQLite's, which
+    /// connecting would create); a server's database is never a missing file.
+    pub fn is_missing_file(&self) -> bool {
+        match self.backend {
+            Backend::Sqlite => self.raw != ":memory:" && !Path::new(&self.raw).exists(),
+            Backend::Postgres | Backend::Mysql => false,
+        }
+    }
+
     /// The URL as written, with any password replaced by `***`.
     pub fn masked(&self) -> String {
         self.shown.clone()
@@ -466,6 +475,18 @@ mod tests {
         assert_eq!(mask(shown), shown);
         let no_password = "mysql://root@h/d: Access denied for user 'root'@'h'";
         assert_eq!(mask(no_password), no_password);
+    }
+
+    #[test]
+    fn only_a_sqlite_file_can_be_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("here.db"), "").unwrap();
+        let url = |text: &str| DatabaseUrl::parse(text, dir.path()).unwrap();
+        assert!(url("gone.db").is_missing_file());
+        assert!(!url("here.db").is_missing_file());
+        assert!(!url(":memory:").is_missing_file());
+        assert!(!url("postgres://h/db").is_missing_file());
+        assert!(!url("mysql://h/db").is_missing_file());
     }
 
     #[test]

@@ -177,3 +177,12 @@ backend_test!(enum_labels_come_with_the_catalog_queries, |db| {
         }
     }
 });
+
+dbrev_tests::main! {
+    backend: [
+        reads_columns_keys_and_indexes,
+        enum_labels_come_with_the_catalog_queries,
+    ],
+    plain: [
+    ],
+}

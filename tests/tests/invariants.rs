@@ -51,7 +51,11 @@ const DIESEL_WORDS: &[&str] = &[
 ];
 
 /// Spellings searched only in literals that are SQL (they mean other things in messages).
-const BACKEND_SPELLINGS_IN_SQL: &[&str] = &["::", "`"];
+/// A backquote counts where it quotes a name ([`backquotes_a_name`]).
+const BACKEND_SPELLINGS_IN_SQL: &[&str] = &["::", BACKQUOTE];
+
+/// MySQL's identifier quote.
+const BACKQUOTE: &str = "`";
 
 /// A comparison of backends outside the backend modules (`backend == Backend::Mysql`):
 /// the difference belongs behind the `Dialect` trait.
@@ -67,27 +71,11 @@ const KNOWN_SQL: &[(&str, &str)] = &[
     ("export/dumpfile.rs", "(?i)pragma"),
     ("export/dumpfile.rs", "pg_"),
     // Restore's questions to the target database (its name, COPY support).
-    ("export/restore.rs", "`"),
     ("export/restore.rs", "::"),
     ("export/restore.rs", "DATABASE()"),
     // Per-backend lexing rules (quotes, comments, dollar quoting) should come from the dialect.
     ("statements.rs", "Backend =="),
     ("statements.rs", "DELIMITER"),
-    // lint (just landed): row estimates, comment syntax, the parser's dialect and the rules'
-    // messages still spell backend SQL outside lint/rules/<backend>.rs.
-    ("lint/mod.rs", "Backend =="),
-    ("lint/parse.rs", "AUTO_INCREMENT"),
-    ("lint/parse.rs", "(?i)pragma"),
-    ("lint/rules/all.rs", "`"),
-    ("lint/rules/mod.rs", "(?i)current_schema"),
-    ("lint/sizes.rs", "pg_"),
-    ("lint/sizes.rs", "::"),
-    ("lint/sizes.rs", "DATABASE()"),
-    ("lint/sizes.rs", "information_schema"),
-    ("lint/sizes.rs", "(?i)sqlite_"),
-    ("lint/suppress.rs", "Backend =="),
-    ("lint/tokens.rs", "(?i)pragma"),
-    ("lint/tokens.rs", "AUTO_INCREMENT"),
 ];
 
 /// The longest a function may be, signature to closing brace.
@@ -104,15 +92,6 @@ const KNOWN_LONG: &[(&str, &str)] = &[
     ("export/restore.rs", "load"),
     ("export/sqlite.rs", "objects"),
     ("export/sqlite.rs", "without_foreign_keys"),
-    ("lint/catalog.rs", "apply"),
-    ("lint/mod.rs", "judge"),
-    ("lint/mod.rs", "lint_revisions"),
-    ("lint/parse.rs", "alter_table"),
-    ("lint/parse.rs", "facts_of"),
-    ("lint/rules/all.rs", "check"),
-    ("lint/rules/mysql.rs", "check"),
-    ("lint/rules/postgres.rs", "check"),
-    ("lint/sizes.rs", "estimate"),
     ("statements.rs", "next_statement"),
     ("statements.rs", "normal"),
 ];
@@ -160,6 +139,16 @@ fn holds(text: &str, spelling: &str) -> bool {
         Some(s) => text.to_ascii_lowercase().contains(&s.to_ascii_lowercase()),
         None => text.contains(spelling),
     }
+}
+
+/// Whether `text` quotes a name in backquotes, MySQL's way (`` `posts` ``, `` `{}` ``): a
+/// closed backquoted span without whitespace. A span with spaces is a message quoting a
+/// statement or a command (`` `CREATE VIEW v AS SELECT * FROM t` ``), not SQL.
+fn backquotes_a_name(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('`').collect();
+    (1..parts.len().saturating_sub(1))
+        .step_by(2)
+        .any(|i| !parts[i].is_empty() && !parts[i].contains(char::is_whitespace))
 }
 
 /// Whether a string literal's text is SQL: it starts with a statement keyword or reads
@@ -293,7 +282,11 @@ fn sql_findings(file: &str, text: &str, out: &mut Vec<Finding>) {
             }
             if is_sql(&literal) {
                 for spelling in BACKEND_SPELLINGS_IN_SQL {
-                    if holds(&literal, spelling) {
+                    let quotes = match *spelling {
+                        BACKQUOTE => backquotes_a_name(&literal),
+                        other => holds(&literal, other),
+                    };
+                    if quotes {
                         found(line, spelling, &literal);
                     }
                 }
@@ -441,10 +434,15 @@ fn the_checks_see_what_they_look_for() {
             if backend == Backend::Mysql { return \"SELECT GET_LOCK('x', 1)\".into(); }\n\
             format!(\"ALTER TABLE t ALTER COLUMN c TYPE int USING c::int\")\n\
         }\n\
+        const SHOW: &str = \"SHOW CREATE TABLE `{}`\";\n\
+        const SAY: &str = \"add the WHERE you mean, or `-- dbrev:allow ALL003 <why>`\";\n\
         #[cfg(test)]\nmod tests { const X: &str = \"PRAGMA foreign_keys\"; }\n";
     sql_findings("plan.rs", sample, &mut findings);
     let seen: Vec<(usize, &str)> = findings.iter().map(|f| (f.line, f.what.as_str())).collect();
-    assert_eq!(seen, [(3, "Backend =="), (3, "GET_LOCK"), (4, "::")]);
+    assert_eq!(
+        seen,
+        [(3, "Backend =="), (3, "GET_LOCK"), (4, "::"), (6, "`")]
+    );
     assert!(
         is_backend_module("dialect/sqlite.rs") && is_backend_module("inspect/postgres/keys.sql")
     );

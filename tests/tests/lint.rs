@@ -2,7 +2,7 @@
 //! form found on its line and the safe form clean; suppression comments; row estimates
 //! from the live database; the JSON shape; exit codes.
 
-use dbrev_tests::{Backend, Project, TestDb, backend_test};
+use dbrev_tests::{Backend, Project, Skippable, TestDb, backend_test};
 use serde_json::Value;
 
 /// Lines of the header `revision` writes above the SQL (message, id, parent, blank).
@@ -69,6 +69,26 @@ fn hits(report: &Value, rule: &str) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// Writes revision `id` (revising `parent`, in a transaction) with `up` and `down`, lints
+/// it, and gives the (file name, line) of each finding of `rule`, with the report.
+fn lint_new_revision(
+    p: &Project,
+    id: &str,
+    parent: &str,
+    up: &str,
+    down: &str,
+    rule: &str,
+) -> (Vec<(String, u64)>, Value) {
+    revision(p, id, parent, up, down, true);
+    let (report, _) = lint_json(p, &[id]);
+    (hits(&report, rule), report)
+}
+
+/// up.sql's line `line`, counted from the first line after the header, as [`hits`] gives it.
+fn up_line(line: usize) -> (String, u64) {
+    ("up.sql".to_owned(), (HEADER + line) as u64)
+}
+
 /// One rule, side by side: revision 002 holds the unsafe form and must give exactly one
 /// finding of `rule` on `line` (counted from the first line after the header); revision
 /// 003 holds the safe form and must give none. Both revise 001, which holds `setup`.
@@ -90,7 +110,7 @@ impl Case<'_> {
         let (report, _) = lint_json(&p, &["002"]);
         assert_eq!(
             hits(&report, self.rule),
-            [("up.sql".to_owned(), (HEADER + self.line) as u64)],
+            [up_line(self.line)],
             "unsafe form of {}: {report:#}",
             self.rule
         );
@@ -107,26 +127,26 @@ impl Case<'_> {
 
 const POSTS: &str = "CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR(40));\nCREATE TABLE posts (id INTEGER NOT NULL PRIMARY KEY, title VARCHAR(20), user_id INTEGER);";
 
-fn postgres(test: impl FnOnce(TestDb)) {
-    if let Some(db) = TestDb::new(Backend::Postgres) {
-        test(db)
-    }
+/// Runs `test` on a database of its own on `backend`; skipped (shown as ignored, with the
+/// reason) when the backend's server does not answer, off CI.
+fn on(backend: Backend, test: impl FnOnce(TestDb)) -> Skippable {
+    test(TestDb::create(backend)?);
+    Ok(())
 }
 
-fn mysql(test: impl FnOnce(TestDb)) {
-    if let Some(db) = TestDb::new(Backend::Mysql) {
-        test(db)
-    }
+fn postgres(test: impl FnOnce(TestDb)) -> Skippable {
+    on(Backend::Postgres, test)
 }
 
-fn sqlite(test: impl FnOnce(TestDb)) {
-    if let Some(db) = TestDb::new(Backend::Sqlite) {
-        test(db)
-    }
+fn mysql(test: impl FnOnce(TestDb)) -> Skippable {
+    on(Backend::Mysql, test)
 }
 
-#[test]
-fn pg001_create_index_without_concurrently() {
+fn sqlite(test: impl FnOnce(TestDb)) -> Skippable {
+    on(Backend::Sqlite, test)
+}
+
+fn pg001_create_index_without_concurrently() -> Skippable {
     postgres(|db| {
         let p = Case {
             rule: "PG001",
@@ -138,45 +158,38 @@ fn pg001_create_index_without_concurrently() {
         }
         .check(&db);
         // A table created in the same revision needs no CONCURRENTLY.
-        revision(
+        let (found, report) = lint_new_revision(
             &p,
             "004",
             "001",
             "CREATE TABLE tags (id int, name text);\nCREATE INDEX tags_name ON tags (name);",
             "",
-            true,
+            "PG001",
         );
-        let (report, _) = lint_json(&p, &["004"]);
-        assert_eq!(hits(&report, "PG001"), [], "{report:#}");
+        assert_eq!(found, [], "{report:#}");
         // ADD UNIQUE builds an index too; UNIQUE USING INDEX (built concurrently) does not.
-        revision(
+        let (found, report) = lint_new_revision(
             &p,
             "005",
             "001",
             "ALTER TABLE posts ADD CONSTRAINT posts_title_key UNIQUE (title);",
             "",
-            true,
+            "PG001",
         );
-        let (report, _) = lint_json(&p, &["005"]);
-        assert_eq!(
-            hits(&report, "PG001"),
-            [("up.sql".to_owned(), (HEADER + 1) as u64)]
-        );
-        revision(
+        assert_eq!(found, [up_line(1)], "{report:#}");
+        let (found, report) = lint_new_revision(
             &p,
             "006",
             "003",
             "ALTER TABLE posts ADD CONSTRAINT posts_title_key UNIQUE USING INDEX posts_title;",
             "",
-            true,
+            "PG001",
         );
-        let (report, _) = lint_json(&p, &["006"]);
-        assert_eq!(hits(&report, "PG001"), [], "{report:#}");
-    });
+        assert_eq!(found, [], "{report:#}");
+    })
 }
 
-#[test]
-fn pg002_concurrently_in_a_transaction() {
+fn pg002_concurrently_in_a_transaction() -> Skippable {
     postgres(|db| {
         Case {
             rule: "PG002",
@@ -187,11 +200,10 @@ fn pg002_concurrently_in_a_transaction() {
             safe_transactional: false,
         }
         .check(&db);
-    });
+    })
 }
 
-#[test]
-fn pg003_constraints_without_not_valid() {
+fn pg003_constraints_without_not_valid() -> Skippable {
     postgres(|db| {
         let p = Case {
             rule: "PG003",
@@ -203,51 +215,41 @@ fn pg003_constraints_without_not_valid() {
         }
         .check(&db);
         // Validating in the same transaction keeps the lock: found on the VALIDATE line.
-        revision(
+        let (found, report) = lint_new_revision(
             &p,
             "004",
             "001",
             "ALTER TABLE posts ADD CONSTRAINT c CHECK (user_id > 0) NOT VALID;\nALTER TABLE posts VALIDATE CONSTRAINT c;",
             "",
-            true,
+            "PG003",
         );
-        let (report, _) = lint_json(&p, &["004"]);
-        assert_eq!(
-            hits(&report, "PG003"),
-            [("up.sql".to_owned(), (HEADER + 2) as u64)]
-        );
+        assert_eq!(found, [up_line(2)], "{report:#}");
         // A later revision validating it is the safe form's second step.
-        revision(
+        let (found, report) = lint_new_revision(
             &p,
             "005",
             "003",
             "ALTER TABLE posts VALIDATE CONSTRAINT posts_user_fk;",
             "",
-            true,
+            "PG003",
         );
-        let (report, _) = lint_json(&p, &["005"]);
-        assert_eq!(hits(&report, "PG003"), []);
-    });
+        assert_eq!(found, [], "{report:#}");
+    })
 }
 
-#[test]
-fn pg004_set_not_null_without_a_validated_check() {
+fn pg004_set_not_null_without_a_validated_check() -> Skippable {
     postgres(|db| {
         let p = project(&db);
         revision(&p, "001", "", POSTS, "", true);
-        revision(
+        let (found, report) = lint_new_revision(
             &p,
             "002",
             "001",
             "ALTER TABLE posts ALTER COLUMN title SET NOT NULL;",
             "",
-            true,
+            "PG004",
         );
-        let (report, _) = lint_json(&p, &["002"]);
-        assert_eq!(
-            hits(&report, "PG004"),
-            [("up.sql".to_owned(), (HEADER + 1) as u64)]
-        );
+        assert_eq!(found, [up_line(1)], "{report:#}");
         // The safe form: a NOT VALID check, validated in a later revision, then SET NOT NULL.
         revision(
             &p,
@@ -275,11 +277,10 @@ fn pg004_set_not_null_without_a_validated_check() {
         );
         let (report, _) = lint_json(&p, &["003:005"]);
         assert_eq!(hits(&report, "PG004"), [], "{report:#}");
-    });
+    })
 }
 
-#[test]
-fn pg005_type_change_that_rewrites() {
+fn pg005_type_change_that_rewrites() -> Skippable {
     postgres(|db| {
         Case {
             rule: "PG005",
@@ -290,11 +291,10 @@ fn pg005_type_change_that_rewrites() {
             safe_transactional: true,
         }
         .check(&db);
-    });
+    })
 }
 
-#[test]
-fn pg006_add_column_with_a_volatile_default() {
+fn pg006_add_column_with_a_volatile_default() -> Skippable {
     postgres(|db| {
         Case {
             rule: "PG006",
@@ -305,11 +305,10 @@ fn pg006_add_column_with_a_volatile_default() {
             safe_transactional: true,
         }
         .check(&db);
-    });
+    })
 }
 
-#[test]
-fn pg007_access_exclusive_without_lock_timeout() {
+fn pg007_access_exclusive_without_lock_timeout() -> Skippable {
     postgres(|db| {
         let p = Case {
             rule: "PG007",
@@ -321,21 +320,19 @@ fn pg007_access_exclusive_without_lock_timeout() {
         }
         .check(&db);
         // down.sql dropping the table its up.sql created: only the reverted version uses it.
-        revision(
+        let (found, report) = lint_new_revision(
             &p,
             "004",
             "001",
             "CREATE TABLE tags (id int);",
             "DROP TABLE tags;",
-            true,
+            "PG007",
         );
-        let (report, _) = lint_json(&p, &["004"]);
-        assert_eq!(hits(&report, "PG007"), [], "{report:#}");
-    });
+        assert_eq!(found, [], "{report:#}");
+    })
 }
 
-#[test]
-fn my001_alter_that_copies_the_table() {
+fn my001_alter_that_copies_the_table() -> Skippable {
     mysql(|db| {
         Case {
             rule: "MY001",
@@ -346,11 +343,10 @@ fn my001_alter_that_copies_the_table() {
             safe_transactional: true,
         }
         .check(&db);
-    });
+    })
 }
 
-#[test]
-fn my002_ddl_and_dml_in_one_revision() {
+fn my002_ddl_and_dml_in_one_revision() -> Skippable {
     mysql(|db| {
         Case {
             rule: "MY002",
@@ -361,11 +357,10 @@ fn my002_ddl_and_dml_in_one_revision() {
             safe_transactional: true,
         }
         .check(&db);
-    });
+    })
 }
 
-#[test]
-fn my003_change_column_to_rename() {
+fn my003_change_column_to_rename() -> Skippable {
     mysql(|db| {
         Case {
             rule: "MY003",
@@ -376,13 +371,12 @@ fn my003_change_column_to_rename() {
             safe_transactional: true,
         }
         .check(&db);
-    });
+    })
 }
 
 const REBUILD: &str = "CREATE TABLE new_users (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '');\nINSERT INTO new_users (id, name) SELECT id, COALESCE(name, '') FROM users;\nDROP TABLE users;\nALTER TABLE new_users RENAME TO users;";
 
-#[test]
-fn sl001_rebuild_with_foreign_keys_enforced() {
+fn sl001_rebuild_with_foreign_keys_enforced() -> Skippable {
     sqlite(|db| {
         let safe = format!(
             "PRAGMA foreign_keys = OFF;\nBEGIN;\n{REBUILD}\nSELECT CASE WHEN EXISTS (SELECT 1 FROM pragma_foreign_key_check('users')) THEN json('foreign key violation') END;\nCOMMIT;\nPRAGMA foreign_keys = ON;"
@@ -396,11 +390,10 @@ fn sl001_rebuild_with_foreign_keys_enforced() {
             safe_transactional: false,
         }
         .check(&db);
-    });
+    })
 }
 
-#[test]
-fn sl002_alter_forms_older_sqlite_lacks() {
+fn sl002_alter_forms_older_sqlite_lacks() -> Skippable {
     sqlite(|db| {
         let p = Case {
             rule: "SL002",
@@ -425,7 +418,7 @@ fn sl002_alter_forms_older_sqlite_lacks() {
             "{}",
             out.stdout()
         );
-    });
+    })
 }
 
 backend_test!(all001_drops_lose_data, |db| {
@@ -438,30 +431,25 @@ backend_test!(all001_drops_lose_data, |db| {
         safe_transactional: true,
     }
     .check(&db);
-    revision(
+    let (found, report) = lint_new_revision(
         &project,
         "005",
         "001",
         "SELECT 1;\nDROP TABLE users;",
         "",
-        true,
+        "ALL001",
     );
-    let (report, _) = lint_json(&project, &["005"]);
-    assert_eq!(
-        hits(&report, "ALL001"),
-        [("up.sql".to_owned(), (HEADER + 2) as u64)]
-    );
+    assert_eq!(found, [up_line(2)], "{report:#}");
     // down.sql dropping what up.sql created is the revert, not data loss.
-    revision(
+    let (found, report) = lint_new_revision(
         &project,
         "004",
         "001",
         "CREATE TABLE scratch (id INTEGER);\nALTER TABLE posts ADD COLUMN note TEXT;",
         "ALTER TABLE posts DROP COLUMN note;\nDROP TABLE scratch;",
-        true,
+        "ALL001",
     );
-    let (report, _) = lint_json(&project, &["004"]);
-    assert_eq!(hits(&report, "ALL001"), [], "{report:#}");
+    assert_eq!(found, [], "{report:#}");
 });
 
 backend_test!(all002_renames_the_running_app_reads, |db| {
@@ -512,8 +500,7 @@ backend_test!(all005_update_without_where, |db| {
     .check(&db);
 });
 
-#[test]
-fn lint000_statements_nothing_reads_are_reported() {
+fn lint000_statements_nothing_reads_are_reported() -> Skippable {
     postgres(|db| {
         let p = project(&db);
         revision(&p, "001", "", POSTS, "", true);
@@ -522,7 +509,7 @@ fn lint000_statements_nothing_reads_are_reported() {
         assert_eq!(hits(&report, "LINT000"), [("up.sql".into(), 5)]);
         assert_eq!(report["findings"][0]["severity"], "info");
         assert_eq!(code, 0, "an info finding does not fail lint");
-    });
+    })
 }
 
 backend_test!(suppression_comments, |db| {
@@ -559,21 +546,9 @@ backend_test!(suppression_comments, |db| {
     );
     let (report, code) = lint_json(&p, &["003"]);
     assert_eq!(code, 1);
-    assert_eq!(
-        hits(&report, "ALL003"),
-        [
-            ("up.sql".to_owned(), (HEADER + 2) as u64),
-            ("up.sql".to_owned(), (HEADER + 4) as u64)
-        ]
-    );
-    assert_eq!(
-        hits(&report, "LINT001"),
-        [("up.sql".to_owned(), (HEADER + 1) as u64)]
-    );
-    assert_eq!(
-        hits(&report, "LINT002"),
-        [("up.sql".to_owned(), (HEADER + 3) as u64)]
-    );
+    assert_eq!(hits(&report, "ALL003"), [up_line(2), up_line(4)]);
+    assert_eq!(hits(&report, "LINT001"), [up_line(1)]);
+    assert_eq!(hits(&report, "LINT002"), [up_line(3)]);
 });
 
 backend_test!(sizing_uses_the_live_row_estimate, |db| {
@@ -625,8 +600,7 @@ backend_test!(sizing_uses_the_live_row_estimate, |db| {
     assert!(text.stdout().contains(&sized), "{sized}: {}", text.stdout());
 });
 
-#[test]
-fn text_format_and_exit_codes() {
+fn text_format_and_exit_codes() -> Skippable {
     sqlite(|db| {
         let p = project(&db);
         revision(&p, "001", "", POSTS, "", true);
@@ -699,11 +673,10 @@ fn text_format_and_exit_codes() {
             "{}",
             out.stderr()
         );
-    });
+    })
 }
 
-#[test]
-fn lint_table_in_dbrev_toml() {
+fn lint_table_in_dbrev_toml() -> Skippable {
     sqlite(|db| {
         let p = project(&db);
         let config = p.read("dbrev.toml");
@@ -728,7 +701,7 @@ fn lint_table_in_dbrev_toml() {
         assert_eq!(report["suppressed"][0]["by"], "dbrev.toml");
         assert_eq!(report["findings"][0]["rule"], "ALL005");
         assert_eq!(report["findings"][0]["severity"], "error");
-    });
+    })
 }
 
 backend_test!(
@@ -770,3 +743,33 @@ backend_test!(
         assert_eq!(db.applied(), ["001", "002"]);
     }
 );
+
+dbrev_tests::main! {
+    backend: [
+        all001_drops_lose_data,
+        all002_renames_the_running_app_reads,
+        all003_delete_without_where,
+        all004_not_null_column_without_default,
+        all005_update_without_where,
+        suppression_comments,
+        sizing_uses_the_live_row_estimate,
+        upgrade_prints_the_findings_and_blocks_only_when_asked,
+    ],
+    plain: [
+        pg001_create_index_without_concurrently,
+        pg002_concurrently_in_a_transaction,
+        pg003_constraints_without_not_valid,
+        pg004_set_not_null_without_a_validated_check,
+        pg005_type_change_that_rewrites,
+        pg006_add_column_with_a_volatile_default,
+        pg007_access_exclusive_without_lock_timeout,
+        my001_alter_that_copies_the_table,
+        my002_ddl_and_dml_in_one_revision,
+        my003_change_column_to_rename,
+        sl001_rebuild_with_foreign_keys_enforced,
+        sl002_alter_forms_older_sqlite_lacks,
+        lint000_statements_nothing_reads_are_reported,
+        text_format_and_exit_codes,
+        lint_table_in_dbrev_toml,
+    ],
+}

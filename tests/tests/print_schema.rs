@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dbrev_tests::{Backend, Project, TestDb, backend_test};
+use dbrev_tests::{Backend, Project, Skippable, TestDb, backend_test};
 
 fn fixture(backend: Backend, ext: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -183,11 +183,8 @@ backend_test!(diesel_filter_is_adopted_and_honoured, |db| {
     );
 });
 
-#[test]
-fn other_postgres_schemas_are_not_compared() {
-    let Some(db) = TestDb::new(Backend::Postgres) else {
-        return;
-    };
+fn other_postgres_schemas_are_not_compared() -> Skippable {
+    let db = TestDb::create(Backend::Postgres)?;
     load(&db, &shape("pg_schemas", "postgres.sql"));
     let public = shape("pg_schemas", "postgres.rs");
     let audit = shape("pg_schemas", "postgres.audit.rs");
@@ -196,28 +193,40 @@ fn other_postgres_schemas_are_not_compared() {
     assert_agree(&project(&db, std::slice::from_ref(&public), ""));
     assert_agree(&project(&db, std::slice::from_ref(&audit), ""));
     assert_agree(&project(&db, &[public, audit], ""));
+    Ok(())
 }
 
-#[test]
-fn extension_and_qualified_types_compare_by_name() {
-    let Some(db) = TestDb::new(Backend::Postgres) else {
-        return;
-    };
+fn extension_and_qualified_types_compare_by_name() -> Skippable {
+    let db = TestDb::create(Backend::Postgres)?;
     assert_shape_agrees(
         &db,
         "pg_types",
         &["postgres.rs", "postgres.import_types.rs"],
     );
+    Ok(())
 }
 
-#[test]
-fn sqlite_rowid_keys_and_nullable_primary_keys() {
-    let Some(db) = TestDb::new(Backend::Sqlite) else {
-        return;
-    };
+fn sqlite_rowid_keys_and_nullable_primary_keys() -> Skippable {
+    let db = TestDb::create(Backend::Sqlite)?;
     assert_shape_agrees(
         &db,
         "sqlite_keys",
         &["sqlite.rs", "sqlite.bigint.rs", "sqlite.handwritten.rs"],
     );
+    Ok(())
+}
+
+dbrev_tests::main! {
+    backend: [
+        print_schema_output_compares_equal,
+        foreign_keys_without_joinable_are_not_drops,
+        views_and_partitions_described_by_table_blocks_are_not_created,
+        text_matches_varchar_and_char_columns,
+        diesel_filter_is_adopted_and_honoured,
+    ],
+    plain: [
+        other_postgres_schemas_are_not_compared,
+        extension_and_qualified_types_compare_by_name,
+        sqlite_rowid_keys_and_nullable_primary_keys,
+    ],
 }

@@ -425,6 +425,30 @@ pub trait Dialect: Send + Sync {
     fn connection_setup(&self) -> Option<&'static str> {
         None
     }
+
+    // ---- How the backend's SQL text reads, for what reads revision files without a
+    // parser (`cargo dbrev lint`'s suppression comments). Defaults: standard SQL, where
+    // `--` and `/* */` are the comments and quotes are doubled to escape them.
+
+    /// Whether `#` starts a comment running to the end of the line (MySQL).
+    fn hash_comments(&self) -> bool {
+        false
+    }
+
+    /// Whether a backslash escapes the next character inside quotes (MySQL).
+    fn backslash_escapes(&self) -> bool {
+        false
+    }
+
+    /// Whether backquotes quote identifiers (MySQL).
+    fn backquoted_identifiers(&self) -> bool {
+        false
+    }
+
+    /// Whether `$tag$ .. $tag$` quotes a string (PostgreSQL's dollar quoting).
+    fn dollar_quoting(&self) -> bool {
+        false
+    }
 }
 
 /// How a backend changes the columns and keys of an existing table.

@@ -134,6 +134,20 @@ impl Dialect for MysqlDialect {
             self.quote_ident(to)
         )
     }
+
+    // ---- How MySQL's SQL text reads.
+
+    fn hash_comments(&self) -> bool {
+        true
+    }
+
+    fn backslash_escapes(&self) -> bool {
+        true
+    }
+
+    fn backquoted_identifiers(&self) -> bool {
+        true
+    }
 }
 
 /// The clause asking for an in-place change that lets writes through (MySQL 5.6+,

@@ -168,6 +168,12 @@ impl Dialect for PostgresDialect {
             )
         })
     }
+
+    // ---- How PostgreSQL's SQL text reads.
+
+    fn dollar_quoting(&self) -> bool {
+        true
+    }
 }
 
 /// How long a generated revision waits for a table lock before it fails (and can be run

@@ -4,14 +4,16 @@
 //! backend answers with a fixed number of batched catalog queries (never one per table);
 //! the rows land in a [`Catalog`], plain data that the model conversion and `check` work
 //! from. Each backend's module also says what its catalog means the way diesel reads it
-//! (SQLite's implicit `rowid` key, PostgreSQL domains).
+//! (SQLite's implicit `rowid` key, PostgreSQL domains). [`row_estimates`] reads the
+//! catalog's row estimates of named tables (lint sizes its findings with them).
 
 mod mysql;
 mod postgres;
 mod sqlite;
 
+use diesel::QueryResult;
 use diesel::QueryableByName;
-use diesel::sql_types::{Nullable, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 
 use crate::backend::Backend;
 use crate::db::{AnyRow, Connection};
@@ -205,6 +207,49 @@ fn query<T: AnyRow>(
     conn.load::<T>(sql).map_err(|e| Error::Query {
         context: format!("reading the catalog ({what})"),
         message: e.to_string(),
+    })
+}
+
+/// One table's row count as the catalog's statistics estimate it.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct RowEstimate {
+    /// The table, as the catalog spells it.
+    #[diesel(sql_type = Text)]
+    pub table_name: String,
+    /// The estimate (`None`: the catalog has none).
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub row_count: Option<i64>,
+}
+
+/// The estimated rows of `tables`, in one batched query per backend (SQLite: one more to
+/// find which exist): PostgreSQL's planner statistics, InnoDB's `table_rows`, SQLite's
+/// `sqlite_stat1` after ANALYZE and `count(*)` before. Names match case-insensitively;
+/// tables the database lacks (a revision not applied yet may name them) are absent.
+pub fn row_estimates(conn: &mut Connection, tables: &[TableName]) -> QueryResult<Vec<RowEstimate>> {
+    if tables.is_empty() {
+        return Ok(Vec::new());
+    }
+    match conn.backend() {
+        Backend::Sqlite => sqlite::row_estimates(conn, tables),
+        Backend::Postgres => postgres::row_estimates(conn, tables),
+        Backend::Mysql => mysql::row_estimates(conn, tables),
+    }
+}
+
+/// Each table's name and schema as SQL literals; `unqualified` (an SQL expression) stands
+/// for the schema of a table that names none.
+fn quoted_names<'a>(
+    conn: &Connection,
+    tables: &'a [TableName],
+    unqualified: &'a str,
+) -> impl Iterator<Item = (String, String)> + 'a {
+    let dialect = conn.dialect();
+    tables.iter().map(move |t| {
+        let schema = t.schema.as_deref();
+        (
+            dialect.quote_literal(&t.name),
+            schema.map_or(unqualified.to_owned(), |s| dialect.quote_literal(s)),
+        )
     })
 }
 

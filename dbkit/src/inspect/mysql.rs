@@ -2,15 +2,16 @@
 //! flat queries (`mysql/columns.sql`: columns of tables and views; `mysql/keys.sql`: index
 //! members and foreign key members; `mysql/actions.sql`: foreign key actions), joined here
 //! rather than in SQL, where MariaDB's information_schema joins are slow. And what diesel
-//! makes of them ([`as_diesel_reads_it`]).
+//! makes of them ([`as_diesel_reads_it`]). Row estimates for `lint`:
+//! `mysql/row_estimates.sql` ([`row_estimates`]).
 
-use diesel::QueryableByName;
 use diesel::sql_types::Text;
+use diesel::{QueryResult, QueryableByName};
 
-use super::{Catalog, columns_and_keys, query};
+use super::{Catalog, RowEstimate, columns_and_keys, query, quoted_names};
 use crate::db::Connection;
 use crate::error::Result;
-use crate::model::Schema;
+use crate::model::{Schema, TableName};
 
 #[derive(QueryableByName)]
 struct ActionRow {
@@ -64,4 +65,12 @@ pub fn as_diesel_reads_it(schema: &mut Schema) {
             }
         }
     }
+}
+
+/// InnoDB's row estimates of `tables` (`mysql/row_estimates.sql`).
+pub fn row_estimates(conn: &mut Connection, tables: &[TableName]) -> QueryResult<Vec<RowEstimate>> {
+    let wanted: Vec<String> = quoted_names(conn, tables, "DATABASE()")
+        .map(|(name, schema)| format!("(table_schema = {schema} AND table_name = {name})"))
+        .collect();
+    conn.load(&include_str!("mysql/row_estimates.sql").replace("{tables}", &wanted.join(" OR ")))
 }

@@ -2,11 +2,15 @@
 //! of tables, views and partitions; `postgres/keys.sql`: keys and indexes;
 //! `postgres/types.sql`: enum labels and the other user-defined types) for the user schemas in scope, which the queries take
 //! as their one `{scope}` condition. Tables of the current schema get no schema name.
+//! Row estimates for `lint`: `postgres/row_estimates.sql` ([`row_estimates`]).
 
-use super::{Catalog, SchemaScope, TypeRow, columns_and_keys, query};
+use diesel::QueryResult;
+
+use super::{Catalog, RowEstimate, SchemaScope, TypeRow, columns_and_keys, query, quoted_names};
 use crate::db::Connection;
 use crate::dialect::dialect_for;
 use crate::error::Result;
+use crate::model::TableName;
 
 /// The condition on `n.nspname` that selects the schemas in scope (the queries leave out
 /// the system schemas themselves).
@@ -47,4 +51,12 @@ pub fn read(conn: &mut Connection, scope: &SchemaScope) -> Result<Catalog> {
     let types = include_str!("postgres/types.sql");
     catalog.types = query::<TypeRow>(conn, &mut catalog, "user-defined types", types)?;
     Ok(catalog)
+}
+
+/// The planner's row estimates of `tables` (`postgres/row_estimates.sql`).
+pub fn row_estimates(conn: &mut Connection, tables: &[TableName]) -> QueryResult<Vec<RowEstimate>> {
+    let rows: Vec<String> = quoted_names(conn, tables, "NULL")
+        .map(|(name, schema)| format!("({name}, {schema})"))
+        .collect();
+    conn.load(&include_str!("postgres/row_estimates.sql").replace("{tables}", &rows.join(", ")))
 }

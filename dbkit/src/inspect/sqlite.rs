@@ -1,8 +1,11 @@
 //! SQLite's catalog through the `pragma_*` table-valued functions: two queries in all
 //! (`sqlite/columns.sql`: columns of tables and views; `sqlite/keys.sql`: keys and
-//! indexes), and what diesel's print-schema makes of them ([`as_diesel_reads_it`]).
+//! indexes), and what diesel's print-schema makes of them ([`as_diesel_reads_it`]). Row
+//! counts for `lint` ([`row_estimates`]): `sqlite/existing_tables.sql`, then one query.
 
-use super::{Catalog, columns_and_keys};
+use diesel::QueryResult;
+
+use super::{Catalog, RowEstimate, columns_and_keys};
 use crate::db::Connection;
 use crate::error::Result;
 use crate::model::{Schema, TableName};
@@ -167,6 +170,39 @@ fn identifier(text: &str) -> Option<(String, &str)> {
         }
     }
     None
+}
+
+/// The row counts of `tables` that exist (`sqlite/existing_tables.sql` finds them):
+/// `sqlite_stat1`'s estimate after ANALYZE, else `count(*)`, in one `UNION ALL` query.
+pub fn row_estimates(conn: &mut Connection, tables: &[TableName]) -> QueryResult<Vec<RowEstimate>> {
+    let dialect = conn.dialect();
+    let names: Vec<String> = tables
+        .iter()
+        .map(|t| dialect.quote_literal(&t.name.to_lowercase()))
+        .collect();
+    let existing: Vec<RowEstimate> = conn
+        .load(&include_str!("sqlite/existing_tables.sql").replace("{names}", &names.join(", ")))?;
+    let analyzed = existing.iter().any(|e| e.table_name == "sqlite_stat1");
+    let counts: Vec<String> = existing
+        .iter()
+        .filter(|e| e.table_name != "sqlite_stat1")
+        .map(|e| {
+            let name = dialect.quote_literal(&e.table_name);
+            let count = format!("(SELECT count(*) FROM {})", dialect.quote_ident(&e.table_name));
+            let value = if analyzed {
+                format!(
+                    "COALESCE((SELECT MAX(CAST(stat AS INTEGER)) FROM sqlite_stat1 WHERE tbl = {name}), {count})"
+                )
+            } else {
+                count
+            };
+            format!("SELECT {name} AS table_name, {value} AS row_count")
+        })
+        .collect();
+    if counts.is_empty() {
+        return Ok(Vec::new());
+    }
+    conn.load(&counts.join(" UNION ALL "))
 }
 
 #[cfg(test)]

@@ -23,6 +23,38 @@ impl TableState {
             .iter_mut()
             .find(|(c, _)| c.eq_ignore_ascii_case(name))
     }
+
+    /// Applies what one statement did to this table's columns and checks.
+    fn apply(&mut self, fact: &Fact) {
+        match fact {
+            Fact::AddColumn { column, .. } => {
+                self.columns.push((column.name.clone(), column.ty.clone()));
+            }
+            Fact::DropColumn { column, .. } => {
+                self.columns
+                    .retain(|(c, _)| !c.eq_ignore_ascii_case(column));
+            }
+            Fact::RenameColumn { from, to, .. } => {
+                if let Some(entry) = self.column_mut(from) {
+                    entry.0 = to.clone();
+                }
+            }
+            Fact::SetType { column, to, .. } => {
+                if let Some(entry) = self.column_mut(column) {
+                    entry.1 = to.ty.clone();
+                }
+            }
+            Fact::ValidateConstraint { name, .. } => {
+                if let Some(check) = self.checks.get_mut(&name.to_lowercase()) {
+                    check.1 = true;
+                }
+            }
+            Fact::DropConstraint { name, .. } => {
+                self.checks.remove(&name.to_lowercase());
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Tables by key (see [`super::facts::Relation::key`]).
@@ -33,20 +65,18 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Applies what one statement did.
+    /// Applies what one statement did: tables created, dropped and renamed here, checks
+    /// added here (unnamed ones numbered), the rest by the table it changes.
     pub fn apply(&mut self, fact: &Fact) {
         match fact {
             Fact::CreateTable { table, columns, .. } => {
-                self.tables.insert(
-                    table.key(),
-                    TableState {
-                        columns: columns
-                            .iter()
-                            .map(|c| (c.name.clone(), c.ty.clone()))
-                            .collect(),
-                        checks: HashMap::new(),
-                    },
-                );
+                let columns = columns
+                    .iter()
+                    .map(|c| (c.name.clone(), c.ty.clone()))
+                    .collect();
+                let checks = HashMap::new();
+                self.tables
+                    .insert(table.key(), TableState { columns, checks });
             }
             Fact::DropTable { table } => {
                 self.tables.remove(&table.key());
@@ -54,40 +84,6 @@ impl Catalog {
             Fact::RenameTable { from, to } => {
                 if let Some(state) = self.tables.remove(&from.key()) {
                     self.tables.insert(to.to_lowercase(), state);
-                }
-            }
-            Fact::AddColumn { table, column } => {
-                if let Some(state) = self.tables.get_mut(&table.key()) {
-                    state.columns.push((column.name.clone(), column.ty.clone()));
-                }
-            }
-            Fact::DropColumn { table, column } => {
-                if let Some(state) = self.tables.get_mut(&table.key()) {
-                    state
-                        .columns
-                        .retain(|(c, _)| !c.eq_ignore_ascii_case(column));
-                }
-            }
-            Fact::RenameColumn {
-                table, from, to, ..
-            } => {
-                if let Some(entry) = self
-                    .tables
-                    .get_mut(&table.key())
-                    .and_then(|s| s.column_mut(from))
-                {
-                    entry.0 = to.clone();
-                }
-            }
-            Fact::SetType {
-                table, column, to, ..
-            } => {
-                if let Some(entry) = self
-                    .tables
-                    .get_mut(&table.key())
-                    .and_then(|s| s.column_mut(column))
-                {
-                    entry.1 = to.ty.clone();
                 }
             }
             Fact::AddCheck {
@@ -107,21 +103,11 @@ impl Catalog {
                     state.checks.insert(key, (not_null_of.clone(), !not_valid));
                 }
             }
-            Fact::ValidateConstraint { table, name } => {
-                if let Some(check) = self
-                    .tables
-                    .get_mut(&table.key())
-                    .and_then(|s| s.checks.get_mut(&name.to_lowercase()))
-                {
-                    check.1 = true;
+            _ => {
+                if let Some(state) = fact.table().and_then(|t| self.tables.get_mut(&t.key())) {
+                    state.apply(fact);
                 }
             }
-            Fact::DropConstraint { table, name } => {
-                if let Some(state) = self.tables.get_mut(&table.key()) {
-                    state.checks.remove(&name.to_lowercase());
-                }
-            }
-            _ => {}
         }
     }
 

@@ -5,10 +5,13 @@
 //! gives (tables it creates, its transaction mode, the history before it: `catalog`), and
 //! are sized with the live database's row estimates when one answers (`sizes`).
 //! Suppression: `-- dbrev:allow RULE reason` comments (`suppress`) and `[lint]` in
-//! dbrev.toml (`settings`). Every rule is documented in `docs/lint.md`.
+//! dbrev.toml (`settings`), applied with the severities in `judge`. What lint knows of one
+//! backend (the parser's grammar, the statements only it writes, its rules) lives in
+//! `rules/<backend>.rs`. Every rule is documented in `docs/lint.md`.
 
 mod catalog;
 mod facts;
+mod judge;
 mod parse;
 mod report;
 mod rules;
@@ -35,6 +38,7 @@ use crate::term::Reporter;
 use catalog::Catalog;
 use facts::Fact;
 pub use facts::Relation;
+use judge::{FileJudgement, Judged};
 use parse::{Parsed, parse_file};
 use rules::{FileContext, Reverted};
 pub use rules::{RULES, Rule};
@@ -255,69 +259,13 @@ impl Environment {
     /// [`LintReport::verdict`].
     pub fn lint(&self, selection: &Selection, reporter: &Reporter) -> Result<LintReport> {
         let settings = LintSettings::load(&self.config)?;
-        let url = &self.config.database_url;
-        let (revisions, mut conn, no_sizes) = match selection {
-            Selection::Pending => {
-                let mut conn = if sqlite_file_missing(url) {
-                    None
-                } else {
-                    Some(self.connect().map_err(|e| match e {
-                        Error::Connect {
-                            url,
-                            reason,
-                            source,
-                        } => Error::Connect {
-                            url,
-                            source,
-                            reason: format!(
-                                "{reason}; lint needs the database to know which revisions are not applied yet: pass --all or a revision range to lint without it"
-                            ),
-                        },
-                        other => other,
-                    })?)
-                };
-                let applied = match conn.as_mut() {
-                    Some(conn) => self.current(conn)?.applied,
-                    None => Default::default(),
-                };
-                let pending: Vec<&Revision> = self
-                    .graph
-                    .revisions()
-                    .iter()
-                    .filter(|r| !applied.contains(&r.id))
-                    .collect();
-                let no_sizes = conn
-                    .is_none()
-                    .then(|| format!("{} does not exist yet", url.masked()));
-                (pending, conn, no_sizes)
-            }
-            Selection::All | Selection::Range(_) => {
-                let needs_db = matches!(selection, Selection::Range(r) if r.contains("current"));
-                let (conn, no_sizes) = if sqlite_file_missing(url) && !needs_db {
-                    (None, Some(format!("{} does not exist yet", url.masked())))
-                } else {
-                    match self.connect() {
-                        Ok(conn) => (Some(conn), None),
-                        Err(e) if needs_db => return Err(e),
-                        Err(e) => (None, Some(e.to_string())),
-                    }
-                };
-                let mut conn = conn;
-                let revisions = match selection {
-                    Selection::Range(range) => {
-                        let applied = match conn.as_mut() {
-                            Some(c) if needs_db => self.current(c)?.applied,
-                            _ => Default::default(),
-                        };
-                        select_range(&self.graph, range, &applied)?
-                    }
-                    _ => self.graph.revisions().iter().collect(),
-                };
-                (revisions, conn, no_sizes)
-            }
+        let mut chosen = match selection {
+            Selection::Pending => self.pending_revisions()?,
+            Selection::All => self.chosen_revisions(None)?,
+            Selection::Range(range) => self.chosen_revisions(Some(range))?,
         };
-        let mut report = lint_revisions(self, &revisions, &settings, conn.as_mut())?;
-        if let Some(why) = no_sizes {
+        let mut report = lint_revisions(self, &chosen.revisions, &settings, chosen.conn.as_mut())?;
+        if let Some(why) = chosen.unsized_because {
             report.sizing = Sizing::Unavailable(why);
         }
         if let Sizing::Unavailable(why) = &report.sizing {
@@ -326,14 +274,88 @@ impl Environment {
         reporter.status("Linted", report.summary());
         Ok(report)
     }
+
+    /// The revisions the database has not applied, which takes a connection. A database
+    /// file that does not exist yet has applied none (connecting would create it, and lint
+    /// writes nothing).
+    fn pending_revisions(&self) -> Result<Chosen<'_>> {
+        let url = &self.config.database_url;
+        let mut conn = if url.is_missing_file() {
+            None
+        } else {
+            Some(self.connect().map_err(|e| match e {
+                Error::Connect {
+                    url,
+                    reason,
+                    source,
+                } => Error::Connect {
+                    url,
+                    source,
+                    reason: format!(
+                        "{reason}; lint needs the database to know which revisions are not applied yet: pass --all or a revision range to lint without it"
+                    ),
+                },
+                other => other,
+            })?)
+        };
+        let applied = match conn.as_mut() {
+            Some(conn) => self.current(conn)?.applied,
+            None => Default::default(),
+        };
+        let revisions = self
+            .graph
+            .revisions()
+            .iter()
+            .filter(|r| !applied.contains(&r.id))
+            .collect();
+        let unsized_because = conn
+            .is_none()
+            .then(|| format!("{} does not exist yet", url.masked()));
+        Ok(Chosen {
+            revisions,
+            conn,
+            unsized_because,
+        })
+    }
+
+    /// Every revision, or those `range` names. A connection only sizes findings (lint goes
+    /// on without one), unless the range names `current`.
+    fn chosen_revisions(&self, range: Option<&String>) -> Result<Chosen<'_>> {
+        let url = &self.config.database_url;
+        let needs_db = range.is_some_and(|r| r.contains("current"));
+        let (mut conn, unsized_because) = if url.is_missing_file() && !needs_db {
+            (None, Some(format!("{} does not exist yet", url.masked())))
+        } else {
+            match self.connect() {
+                Ok(conn) => (Some(conn), None),
+                Err(e) if needs_db => return Err(e),
+                Err(e) => (None, Some(e.to_string())),
+            }
+        };
+        let revisions = match range {
+            Some(range) => {
+                let applied = match conn.as_mut() {
+                    Some(c) if needs_db => self.current(c)?.applied,
+                    _ => Default::default(),
+                };
+                select_range(&self.graph, range, &applied)?
+            }
+            None => self.graph.revisions().iter().collect(),
+        };
+        Ok(Chosen {
+            revisions,
+            conn,
+            unsized_because,
+        })
+    }
 }
 
-/// Whether the URL names a SQLite file that does not exist (connecting would create it,
-/// and lint writes nothing).
-fn sqlite_file_missing(url: &crate::url::DatabaseUrl) -> bool {
-    url.backend() == Backend::Sqlite
-        && url.expose() != ":memory:"
-        && !Path::new(url.expose()).exists()
+/// The revisions a `lint` run reads, the connection that sizes their findings, and why
+/// there is none.
+struct Chosen<'g> {
+    revisions: Vec<&'g Revision>,
+    conn: Option<Connection>,
+    unsized_because: Option<String>,
 }
 
 /// The revisions a range names: `REV` alone, or `A:B` (ends may be empty, `base`, `head`,
@@ -435,22 +457,56 @@ pub fn lint_revisions(
     conn: Option<&mut Connection>,
 ) -> Result<LintReport> {
     let backend = env.config.database_url.backend();
-    let session_lock_timeout = env
-        .config
-        .session_sql
+    let run = Run {
+        history: History {
+            graph: &env.graph,
+            backend,
+            parsed: RefCell::new(HashMap::new()),
+        },
+        settings,
+        session_lock_timeout: sets_lock_timeout(&env.config.session_sql, backend),
+    };
+    let mut judged = Judged::default();
+    for revision in revisions {
+        run.lint(revision, &mut judged)?;
+    }
+    let sizing = match conn {
+        Some(conn) => size(conn, &mut judged.findings),
+        None => Sizing::Unavailable("no database connection".to_owned()),
+    };
+    Ok(LintReport {
+        backend,
+        revisions: revisions.iter().map(|r| r.id.clone()).collect(),
+        findings: judged.findings,
+        suppressed: judged.suppressed,
+        sizing,
+        root: env.config.root().to_path_buf(),
+    })
+}
+
+/// Whether the statements run on every migration session (`session_sql`) set a
+/// `lock_timeout`.
+fn sets_lock_timeout(session_sql: &[String], backend: Backend) -> bool {
+    session_sql
         .iter()
         .filter_map(|sql| parse_file(sql, backend).ok())
         .flatten()
         .flat_map(|s| s.facts)
-        .any(|f| f == Fact::SetLockTimeout { enabled: true });
-    let history = History {
-        graph: &env.graph,
-        backend,
-        parsed: RefCell::new(HashMap::new()),
-    };
-    let mut findings = Vec::new();
-    let mut suppressed = Vec::new();
-    for revision in revisions {
+        .any(|f| f == Fact::SetLockTimeout { enabled: true })
+}
+
+/// What every revision of one lint run is read and judged with.
+struct Run<'a> {
+    history: History<'a>,
+    settings: &'a LintSettings,
+    session_lock_timeout: bool,
+}
+
+impl Run<'_> {
+    /// Lints up.sql and down.sql of one revision (down.sql knowing what up.sql did), into
+    /// `judged`.
+    fn lint(&self, revision: &Revision, judged: &mut Judged) -> Result<()> {
+        let backend = self.history.backend;
         let up = read_file(&revision.up_path(), backend)?;
         let reverted = up
             .as_ref()
@@ -464,62 +520,49 @@ pub fn lint_revisions(
             let Some((text, statements)) = parsed else {
                 continue;
             };
-            let catalog = || history.catalog_before(revision, is_down);
+            let catalog = || self.history.catalog_before(revision, is_down);
             let ctx = FileContext::new(
                 backend,
                 revision,
                 &statements,
                 is_down.then_some(&reverted),
-                session_lock_timeout,
+                self.session_lock_timeout,
                 &catalog,
             );
             let hits = rules::check(&ctx);
             let allows = suppress::allows(&text, backend, &statements);
-            judge(
-                FileJudgement {
-                    revision,
-                    file: &file,
-                    statements: &statements,
-                    settings,
-                },
-                hits,
-                &allows,
-                &mut findings,
-                &mut suppressed,
-            );
+            let file = FileJudgement {
+                revision,
+                file: &file,
+                statements: &statements,
+                settings: self.settings,
+            };
+            file.judge(hits, &allows, judged);
+        }
+        Ok(())
+    }
+}
+
+/// Sizes the findings with the row estimates of their tables; how they were sized.
+fn size(conn: &mut Connection, findings: &mut [Finding]) -> Sizing {
+    let mut tables: Vec<Relation> = Vec::new();
+    for table in findings.iter().filter_map(|f| f.table.as_ref()) {
+        if !tables.iter().any(|t| t.key() == table.key()) {
+            tables.push(table.clone());
         }
     }
-    let mut sizing = Sizing::Unavailable("no database connection".to_owned());
-    if let Some(conn) = conn {
-        sizing = Sizing::Estimated(conn.url().masked());
-        let mut tables: Vec<Relation> = Vec::new();
-        for table in findings.iter().filter_map(|f: &Finding| f.table.as_ref()) {
-            if !tables.iter().any(|t| t.key() == table.key()) {
-                tables.push(table.clone());
+    match sizes::estimate(conn, &tables) {
+        Ok(rows) => {
+            for finding in findings {
+                finding.rows = finding
+                    .table
+                    .as_ref()
+                    .and_then(|t| rows.get(&t.key()).copied());
             }
+            Sizing::Estimated(conn.url().masked())
         }
-        match sizes::estimate(conn, &tables) {
-            Ok(rows) => {
-                for finding in &mut findings {
-                    finding.rows = finding
-                        .table
-                        .as_ref()
-                        .and_then(|t| rows.get(&t.key()).copied());
-                }
-            }
-            Err(e) => {
-                sizing = Sizing::Unavailable(format!("the row estimate query failed: {e}"));
-            }
-        }
+        Err(e) => Sizing::Unavailable(format!("the row estimate query failed: {e}")),
     }
-    Ok(LintReport {
-        backend,
-        revisions: revisions.iter().map(|r| r.id.clone()).collect(),
-        findings,
-        suppressed,
-        sizing,
-        root: env.config.root().to_path_buf(),
-    })
 }
 
 /// A revision file's text and statements; `None` when the file does not exist (a
@@ -542,111 +585,4 @@ fn read_file(path: &Path, backend: Backend) -> Result<Option<(String, Vec<Parsed
         SplitError::Io(source) => Error::io(path, source),
     })?;
     Ok(Some((text, statements)))
-}
-
-/// What [`judge`] needs to know about the file.
-struct FileJudgement<'a> {
-    revision: &'a Revision,
-    file: &'a Path,
-    statements: &'a [Parsed],
-    settings: &'a LintSettings,
-}
-
-/// Applies suppression and `[lint]` severities to one file's hits, and reports the
-/// suppression comments that are wrong or unused.
-fn judge(
-    at: FileJudgement<'_>,
-    hits: Vec<rules::Hit>,
-    allows: &[suppress::Allow],
-    findings: &mut Vec<Finding>,
-    suppressed: &mut Vec<Suppressed>,
-) {
-    let mut used = vec![false; allows.len()];
-    let mut out = Vec::new();
-    let finding = |rule: &'static str, line: usize, message: String, safe: Option<String>| {
-        let default = rules::find(rule).map_or(Severity::Warning, |r| r.severity);
-        Finding {
-            rule,
-            severity: at.settings.severity(rule, default),
-            revision: at.revision.id.clone(),
-            file: at.file.to_path_buf(),
-            line,
-            table: None,
-            rows: None,
-            message,
-            safe,
-            effect: None,
-        }
-    };
-    for hit in hits {
-        let line = at.statements[hit.statement].line;
-        let allowed = allows.iter().position(|a| {
-            a.statement == Some(hit.statement)
-                && !a.reason.is_empty()
-                && a.rules.iter().any(|id| id == hit.rule)
-        });
-        let by_comment = allowed.map(|i| {
-            used[i] = true;
-            (allows[i].reason.clone(), "comment")
-        });
-        let by_config = || {
-            at.settings
-                .allow
-                .get(hit.rule)
-                .map(|reason| (reason.clone(), "dbrev.toml"))
-        };
-        if let Some((reason, by)) = by_comment.or_else(by_config) {
-            suppressed.push(Suppressed {
-                rule: hit.rule,
-                revision: at.revision.id.clone(),
-                file: at.file.to_path_buf(),
-                line,
-                reason,
-                by,
-            });
-            continue;
-        }
-        let mut f = finding(hit.rule, line, hit.message, hit.safe);
-        if let Some(severity) = hit.severity {
-            f.severity = at.settings.severity(hit.rule, severity);
-        }
-        f.table = hit.table;
-        f.effect = hit.effect;
-        out.push(f);
-    }
-    for (i, allow) in allows.iter().enumerate() {
-        let named = allow.rules.join(",");
-        if allow.rules.is_empty() || allow.reason.is_empty() {
-            out.push(finding(
-                "LINT001",
-                allow.line,
-                format!("`dbrev:allow {named}` has no reason, so it suppresses nothing"),
-                Some(format!(
-                    "-- dbrev:allow {} <why this is safe here>",
-                    if named.is_empty() { "RULE-ID" } else { &named }
-                )),
-            ));
-        } else if let Some(unknown) = allow.rules.iter().find(|id| rules::find(id).is_none()) {
-            out.push(finding(
-                "LINT002",
-                allow.line,
-                format!("`dbrev:allow` names `{unknown}`, which is not a rule"),
-                Some("see docs/lint.md for the rule ids".to_owned()),
-            ));
-        } else if !used[i] {
-            out.push(finding(
-                "LINT003",
-                allow.line,
-                match allow.statement {
-                    Some(_) => format!("`dbrev:allow {named}` suppresses nothing on this statement"),
-                    None => format!(
-                        "`dbrev:allow {named}` is on no statement (put it on the line above the statement, with no blank line between)"
-                    ),
-                },
-                None,
-            ));
-        }
-    }
-    out.sort_by_key(|f| f.line);
-    findings.extend(out);
 }

@@ -7,12 +7,11 @@ use sqlparser::ast::{
     self, AlterColumnOperation, AlterTableOperation, ColumnOption, Expr, ObjectName, ObjectType,
     SetExpr, Statement as Ast, TableConstraint, TableFactor,
 };
-use sqlparser::dialect::{
-    Dialect as ParserDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect,
-};
+use sqlparser::dialect::Dialect as ParserDialect;
 use sqlparser::parser::Parser;
 
 use super::facts::{ColumnSpec, ColumnType, Fact, Kind, OnlineClauses, Relation};
+use super::rules::{self, mysql, sqlite};
 use super::tokens::{self, lock_timeout_enabled};
 use crate::backend::Backend;
 use crate::statements::{SplitError, StatementKind, split_str};
@@ -34,18 +33,9 @@ pub struct Parsed {
     pub unparsed: Option<String>,
 }
 
-/// The `sqlparser` dialect that reads a backend's SQL.
-fn parser_dialect(backend: Backend) -> Box<dyn ParserDialect> {
-    match backend {
-        Backend::Postgres => Box::new(PostgreSqlDialect {}),
-        Backend::Mysql => Box::new(MySqlDialect {}),
-        Backend::Sqlite => Box::new(SQLiteDialect {}),
-    }
-}
-
 /// Splits and reads a whole file.
 pub fn parse_file(text: &str, backend: Backend) -> Result<Vec<Parsed>, SplitError> {
-    let dialect = parser_dialect(backend);
+    let dialect = rules::grammar(backend);
     let statements = split_str(text, backend)?;
     Ok(statements
         .into_iter()
@@ -142,12 +132,10 @@ fn column_spec(name: &str, data_type: &ast::DataType, options: &[ColumnOption]) 
                     "an identity".to_owned()
                 });
             }
-            ColumnOption::DialectSpecific(tokens)
-                if tokens
-                    .iter()
-                    .any(|t| t.to_string().eq_ignore_ascii_case("AUTO_INCREMENT")) =>
-            {
-                spec.generated = Some("AUTO_INCREMENT".to_owned());
+            ColumnOption::DialectSpecific(tokens) => {
+                if let Some(numbering) = mysql::numbering(tokens) {
+                    spec.generated = Some(numbering);
+                }
             }
             _ => {}
         }
@@ -200,30 +188,7 @@ fn not_null_check(expr: &Expr) -> Option<String> {
 /// Appends the facts of one parsed statement.
 fn facts_of(statement: &Ast, out: &mut Vec<Fact>) {
     match statement {
-        Ast::CreateTable(create) => {
-            let table = relation(&create.name);
-            let mut references = Vec::new();
-            let columns = create
-                .columns
-                .iter()
-                .map(|c| {
-                    let spec =
-                        column_spec(&c.name.value, &c.data_type, &column_options(&c.options));
-                    references.extend(spec.references.clone());
-                    spec
-                })
-                .collect();
-            for constraint in &create.constraints {
-                if let TableConstraint::ForeignKey(fk) = constraint {
-                    references.push(relation(&fk.foreign_table));
-                }
-            }
-            out.push(Fact::CreateTable {
-                table,
-                columns,
-                references,
-            });
-        }
+        Ast::CreateTable(create) => out.push(create_table(create)),
         Ast::CreateIndex(index) => out.push(Fact::CreateIndex {
             table: relation(&index.table_name),
             concurrently: index.concurrently,
@@ -267,36 +232,72 @@ fn facts_of(statement: &Ast, out: &mut Vec<Fact>) {
                 out.push(Fact::Delete { table, filtered });
             }
         }
-        Ast::Insert(insert) => {
-            let ast::TableObject::TableName(name) = &insert.table else {
-                return;
-            };
-            let select = insert
-                .source
-                .as_ref()
-                .and_then(|query| match query.body.as_ref() {
-                    SetExpr::Select(select) => Some(select),
-                    _ => None,
-                });
-            let source = select.and_then(|select| match select.from.as_slice() {
-                [only] if only.joins.is_empty() => table_of(&only.relation),
-                _ => None,
-            });
-            let selected = select.map(|select| {
-                select
-                    .projection
-                    .iter()
-                    .map(|item| item.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            });
-            out.push(Fact::Insert {
-                table: relation(name),
-                columns: insert.columns.iter().map(|c| c.to_string()).collect(),
-                source,
-                selected,
-            });
+        Ast::Insert(insert) => out.extend(inserted(insert)),
+        other => session_facts(other, out),
+    }
+}
+
+/// `CREATE TABLE`: its columns and the tables its foreign keys reference.
+fn create_table(create: &ast::CreateTable) -> Fact {
+    let mut references = Vec::new();
+    let columns = create
+        .columns
+        .iter()
+        .map(|c| {
+            let spec = column_spec(&c.name.value, &c.data_type, &column_options(&c.options));
+            references.extend(spec.references.clone());
+            spec
+        })
+        .collect();
+    for constraint in &create.constraints {
+        if let TableConstraint::ForeignKey(fk) = constraint {
+            references.push(relation(&fk.foreign_table));
         }
+    }
+    Fact::CreateTable {
+        table: relation(&create.name),
+        columns,
+        references,
+    }
+}
+
+/// `INSERT INTO t [(columns)] ...`, with the table and select list of an
+/// `INSERT ... SELECT` from one table (a rebuild's copy).
+fn inserted(insert: &ast::Insert) -> Option<Fact> {
+    let ast::TableObject::TableName(name) = &insert.table else {
+        return None;
+    };
+    let select = insert
+        .source
+        .as_ref()
+        .and_then(|query| match query.body.as_ref() {
+            SetExpr::Select(select) => Some(select),
+            _ => None,
+        });
+    let source = select.and_then(|select| match select.from.as_slice() {
+        [only] if only.joins.is_empty() => table_of(&only.relation),
+        _ => None,
+    });
+    let selected = select.map(|select| {
+        select
+            .projection
+            .iter()
+            .map(|item| item.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    Some(Fact::Insert {
+        table: relation(name),
+        columns: insert.columns.iter().map(|c| c.to_string()).collect(),
+        source,
+        selected,
+    })
+}
+
+/// The facts of statements about the session rather than a table's shape or rows: lock
+/// timeouts, SQLite's pragmas and foreign key check, `LOCK TABLE`.
+fn session_facts(statement: &Ast, out: &mut Vec<Fact>) {
+    match statement {
         Ast::Set(ast::Set::SingleAssignment {
             variable, values, ..
         }) if variable.to_string().eq_ignore_ascii_case("lock_timeout") => {
@@ -307,13 +308,8 @@ fn facts_of(statement: &Ast, out: &mut Vec<Fact>) {
         }
         Ast::Query(query) => {
             let text = query.to_string().to_ascii_lowercase();
-            // A query over `pragma_foreign_key_check` (the rebuild recipe's check).
-            if text.contains("pragma_foreign_key_check") {
-                out.push(Fact::Pragma {
-                    name: "pragma_foreign_key_check".into(),
-                    value: None,
-                });
-            }
+            // SQLite's rebuild recipe checks foreign keys with a query.
+            out.extend(sqlite::foreign_key_check_in(&text));
             // `SELECT set_config('lock_timeout', '5s', false)`.
             if let Some(rest) = text.split("set_config('lock_timeout',").nth(1) {
                 let value = rest.split(',').next().unwrap_or_default();
@@ -356,19 +352,7 @@ fn alter_table(table: &Relation, operations: &[AlterTableOperation], out: &mut V
         )
     });
     for op in operations {
-        // Every operation takes ACCESS EXCLUSIVE but these (PostgreSQL's ALTER TABLE docs).
-        let light = matches!(
-            op,
-            AlterTableOperation::ValidateConstraint { .. }
-                | AlterTableOperation::SetOptionsParens { .. }
-                | AlterTableOperation::Algorithm { .. }
-                | AlterTableOperation::Lock { .. }
-                | AlterTableOperation::AddConstraint {
-                    constraint: TableConstraint::ForeignKey(_),
-                    ..
-                }
-        );
-        access_exclusive |= !light;
+        access_exclusive |= !is_light(op);
         match op {
             AlterTableOperation::Algorithm { algorithm, .. } => {
                 online.algorithm = Some(algorithm.to_string().to_ascii_uppercase());
@@ -376,39 +360,6 @@ fn alter_table(table: &Relation, operations: &[AlterTableOperation], out: &mut V
             AlterTableOperation::Lock { lock, .. } => {
                 online.lock = Some(lock.to_string().to_ascii_uppercase());
             }
-            AlterTableOperation::AddColumn { column_def, .. } => {
-                let column = column_spec(
-                    &column_def.name.value,
-                    &column_def.data_type,
-                    &column_options(&column_def.options),
-                );
-                if column.references.is_some() {
-                    facts.push(Fact::AddForeignKey {
-                        table: table.clone(),
-                        name: None,
-                        not_valid: false,
-                    });
-                }
-                facts.push(Fact::AddColumn {
-                    table: table.clone(),
-                    column,
-                });
-            }
-            AlterTableOperation::DropColumn { column_names, .. } => {
-                facts.extend(column_names.iter().map(|c| Fact::DropColumn {
-                    table: table.clone(),
-                    column: c.value.clone(),
-                }));
-            }
-            AlterTableOperation::RenameColumn {
-                old_column_name,
-                new_column_name,
-            } => facts.push(Fact::RenameColumn {
-                table: table.clone(),
-                from: old_column_name.value.clone(),
-                to: new_column_name.value.clone(),
-                restates: false,
-            }),
             AlterTableOperation::RenameTable { table_name } => {
                 let (ast::RenameTableNameKind::To(name) | ast::RenameTableNameKind::As(name)) =
                     table_name;
@@ -417,98 +368,11 @@ fn alter_table(table: &Relation, operations: &[AlterTableOperation], out: &mut V
                     to: relation(name).name,
                 });
             }
-            AlterTableOperation::ChangeColumn {
-                old_name,
-                new_name,
-                data_type,
-                options,
-                ..
-            } => {
-                if !old_name.value.eq_ignore_ascii_case(&new_name.value) {
-                    facts.push(Fact::RenameColumn {
-                        table: table.clone(),
-                        from: old_name.value.clone(),
-                        to: new_name.value.clone(),
-                        restates: true,
-                    });
-                }
-                facts.push(Fact::SetType {
-                    table: table.clone(),
-                    column: new_name.value.clone(),
-                    to: column_spec(&new_name.value, data_type, options),
-                    using: false,
-                });
-            }
-            AlterTableOperation::ModifyColumn {
-                col_name,
-                data_type,
-                options,
-                ..
-            } => facts.push(Fact::SetType {
-                table: table.clone(),
-                column: col_name.value.clone(),
-                to: column_spec(&col_name.value, data_type, options),
-                using: false,
-            }),
-            AlterTableOperation::AlterColumn { column_name, op } => match op {
-                AlterColumnOperation::SetNotNull => facts.push(Fact::SetNotNull {
-                    table: table.clone(),
-                    column: column_name.value.clone(),
-                }),
-                AlterColumnOperation::SetDataType {
-                    data_type, using, ..
-                } => facts.push(Fact::SetType {
-                    table: table.clone(),
-                    column: column_name.value.clone(),
-                    to: column_spec(&column_name.value, data_type, &[]),
-                    using: using
-                        .as_ref()
-                        .is_some_and(|e| !is_plain_cast(e, &column_name.value, data_type)),
-                }),
-                _ => {}
-            },
-            AlterTableOperation::AddConstraint {
-                constraint,
-                not_valid,
-            } => match constraint {
-                TableConstraint::ForeignKey(fk) => facts.push(Fact::AddForeignKey {
-                    table: table.clone(),
-                    name: fk.name.as_ref().map(|n| n.value.clone()),
-                    not_valid: *not_valid,
-                }),
-                TableConstraint::Check(check) => facts.push(Fact::AddCheck {
-                    table: table.clone(),
-                    name: check.name.as_ref().map(|n| n.value.clone()),
-                    not_valid: *not_valid,
-                    not_null_of: not_null_check(&check.expr),
-                }),
-                TableConstraint::Unique(_) => facts.push(Fact::AddUnique {
-                    table: table.clone(),
-                }),
-                TableConstraint::PrimaryKey(_) => facts.push(Fact::ChangePrimaryKey {
-                    table: table.clone(),
-                    drop_only: false,
-                }),
-                _ => {}
-            },
-            AlterTableOperation::DropPrimaryKey { .. } => facts.push(Fact::ChangePrimaryKey {
-                table: table.clone(),
-                drop_only: !adds_primary_key,
-            }),
-            AlterTableOperation::ValidateConstraint { name } => {
-                facts.push(Fact::ValidateConstraint {
-                    table: table.clone(),
-                    name: name.value.clone(),
-                });
-            }
-            AlterTableOperation::DropConstraint { name, .. } => {
-                facts.push(Fact::DropConstraint {
-                    table: table.clone(),
-                    name: name.value.clone(),
-                });
-            }
             _ => {}
         }
+        column_facts(table, op, &mut facts);
+        retyping_facts(table, op, &mut facts);
+        constraint_facts(table, op, adds_primary_key, &mut facts);
     }
     out.push(Fact::AlterTable {
         table: table.clone(),
@@ -516,6 +380,172 @@ fn alter_table(table: &Relation, operations: &[AlterTableOperation], out: &mut V
         online,
     });
     out.extend(facts);
+}
+
+/// Whether an `ALTER TABLE` operation takes a lock lighter than ACCESS EXCLUSIVE (every
+/// operation takes it but these, PostgreSQL's ALTER TABLE docs say).
+fn is_light(op: &AlterTableOperation) -> bool {
+    matches!(
+        op,
+        AlterTableOperation::ValidateConstraint { .. }
+            | AlterTableOperation::SetOptionsParens { .. }
+            | AlterTableOperation::Algorithm { .. }
+            | AlterTableOperation::Lock { .. }
+            | AlterTableOperation::AddConstraint {
+                constraint: TableConstraint::ForeignKey(_),
+                ..
+            }
+    )
+}
+
+/// Columns added (with the foreign key a `REFERENCES` adds), dropped and renamed.
+fn column_facts(table: &Relation, op: &AlterTableOperation, facts: &mut Vec<Fact>) {
+    match op {
+        AlterTableOperation::AddColumn { column_def, .. } => {
+            let column = column_spec(
+                &column_def.name.value,
+                &column_def.data_type,
+                &column_options(&column_def.options),
+            );
+            if column.references.is_some() {
+                facts.push(Fact::AddForeignKey {
+                    table: table.clone(),
+                    name: None,
+                    not_valid: false,
+                });
+            }
+            facts.push(Fact::AddColumn {
+                table: table.clone(),
+                column,
+            });
+        }
+        AlterTableOperation::DropColumn { column_names, .. } => {
+            facts.extend(column_names.iter().map(|c| Fact::DropColumn {
+                table: table.clone(),
+                column: c.value.clone(),
+            }));
+        }
+        AlterTableOperation::RenameColumn {
+            old_column_name,
+            new_column_name,
+        } => facts.push(Fact::RenameColumn {
+            table: table.clone(),
+            from: old_column_name.value.clone(),
+            to: new_column_name.value.clone(),
+            restates: false,
+        }),
+        _ => {}
+    }
+}
+
+/// Columns given a new type or NOT NULL: MySQL's `CHANGE` (which renames by restating the
+/// column) and `MODIFY`, and `ALTER COLUMN .. TYPE` / `SET NOT NULL`.
+fn retyping_facts(table: &Relation, op: &AlterTableOperation, facts: &mut Vec<Fact>) {
+    match op {
+        AlterTableOperation::ChangeColumn {
+            old_name,
+            new_name,
+            data_type,
+            options,
+            ..
+        } => {
+            if !old_name.value.eq_ignore_ascii_case(&new_name.value) {
+                facts.push(Fact::RenameColumn {
+                    table: table.clone(),
+                    from: old_name.value.clone(),
+                    to: new_name.value.clone(),
+                    restates: true,
+                });
+            }
+            facts.push(Fact::SetType {
+                table: table.clone(),
+                column: new_name.value.clone(),
+                to: column_spec(&new_name.value, data_type, options),
+                using: false,
+            });
+        }
+        AlterTableOperation::ModifyColumn {
+            col_name,
+            data_type,
+            options,
+            ..
+        } => facts.push(Fact::SetType {
+            table: table.clone(),
+            column: col_name.value.clone(),
+            to: column_spec(&col_name.value, data_type, options),
+            using: false,
+        }),
+        AlterTableOperation::AlterColumn { column_name, op } => match op {
+            AlterColumnOperation::SetNotNull => facts.push(Fact::SetNotNull {
+                table: table.clone(),
+                column: column_name.value.clone(),
+            }),
+            AlterColumnOperation::SetDataType {
+                data_type, using, ..
+            } => facts.push(Fact::SetType {
+                table: table.clone(),
+                column: column_name.value.clone(),
+                to: column_spec(&column_name.value, data_type, &[]),
+                using: using
+                    .as_ref()
+                    .is_some_and(|e| !is_plain_cast(e, &column_name.value, data_type)),
+            }),
+            _ => {}
+        },
+        _ => {}
+    }
+}
+
+/// Constraints added, validated and dropped; a primary key dropped (`drop_only` unless
+/// the same statement adds one: `adds_primary_key`).
+fn constraint_facts(
+    table: &Relation,
+    op: &AlterTableOperation,
+    adds_primary_key: bool,
+    facts: &mut Vec<Fact>,
+) {
+    let table = table.clone();
+    match op {
+        AlterTableOperation::AddConstraint {
+            constraint,
+            not_valid,
+        } => match constraint {
+            TableConstraint::ForeignKey(fk) => facts.push(Fact::AddForeignKey {
+                table,
+                name: fk.name.as_ref().map(|n| n.value.clone()),
+                not_valid: *not_valid,
+            }),
+            TableConstraint::Check(check) => facts.push(Fact::AddCheck {
+                table,
+                name: check.name.as_ref().map(|n| n.value.clone()),
+                not_valid: *not_valid,
+                not_null_of: not_null_check(&check.expr),
+            }),
+            TableConstraint::Unique(_) => facts.push(Fact::AddUnique { table }),
+            TableConstraint::PrimaryKey(_) => facts.push(Fact::ChangePrimaryKey {
+                table,
+                drop_only: false,
+            }),
+            _ => {}
+        },
+        AlterTableOperation::DropPrimaryKey { .. } => facts.push(Fact::ChangePrimaryKey {
+            table,
+            drop_only: !adds_primary_key,
+        }),
+        AlterTableOperation::ValidateConstraint { name } => {
+            facts.push(Fact::ValidateConstraint {
+                table,
+                name: name.value.clone(),
+            });
+        }
+        AlterTableOperation::DropConstraint { name, .. } => {
+            facts.push(Fact::DropConstraint {
+                table,
+                name: name.value.clone(),
+            });
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use super::parse::Parsed;
 use crate::backend::Backend;
+use crate::dialect::dialect_for;
 
 /// The marker that starts a suppression comment.
 pub const MARKER: &str = "dbrev:allow";
@@ -65,8 +66,10 @@ fn attach(line: usize, statements: &[Parsed], lines: &[&str]) -> Option<usize> {
 }
 
 /// Every comment of a file: its first line and its text without the comment markers.
-/// Strings, quoted names and PostgreSQL `$tag$` bodies are skipped.
+/// Strings, quoted names and dollar-quoted bodies are skipped, as the backend's dialect
+/// reads them.
 fn comments(text: &str, backend: Backend) -> Vec<(usize, String)> {
+    let dialect = dialect_for(backend);
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut line = 1;
@@ -74,59 +77,73 @@ fn comments(text: &str, backend: Backend) -> Vec<(usize, String)> {
     while i < bytes.len() {
         let c = bytes[i];
         let next = bytes.get(i + 1).copied();
-        if c == b'\n' {
-            line += 1;
-            i += 1;
-        } else if (c == b'-' && next == Some(b'-')) || (c == b'#' && backend == Backend::Mysql) {
+        // Where the comment or the quoted text starting at `i` ends.
+        let end = if (c == b'-' && next == Some(b'-')) || (c == b'#' && dialect.hash_comments()) {
             let start = i + if c == b'#' { 1 } else { 2 };
             let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
             out.push((line, text[start..end].to_owned()));
-            i = end;
+            end
         } else if c == b'/' && next == Some(b'*') {
             let start = i + 2;
             let end = text[start..].find("*/").map_or(text.len(), |n| start + n);
             out.push((line, text[start..end].to_owned()));
-            line += text[i..end].matches('\n').count();
-            i = (end + 2).min(bytes.len());
-        } else if matches!(c, b'\'' | b'"') || (c == b'`' && backend == Backend::Mysql) {
-            let mut j = i + 1;
-            while j < bytes.len() {
-                if bytes[j] == b'\\' && backend == Backend::Mysql {
-                    j += 2;
-                    continue;
-                }
-                if bytes[j] == c {
-                    if bytes.get(j + 1) == Some(&c) {
-                        j += 2;
-                        continue;
-                    }
-                    break;
-                }
-                j += 1;
-            }
-            let end = (j + 1).min(bytes.len());
-            line += text[i..end].matches('\n').count();
-            i = end;
-        } else if c == b'$' && backend == Backend::Postgres {
-            let tag_end = text[i + 1..]
-                .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
-                .map(|n| i + 1 + n);
-            match tag_end {
-                Some(t) if bytes[t] == b'$' && !bytes[i + 1].is_ascii_digit() => {
-                    let tag = &text[i..=t];
-                    let end = text[t + 1..]
-                        .find(tag)
-                        .map_or(text.len(), |n| t + 1 + n + tag.len());
-                    line += text[i..end].matches('\n').count();
-                    i = end;
-                }
-                _ => i += 1,
-            }
+            (end + 2).min(bytes.len())
+        } else if matches!(c, b'\'' | b'"') || (c == b'`' && dialect.backquoted_identifiers()) {
+            quoted_end(bytes, i, dialect.backslash_escapes())
+        } else if let Some(end) = (c == b'$' && dialect.dollar_quoting())
+            .then(|| dollar_quoted_end(text, i))
+            .flatten()
+        {
+            end
         } else {
+            line += usize::from(c == b'\n');
             i += 1;
-        }
+            continue;
+        };
+        line += text[i..end].matches('\n').count();
+        i = end;
     }
     out
+}
+
+/// Where the text quoted by the quote at `start` ends (after its closing quote; a doubled
+/// quote, or with `backslash_escapes` an escaped one, does not close it).
+fn quoted_end(bytes: &[u8], start: usize, backslash_escapes: bool) -> usize {
+    let quote = bytes[start];
+    let mut j = start + 1;
+    while j < bytes.len() {
+        if bytes[j] == b'\\' && backslash_escapes {
+            j += 2;
+            continue;
+        }
+        if bytes[j] == quote {
+            if bytes.get(j + 1) == Some(&quote) {
+                j += 2;
+                continue;
+            }
+            break;
+        }
+        j += 1;
+    }
+    (j + 1).min(bytes.len())
+}
+
+/// Where a `$tag$ .. $tag$` body starting at `start` ends; `None` when the `$` starts no tag
+/// (a positional parameter, `$1`).
+fn dollar_quoted_end(text: &str, start: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let tag_end = text[start + 1..]
+        .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+        .map(|n| start + 1 + n)?;
+    if bytes[tag_end] != b'$' || bytes[start + 1].is_ascii_digit() {
+        return None;
+    }
+    let tag = &text[start..=tag_end];
+    Some(
+        text[tag_end + 1..]
+            .find(tag)
+            .map_or(text.len(), |n| tag_end + 1 + n + tag.len()),
+    )
 }
 
 #[cfg(test)]

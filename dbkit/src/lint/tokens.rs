@@ -1,9 +1,13 @@
 //! The keyword classifier: what lint makes of a statement the SQL parser cannot read
-//! (`PRAGMA x = OFF`, `DROP INDEX CONCURRENTLY`, `REINDEX`, MySQL table options…). It reads
-//! words, never fails, and says whether it understood the whole statement; what it did
-//! not understand is reported as such, never skipped in silence.
+//! (`DROP INDEX CONCURRENTLY`, `REINDEX`, SQLite's `PRAGMA x = OFF`, MySQL's table
+//! options…). It reads words, never fails, and says whether it understood the whole
+//! statement; what it did not understand is reported as such, never skipped in silence.
+//! It reads every backend's words whatever the revision's backend; the statements and
+//! `ALTER TABLE` clauses only one backend writes are read by that backend's module
+//! (`rules::<backend>`).
 
 use super::facts::{Fact, OnlineClauses, Relation};
+use super::rules::{mysql, postgres, sqlite};
 
 /// What the classifier made of a statement.
 #[derive(Debug, Default)]
@@ -16,17 +20,23 @@ pub struct Classified {
 
 /// One word or symbol of a statement.
 #[derive(Debug, Clone)]
-struct Token {
+pub struct Token {
     /// The text (without quotes for quoted identifiers and strings).
-    text: String,
+    pub text: String,
     /// Upper case, for keywords; empty for quoted identifiers and strings.
-    keyword: String,
+    pub keyword: String,
 }
 
 impl Token {
-    fn is(&self, keyword: &str) -> bool {
+    /// Whether the token is this keyword (upper case) or symbol.
+    pub fn is(&self, keyword: &str) -> bool {
         self.keyword == keyword
     }
+}
+
+/// The keyword (or symbol) at `at`; empty past the end and for quoted text.
+pub fn keyword_at(tokens: &[Token], at: usize) -> &str {
+    tokens.get(at).map_or("", |t| t.keyword.as_str())
 }
 
 /// Splits a statement into words, quoted names, strings and single symbols.
@@ -131,7 +141,7 @@ pub fn lock_timeout_enabled(value: &str) -> bool {
 /// Classifies a statement by its words.
 pub fn classify(sql: &str) -> Classified {
     let tokens = tokenize(sql);
-    let word = |i: usize| tokens.get(i).map_or("", |t| t.keyword.as_str());
+    let word = |i: usize| keyword_at(&tokens, i);
     let has = |keyword: &str| tokens.iter().any(|t| t.is(keyword));
     let understood = |facts: Vec<Fact>| Classified {
         facts,
@@ -141,19 +151,10 @@ pub fn classify(sql: &str) -> Classified {
         // MySQL's versioned comments (mysqldump's session settings).
         return understood(Vec::new());
     }
+    if let Some(pragma) = sqlite::pragma(&tokens) {
+        return understood(vec![pragma]);
+    }
     match word(0) {
-        "PRAGMA" => {
-            let (name_at, mut i) = if word(2) == "." { (3, 4) } else { (1, 2) };
-            let name = tokens
-                .get(name_at)
-                .map(|t| t.text.to_ascii_lowercase())
-                .unwrap_or_default();
-            if matches!(word(i), "=" | "(") {
-                i += 1;
-            }
-            let value = tokens.get(i).map(|t| t.text.to_ascii_lowercase());
-            understood(vec![Fact::Pragma { name, value }])
-        }
         "SET" => {
             let mut i = 1;
             if matches!(word(i), "SESSION" | "LOCAL") {
@@ -234,7 +235,8 @@ fn create_index(tokens: &[Token]) -> Option<Fact> {
     })
 }
 
-/// `ALTER TABLE name` followed by MySQL table options the parser does not read.
+/// `ALTER TABLE name` followed by clauses the parser does not read (MySQL's table options,
+/// PostgreSQL's newest forms), each read by the backend that writes it.
 fn alter_table(tokens: &[Token]) -> Classified {
     let mut at = 2;
     while tokens
@@ -250,36 +252,8 @@ fn alter_table(tokens: &[Token]) -> Classified {
     let mut facts = Vec::new();
     let mut understood = true;
     for clause in clauses(&tokens[i..]) {
-        let word = |n: usize| clause.get(n).map_or("", |t| t.keyword.as_str());
-        let value = || {
-            let at = if word(1) == "=" { 2 } else { 1 };
-            clause.get(at).map(|t| t.keyword.clone())
-        };
-        match word(0) {
-            "ALGORITHM" => online.algorithm = value(),
-            "LOCK" => online.lock = value(),
-            "CONVERT" => facts.push(Fact::ConvertCharset {
-                table: table.clone(),
-            }),
-            "ENGINE" | "FORCE" | "ROW_FORMAT" | "COMMENT" | "DEFAULT" | "CHARACTER" | "CHARSET"
-            | "COLLATE" | "AUTO_INCREMENT" | "KEY_BLOCK_SIZE" => {}
-            // PostgreSQL: ALTER CONSTRAINT name [NOT] DEFERRABLE ...
-            "ALTER" if word(1) == "CONSTRAINT" => {}
-            // PostgreSQL 18: ADD CONSTRAINT name NOT NULL column [NOT VALID], which scans
-            // the table like SET NOT NULL unless NOT VALID.
-            "ADD" if word(1) == "CONSTRAINT" && word(3) == "NOT" && word(4) == "NULL" => {
-                let not_valid = clause
-                    .windows(2)
-                    .any(|w| w[0].is("NOT") && w[1].is("VALID"));
-                if let (Some(column), false) = (clause.get(5), not_valid) {
-                    facts.push(Fact::SetNotNull {
-                        table: table.clone(),
-                        column: column.text.clone(),
-                    });
-                }
-            }
-            _ => understood = false,
-        }
+        understood &= mysql::table_clause(clause, &table, &mut online, &mut facts)
+            || postgres::table_clause(clause, &table, &mut facts);
     }
     facts.insert(
         0,

@@ -1,12 +1,14 @@
 //! The rule catalog (stable ids, default severities, one-line titles; `docs/lint.md` has a
 //! page per rule) and what every rule sees of a revision file: its statements and facts,
 //! which tables the same file created, the revision's transaction mode, and the history's
-//! catalog before each statement.
+//! catalog before each statement. Each backend's module (`postgres`, `mysql`, `sqlite`)
+//! holds its rules and how its SQL reads where the shared readers need help; this module
+//! dispatches to the revision's backend ([`check`], [`grammar`]).
 
 mod all;
-mod mysql;
-mod postgres;
-mod sqlite;
+pub(super) mod mysql;
+pub(super) mod postgres;
+pub(super) mod sqlite;
 
 use std::cell::OnceCell;
 use std::collections::HashSet;
@@ -17,6 +19,7 @@ use super::facts::{Fact, Relation};
 use super::parse::Parsed;
 use crate::backend::Backend;
 use crate::script::Revision;
+use sqlparser::dialect::Dialect as ParserDialect;
 
 /// A lint rule: a stable id, the backend it concerns (`None`: all), its default severity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,8 +224,9 @@ impl Hit {
         self
     }
 
-    fn severity(mut self, severity: Severity) -> Hit {
-        self.severity = Some(severity);
+    /// A severity other than the rule's, when there is one.
+    fn severity(mut self, severity: Option<Severity>) -> Hit {
+        self.severity = severity;
         self
     }
 }
@@ -351,6 +355,25 @@ impl<'a> FileContext<'a> {
             .is_some_and(|r| r.tables.contains(&table.key()))
     }
 
+    /// In down.sql: whether up.sql created the table or added the column (table key,
+    /// column as written), so dropping it reverts up.sql.
+    fn reverts_column(&self, table: &str, column: &str) -> bool {
+        self.reverted.is_some_and(|r| {
+            r.tables.contains(table)
+                || r.columns
+                    .contains(&(table.to_owned(), column.to_lowercase()))
+        })
+    }
+
+    /// In down.sql: whether up.sql renamed `to` to `from` in `table` (a table key, empty for
+    /// a table rename), so renaming it back reverts up.sql.
+    fn reverts_rename(&self, table: &str, from: &str, to: &str) -> bool {
+        self.reverted.is_some_and(|r| {
+            r.renames
+                .contains(&(table.to_owned(), to.to_lowercase(), from.to_lowercase()))
+        })
+    }
+
     /// The catalog just before statement `at` runs.
     fn catalog_at(&self, at: usize) -> Catalog {
         let mut catalog = self.base.get_or_init(|| (self.history)()).clone();
@@ -443,6 +466,15 @@ fn rebuilds(ctx: &FileContext<'_>) -> Vec<Rebuild> {
     out
 }
 
+/// The grammar `sqlparser` reads a backend's SQL with.
+pub fn grammar(backend: Backend) -> Box<dyn ParserDialect> {
+    match backend {
+        Backend::Postgres => postgres::grammar(),
+        Backend::Mysql => mysql::grammar(),
+        Backend::Sqlite => sqlite::grammar(),
+    }
+}
+
 /// Runs the rules of the context's backend and the rules for all backends.
 pub fn check(ctx: &FileContext<'_>) -> Vec<Hit> {
     let mut hits = Vec::new();
@@ -463,111 +495,6 @@ pub fn check(ctx: &FileContext<'_>) -> Vec<Hit> {
     }
     hits.sort_by_key(|h| h.statement);
     hits
-}
-
-/// The functions that return a new value for every row (PostgreSQL `provolatile = 'v'`).
-const VOLATILE_FUNCTIONS: &[&str] = &[
-    "random",
-    "gen_random_uuid",
-    "uuid_generate_v1",
-    "uuid_generate_v1mc",
-    "uuid_generate_v4",
-    "uuidv4",
-    "uuidv7",
-    "clock_timestamp",
-    "timeofday",
-    "nextval",
-    "gen_random_bytes",
-    "random_normal",
-];
-
-/// Functions and type names that are not volatile (PostgreSQL evaluates them once when a
-/// column is added), and the words a default expression's text can hold around them.
-const STABLE_FUNCTIONS: &[&str] = &[
-    "now",
-    "current_timestamp",
-    "current_date",
-    "current_time",
-    "localtime",
-    "localtimestamp",
-    "transaction_timestamp",
-    "statement_timestamp",
-    "current_user",
-    "session_user",
-    "current_schema",
-    "current_database",
-    "lower",
-    "upper",
-    "coalesce",
-    "nullif",
-    "greatest",
-    "least",
-    "concat",
-    "to_char",
-    "to_timestamp",
-    "to_date",
-    "make_date",
-    "make_timestamp",
-    "make_interval",
-    "json_build_object",
-    "jsonb_build_object",
-    "json_build_array",
-    "jsonb_build_array",
-    "array",
-    "row",
-    "cast",
-    "varchar",
-    "character",
-    "char",
-    "numeric",
-    "decimal",
-    "timestamp",
-    "timestamptz",
-    "time",
-    "interval",
-    "bit",
-    "varbit",
-    "float",
-];
-
-/// How a default expression fills existing rows.
-enum DefaultKind {
-    /// Once for all rows: no rewrite.
-    Constant,
-    /// Per row: the table is rewritten (the function named).
-    Volatile(String),
-    /// A function lint does not know (named).
-    Unknown(String),
-}
-
-/// Classifies a default expression by the functions it calls.
-fn default_kind(expr: &str) -> DefaultKind {
-    let lower = expr.to_ascii_lowercase();
-    let mut unknown = None;
-    let bytes = lower.as_bytes();
-    for (open, _) in lower.match_indices('(') {
-        let mut start = open;
-        while start > 0 && {
-            let b = bytes[start - 1];
-            b.is_ascii_alphanumeric() || b == b'_' || b == b'.'
-        } {
-            start -= 1;
-        }
-        let name = lower[start..open].rsplit('.').next().unwrap_or_default();
-        if name.is_empty() {
-            continue;
-        }
-        if VOLATILE_FUNCTIONS.contains(&name) {
-            return DefaultKind::Volatile(name.to_owned());
-        }
-        if !STABLE_FUNCTIONS.contains(&name) && unknown.is_none() {
-            unknown = Some(name.to_owned());
-        }
-    }
-    match unknown {
-        Some(name) => DefaultKind::Unknown(name),
-        None => DefaultKind::Constant,
-    }
 }
 
 /// The statement's text on one line, shortened, for messages.
@@ -600,23 +527,5 @@ mod tests {
                 rule.id
             );
         }
-    }
-
-    #[test]
-    fn defaults_by_volatility() {
-        assert!(
-            matches!(default_kind("gen_random_uuid()"), DefaultKind::Volatile(f) if f == "gen_random_uuid")
-        );
-        assert!(matches!(
-            default_kind("nextval('s'::regclass)"),
-            DefaultKind::Volatile(_)
-        ));
-        assert!(matches!(default_kind("now()"), DefaultKind::Constant));
-        assert!(matches!(
-            default_kind("'x'::varchar(10)"),
-            DefaultKind::Constant
-        ));
-        assert!(matches!(default_kind("0"), DefaultKind::Constant));
-        assert!(matches!(default_kind("my_func(1)"), DefaultKind::Unknown(f) if f == "my_func"));
     }
 }

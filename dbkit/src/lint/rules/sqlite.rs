@@ -1,14 +1,68 @@
-//! SQLite rules (SL001–SL002): the table-rebuild recipe run with foreign keys enforced, and
+//! SQLite in lint: how its SQL reads where the shared readers need help (the parser's
+//! grammar, `PRAGMA` statements, the foreign key check the rebuild recipe queries), and its
+//! rules (SL001–SL002): the table-rebuild recipe run with foreign keys enforced, and
 //! `ALTER TABLE` forms that the SQLite an app links may not have.
+
+use sqlparser::dialect::{Dialect as ParserDialect, SQLiteDialect};
 
 use super::{FileContext, Hit, rebuilds};
 use crate::lint::facts::Fact;
+use crate::lint::tokens::{Token, keyword_at};
+
+/// The grammar `sqlparser` reads SQLite's SQL with.
+pub fn grammar() -> Box<dyn ParserDialect> {
+    Box::new(SQLiteDialect {})
+}
+
+/// The table-valued function whose rows, queried in the rebuild recipe's check, fail the
+/// upgrade when a reference no longer holds (`PRAGMA foreign_key_check` only lists them).
+const FAILING_FOREIGN_KEY_CHECK: &str = "pragma_foreign_key_check";
+
+/// `PRAGMA [schema.]name [= value | (value)]`, which the parser cannot read with a keyword
+/// value (`= OFF`); `None` for another statement.
+pub fn pragma(tokens: &[Token]) -> Option<Fact> {
+    if keyword_at(tokens, 0) != "PRAGMA" {
+        return None;
+    }
+    let (name_at, mut i) = if keyword_at(tokens, 2) == "." {
+        (3, 4)
+    } else {
+        (1, 2)
+    };
+    let name = tokens
+        .get(name_at)
+        .map(|t| t.text.to_ascii_lowercase())
+        .unwrap_or_default();
+    if matches!(keyword_at(tokens, i), "=" | "(") {
+        i += 1;
+    }
+    let value = tokens.get(i).map(|t| t.text.to_ascii_lowercase());
+    Some(Fact::Pragma { name, value })
+}
+
+/// A query (its text, lower case) that reads the failing foreign key check, as the fact the
+/// rules look for; `None` for another query.
+pub fn foreign_key_check_in(query: &str) -> Option<Fact> {
+    query
+        .contains(FAILING_FOREIGN_KEY_CHECK)
+        .then(|| Fact::Pragma {
+            name: FAILING_FOREIGN_KEY_CHECK.into(),
+            value: None,
+        })
+}
 
 /// The recipe SQLite's documentation gives, in dbrev's files.
 const RECIPE: &str = "put `run_in_transaction = false` in metadata.toml and write: PRAGMA foreign_keys = OFF; BEGIN; CREATE TABLE new_t (...); INSERT INTO new_t SELECT ... FROM t; DROP TABLE t; ALTER TABLE new_t RENAME TO t; SELECT CASE WHEN EXISTS (SELECT 1 FROM pragma_foreign_key_check('t')) THEN json('foreign key violation') END; COMMIT; PRAGMA foreign_keys = ON;";
 
 /// Runs SL001–SL002 on one file.
 pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
+    rebuilds_with_foreign_keys(ctx, hits);
+    newer_alter_forms(ctx, hits);
+}
+
+/// SL001: rebuilds that run with foreign keys enforced, or with nothing to fail the
+/// upgrade when a reference no longer holds.
+fn rebuilds_with_foreign_keys(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
     for rebuild in rebuilds(ctx) {
         let table = &rebuild.table;
         let mut enforced = true;
@@ -25,7 +79,7 @@ pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
         // `pragma_foreign_key_check` in a query can fail the upgrade; the PRAGMA only lists.
         let checks = |failing: bool| {
             let wanted = if failing {
-                "pragma_foreign_key_check"
+                FAILING_FOREIGN_KEY_CHECK
             } else {
                 "foreign_key_check"
             };
@@ -62,6 +116,10 @@ pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
             );
         }
     }
+}
+
+/// SL002: `ALTER TABLE` forms that older SQLite versions lack.
+fn newer_alter_forms(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
     for (i, fact) in ctx.facts() {
         let (what, version) = match fact {
             Fact::DropColumn { .. } => ("ALTER TABLE ... DROP COLUMN", "3.35.0 (2021-03)"),
