@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use dbkit::authoring::RevisionOptions;
 use dbkit::autogen::{AutogenerateOptions, parse_rename};
-use dbkit::cli::{ConfigArgs, EXIT_CODES, OutputArgs, exit_with, print_out, subcommand_args};
-use dbkit::error::TargetError;
+use dbkit::cli::{
+    ConfigArgs, EXIT_CODES, FormatArgs, OutputArgs, exit_with, print_out, subcommand_args,
+};
+use dbkit::machine::{self, CheckFindings, Listing};
 use dbkit::migrate::{CurrentState, Direction, MigrateOptions};
 use dbkit::target::needs_database;
 use dbkit::{Connection, Environment, Error, Reporter, listing};
@@ -36,13 +38,19 @@ enum Command {
     Revision(RevisionArgs),
     /// Compare the model (schema.rs) with the database, and applied files with what ran:
     /// exit 1 and list the differences
-    Check,
+    Check {
+        #[command(flatten)]
+        format: FormatArgs,
+    },
     /// Apply revisions up to TARGET (head, heads, REV, +N, REV+N, LABEL@head, LABEL@+N)
     Upgrade(UpgradeArgs),
     /// Revert revisions down to TARGET (base, REV, -N, REV-N, LABEL@-N, LABEL@base)
     Downgrade(DowngradeArgs),
     /// Show the revisions applied to the database (and any partially applied one)
-    Current,
+    Current {
+        #[command(flatten)]
+        format: FormatArgs,
+    },
     /// List revisions, newest first
     History {
         /// Range A:B (ends may be empty, `base`, `current`, `head`, REV, LABEL@base)
@@ -52,16 +60,26 @@ enum Command {
         /// revision was applied, by whom and how long it took)
         #[arg(short = 'i', long)]
         indicate_current: bool,
+        #[command(flatten)]
+        format: FormatArgs,
     },
     /// Show the heads
-    Heads,
+    Heads {
+        #[command(flatten)]
+        format: FormatArgs,
+    },
     /// Show the branch points
-    Branches,
+    Branches {
+        #[command(flatten)]
+        format: FormatArgs,
+    },
     /// Show revisions
     Show {
         /// Revision id, prefix, label, `head`, `heads`, `current`, REV-N...
         #[arg(default_value = "head", allow_hyphen_values = true)]
         rev: String,
+        #[command(flatten)]
+        format: FormatArgs,
     },
     /// Set the version table to TARGET without running SQL; settle a partial revision
     Stamp {
@@ -244,31 +262,51 @@ fn run(cli: Cli) -> dbkit::Result<()> {
     let mut env = Environment::load(&cli.config.request())?;
     match cli.command {
         Command::Revision(args) => revision(&env, args, &reporter),
-        Command::Check => check(&env, &reporter, verbose),
+        Command::Check { format } => check(&env, &reporter, verbose, format),
         Command::Upgrade(args) => migrate(&mut env, args.into(), &reporter),
         Command::Downgrade(args) => migrate(&mut env, args.into(), &reporter),
-        Command::Current => {
+        Command::Current { format } => {
             let mut conn = open(&env, &reporter)?;
             let state = env.current(&mut conn)?;
-            out(&listing::current(&env.graph, &state, verbose))
+            out(&if format.is_json() {
+                let url = &env.config.database_url;
+                machine::current(Listing::new(&env, None), &state, url)
+            } else {
+                listing::current(&env.graph, &state, verbose)
+            })
         }
         Command::History {
             rev_range,
             indicate_current,
+            format,
         } => {
             let range = rev_range.as_deref();
             let needs_db = indicate_current || verbose || range.is_some_and(needs_database);
             let state = state_if(needs_db, &env, &reporter)?;
-            out(&listing::history(
-                &env.graph,
-                range,
-                verbose,
-                state.as_ref(),
-            )?)
+            out(&if format.is_json() {
+                machine::history(Listing::new(&env, state.as_ref()), range)?
+            } else {
+                listing::history(&env.graph, range, verbose, state.as_ref())?
+            })
         }
-        Command::Heads => out(&listing::heads(&env.graph, verbose)),
-        Command::Branches => out(&listing::branches(&env.graph, verbose)),
-        Command::Show { rev } => show(&env, &rev, &reporter),
+        Command::Heads { format } => out(&if format.is_json() {
+            machine::heads(Listing::new(&env, None))
+        } else {
+            listing::heads(&env.graph, verbose)
+        }),
+        Command::Branches { format } => out(&if format.is_json() {
+            machine::branches(Listing::new(&env, None))
+        } else {
+            listing::branches(&env.graph, verbose)
+        }),
+        Command::Show { rev, format } => {
+            let state = state_if(needs_database(&rev), &env, &reporter)?;
+            out(&if format.is_json() {
+                machine::show(Listing::new(&env, state.as_ref()), &rev)?
+            } else {
+                listing::show(&env.graph, &rev, state.as_ref())?
+            })
+        }
         Command::Stamp {
             target,
             purge,
@@ -375,29 +413,6 @@ fn stamp(
     }
 }
 
-/// `show`: the revisions a target names, in full.
-fn show(env: &Environment, rev: &str, reporter: &Reporter) -> dbkit::Result<()> {
-    let state = state_if(needs_database(rev), env, reporter)?;
-    let applied = state
-        .as_ref()
-        .map(|s| s.applied.clone())
-        .unwrap_or_default();
-    let text: String = env
-        .graph
-        .resolve(rev, &applied)?
-        .iter()
-        .filter_map(|id| env.graph.get(id))
-        .map(|r| listing::long_entry(&env.graph, r, state.as_ref()))
-        .collect();
-    if text.is_empty() {
-        return Err(TargetError::IsBase {
-            target: rev.to_owned(),
-        }
-        .into());
-    }
-    out(&text)
-}
-
 /// Names the database (first status line), then connects.
 fn open(env: &Environment, reporter: &Reporter) -> dbkit::Result<Connection> {
     reporter.target(&env.config.database_url);
@@ -418,7 +433,12 @@ fn state_if(
 }
 
 /// `check`: model against database, and applied files against what ran.
-fn check(env: &Environment, reporter: &Reporter, verbose: bool) -> dbkit::Result<()> {
+fn check(
+    env: &Environment,
+    reporter: &Reporter,
+    verbose: bool,
+    format: FormatArgs,
+) -> dbkit::Result<()> {
     let mut conn = open(env, reporter)?;
     let comparison = env.compare(&mut conn, &AutogenerateOptions::default())?;
     reporter.detail(format!(
@@ -427,6 +447,15 @@ fn check(env: &Environment, reporter: &Reporter, verbose: bool) -> dbkit::Result
     ));
     let state = env.current(&mut conn)?;
     let edited = env.edited_revisions(&state)?;
+    if format.is_json() {
+        let found = CheckFindings {
+            comparison: &comparison,
+            state: &state,
+            edited: &edited,
+            database: &env.config.database_url,
+        };
+        out(&machine::check(Listing::new(env, None), &found))?;
+    }
     let mut text: String = comparison
         .changes
         .iter()
@@ -445,7 +474,9 @@ fn check(env: &Environment, reporter: &Reporter, verbose: bool) -> dbkit::Result
     if verbose && !comparison.is_clean() {
         text.push_str(&format!("\n{}\n", comparison.plan.up_sql()));
     }
-    out(&text)?;
+    if !format.is_json() {
+        out(&text)?;
+    }
     let mut found = Vec::new();
     if !comparison.is_clean() {
         found.push(format!(

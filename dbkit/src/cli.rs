@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use crate::config::ConfigRequest;
 use crate::error::Error;
+use crate::format::Format;
 use crate::project::PackageSelector;
 use crate::term::{Reporter, Verbosity, print_error};
 
@@ -94,6 +95,21 @@ impl OutputArgs {
         } else {
             Verbosity::Normal
         })
+    }
+}
+
+/// `--format text|json` for a command with machine output.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct FormatArgs {
+    /// Output format (json: one document on stdout, its shape in the README)
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+impl FormatArgs {
+    /// Whether JSON was asked for.
+    pub fn is_json(&self) -> bool {
+        self.format == Format::Json
     }
 }
 

@@ -27,6 +27,7 @@ pub mod journal;
 pub mod lint;
 pub mod listing;
 pub mod lock;
+pub mod machine;
 pub mod migrate;
 pub mod model;
 pub mod offline;
