@@ -10,6 +10,7 @@ use dbkit::cli::{
 };
 use dbkit::machine::{self, CheckFindings, Listing};
 use dbkit::migrate::{CurrentState, Direction, MigrateOptions};
+use dbkit::rebase::RebaseOptions;
 use dbkit::target::needs_database;
 use dbkit::{Connection, Environment, Error, Reporter, listing};
 
@@ -63,8 +64,17 @@ enum Command {
         #[command(flatten)]
         format: FormatArgs,
     },
-    /// Show the heads
+    /// Show the heads; with --check, exit 1 unless there is one (after merging into
+    /// GIT-REF, with --against)
     Heads {
+        /// Exit 1 when there is more than one head
+        #[arg(long)]
+        check: bool,
+        /// With --check: the graph as it will be after merging this branch into GIT-REF
+        /// (read through git): two heads, one id twice, or a revision of this branch
+        /// sorting before one GIT-REF has (diesel's order) fail
+        #[arg(long, value_name = "GIT-REF", requires = "check")]
+        against: Option<String>,
         #[command(flatten)]
         format: FormatArgs,
     },
@@ -98,6 +108,20 @@ enum Command {
         accept_edits: Vec<String>,
         #[command(flatten)]
         lock: LockArgs,
+    },
+    /// Re-parent a revision no database has applied onto TARGET, instead of a merge
+    /// revision: it and what descends from it get new ids that sort after every other
+    Rebase {
+        /// The revision to move (id, prefix, label)
+        #[arg(allow_hyphen_values = true)]
+        rev: String,
+        /// Its new parent (`base` for none)
+        #[arg(long, value_name = "TARGET", allow_hyphen_values = true)]
+        onto: String,
+        /// Do not ask the database whether the revision is applied (when no database has
+        /// it and the configured one cannot be reached)
+        #[arg(long)]
+        offline: bool,
     },
     /// Create a revision joining several heads
     Merge {
@@ -289,11 +313,20 @@ fn run(cli: Cli) -> dbkit::Result<()> {
                 listing::history(&env.graph, range, verbose, state.as_ref())?
             })
         }
-        Command::Heads { format } => out(&if format.is_json() {
+        Command::Heads {
+            check: false,
+            format,
+            ..
+        } => out(&if format.is_json() {
             machine::heads(Listing::new(&env, None))
         } else {
             listing::heads(&env.graph, verbose)
         }),
+        Command::Heads {
+            check: true,
+            against,
+            format,
+        } => check_heads(&env, against.as_deref(), format, &reporter),
         Command::Branches { format } => out(&if format.is_json() {
             machine::branches(Listing::new(&env, None))
         } else {
@@ -324,6 +357,14 @@ fn run(cli: Cli) -> dbkit::Result<()> {
             let dir = env.merge(&message, &revisions, rev_id.as_deref())?;
             created(&reporter, &env, dir);
             Ok(())
+        }
+        Command::Rebase { rev, onto, offline } => {
+            let options = RebaseOptions {
+                revision: rev,
+                onto,
+                offline,
+            };
+            env.rebase(&options, &reporter).map(drop)
         }
         Command::Lint { range, all, format } => lint(&env, range, all, format, &reporter),
         Command::Edit { rev } => {
@@ -411,6 +452,28 @@ fn stamp(
         Some(target) => env.stamp(&mut conn, &target, purge, reporter),
         None => env.accept_edits(&mut conn, accept_edits, reporter),
     }
+}
+
+/// `heads --check [--against REF]`: the heads checked on stdout, exit 1 on a problem.
+fn check_heads(
+    env: &Environment,
+    against: Option<&str>,
+    format: FormatArgs,
+    reporter: &Reporter,
+) -> dbkit::Result<()> {
+    let checked = env.check_heads(against)?;
+    let checked_graph = Listing {
+        graph: checked.graph.as_ref().unwrap_or(&env.graph),
+        ..Listing::new(env, None)
+    };
+    out(&if format.is_json() {
+        machine::heads_checked(checked_graph, &checked)
+    } else {
+        listing::heads(checked_graph.graph, reporter.is_verbose())
+    })?;
+    checked.verdict()?;
+    reporter.status("Checked", checked.summary());
+    Ok(())
 }
 
 /// Names the database (first status line), then connects.

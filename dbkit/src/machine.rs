@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::autogen::Comparison;
 use crate::changes::Change;
 use crate::error::Result;
+use crate::fork::HeadsCheck;
 use crate::graph::{Applied, RevisionGraph};
 use crate::journal::RevisionRecord;
 use crate::listing;
@@ -206,13 +207,55 @@ pub fn show(listing: Listing<'_>, target: &str) -> Result<String> {
 struct HeadsDocument {
     version: u32,
     heads: Vec<RevisionJson>,
+    /// With `--check`: what was checked and found; null without.
+    check: Option<HeadsCheckJson>,
 }
 
-/// `heads --format json`: `{"version", "heads": [...]}`.
+#[derive(Serialize)]
+struct HeadsCheckJson {
+    against: Option<String>,
+    ok: bool,
+    problems: Vec<ProblemJson>,
+}
+
+#[derive(Serialize)]
+struct ProblemJson {
+    kind: &'static str,
+    message: String,
+    revisions: Vec<String>,
+    fix: Vec<String>,
+}
+
+/// `heads --format json`: `{"version", "heads": [...], "check": null}`.
 pub fn heads(listing: Listing<'_>) -> String {
     render(&HeadsDocument {
         version: VERSION,
         heads: listing.revisions(listing.graph.heads()),
+        check: None,
+    })
+}
+
+/// `heads --check [--against REF] --format json`: the heads of the graph checked (after
+/// the merge, with `--against`) and `check`: `ok`, and each problem with its kind, the
+/// revisions, and the commands that fix it.
+pub fn heads_checked(listing: Listing<'_>, checked: &HeadsCheck) -> String {
+    render(&HeadsDocument {
+        version: VERSION,
+        heads: listing.revisions(listing.graph.heads()),
+        check: Some(HeadsCheckJson {
+            against: checked.against.clone(),
+            ok: checked.problems.is_empty(),
+            problems: checked
+                .problems
+                .iter()
+                .map(|p| ProblemJson {
+                    kind: p.kind.name(),
+                    message: p.message.clone(),
+                    revisions: p.revisions.clone(),
+                    fix: p.fix.clone(),
+                })
+                .collect(),
+        }),
     })
 }
 
