@@ -2,12 +2,13 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use dbkit::authoring::RevisionOptions;
 use dbkit::autogen::{AutogenerateOptions, parse_rename};
 use dbkit::cli::{
     ConfigArgs, EXIT_CODES, FormatArgs, OutputArgs, exit_with, print_out, subcommand_args,
 };
+use dbkit::completions::{CompletionsArgs, complete_if_asked, revisions};
 use dbkit::machine::{self, CheckFindings, Listing};
 use dbkit::migrate::{CurrentState, Direction, MigrateOptions};
 use dbkit::rebase::RebaseOptions;
@@ -55,7 +56,7 @@ enum Command {
     /// List revisions, newest first
     History {
         /// Range A:B (ends may be empty, `base`, `current`, `head`, REV, LABEL@base)
-        #[arg(short, long, value_name = "RANGE", allow_hyphen_values = true)]
+        #[arg(short, long, value_name = "RANGE", allow_hyphen_values = true, add = revisions())]
         rev_range: Option<String>,
         /// Mark the revisions the database is at (connects; so does -v, to show when each
         /// revision was applied, by whom and how long it took)
@@ -86,7 +87,7 @@ enum Command {
     /// Show revisions
     Show {
         /// Revision id, prefix, label, `head`, `heads`, `current`, REV-N...
-        #[arg(default_value = "head", allow_hyphen_values = true)]
+        #[arg(default_value = "head", allow_hyphen_values = true, add = revisions())]
         rev: String,
         #[command(flatten)]
         format: FormatArgs,
@@ -97,14 +98,15 @@ enum Command {
         #[arg(
             allow_hyphen_values = true,
             required_unless_present = "accept_edits",
-            conflicts_with = "accept_edits"
+            conflicts_with = "accept_edits",
+            add = revisions()
         )]
         target: Option<String>,
         /// Delete every version row first (also unknown revisions)
         #[arg(long)]
         purge: bool,
         /// Accept the edited up.sql of this applied revision as what ran (repeatable)
-        #[arg(long = "accept-edits", value_name = "REV")]
+        #[arg(long = "accept-edits", value_name = "REV", add = revisions())]
         accept_edits: Vec<String>,
         #[command(flatten)]
         lock: LockArgs,
@@ -113,10 +115,10 @@ enum Command {
     /// revision: it and what descends from it get new ids that sort after every other
     Rebase {
         /// The revision to move (id, prefix, label)
-        #[arg(allow_hyphen_values = true)]
+        #[arg(allow_hyphen_values = true, add = revisions())]
         rev: String,
         /// Its new parent (`base` for none)
-        #[arg(long, value_name = "TARGET", allow_hyphen_values = true)]
+        #[arg(long, value_name = "TARGET", allow_hyphen_values = true, add = revisions())]
         onto: String,
         /// Do not ask the database whether the revision is applied (when no database has
         /// it and the configured one cannot be reached)
@@ -132,13 +134,13 @@ enum Command {
         #[arg(long, value_name = "ID")]
         rev_id: Option<String>,
         /// The revisions to join, or `heads`
-        #[arg(required = true)]
+        #[arg(required = true, add = revisions())]
         revisions: Vec<String>,
     },
     /// Find statements that lock, rewrite, fail or lose data in production (exit 1 on an error)
     Lint {
         /// A revision or a range A:B (default: the revisions not applied yet)
-        #[arg(conflicts_with = "all", allow_hyphen_values = true)]
+        #[arg(conflicts_with = "all", allow_hyphen_values = true, add = revisions())]
         range: Option<String>,
         /// Lint every revision
         #[arg(long)]
@@ -150,9 +152,12 @@ enum Command {
     /// Open a revision in $EDITOR
     Edit {
         /// Revision id, prefix, label, `head`, `heads`, `current`, REV-N...
-        #[arg(default_value = "head", allow_hyphen_values = true)]
+        #[arg(default_value = "head", allow_hyphen_values = true, add = revisions())]
         rev: String,
     },
+    /// Print the shell completion script (bash, zsh, fish) for `cargo dbrev` and
+    /// `cargo-dbrev`: `source <(cargo dbrev completions bash)`
+    Completions(CompletionsArgs),
 }
 
 /// `revision`'s options.
@@ -162,7 +167,7 @@ struct RevisionArgs {
     #[arg(short, long, default_value = "")]
     message: String,
     /// The head to extend (required when there are several); `base` starts a new root
-    #[arg(long, value_name = "REV")]
+    #[arg(long, value_name = "REV", add = revisions())]
     head: Option<String>,
     /// Allow --head to be a revision that is not a head (start a branch)
     #[arg(long)]
@@ -171,7 +176,7 @@ struct RevisionArgs {
     #[arg(long = "branch-label", value_name = "LABEL")]
     branch_labels: Vec<String>,
     /// A revision the new one depends on (besides its parent)
-    #[arg(long = "depends-on", value_name = "REV")]
+    #[arg(long = "depends-on", value_name = "REV", add = revisions())]
     depends_on: Vec<String>,
     /// Use this id instead of a timestamp
     #[arg(long, value_name = "ID")]
@@ -191,7 +196,7 @@ struct RevisionArgs {
 #[derive(Debug, clap::Args)]
 struct UpgradeArgs {
     /// Where to go
-    #[arg(default_value = "head", allow_hyphen_values = true)]
+    #[arg(default_value = "head", allow_hyphen_values = true, add = revisions())]
     target: String,
     /// Print the SQL script instead of running it; TARGET may be FROM:TO
     #[arg(long)]
@@ -208,7 +213,7 @@ struct UpgradeArgs {
 #[derive(Debug, clap::Args)]
 struct DowngradeArgs {
     /// Where to go
-    #[arg(allow_hyphen_values = true)]
+    #[arg(allow_hyphen_values = true, add = revisions())]
     target: String,
     /// Print the SQL script instead of running it; TARGET must be FROM:TO
     #[arg(long)]
@@ -272,6 +277,7 @@ impl LockArgs {
 }
 
 fn main() {
+    complete_if_asked("dbrev", Cli::command);
     let cli = Cli::parse_from(subcommand_args("dbrev"));
     exit_with(run(cli))
 }
@@ -281,6 +287,9 @@ fn out(text: &str) -> dbkit::Result<()> {
 }
 
 fn run(cli: Cli) -> dbkit::Result<()> {
+    if let Command::Completions(args) = &cli.command {
+        return out(&args.script("dbrev"));
+    }
     let reporter = cli.output.reporter();
     let verbose = reporter.is_verbose();
     let mut env = Environment::load(&cli.config.request())?;
@@ -367,6 +376,8 @@ fn run(cli: Cli) -> dbkit::Result<()> {
             env.rebase(&options, &reporter).map(drop)
         }
         Command::Lint { range, all, format } => lint(&env, range, all, format, &reporter),
+        // Printed above, before the project is loaded.
+        Command::Completions(_) => Ok(()),
         Command::Edit { rev } => {
             let state = state_if(needs_database(&rev), &env, &reporter)?;
             env.edit(&rev, &state.map(|s| s.applied).unwrap_or_default())
