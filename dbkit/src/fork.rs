@@ -90,14 +90,13 @@ impl HeadsCheck {
 
     /// The status line of a check that passed.
     pub fn summary(&self) -> String {
-        let head = self
-            .graph
-            .as_ref()
-            .and_then(|g| g.heads().first().map(|r| r.id.clone()))
-            .unwrap_or_else(|| "base".into());
+        let heads = match self.graph.as_ref().and_then(|g| g.heads().first().copied()) {
+            Some(head) => format!("one head ({})", head.id),
+            None => "no revisions yet".to_owned(),
+        };
         match &self.against {
-            Some(reference) => format!("one head ({head}) after merging into {reference}"),
-            None => format!("one head ({head})"),
+            Some(reference) => format!("{heads} after merging into {reference}"),
+            None => heads,
         }
     }
 }
