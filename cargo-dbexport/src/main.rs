@@ -3,8 +3,9 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand};
-use dbkit::cli::{ConfigArgs, OutputArgs, exit_with, subcommand_args};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use dbkit::cli::{ConfigArgs, OutputArgs, exit_with, print_out, subcommand_args};
+use dbkit::completions::{CompletionsArgs, complete_if_asked};
 use dbkit::export::{
     ConfigFilter, DumpFile, DumpOptions, RestoreOptions, dump, restore, target_tables,
 };
@@ -49,6 +50,9 @@ enum Command {
         #[arg(long)]
         allow_incomplete: bool,
     },
+    /// Print the shell completion script (bash, zsh, fish) for `cargo dbexport` and
+    /// `cargo-dbexport`: `source <(cargo dbexport completions bash)`
+    Completions(CompletionsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +94,7 @@ struct DumpArgs {
 }
 
 fn main() {
+    complete_if_asked("dbexport", Cli::command);
     let cli = Cli::parse_from(subcommand_args("dbexport"));
     exit_with(dbkit::export::exit_on_signal().and_then(|()| run(cli)))
 }
@@ -151,6 +156,9 @@ fn confirmed(conn: &mut Connection, file: &Path, yes: bool) -> dbkit::Result<boo
 }
 
 fn run(cli: Cli) -> dbkit::Result<()> {
+    if let Some(Command::Completions(args)) = &cli.command {
+        return print_out(&args.script("dbexport")).map_err(|e| Error::io("<stdout>", e));
+    }
     let reporter = cli.output.reporter();
     let (url, config_filter) = target(&cli)?;
     reporter.target(&url);
@@ -177,6 +185,8 @@ fn run(cli: Cli) -> dbkit::Result<()> {
                 ),
             );
         }
+        // Printed above, before any project or database is looked for.
+        Some(Command::Completions(_)) => {}
         None => {
             let args = cli.dump;
             let options = DumpOptions {

@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser, Subcommand};
 use dbkit::cli::{EXIT_CODES, OutputArgs, PackageArgs, exit_with, print_out, subcommand_args};
+use dbkit::completions::{CompletionsArgs, complete_if_asked, templates};
 use dbkit::init::{InitOptions, TEMPLATES, init};
 
 /// Create a migration environment (dbrev.toml + DIR/) in a cargo package, like
@@ -18,11 +19,13 @@ use dbkit::init::{InitOptions, TEMPLATES, init};
     after_help = EXIT_CODES
 )]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// The environment directory, relative to the package root
     #[arg(default_value = "versioning")]
     directory: PathBuf,
     /// Scaffolding template (see --list-templates)
-    #[arg(short, long, default_value = "generic", value_name = "NAME")]
+    #[arg(short, long, default_value = "generic", value_name = "NAME", add = templates())]
     template: String,
     /// List the available templates and exit
     #[arg(long)]
@@ -36,18 +39,33 @@ struct Cli {
     output: OutputArgs,
 }
 
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the shell completion script (bash, zsh, fish) for `cargo dbinit` and
+    /// `cargo-dbinit`: `source <(cargo dbinit completions bash)`
+    Completions(CompletionsArgs),
+}
+
 fn main() {
+    complete_if_asked("dbinit", Cli::command);
     let cli = Cli::parse_from(subcommand_args("dbinit"));
     exit_with(run(cli))
 }
 
+fn out(text: &str) -> dbkit::Result<()> {
+    print_out(text).map_err(|e| dbkit::Error::io("<stdout>", e))
+}
+
 fn run(cli: Cli) -> dbkit::Result<()> {
+    if let Some(Command::Completions(args)) = &cli.command {
+        return out(&args.script("dbinit"));
+    }
     if cli.list_templates {
         let list: String = TEMPLATES
             .iter()
             .map(|t| format!("{:<10} {}\n", t.name, t.description))
             .collect();
-        return print_out(&list).map_err(|e| dbkit::Error::io("<stdout>", e));
+        return out(&list);
     }
     let reporter = cli.output.reporter();
     let report = init(&InitOptions {

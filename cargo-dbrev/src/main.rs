@@ -2,12 +2,16 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use dbkit::authoring::RevisionOptions;
 use dbkit::autogen::{AutogenerateOptions, parse_rename};
-use dbkit::cli::{ConfigArgs, EXIT_CODES, OutputArgs, exit_with, print_out, subcommand_args};
-use dbkit::error::TargetError;
+use dbkit::cli::{
+    ConfigArgs, EXIT_CODES, FormatArgs, OutputArgs, exit_with, print_out, subcommand_args,
+};
+use dbkit::completions::{CompletionsArgs, complete_if_asked, revisions};
+use dbkit::machine::{self, CheckFindings, Listing};
 use dbkit::migrate::{CurrentState, Direction, MigrateOptions};
+use dbkit::rebase::RebaseOptions;
 use dbkit::target::needs_database;
 use dbkit::{Connection, Environment, Error, Reporter, listing};
 
@@ -36,32 +40,57 @@ enum Command {
     Revision(RevisionArgs),
     /// Compare the model (schema.rs) with the database, and applied files with what ran:
     /// exit 1 and list the differences
-    Check,
+    Check {
+        #[command(flatten)]
+        format: FormatArgs,
+    },
     /// Apply revisions up to TARGET (head, heads, REV, +N, REV+N, LABEL@head, LABEL@+N)
     Upgrade(UpgradeArgs),
     /// Revert revisions down to TARGET (base, REV, -N, REV-N, LABEL@-N, LABEL@base)
     Downgrade(DowngradeArgs),
     /// Show the revisions applied to the database (and any partially applied one)
-    Current,
+    Current {
+        #[command(flatten)]
+        format: FormatArgs,
+    },
     /// List revisions, newest first
     History {
         /// Range A:B (ends may be empty, `base`, `current`, `head`, REV, LABEL@base)
-        #[arg(short, long, value_name = "RANGE", allow_hyphen_values = true)]
+        #[arg(short, long, value_name = "RANGE", allow_hyphen_values = true, add = revisions())]
         rev_range: Option<String>,
         /// Mark the revisions the database is at (connects; so does -v, to show when each
         /// revision was applied, by whom and how long it took)
         #[arg(short = 'i', long)]
         indicate_current: bool,
+        #[command(flatten)]
+        format: FormatArgs,
     },
-    /// Show the heads
-    Heads,
+    /// Show the heads; with --check, exit 1 unless there is one (after merging into
+    /// GIT-REF, with --against)
+    Heads {
+        /// Exit 1 when there is more than one head
+        #[arg(long)]
+        check: bool,
+        /// With --check: the graph as it will be after merging this branch into GIT-REF
+        /// (read through git): two heads, one id twice, or a revision of this branch
+        /// sorting before one GIT-REF has (diesel's order) fail
+        #[arg(long, value_name = "GIT-REF", requires = "check")]
+        against: Option<String>,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
     /// Show the branch points
-    Branches,
+    Branches {
+        #[command(flatten)]
+        format: FormatArgs,
+    },
     /// Show revisions
     Show {
         /// Revision id, prefix, label, `head`, `heads`, `current`, REV-N...
-        #[arg(default_value = "head", allow_hyphen_values = true)]
+        #[arg(default_value = "head", allow_hyphen_values = true, add = revisions())]
         rev: String,
+        #[command(flatten)]
+        format: FormatArgs,
     },
     /// Set the version table to TARGET without running SQL; settle a partial revision
     Stamp {
@@ -69,17 +98,32 @@ enum Command {
         #[arg(
             allow_hyphen_values = true,
             required_unless_present = "accept_edits",
-            conflicts_with = "accept_edits"
+            conflicts_with = "accept_edits",
+            add = revisions()
         )]
         target: Option<String>,
         /// Delete every version row first (also unknown revisions)
         #[arg(long)]
         purge: bool,
         /// Accept the edited up.sql of this applied revision as what ran (repeatable)
-        #[arg(long = "accept-edits", value_name = "REV")]
+        #[arg(long = "accept-edits", value_name = "REV", add = revisions())]
         accept_edits: Vec<String>,
         #[command(flatten)]
         lock: LockArgs,
+    },
+    /// Re-parent a revision no database has applied onto TARGET, instead of a merge
+    /// revision: it and what descends from it get new ids that sort after every other
+    Rebase {
+        /// The revision to move (id, prefix, label)
+        #[arg(allow_hyphen_values = true, add = revisions())]
+        rev: String,
+        /// Its new parent (`base` for none)
+        #[arg(long, value_name = "TARGET", allow_hyphen_values = true, add = revisions())]
+        onto: String,
+        /// Do not ask the database whether the revision is applied (when no database has
+        /// it and the configured one cannot be reached)
+        #[arg(long)]
+        offline: bool,
     },
     /// Create a revision joining several heads
     Merge {
@@ -90,13 +134,13 @@ enum Command {
         #[arg(long, value_name = "ID")]
         rev_id: Option<String>,
         /// The revisions to join, or `heads`
-        #[arg(required = true)]
+        #[arg(required = true, add = revisions())]
         revisions: Vec<String>,
     },
     /// Find statements that lock, rewrite, fail or lose data in production (exit 1 on an error)
     Lint {
         /// A revision or a range A:B (default: the revisions not applied yet)
-        #[arg(conflicts_with = "all", allow_hyphen_values = true)]
+        #[arg(conflicts_with = "all", allow_hyphen_values = true, add = revisions())]
         range: Option<String>,
         /// Lint every revision
         #[arg(long)]
@@ -108,9 +152,12 @@ enum Command {
     /// Open a revision in $EDITOR
     Edit {
         /// Revision id, prefix, label, `head`, `heads`, `current`, REV-N...
-        #[arg(default_value = "head", allow_hyphen_values = true)]
+        #[arg(default_value = "head", allow_hyphen_values = true, add = revisions())]
         rev: String,
     },
+    /// Print the shell completion script (bash, zsh, fish) for `cargo dbrev` and
+    /// `cargo-dbrev`: `source <(cargo dbrev completions bash)`
+    Completions(CompletionsArgs),
 }
 
 /// `revision`'s options.
@@ -120,7 +167,7 @@ struct RevisionArgs {
     #[arg(short, long, default_value = "")]
     message: String,
     /// The head to extend (required when there are several); `base` starts a new root
-    #[arg(long, value_name = "REV")]
+    #[arg(long, value_name = "REV", add = revisions())]
     head: Option<String>,
     /// Allow --head to be a revision that is not a head (start a branch)
     #[arg(long)]
@@ -129,7 +176,7 @@ struct RevisionArgs {
     #[arg(long = "branch-label", value_name = "LABEL")]
     branch_labels: Vec<String>,
     /// A revision the new one depends on (besides its parent)
-    #[arg(long = "depends-on", value_name = "REV")]
+    #[arg(long = "depends-on", value_name = "REV", add = revisions())]
     depends_on: Vec<String>,
     /// Use this id instead of a timestamp
     #[arg(long, value_name = "ID")]
@@ -149,7 +196,7 @@ struct RevisionArgs {
 #[derive(Debug, clap::Args)]
 struct UpgradeArgs {
     /// Where to go
-    #[arg(default_value = "head", allow_hyphen_values = true)]
+    #[arg(default_value = "head", allow_hyphen_values = true, add = revisions())]
     target: String,
     /// Print the SQL script instead of running it; TARGET may be FROM:TO
     #[arg(long)]
@@ -166,7 +213,7 @@ struct UpgradeArgs {
 #[derive(Debug, clap::Args)]
 struct DowngradeArgs {
     /// Where to go
-    #[arg(allow_hyphen_values = true)]
+    #[arg(allow_hyphen_values = true, add = revisions())]
     target: String,
     /// Print the SQL script instead of running it; TARGET must be FROM:TO
     #[arg(long)]
@@ -230,6 +277,7 @@ impl LockArgs {
 }
 
 fn main() {
+    complete_if_asked("dbrev", Cli::command);
     let cli = Cli::parse_from(subcommand_args("dbrev"));
     exit_with(run(cli))
 }
@@ -239,36 +287,68 @@ fn out(text: &str) -> dbkit::Result<()> {
 }
 
 fn run(cli: Cli) -> dbkit::Result<()> {
+    if let Command::Completions(args) = &cli.command {
+        return out(&args.script("dbrev"));
+    }
     let reporter = cli.output.reporter();
     let verbose = reporter.is_verbose();
     let mut env = Environment::load(&cli.config.request())?;
     match cli.command {
         Command::Revision(args) => revision(&env, args, &reporter),
-        Command::Check => check(&env, &reporter, verbose),
+        Command::Check { format } => check(&env, &reporter, verbose, format),
         Command::Upgrade(args) => migrate(&mut env, args.into(), &reporter),
         Command::Downgrade(args) => migrate(&mut env, args.into(), &reporter),
-        Command::Current => {
+        Command::Current { format } => {
             let mut conn = open(&env, &reporter)?;
             let state = env.current(&mut conn)?;
-            out(&listing::current(&env.graph, &state, verbose))
+            out(&if format.is_json() {
+                let url = &env.config.database_url;
+                machine::current(Listing::new(&env, None), &state, url)
+            } else {
+                listing::current(&env.graph, &state, verbose)
+            })
         }
         Command::History {
             rev_range,
             indicate_current,
+            format,
         } => {
             let range = rev_range.as_deref();
             let needs_db = indicate_current || verbose || range.is_some_and(needs_database);
             let state = state_if(needs_db, &env, &reporter)?;
-            out(&listing::history(
-                &env.graph,
-                range,
-                verbose,
-                state.as_ref(),
-            )?)
+            out(&if format.is_json() {
+                machine::history(Listing::new(&env, state.as_ref()), range)?
+            } else {
+                listing::history(&env.graph, range, verbose, state.as_ref())?
+            })
         }
-        Command::Heads => out(&listing::heads(&env.graph, verbose)),
-        Command::Branches => out(&listing::branches(&env.graph, verbose)),
-        Command::Show { rev } => show(&env, &rev, &reporter),
+        Command::Heads {
+            check: false,
+            format,
+            ..
+        } => out(&if format.is_json() {
+            machine::heads(Listing::new(&env, None))
+        } else {
+            listing::heads(&env.graph, verbose)
+        }),
+        Command::Heads {
+            check: true,
+            against,
+            format,
+        } => check_heads(&env, against.as_deref(), format, &reporter),
+        Command::Branches { format } => out(&if format.is_json() {
+            machine::branches(Listing::new(&env, None))
+        } else {
+            listing::branches(&env.graph, verbose)
+        }),
+        Command::Show { rev, format } => {
+            let state = state_if(needs_database(&rev), &env, &reporter)?;
+            out(&if format.is_json() {
+                machine::show(Listing::new(&env, state.as_ref()), &rev)?
+            } else {
+                listing::show(&env.graph, &rev, state.as_ref())?
+            })
+        }
         Command::Stamp {
             target,
             purge,
@@ -287,7 +367,17 @@ fn run(cli: Cli) -> dbkit::Result<()> {
             created(&reporter, &env, dir);
             Ok(())
         }
+        Command::Rebase { rev, onto, offline } => {
+            let options = RebaseOptions {
+                revision: rev,
+                onto,
+                offline,
+            };
+            env.rebase(&options, &reporter).map(drop)
+        }
         Command::Lint { range, all, format } => lint(&env, range, all, format, &reporter),
+        // Printed above, before the project is loaded.
+        Command::Completions(_) => Ok(()),
         Command::Edit { rev } => {
             let state = state_if(needs_database(&rev), &env, &reporter)?;
             env.edit(&rev, &state.map(|s| s.applied).unwrap_or_default())
@@ -375,27 +465,26 @@ fn stamp(
     }
 }
 
-/// `show`: the revisions a target names, in full.
-fn show(env: &Environment, rev: &str, reporter: &Reporter) -> dbkit::Result<()> {
-    let state = state_if(needs_database(rev), env, reporter)?;
-    let applied = state
-        .as_ref()
-        .map(|s| s.applied.clone())
-        .unwrap_or_default();
-    let text: String = env
-        .graph
-        .resolve(rev, &applied)?
-        .iter()
-        .filter_map(|id| env.graph.get(id))
-        .map(|r| listing::long_entry(&env.graph, r, state.as_ref()))
-        .collect();
-    if text.is_empty() {
-        return Err(TargetError::IsBase {
-            target: rev.to_owned(),
-        }
-        .into());
-    }
-    out(&text)
+/// `heads --check [--against REF]`: the heads checked on stdout, exit 1 on a problem.
+fn check_heads(
+    env: &Environment,
+    against: Option<&str>,
+    format: FormatArgs,
+    reporter: &Reporter,
+) -> dbkit::Result<()> {
+    let checked = env.check_heads(against)?;
+    let checked_graph = Listing {
+        graph: checked.graph.as_ref().unwrap_or(&env.graph),
+        ..Listing::new(env, None)
+    };
+    out(&if format.is_json() {
+        machine::heads_checked(checked_graph, &checked)
+    } else {
+        listing::heads(checked_graph.graph, reporter.is_verbose())
+    })?;
+    checked.verdict()?;
+    reporter.status("Checked", checked.summary());
+    Ok(())
 }
 
 /// Names the database (first status line), then connects.
@@ -418,7 +507,12 @@ fn state_if(
 }
 
 /// `check`: model against database, and applied files against what ran.
-fn check(env: &Environment, reporter: &Reporter, verbose: bool) -> dbkit::Result<()> {
+fn check(
+    env: &Environment,
+    reporter: &Reporter,
+    verbose: bool,
+    format: FormatArgs,
+) -> dbkit::Result<()> {
     let mut conn = open(env, reporter)?;
     let comparison = env.compare(&mut conn, &AutogenerateOptions::default())?;
     reporter.detail(format!(
@@ -427,6 +521,15 @@ fn check(env: &Environment, reporter: &Reporter, verbose: bool) -> dbkit::Result
     ));
     let state = env.current(&mut conn)?;
     let edited = env.edited_revisions(&state)?;
+    if format.is_json() {
+        let found = CheckFindings {
+            comparison: &comparison,
+            state: &state,
+            edited: &edited,
+            database: &env.config.database_url,
+        };
+        out(&machine::check(Listing::new(env, None), &found))?;
+    }
     let mut text: String = comparison
         .changes
         .iter()
@@ -445,7 +548,9 @@ fn check(env: &Environment, reporter: &Reporter, verbose: bool) -> dbkit::Result
     if verbose && !comparison.is_clean() {
         text.push_str(&format!("\n{}\n", comparison.plan.up_sql()));
     }
-    out(&text)?;
+    if !format.is_json() {
+        out(&text)?;
+    }
     let mut found = Vec::new();
     if !comparison.is_clean() {
         found.push(format!(

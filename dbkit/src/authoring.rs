@@ -8,7 +8,7 @@ use crate::graph::Applied;
 use crate::graph_error::TargetError;
 use crate::migrate::Environment;
 use crate::script::{
-    EMPTY_DOWN, EMPTY_UP, NewRevision, create_date, load_template, next_revision_id,
+    EMPTY_DOWN, EMPTY_UP, NewRevision, create_date, fresh_nonce, load_template, next_revision_id,
     normalise_rev_id, write_revision,
 };
 
@@ -160,7 +160,11 @@ impl Environment {
                 }
                 id
             }
-            None => next_revision_id(self.graph.revisions(), now),
+            None => next_revision_id(
+                self.graph.revisions().iter().map(|r| r.id.as_str()),
+                now,
+                fresh_nonce(),
+            ),
         };
         let template = load_template(&self.config.script_location)?;
         let revision = NewRevision {

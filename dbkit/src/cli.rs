@@ -7,13 +7,15 @@ use std::path::PathBuf;
 
 use crate::config::ConfigRequest;
 use crate::error::Error;
+use crate::format::Format;
 use crate::project::PackageSelector;
 use crate::term::{Reporter, Verbosity, print_error};
 
 /// The exit codes every binary documents at the end of its `--help` (see [`crate::error::exit`]).
 pub const EXIT_CODES: &str = "Exit codes:
   0    success
-  1    the answer is no: `check` found differences, edited history or a partial revision
+  1    the answer is no: `check` found differences (or edited history), `lint` an error,
+       `heads --check` a fork, `test` a failing step
   2    usage: bad arguments, an unknown or ambiguous target, a command going the wrong way
   3    bad input: dbrev.toml, the cargo project, revision files, the model (schema.rs)
   4    the database could not be reached (connection, credentials, TLS, URL)
@@ -94,6 +96,21 @@ impl OutputArgs {
         } else {
             Verbosity::Normal
         })
+    }
+}
+
+/// `--format text|json` for a command with machine output.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct FormatArgs {
+    /// Output format (json: one document on stdout, its shape in the README)
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+impl FormatArgs {
+    /// Whether JSON was asked for.
+    pub fn is_json(&self) -> bool {
+        self.format == Format::Json
     }
 }
 

@@ -7,6 +7,7 @@ use console::style;
 
 use crate::error::Result;
 use crate::graph::{Applied, RevisionGraph};
+use crate::graph_error::TargetError;
 use crate::journal::RevisionRecord;
 use crate::migrate::CurrentState;
 use crate::script::Revision;
@@ -149,6 +150,19 @@ pub fn history(
     verbose: bool,
     current: Option<&CurrentState>,
 ) -> Result<String> {
+    Ok(history_revisions(graph, range, current)?
+        .into_iter()
+        .map(|r| entry(graph, r, verbose, current))
+        .collect())
+}
+
+/// The revisions `history -r A:B` lists, newest first: descendants of A (inclusive) that
+/// are ancestors of B (inclusive); an empty end is open.
+pub fn history_revisions<'g>(
+    graph: &'g RevisionGraph,
+    range: Option<&str>,
+    current: Option<&CurrentState>,
+) -> Result<Vec<&'g Revision>> {
     let none = Applied::new();
     let state = current.map_or(&none, |s| &s.applied);
     let (lower, upper) = match range {
@@ -165,15 +179,43 @@ pub fn history(
         resolve(upper)?.map(|ids| graph.ancestors(ids.iter().map(String::as_str)));
     let lower_set: Option<BTreeSet<String>> =
         resolve(lower)?.map(|ids| ids.iter().flat_map(|id| graph.descendants(id)).collect());
-    let mut out = String::new();
-    for r in graph.revisions().iter().rev() {
-        let in_upper = upper_set.as_ref().is_none_or(|s| s.contains(&r.id));
-        let in_lower = lower_set.as_ref().is_none_or(|s| s.contains(&r.id));
-        if in_upper && in_lower {
-            out.push_str(&entry(graph, r, verbose, current));
+    Ok(graph
+        .revisions()
+        .iter()
+        .rev()
+        .filter(|r| upper_set.as_ref().is_none_or(|s| s.contains(&r.id)))
+        .filter(|r| lower_set.as_ref().is_none_or(|s| s.contains(&r.id)))
+        .collect())
+}
+
+/// The revisions `show TARGET` describes; a target naming no revision (`base`) is an error.
+pub fn show_revisions<'g>(
+    graph: &'g RevisionGraph,
+    target: &str,
+    current: Option<&CurrentState>,
+) -> Result<Vec<&'g Revision>> {
+    let none = Applied::new();
+    let applied = current.map_or(&none, |s| &s.applied);
+    let revisions: Vec<&Revision> = graph
+        .resolve(target, applied)?
+        .iter()
+        .filter_map(|id| graph.get(id))
+        .collect();
+    if revisions.is_empty() {
+        return Err(TargetError::IsBase {
+            target: target.to_owned(),
         }
+        .into());
     }
-    Ok(out)
+    Ok(revisions)
+}
+
+/// `show TARGET`: each revision in full.
+pub fn show(graph: &RevisionGraph, target: &str, current: Option<&CurrentState>) -> Result<String> {
+    Ok(show_revisions(graph, target, current)?
+        .into_iter()
+        .map(|r| long_entry(graph, r, current))
+        .collect())
 }
 
 /// `heads`.

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoContext, Result};
+use crate::graph_error::GraphError;
 
 /// The revision template's file name inside `script_location`.
 pub const REVISION_TEMPLATE_FILE: &str = "revision.sql.tmpl";
@@ -130,16 +131,22 @@ pub fn read_revisions(versions_dir: &Path) -> Result<Vec<Revision>> {
         }
         revisions.push(read_revision(&path, &name)?);
     }
+    in_version_order(revisions)
+}
+
+/// Puts revisions read from anywhere (the working tree, another git revision) in diesel's
+/// order, refuses two with one id (naming both directories: neither is ever skipped), and
+/// makes each revision without a header revise the one before it.
+pub fn in_version_order(mut revisions: Vec<Revision>) -> Result<Vec<Revision>> {
     revisions.sort_by(|a, b| a.id.cmp(&b.id).then_with(|| a.dir.cmp(&b.dir)));
     if let Some(pair) = revisions.windows(2).find(|w| w[0].id == w[1].id) {
-        return Err(Error::Script(format!(
-            "two revisions have the id {}: {} and {}",
-            pair[0].id,
-            pair[0].dir.display(),
-            pair[1].dir.display()
-        )));
+        return Err(GraphError::DuplicateId {
+            id: pair[0].id.clone(),
+            first: pair[0].dir.clone(),
+            second: pair[1].dir.clone(),
+        }
+        .into());
     }
-    // Revisions without a header revise the one before them in version order.
     let mut previous: Option<String> = None;
     for revision in &mut revisions {
         if !revision.has_header {
@@ -151,6 +158,24 @@ pub fn read_revisions(versions_dir: &Path) -> Result<Vec<Revision>> {
 }
 
 fn read_revision(dir: &Path, name: &str) -> Result<Revision> {
+    let up = read_sql_file(&dir.join("up.sql"))?;
+    let metadata_path = dir.join("metadata.toml");
+    let metadata = match std::fs::read_to_string(&metadata_path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(metadata_path, e)),
+    };
+    parse_revision(dir, name, &up, metadata.as_deref())
+}
+
+/// A revision from its directory's name and the text of its `up.sql` and (when there is
+/// one) `metadata.toml`; `dir` is where they came from, for messages.
+pub fn parse_revision(
+    dir: &Path,
+    name: &str,
+    up_text: &str,
+    metadata: Option<&str>,
+) -> Result<Revision> {
     let id = version_of(name);
     if id.is_empty() {
         return Err(Error::Script(format!(
@@ -159,11 +184,13 @@ fn read_revision(dir: &Path, name: &str) -> Result<Revision> {
         )));
     }
     let up = dir.join("up.sql");
-    let text = read_sql_file(&up)?;
-    let header = parse_header(&text).map_err(|(line, msg)| {
+    let header = parse_header(up_text).map_err(|(line, msg)| {
         Error::Script(format!("{}:{line}: malformed header: {msg}", up.display()))
     })?;
-    let run_in_transaction = read_run_in_transaction(&dir.join("metadata.toml"))?;
+    let run_in_transaction = match metadata {
+        Some(text) => parse_run_in_transaction(&dir.join("metadata.toml"), text)?,
+        None => true,
+    };
     let fallback_message = name
         .split_once('_')
         .map(|(_, slug)| slug.replace('_', " "))
@@ -202,7 +229,8 @@ fn read_revision(dir: &Path, name: &str) -> Result<Revision> {
     })
 }
 
-fn read_run_in_transaction(path: &Path) -> Result<bool> {
+/// diesel's `run_in_transaction` from a `metadata.toml`'s text (true when not set).
+fn parse_run_in_transaction(path: &Path, text: &str) -> Result<bool> {
     #[derive(serde::Deserialize)]
     struct Metadata {
         #[serde(default = "yes")]
@@ -211,21 +239,17 @@ fn read_run_in_transaction(path: &Path) -> Result<bool> {
     fn yes() -> bool {
         true
     }
-    match std::fs::read_to_string(path) {
-        Ok(text) => toml::from_str::<Metadata>(&text)
-            .map(|m| m.run_in_transaction)
-            .map_err(|e| {
-                let line = e
-                    .span()
-                    .map_or(1, |s| crate::config::line_col(&text, s.start).0);
-                Error::ConfigSyntax {
-                    message: format!("{}:{line}: {}", path.display(), e.message().trim()),
-                    source: Box::new(e),
-                }
-            }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
-        Err(e) => Err(Error::io(path, e)),
-    }
+    toml::from_str::<Metadata>(text)
+        .map(|m| m.run_in_transaction)
+        .map_err(|e| {
+            let line = e
+                .span()
+                .map_or(1, |s| crate::config::line_col(text, s.start).0);
+            Error::ConfigSyntax {
+                message: format!("{}:{line}: {}", path.display(), e.message().trim()),
+                source: Box::new(e),
+            }
+        })
 }
 
 /// The header comment at the top of `up.sql`.
@@ -294,12 +318,9 @@ fn header_lines(text: &str) -> (Option<String>, Vec<HeaderField>) {
             break;
         };
         let comment = comment.trim();
-        let field = comment.split_once(':').filter(|(k, _)| {
-            matches!(
-                *k,
-                "Revision ID" | "Revises" | "Create Date" | "Branch Labels" | "Depends On"
-            )
-        });
+        let field = comment
+            .split_once(':')
+            .filter(|(k, _)| HEADER_KEYS.contains(k));
         match field {
             Some((key, value)) => fields.push((index + 1, key.to_owned(), value.trim().to_owned())),
             None if fields.is_empty() && message.is_none() && !comment.is_empty() => {
@@ -309,6 +330,49 @@ fn header_lines(text: &str) -> (Option<String>, Vec<HeaderField>) {
         }
     }
     (message, fields)
+}
+
+/// The header fields that name revisions or say what a revision is.
+const HEADER_KEYS: [&str; 5] = [
+    "Revision ID",
+    "Revises",
+    "Create Date",
+    "Branch Labels",
+    "Depends On",
+];
+
+/// `up.sql`'s text with header fields rewritten: `edit(key, value)` returns the new value
+/// of a field (`Revision ID`, `Revises`, `Depends On`…), or `None` to keep it. Only the
+/// leading comment block is touched; everything else, line endings included, stays as
+/// it was.
+pub fn rewrite_header(text: &str, edit: impl Fn(&str, &str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    // As `header_lines` reads it: blank lines before the block, then `--` lines.
+    let (mut in_header, mut started) = (true, false);
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let ending = &line[body.len()..];
+        let trimmed = body.trim();
+        if trimmed.starts_with("--") {
+            started = true;
+        } else if started || !trimmed.is_empty() {
+            in_header = false;
+        }
+        let field = trimmed
+            .strip_prefix("--")
+            .and_then(|c| c.trim().split_once(':'))
+            .filter(|(k, _)| HEADER_KEYS.contains(k));
+        match field.and_then(|(key, value)| edit(key, value.trim()).map(|v| (key, v))) {
+            Some((key, value)) if in_header => {
+                let indent = &body[..body.len() - body.trim_start().len()];
+                let new = format!("{indent}-- {key}: {value}");
+                out.push_str(new.trim_end());
+                out.push_str(ending);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// A comma-separated header field (`Revises: a, b`), at most once, of revision names.
@@ -479,6 +543,15 @@ pub fn write_revision(
     };
     let dir = versions_dir.join(name);
     std::fs::create_dir_all(versions_dir).at(versions_dir)?;
+    if let Some(other) = directory_with_version(versions_dir, &revision.id)? {
+        return Err(Error::Exists {
+            path: other,
+            hint: format!(
+                " with the id {}; choose another --rev-id (no two revisions may share an id)",
+                revision.id
+            ),
+        });
+    }
     std::fs::create_dir(&dir).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             Error::Exists {
@@ -492,6 +565,19 @@ pub fn write_revision(
     std::fs::write(dir.join("up.sql"), up).at(dir.join("up.sql"))?;
     std::fs::write(dir.join("down.sql"), down).at(dir.join("down.sql"))?;
     Ok(dir)
+}
+
+/// The revision directory in `versions_dir` whose version is `id`, read afresh (another
+/// process may have written one since the graph was loaded).
+fn directory_with_version(versions_dir: &Path, id: &str) -> Result<Option<PathBuf>> {
+    for entry in std::fs::read_dir(versions_dir).at(versions_dir)? {
+        let entry = entry.at(versions_dir)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') && version_of(&name) == id && entry.path().is_dir() {
+            return Ok(Some(entry.path()));
+        }
+    }
+    Ok(None)
 }
 
 /// Reads the environment's revision template, or the built-in one.
@@ -520,17 +606,68 @@ pub fn normalise_rev_id(id: &str) -> Result<String> {
     Ok(normalised)
 }
 
-/// A new timestamp id (`YYYYMMDDHHMMSS`, UTC) that sorts after every existing id of the
-/// same shape, so two revisions made in the same second still get distinct, ordered ids.
-pub fn next_revision_id(existing: &[Revision], now: time::OffsetDateTime) -> String {
-    let stamp: u64 = date_time(now, "", "", "").parse().unwrap_or_default();
-    let latest = existing
-        .iter()
-        .filter(|r| r.id.len() == 14)
-        .filter_map(|r| r.id.parse::<u64>().ok())
-        .max()
-        .unwrap_or(0);
-    stamp.max(latest + 1).to_string()
+/// How many lowercase hex digits follow the timestamp in a generated id.
+const SUFFIX_DIGITS: usize = 4;
+
+/// Whether an id has the shape dbrev and diesel generate: 14 leading digits, a UTC
+/// timestamp (`YYYYMMDDHHMMSS`, perhaps followed by a suffix such as dbrev's four hex
+/// digits or diesel's `-XXXX` subversion). Only such ids promise that diesel's order (the
+/// ids as text) is the order they were written in; ids chosen with `--rev-id` are the
+/// user's to order.
+pub fn is_timestamp_id(id: &str) -> bool {
+    id.len() >= 14 && id.as_bytes()[..14].iter().all(u8::is_ascii_digit)
+}
+
+/// A new revision id: the UTC timestamp (`YYYYMMDDHHMMSS`) and four random lowercase hex
+/// digits (`nonce`), so two revisions written in the same second — by two people on two
+/// branches, or by a script — get distinct ids that are still valid diesel versions (as
+/// diesel's own `-XXXX` subversion). The id sorts, as text (diesel's order), after every
+/// timestamp-shaped id in `existing`: when the clock is not past the latest one (the same
+/// second, a clock behind), the latest id's suffix is raised, or its second.
+pub fn next_revision_id<'a>(
+    existing: impl IntoIterator<Item = &'a str>,
+    now: time::OffsetDateTime,
+    nonce: u16,
+) -> String {
+    let candidate = format!("{}{nonce:04x}", date_time(now, "", "", ""));
+    let Some(latest) = existing.into_iter().filter(|id| is_timestamp_id(id)).max() else {
+        return candidate;
+    };
+    if candidate.as_str() > latest {
+        return candidate;
+    }
+    let (second, suffix) = latest.split_at(14);
+    if suffix.is_empty() {
+        // An id without a suffix sorts before itself with one.
+        return format!("{second}{nonce:04x}");
+    }
+    let is_hex = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    if suffix.len() == SUFFIX_DIGITS
+        && is_hex(suffix)
+        && let Ok(value) = u16::from_str_radix(suffix, 16)
+        && value < u16::MAX
+    {
+        let next = value + 1 + nonce % (u16::MAX - value);
+        return format!("{second}{next:04x}");
+    }
+    let next_second = second.parse::<u64>().map_or(0, |s| s + 1);
+    format!("{next_second:014}{nonce:04x}")
+}
+
+/// Four random hex digits for [`next_revision_id`]: from the process's randomly keyed
+/// hasher, the clock and the process id, so two processes started together differ too.
+pub fn fresh_nonce() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    hasher.write_u128(nanos);
+    hasher.write_u32(std::process::id());
+    (hasher.finish() & 0xffff) as u16
 }
 
 /// `Create Date:` text for a timestamp: `2026-11-24 14:30:00 UTC`.
@@ -620,6 +757,24 @@ mod tests {
     }
 
     #[test]
+    fn rewrites_header_fields_only() {
+        let text = "-- add tags\r\n--\r\n-- Revision ID: 2\r\n-- Revises: 1\r\n-- Depends On: 1, x\r\n\r\n-- Revises: 1 (not the header)\r\nSELECT 1;\r\n";
+        let out = rewrite_header(text, |key, value| match key {
+            "Revision ID" => Some("7".into()),
+            "Revises" => Some(String::new()),
+            "Depends On" => Some(value.replace('1', "9")),
+            _ => None,
+        });
+        assert_eq!(
+            out,
+            "-- add tags\r\n--\r\n-- Revision ID: 7\r\n-- Revises:\r\n-- Depends On: 9, x\r\n\r\n-- Revises: 1 (not the header)\r\nSELECT 1;\r\n"
+        );
+        let header = parse_header(&out).unwrap().unwrap();
+        assert_eq!(header.revision_id, "7");
+        assert!(header.revises.is_empty());
+    }
+
+    #[test]
     fn renders_the_template() {
         let rev = NewRevision {
             id: "20261124143000".into(),
@@ -646,19 +801,38 @@ mod tests {
         assert_eq!(slug("  --  "), "");
         assert_eq!(slug(&"x".repeat(80)).len(), 40);
         let now = time::OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap();
-        let first = next_revision_id(&[], now);
-        let existing = Revision {
-            id: first.clone(),
-            dir: PathBuf::new(),
-            message: String::new(),
-            parents: vec![],
-            branch_labels: vec![],
-            depends_on: vec![],
-            create_date: None,
-            has_header: true,
-            run_in_transaction: true,
-        };
-        let second = next_revision_id(&[existing], now);
-        assert!(second > first, "{second} > {first}");
+        let first = next_revision_id([], now, 0x1234);
+        assert_eq!(first, "202611181106401234");
+        assert!(is_timestamp_id(&first));
+        // Two people in the same second: the random suffix tells them apart.
+        assert_ne!(first, next_revision_id([], now, 0xbeef));
+        // A script in the same second: after the latest, suffix raised.
+        let second = next_revision_id([first.as_str()], now, 0x1234);
+        assert!(
+            second > first && second.starts_with("20261118110640"),
+            "{second}"
+        );
+        let third = next_revision_id([first.as_str(), second.as_str()], now, 0);
+        assert!(third > second, "{third} > {second}");
+        // Suffix exhausted: the next second.
+        assert_eq!(
+            next_revision_id(["20261118110640ffff"], now, 7),
+            "202611181106410007"
+        );
+        // An id without a suffix (an older dbrev, diesel), or from a clock ahead.
+        assert_eq!(
+            next_revision_id(["20261118110640"], now, 0x1234),
+            "202611181106401234"
+        );
+        let ahead = next_revision_id(["20991231235959"], now, 0xa);
+        assert_eq!(ahead, "20991231235959000a");
+        // diesel's `-XXXX` subversion, and odd shapes: the next second.
+        assert_eq!(
+            next_revision_id(["202611181106400000", "20261118110640123456"], now, 5),
+            "202611181106410005"
+        );
+        // Ids chosen by hand do not count (`b2` sorts after every timestamp).
+        assert_eq!(next_revision_id(["b2", "a1"], now, 0x1234), first);
+        assert!(!is_timestamp_id("b2") && !is_timestamp_id("2025111908264"));
     }
 }
