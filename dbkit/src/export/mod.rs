@@ -191,7 +191,7 @@ pub(crate) enum RowReader {
     #[default]
     Connection,
     /// A `COPY` session that joined the catalog's exported snapshot (PostgreSQL).
-    Postgres(RawPostgres),
+    Postgres(Box<RawPostgres>),
     /// The session that read the objects, inside its transaction (MySQL).
     Mysql(RawMysql),
 }
@@ -286,6 +286,36 @@ pub(crate) fn columns_by_table(conn: &mut Connection) -> Result<(Vec<TableColumn
         .filter_map(|k| Some((k.table_name, k.ref_table?)))
         .collect();
     Ok((out, references))
+}
+
+/// The session a snapshot's catalog queries run on: SQLite's connection itself, a
+/// PostgreSQL or MySQL session of its own (PostgreSQL's queries prepared once on it).
+pub(crate) enum CatalogSession {
+    Sqlite,
+    Postgres(Box<RawPostgres>),
+    Mysql(Box<RawMysql>),
+}
+
+impl CatalogSession {
+    /// Opens the session for the connected database.
+    pub(crate) fn open(conn: &Connection) -> Result<CatalogSession> {
+        Ok(match conn.backend() {
+            Backend::Sqlite => CatalogSession::Sqlite,
+            Backend::Postgres => {
+                CatalogSession::Postgres(Box::new(RawPostgres::connect(conn.url())?))
+            }
+            Backend::Mysql => CatalogSession::Mysql(Box::new(RawMysql::connect(conn.url())?)),
+        })
+    }
+
+    /// Reads every object of the database (see [`crate::snapshot`]).
+    pub(crate) fn snapshot(&mut self, conn: &mut Connection) -> Result<crate::snapshot::Snapshot> {
+        match self {
+            CatalogSession::Sqlite => sqlite::snapshot(conn),
+            CatalogSession::Postgres(session) => postgres::snapshot(session),
+            CatalogSession::Mysql(session) => mysql::snapshot(session),
+        }
+    }
 }
 
 pub(crate) fn query_error(what: &str, e: impl std::fmt::Display) -> Error {

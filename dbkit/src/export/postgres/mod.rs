@@ -24,6 +24,7 @@
 
 mod catalog;
 mod items;
+mod snapshot;
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -38,6 +39,8 @@ use super::{
 use crate::db::Connection;
 use crate::error::Result;
 use crate::url::DatabaseUrl;
+
+pub(super) use snapshot::snapshot;
 
 use catalog::{Cat, Catalog, ColumnRow, ConstraintRow, Key, SequenceRow, TableRow};
 use items::{Item, Kind, Subject, TableParts};
@@ -125,7 +128,7 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
     o.data_after.splice(0..0, setvals);
     o.tables = dump.data_tables(&graph, &mut o.warnings);
     if !options.schema_only {
-        o.reader = RowReader::Postgres(session);
+        o.reader = RowReader::Postgres(Box::new(session));
     }
     Ok(o)
 }
