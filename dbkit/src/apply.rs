@@ -45,6 +45,29 @@ pub struct Step {
     pub direction: Direction,
     /// How long it took.
     pub elapsed: Duration,
+    /// How long each statement that ran took, in order (what `rehearse` reports).
+    pub statements: Vec<StatementTime>,
+}
+
+/// How long one statement of a revision ran.
+#[derive(Debug, Clone)]
+pub struct StatementTime {
+    /// Its line in the file.
+    pub line: usize,
+    /// Its text.
+    pub sql: String,
+    /// How long it ran.
+    pub elapsed: Duration,
+}
+
+impl StatementTime {
+    fn of(statement: &Statement, started: Instant) -> StatementTime {
+        StatementTime {
+            line: statement.line,
+            sql: statement.sql.clone(),
+            elapsed: started.elapsed(),
+        }
+    }
 }
 
 /// Everything a run needs besides the revision.
@@ -118,11 +141,12 @@ impl Runner<'_> {
         }
         let started = Instant::now();
         let dialect = conn.dialect();
+        let mut times = Vec::new();
         let done = if dialect.transactional_ddl()
             && revision.run_in_transaction
             && resume_from.is_none()
         {
-            self.run_in_transaction(conn, revision, direction, &file, started)?
+            self.run_in_transaction(conn, revision, direction, &file, started, &mut times)?
         } else {
             self.run_journaled(
                 conn,
@@ -132,6 +156,7 @@ impl Runner<'_> {
                 record,
                 resume_from,
                 started,
+                &mut times,
             )?
         };
         Ok(done.then(|| Step {
@@ -139,6 +164,7 @@ impl Runner<'_> {
             message: revision.message.clone(),
             direction,
             elapsed: started.elapsed(),
+            statements: times,
         }))
     }
 
@@ -150,6 +176,7 @@ impl Runner<'_> {
         direction: Direction,
         file: &RevisionFile,
         started: Instant,
+        times: &mut Vec<StatementTime>,
     ) -> Result<bool> {
         let dialect = conn.dialect();
         if dialect.locks_per_transaction() {
@@ -164,7 +191,10 @@ impl Runner<'_> {
         }
         for statement in &file.statements {
             self.reporter.detail(&statement.sql);
-            if let Err(e) = conn.batch_execute(&statement.sql) {
+            let began = Instant::now();
+            let ran = conn.batch_execute(&statement.sql);
+            times.push(StatementTime::of(statement, began));
+            if let Err(e) = ran {
                 let _ = conn.batch_execute("ROLLBACK");
                 return Err(failed(
                     revision,
@@ -220,6 +250,7 @@ impl Runner<'_> {
         record: Option<&RevisionRecord>,
         resume_from: Option<usize>,
         started: Instant,
+        times: &mut Vec<StatementTime>,
     ) -> Result<bool> {
         let dialect = conn.dialect();
         let total = file.statements.len();
@@ -280,7 +311,10 @@ impl Runner<'_> {
                 )?;
             }
             self.reporter.detail(&statement.sql);
-            if let Err(e) = conn.batch_execute(&statement.sql) {
+            let began = Instant::now();
+            let ran = conn.batch_execute(&statement.sql);
+            times.push(StatementTime::of(statement, began));
+            if let Err(e) = ran {
                 let message = one_line(&e.to_string());
                 let advice = if index == 0 && resume_from.is_none() {
                     // Nothing ran: the database is as it was, no partial state to keep.

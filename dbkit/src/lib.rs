@@ -30,6 +30,7 @@ pub mod offline;
 pub mod plan;
 pub mod project;
 pub mod rust_model;
+pub mod scratch;
 pub mod script;
 pub mod snapshot;
 pub mod sqltype;

@@ -10,7 +10,7 @@
 //! dump ends with a completion line that restore looks for.
 
 mod dumpfile;
-mod interrupt;
+pub(crate) mod interrupt;
 mod mysql;
 mod order;
 mod postgres;
@@ -316,6 +316,47 @@ impl CatalogSession {
             CatalogSession::Mysql(session) => mysql::snapshot(session),
         }
     }
+}
+
+/// `CREATE DATABASE` of a scratch database beside the connected one (same server; on
+/// MySQL the same collation). SQLite's scratch databases are files.
+pub(crate) fn create_scratch_sql(conn: &mut Connection, name: &str) -> Result<String, String> {
+    match conn.backend() {
+        Backend::Sqlite => Err("a SQLite scratch database is a file".into()),
+        Backend::Postgres => Ok(postgres::scratch::create_sql(name)),
+        Backend::Mysql => mysql::scratch::create_sql(conn, name),
+    }
+}
+
+/// Drops a scratch database of the connected server, ending the sessions still in it.
+pub(crate) fn drop_scratch(conn: &mut Connection, name: &str) -> Result<(), String> {
+    match conn.backend() {
+        Backend::Sqlite => Err("a SQLite scratch database is a file".into()),
+        Backend::Postgres => postgres::scratch::drop_database(conn, name),
+        Backend::Mysql => mysql::scratch::drop_database(conn, name),
+    }
+}
+
+/// The `DROP … IF EXISTS` statements, dependants first, of every object a dump of the
+/// connected database would create (schemas and extensions are never among them).
+pub(crate) fn drop_statements(conn: &mut Connection) -> Result<Vec<String>> {
+    let options = DumpOptions {
+        schema_only: true,
+        ..DumpOptions::default()
+    };
+    let mut objects = match conn.backend() {
+        Backend::Sqlite => sqlite::objects(conn, &options)?,
+        Backend::Postgres => postgres::objects(conn, &options)?,
+        Backend::Mysql => mysql::objects(conn, &options)?,
+    };
+    // End the read transaction, so the drops do not wait for its locks.
+    let ended = match &mut objects.reader {
+        RowReader::Connection => conn.batch_execute("COMMIT").map_err(|e| e.to_string()),
+        RowReader::Postgres(session) => session.batch_execute("COMMIT").map_err(|e| e.to_string()),
+        RowReader::Mysql(session) => session.batch_execute("COMMIT").map_err(|e| e.to_string()),
+    };
+    ended.map_err(|e| query_error("ending the catalog's transaction", e))?;
+    Ok(objects.drops.into_iter().map(|d| d.sql).collect())
 }
 
 pub(crate) fn query_error(what: &str, e: impl std::fmt::Display) -> Error {

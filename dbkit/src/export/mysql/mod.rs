@@ -17,6 +17,7 @@
 use std::io::Write;
 
 mod catalog;
+pub(super) mod scratch;
 mod snapshot;
 
 use mysql_async::Value;

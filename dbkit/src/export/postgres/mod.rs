@@ -24,6 +24,7 @@
 
 mod catalog;
 mod items;
+pub(super) mod scratch;
 mod snapshot;
 
 use std::collections::{HashMap, HashSet};
@@ -127,9 +128,7 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
         .collect();
     o.data_after.splice(0..0, setvals);
     o.tables = dump.data_tables(&graph, &mut o.warnings);
-    if !options.schema_only {
-        o.reader = RowReader::Postgres(Box::new(session));
-    }
+    o.reader = RowReader::Postgres(Box::new(session));
     Ok(o)
 }
 
