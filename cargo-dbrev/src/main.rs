@@ -6,9 +6,11 @@ use clap::{Parser, Subcommand};
 use dbkit::authoring::RevisionOptions;
 use dbkit::autogen::{AutogenerateOptions, parse_rename};
 use dbkit::cli::{ConfigArgs, EXIT_CODES, OutputArgs, exit_with, print_out, subcommand_args};
+use dbkit::format::FormatArgs;
 use dbkit::migrate::{CurrentState, MigrateOptions};
+use dbkit::proving::{self, BackupOptions, DriftOptions, TestOptions};
 use dbkit::target::needs_database;
-use dbkit::{Connection, Environment, Error, Reporter, listing};
+use dbkit::{Connection, DatabaseUrl, Environment, Error, Reporter, listing};
 
 /// Create, apply, revert and inspect database revisions (alembic's commands and targets).
 #[derive(Debug, Parser)]
@@ -63,7 +65,30 @@ enum Command {
     },
     /// Compare the model (schema.rs) with the database, and applied files with what ran:
     /// exit 1 and list the differences
-    Check,
+    Check {
+        /// Instead of the model: replay the database's revisions into a scratch database and
+        /// compare every object (indexes, constraints, defaults, triggers, views, routines)
+        #[arg(long)]
+        drift: bool,
+        #[command(flatten)]
+        scratch: ScratchArgs,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
+    /// Prove the history on a scratch database: one head, base → head, the model at head,
+    /// up/down/up for every revision with the schema compared after each down, head → base
+    Test {
+        /// Start the stairway at this revision (what comes before it is applied unchecked)
+        #[arg(long, value_name = "REV")]
+        from: Option<String>,
+        /// End it at this revision (default: the head)
+        #[arg(long, value_name = "REV")]
+        to: Option<String>,
+        #[command(flatten)]
+        scratch: ScratchArgs,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
     /// Apply revisions up to TARGET (head, heads, REV, +N, REV+N, LABEL@head, LABEL@+N)
     Upgrade {
         /// Where to go
@@ -76,6 +101,10 @@ enum Command {
         /// not complete (after fixing its file)
         #[arg(long, conflicts_with = "sql")]
         resume: bool,
+        /// Dump the database first (gzip, mode 0600; default versioning/backups/); if the
+        /// dump fails nothing is applied
+        #[arg(long, value_name = "PATH", num_args = 0..=1, conflicts_with = "sql")]
+        backup: Option<Option<PathBuf>>,
         #[command(flatten)]
         lock: LockArgs,
     },
@@ -154,6 +183,24 @@ enum Command {
     },
 }
 
+/// Where scratch databases go.
+#[derive(Debug, Clone, clap::Args)]
+struct ScratchArgs {
+    /// Use this empty database for scratch work instead of creating one (for a user who
+    /// may not create databases); it is emptied again at the end
+    #[arg(long, value_name = "URL")]
+    scratch_url: Option<String>,
+}
+
+impl ScratchArgs {
+    fn url(&self, env: &Environment) -> dbkit::Result<Option<DatabaseUrl>> {
+        self.scratch_url
+            .as_deref()
+            .map(|u| DatabaseUrl::parse(u, env.config.root()))
+            .transpose()
+    }
+}
+
 /// How long to wait for the migration lock.
 #[derive(Debug, Clone, Copy, clap::Args)]
 struct LockArgs {
@@ -220,7 +267,38 @@ fn run(cli: Cli) -> dbkit::Result<()> {
                 created(&reporter, &env, env.revision(&options)?);
             }
         }
-        Command::Check => check(&env, &reporter, verbose)?,
+        Command::Check {
+            drift: true,
+            scratch,
+            format,
+        } => {
+            dbkit::export::exit_on_signal()?;
+            let options = DriftOptions {
+                scratch_url: scratch.url(&env)?,
+            };
+            let mut conn = open(&env, &reporter)?;
+            proving::drift_command(&env, &mut conn, &options, format.format, &reporter)?;
+        }
+        Command::Check { format, .. } if format.is_json() => {
+            return Err(Error::Usage(
+                "`check --format json` needs --drift (the model comparison prints text)".into(),
+            ));
+        }
+        Command::Check { .. } => check(&env, &reporter, verbose)?,
+        Command::Test {
+            from,
+            to,
+            scratch,
+            format,
+        } => {
+            dbkit::export::exit_on_signal()?;
+            let options = TestOptions {
+                from,
+                to,
+                scratch_url: scratch.url(&env)?,
+            };
+            proving::test_command(&env, &options, format.format, &reporter)?;
+        }
         Command::Upgrade {
             target, sql: true, ..
         } => {
@@ -230,6 +308,25 @@ fn run(cli: Cli) -> dbkit::Result<()> {
             target, sql: true, ..
         } => {
             out(&env.downgrade_sql(env.config.database_url.backend(), &target)?)?;
+        }
+        Command::Upgrade {
+            target,
+            resume,
+            backup: Some(path),
+            lock,
+            ..
+        } => {
+            dbkit::export::exit_on_signal()?;
+            lock.apply(&mut env);
+            let mut conn = open(&env, &reporter)?;
+            let backup = BackupOptions { path };
+            env.upgrade_with_backup(
+                &mut conn,
+                &target,
+                MigrateOptions { resume },
+                &backup,
+                &reporter,
+            )?;
         }
         Command::Upgrade {
             target,

@@ -29,6 +29,7 @@ pub mod model;
 pub mod offline;
 pub mod plan;
 pub mod project;
+pub mod proving;
 pub mod rust_model;
 pub mod scratch;
 pub mod script;

@@ -111,7 +111,12 @@ impl ScratchDatabase {
             return Err(Error::Refused(format!(
                 "the scratch database {url} is not empty ({} object(s): {}{}); dbrev fills a scratch database and empties it again, so it must start empty: empty it, or leave out --scratch-url to let dbrev create one",
                 objects.len(),
-                objects.iter().take(5).cloned().collect::<Vec<_>>().join(", "),
+                objects
+                    .iter()
+                    .take(5)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 if objects.len() > 5 { ", …" } else { "" }
             )));
         }

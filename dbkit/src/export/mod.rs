@@ -477,6 +477,11 @@ pub fn dump(
     writeln!(w, "\n{}", trailer()).map_err(io)?;
     w.flush().map_err(io)?;
     stats.bytes = writer.bytes;
+    if let RowReader::Connection = objects.reader {
+        // SQLite's read transaction: the connection may go on to write (upgrade --backup).
+        conn.batch_execute("COMMIT")
+            .map_err(|e| query_error("ending the dump's transaction", e))?;
+    }
     Ok(stats)
 }
 

@@ -72,7 +72,10 @@ fn columns(s: &mut Snapshot, defs: &Definitions) {
         )
         .set("type", &c.type_name)
         .flag("not null", !c.nullable)
-        .set_some("default", c.default_value.as_deref().map(default_value))
+        .set_some(
+            "default",
+            c.default_value.as_deref().and_then(default_value),
+        )
         .set_some("extra", Some(c.extra.as_str()).filter(|e| !e.is_empty()))
         .set_some("collation", c.collation.as_deref())
         .set_some("generated", c.generation.as_deref())
@@ -213,12 +216,14 @@ fn programs(s: &mut Snapshot, defs: &Definitions) {
 }
 
 /// A default as the server keeps it, with the spellings of one value made one:
-/// `current_timestamp()`, `CURRENT_TIMESTAMP` and `now()` are the same.
-fn default_value(expr: &str) -> String {
+/// `current_timestamp()`, `CURRENT_TIMESTAMP` and `now()` are the same, and MariaDB's
+/// `NULL` (a nullable column without a default) is no default.
+fn default_value(expr: &str) -> Option<String> {
     let lower = expr.to_ascii_lowercase();
     match lower.as_str() {
-        "current_timestamp" | "current_timestamp()" | "now()" => "current_timestamp()".into(),
-        _ => expr.to_owned(),
+        "null" => None,
+        "current_timestamp" | "current_timestamp()" | "now()" => Some("current_timestamp()".into()),
+        _ => Some(expr.to_owned()),
     }
 }
 
@@ -228,8 +233,16 @@ mod tests {
 
     #[test]
     fn one_value_one_spelling() {
-        assert_eq!(default_value("CURRENT_TIMESTAMP"), "current_timestamp()");
-        assert_eq!(default_value("now()"), "current_timestamp()");
-        assert_eq!(default_value("'x'"), "'x'");
+        assert_eq!(
+            default_value("CURRENT_TIMESTAMP").as_deref(),
+            Some("current_timestamp()")
+        );
+        assert_eq!(
+            default_value("now()").as_deref(),
+            Some("current_timestamp()")
+        );
+        assert_eq!(default_value("'x'").as_deref(), Some("'x'"));
+        assert_eq!(default_value("NULL"), None);
+        assert_eq!(default_value("'NULL'").as_deref(), Some("'NULL'"));
     }
 }

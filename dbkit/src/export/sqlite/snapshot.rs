@@ -39,7 +39,11 @@ pub(crate) fn snapshot(conn: &mut Connection) -> Result<Snapshot> {
             }
             "index" => index_like(&mut s, ObjectKind::Index, row, Some(&row.tbl_name)),
             "view" => index_like(&mut s, ObjectKind::View, row, None),
-            "trigger" => index_like(&mut s, ObjectKind::Trigger, row, Some(&row.tbl_name)),
+            "trigger" => {
+                let name = format!("{}.{}", row.tbl_name, row.name);
+                s.add_on(ObjectKind::Trigger, name, &row.tbl_name)
+                    .set("definition", normalise_sql(&row.sql, TEXT));
+            }
             _ => {}
         }
     }

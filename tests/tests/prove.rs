@@ -1,0 +1,412 @@
+//! Proving a migration before production sees it, on every backend: `cargo dbrev test`
+//! passes a clean history and names the revision and the difference for a `down.sql` that
+//! forgets an index or a column, and a fork with two heads; `check --drift` finds an
+//! index, a default and a trigger added by hand and nothing on a database built by its
+//! revisions; `upgrade --backup` writes a private gzip dump that restores the state
+//! before the upgrade, and applies nothing when the dump fails. Scratch databases are gone
+//! afterwards.
+
+use std::path::Path;
+
+use dbkit::snapshot::{Snapshot, compare};
+use dbrev_tests::{Backend, Project, TestDb, add_revision, backend_test, migration_project};
+
+const R1: &str = "20260101000001";
+const R2: &str = "20260101000002";
+const R3: &str = "20260101000003";
+
+/// The model at the head of [`clean_history`].
+const MODEL: &str = "diesel::table! {
+    posts (id) {
+        id -> Integer,
+        author -> Nullable<Integer>,
+        title -> Nullable<Varchar>,
+        summary -> Nullable<Text>,
+    }
+}
+";
+
+/// Three revisions with their down.sql right: a table, an index, a column with a default.
+fn clean_history(db: &TestDb) -> Project {
+    let p = migration_project(db);
+    p.file("src/schema.rs", MODEL);
+    add_revision(
+        &p,
+        R1,
+        "create posts",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, author INTEGER, title VARCHAR(40));",
+        "DROP TABLE posts;",
+        &[],
+    );
+    add_revision(
+        &p,
+        R2,
+        "index authors",
+        "CREATE INDEX posts_author_idx ON posts (author);",
+        &drop_index(db.backend()),
+        &[],
+    );
+    add_revision(
+        &p,
+        R3,
+        "add summary",
+        "ALTER TABLE posts ADD COLUMN summary TEXT DEFAULT 'none';",
+        "ALTER TABLE posts DROP COLUMN summary;",
+        &[],
+    );
+    p
+}
+
+fn drop_index(backend: Backend) -> String {
+    match backend {
+        Backend::Mysql => "DROP INDEX posts_author_idx ON posts;".into(),
+        _ => "DROP INDEX posts_author_idx;".into(),
+    }
+}
+
+/// How the snapshot names the index (MySQL's index names belong to their table).
+fn index_name(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Mysql => "index posts.posts_author_idx",
+        _ => "index posts_author_idx",
+    }
+}
+
+/// Replaces one revision file's SQL (after its header) with `sql`.
+fn rewrite(p: &Project, id: &str, file: &str, sql: &str) {
+    let dir = dbrev_tests::revision_dir(p, id);
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let header: String = text
+        .lines()
+        .take_while(|l| l.starts_with("--") || l.is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(path, format!("{header}{sql}\n")).unwrap();
+}
+
+/// The databases on the test database's server whose names start with `prefix`
+/// (scratch databases left behind), or the files in the temporary directory (SQLite).
+fn scratch_databases(db: &TestDb) -> Vec<String> {
+    match db.backend() {
+        Backend::Sqlite => Vec::new(),
+        Backend::Postgres => db.values(
+            "SELECT datname::text AS value FROM pg_database WHERE datname LIKE 'dbrev\\_scratch\\_%'",
+        ),
+        Backend::Mysql => db.values(
+            "SELECT CAST(SCHEMA_NAME AS CHAR) AS value FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'dbrev\\_scratch\\_%'",
+        ),
+    }
+}
+
+/// The scratch database the report names (masked URL, or SQLite's file).
+fn scratch_named(stderr: &str) -> String {
+    stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Scratch database "))
+        .unwrap_or_else(|| panic!("no scratch database named: {stderr}"))
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The scratch database of a finished run is gone.
+fn assert_scratch_gone(db: &TestDb, stderr: &str) {
+    let named = scratch_named(stderr);
+    match db.backend() {
+        Backend::Sqlite => assert!(!Path::new(&named).exists(), "{named} is still there"),
+        _ => {
+            let name = named.rsplit('/').next().unwrap().split('?').next().unwrap();
+            assert!(
+                !scratch_databases(db).iter().any(|d| d == name),
+                "{name} is still there"
+            );
+        }
+    }
+}
+
+backend_test!(test_passes_a_clean_history, |db| {
+    let p = clean_history(&db);
+    let out = p.cmd("dbrev").args(["test", "--format", "json"]).ok();
+    let stderr = out.stderr();
+    for line in [
+        &format!("Passed one head: {R3}"),
+        "Passed base → head: 3 revision(s) apply",
+        "Passed the model (src/schema.rs) matches the database at head",
+        "Passed stairway: up, down, up for each of 3 revision(s)",
+        "Passed head → base: only dbrev's version tables are left",
+    ] {
+        assert!(stderr.contains(line), "{line}: {stderr}");
+    }
+    let json = out.stdout();
+    assert!(json.contains("\"ok\": true"), "{json}");
+    assert!(json.contains("\"check\": \"stairway\""), "{json}");
+    assert_scratch_gone(&db, &stderr);
+    // The configured database was not touched.
+    assert!(db.tables().is_empty(), "{:?}", db.tables());
+
+    // --from/--to limit the range.
+    let out = p.cmd("dbrev").args(["test", "--from", R2, "--to", R2]).ok();
+    let stderr = out.stderr();
+    assert!(
+        stderr.contains("up, down, up for each of 1 revision(s)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "Skipped the model: not compared, {R2} is not the head"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Passed the downgrade: the schema is as before"),
+        "{stderr}"
+    );
+});
+
+backend_test!(test_names_a_down_that_forgets_an_index, |db| {
+    let p = clean_history(&db);
+    rewrite(&p, R2, "down.sql", "-- forgot the index");
+    let out = p.cmd("dbrev").args(["test", "--format", "json"]).fails();
+    assert_eq!(out.code(), 1);
+    let stderr = out.stderr();
+    assert!(
+        stderr.contains(&format!(
+            "Failed revision {R2} (index authors): its down.sql does not restore the schema before its up.sql (1 difference(s))"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{}: only after down.sql",
+            index_name(db.backend())
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("error: cargo dbrev test failed: revision {R2}")),
+        "{stderr}"
+    );
+    let json = out.stdout();
+    assert!(
+        json.contains("\"ok\": false") && json.contains(&format!("\"revision\": \"{R2}\"")),
+        "{json}"
+    );
+    assert!(json.contains("\"change\": \"only_left\""), "{json}");
+    assert_scratch_gone(&db, &stderr);
+});
+
+backend_test!(test_names_a_down_that_forgets_a_column, |db| {
+    let p = clean_history(&db);
+    rewrite(&p, R3, "down.sql", "-- the column stays");
+    let out = p.cmd("dbrev").args(["test"]).fails();
+    assert_eq!(out.code(), 1);
+    let stderr = out.stderr();
+    assert!(
+        stderr.contains(&format!("Failed revision {R3} (add summary)")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("column posts.summary: only after down.sql"),
+        "{stderr}"
+    );
+    assert_scratch_gone(&db, &stderr);
+});
+
+backend_test!(test_names_two_heads_to_merge, |db| {
+    let p = clean_history(&db);
+    add_revision(
+        &p,
+        "20260101000004",
+        "a fork",
+        "CREATE TABLE forked (id INTEGER PRIMARY KEY);",
+        "DROP TABLE forked;",
+        &["--head", R2, "--splice"],
+    );
+    let out = p.cmd("dbrev").args(["test"]).fails();
+    assert_eq!(out.code(), 1);
+    let stderr = out.stderr();
+    assert!(
+        stderr.contains(&format!(
+            "Failed 2 heads: {R3}, 20260101000004; join them with `cargo dbrev merge -m MSG heads`"
+        )),
+        "{stderr}"
+    );
+    // Nothing else ran, no scratch database was made.
+    assert!(!stderr.contains("Scratch database"), "{stderr}");
+});
+
+backend_test!(test_names_a_model_that_differs_at_head, |db| {
+    let p = clean_history(&db);
+    p.file(
+        "src/schema.rs",
+        &MODEL.replace("        summary -> Nullable<Text>,\n", ""),
+    );
+    let out = p.cmd("dbrev").args(["test"]).fails();
+    assert_eq!(out.code(), 1);
+    let stderr = out.stderr();
+    assert!(
+        stderr.contains(
+            "Failed the model (src/schema.rs) differs from the database at head in 1 place(s)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("summary"), "{stderr}");
+});
+
+/// A trigger that fills the title, as each backend writes one.
+fn trigger(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "CREATE TRIGGER posts_touch AFTER INSERT ON posts BEGIN UPDATE posts SET title = 'x' WHERE id = NEW.id AND title IS NULL; END;"
+        }
+        Backend::Postgres => {
+            "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.title := coalesce(NEW.title, 'x'); RETURN NEW; END $$;\n\
+             CREATE TRIGGER posts_touch BEFORE INSERT ON posts FOR EACH ROW EXECUTE FUNCTION touch();"
+        }
+        Backend::Mysql => {
+            "CREATE TRIGGER posts_touch BEFORE INSERT ON posts FOR EACH ROW SET NEW.title = coalesce(NEW.title, 'x');"
+        }
+    }
+}
+
+/// A default on posts.title set by hand (SQLite rebuilds the table for it).
+fn default_by_hand(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "CREATE TABLE posts_new (id INTEGER PRIMARY KEY, author INTEGER, title VARCHAR(40) DEFAULT 'hand', summary TEXT DEFAULT 'none');\n\
+             INSERT INTO posts_new SELECT * FROM posts;\nDROP TABLE posts;\nALTER TABLE posts_new RENAME TO posts;\n\
+             CREATE INDEX posts_author_idx ON posts (author);"
+        }
+        _ => "ALTER TABLE posts ALTER COLUMN title SET DEFAULT 'hand';",
+    }
+}
+
+backend_test!(drift_finds_what_was_added_by_hand, |db| {
+    let p = clean_history(&db);
+    p.cmd("dbrev").args(["upgrade", "head", "-q"]).ok();
+    db.run_script("INSERT INTO posts (id, author, title) VALUES (1, 7, 'first');");
+    let out = p.cmd("dbrev").args(["check", "--drift"]).ok();
+    let stderr = out.stderr();
+    assert!(
+        stderr.contains("Checked the database is what its 3 revision(s) make: no drift"),
+        "{stderr}"
+    );
+    assert_scratch_gone(&db, &stderr);
+
+    db.run_script(&format!(
+        "{}\nCREATE INDEX posts_title_idx ON posts (title);\n{}",
+        default_by_hand(db.backend()),
+        trigger(db.backend())
+    ));
+    let out = p
+        .cmd("dbrev")
+        .args(["check", "--drift", "--format", "json"])
+        .fails();
+    assert_eq!(out.code(), 1);
+    let stderr = out.stderr();
+    let index = index_name(db.backend()).replace("author", "title");
+    for line in [
+        format!("{index}: only in the database"),
+        "column posts.title: default 'hand' in the database, none in its revisions".to_owned(),
+        "trigger posts.posts_touch: only in the database".to_owned(),
+    ] {
+        assert!(stderr.contains(&line), "{line}: {stderr}");
+    }
+    assert!(stderr.contains("error: "), "{stderr}");
+    assert!(out.stdout().contains("\"ok\": false"), "{}", out.stdout());
+    assert_scratch_gone(&db, &stderr);
+});
+
+backend_test!(upgrade_backup_restores_the_state_before_the_upgrade, |db| {
+    let p = clean_history(&db);
+    p.cmd("dbrev").args(["upgrade", R2, "-q"]).ok();
+    db.run_script(
+        "INSERT INTO posts (id, author, title) VALUES (1, 7, 'first'), (2, NULL, 'it''s'), (3, 9, NULL);",
+    );
+    let before = snapshot(&db);
+    p.cmd("dbexport")
+        .args([
+            "-q",
+            "--data-only",
+            "-o",
+            "before.sql",
+            "--database-url",
+            &db.url,
+        ])
+        .ok();
+
+    let out = p.cmd("dbrev").args(["upgrade", "head", "--backup"]).ok();
+    let stderr = out.stderr();
+    assert!(stderr.contains("Backing up"), "{stderr}");
+    assert!(stderr.contains("cargo dbexport restore "), "{stderr}");
+    assert!(stderr.contains(&format!("Applied {R3}")), "{stderr}");
+    let backups: Vec<_> = std::fs::read_dir(p.root().join("versioning/backups"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|f| f.extension().is_some_and(|e| e == "gz"))
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    let backup = &backups[0];
+    assert!(stderr.contains(&backup.display().to_string()), "{stderr}");
+    assert!(std::fs::read(backup).unwrap().starts_with(&[0x1f, 0x8b]));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(backup).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    assert!(p.read("versioning/backups/.gitignore").contains('*'));
+
+    let restored = TestDb::new(db.backend()).unwrap();
+    p.cmd("dbexport")
+        .args(["restore", "-q"])
+        .args([backup.as_os_str()])
+        .args(["--database-url", &restored.url])
+        .ok();
+    let found: Vec<String> = compare(&before, &snapshot(&restored))
+        .iter()
+        .map(|d| format!("{d:?}"))
+        .collect();
+    assert!(found.is_empty(), "{found:#?}");
+    p.cmd("dbexport")
+        .args([
+            "-q",
+            "--data-only",
+            "-o",
+            "after.sql",
+            "--database-url",
+            &restored.url,
+        ])
+        .ok();
+    assert_eq!(rows_of(&p, "after.sql"), rows_of(&p, "before.sql"));
+    assert_eq!(restored.applied(), [R1, R2]);
+});
+
+backend_test!(upgrade_backup_that_fails_applies_nothing, |db| {
+    let p = clean_history(&db);
+    p.cmd("dbrev").args(["upgrade", R1, "-q"]).ok();
+    let out = p
+        .cmd("dbrev")
+        .args(["upgrade", "head", "--backup", "no/such/dir/backup.sql.gz"])
+        .fails();
+    assert_eq!(out.code(), 7, "{}", out.stderr());
+    assert_eq!(db.applied(), [R1]);
+});
+
+fn snapshot(db: &TestDb) -> Snapshot {
+    let mut conn = db.connect();
+    Snapshot::read(&mut conn)
+        .unwrap()
+        .without_tables(&["__diesel_schema_migrations", "__dbrev_revisions"])
+}
+
+/// A data dump's rows, without the lines that name its source and date.
+fn rows_of(p: &Project, file: &str) -> Vec<String> {
+    p.read(file)
+        .lines()
+        .filter(|l| !l.starts_with("--"))
+        .map(str::to_owned)
+        .collect()
+}
