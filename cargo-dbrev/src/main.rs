@@ -8,7 +8,9 @@ use dbkit::autogen::{AutogenerateOptions, parse_rename};
 use dbkit::cli::{ConfigArgs, EXIT_CODES, OutputArgs, exit_with, print_out, subcommand_args};
 use dbkit::format::FormatArgs;
 use dbkit::migrate::{CurrentState, MigrateOptions};
-use dbkit::proving::{self, BackupOptions, DriftOptions, TestOptions};
+use dbkit::proving::{
+    self, BackupOptions, DriftOptions, RehearseOptions, RehearseSource, TestOptions,
+};
 use dbkit::target::needs_database;
 use dbkit::{Connection, DatabaseUrl, Environment, Error, Reporter, listing};
 
@@ -84,6 +86,33 @@ enum Command {
         /// End it at this revision (default: the head)
         #[arg(long, value_name = "REV")]
         to: Option<String>,
+        #[command(flatten)]
+        scratch: ScratchArgs,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
+    /// Rehearse the upgrade on a copy of production in a scratch database: restore it, upgrade
+    /// (each revision and its slowest statements timed), check the model, downgrade back,
+    /// and compare the schema and every table's rows with the copy's
+    #[command(group(clap::ArgGroup::new("copy").required(true).args(["from_dump", "from_url"])))]
+    Rehearse {
+        /// The copy: a dump file (ours, mysqldump's, pg_dump's, sqlite3's; gzip too)
+        #[arg(long, value_name = "FILE")]
+        from_dump: Option<PathBuf>,
+        /// The copy: a database, read in one snapshot and streamed in (never written)
+        #[arg(long, value_name = "URL")]
+        from_url: Option<String>,
+        /// What to upgrade to
+        #[arg(
+            long,
+            value_name = "TARGET",
+            default_value = "head",
+            allow_hyphen_values = true
+        )]
+        to: String,
+        /// Keep the scratch database afterwards and print its URL
+        #[arg(long)]
+        keep: bool,
         #[command(flatten)]
         scratch: ScratchArgs,
         #[command(flatten)]
@@ -298,6 +327,30 @@ fn run(cli: Cli) -> dbkit::Result<()> {
                 scratch_url: scratch.url(&env)?,
             };
             proving::test_command(&env, &options, format.format, &reporter)?;
+        }
+        Command::Rehearse {
+            from_dump,
+            from_url,
+            to,
+            keep,
+            scratch,
+            format,
+        } => {
+            dbkit::export::exit_on_signal()?;
+            let source = match (from_dump, from_url) {
+                (Some(file), _) => RehearseSource::Dump(file),
+                (None, url) => RehearseSource::Url(DatabaseUrl::parse(
+                    url.as_deref().unwrap_or_default(),
+                    env.config.root(),
+                )?),
+            };
+            let options = RehearseOptions {
+                source,
+                to,
+                keep,
+                scratch_url: scratch.url(&env)?,
+            };
+            proving::rehearse_command(&env, &options, format.format, &reporter)?;
         }
         Command::Upgrade {
             target, sql: true, ..

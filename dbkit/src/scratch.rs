@@ -175,7 +175,9 @@ impl ScratchDatabase {
             Place::Given => "emptying",
             _ => "dropping",
         };
-        match interrupt::run_cleanup(id) {
+        let result = interrupt::run_cleanup(id);
+        interrupt::yield_to_signal();
+        match result {
             Some(Err(e)) => Err(Error::Query {
                 context: format!("{what} the scratch database {}", self.url),
                 message: e,
@@ -218,10 +220,7 @@ fn admin_connection(beside: &DatabaseUrl) -> Result<Connection> {
     match Connection::establish(beside) {
         Ok(conn) => Ok(conn),
         Err(first) => {
-            let fallback = match beside.backend() {
-                Backend::Postgres => "postgres",
-                _ => "information_schema",
-            };
+            let fallback = crate::export::maintenance_database(beside.backend());
             Connection::establish(&beside.with_database(fallback)).map_err(|_| first)
         }
     }

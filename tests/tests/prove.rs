@@ -410,3 +410,243 @@ fn rows_of(p: &Project, file: &str) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+const R4: &str = "20260101000004";
+
+/// A "production" database at R2 with rows, and a project whose R3 (a column) and R4 (a
+/// column dropped, put back empty by its down.sql) are pending.
+fn production(db: &TestDb) -> Project {
+    let p = clean_history(db);
+    p.cmd("dbrev").args(["upgrade", R2, "-q"]).ok();
+    db.run_script(
+        "INSERT INTO posts (id, author, title) VALUES (1, 7, 'first'), (2, NULL, 'it''s'), (3, 9, NULL);",
+    );
+    p
+}
+
+/// Adds R4, whose down.sql puts the dropped column back without its values.
+fn add_lossy_revision(p: &Project) {
+    add_revision(
+        p,
+        R4,
+        "drop title",
+        "ALTER TABLE posts DROP COLUMN title;",
+        "ALTER TABLE posts ADD COLUMN title VARCHAR(40);",
+        &[],
+    );
+    p.file(
+        "src/schema.rs",
+        &MODEL.replace("        title -> Nullable<Varchar>,\n", ""),
+    );
+}
+
+/// The source's catalog and every table's rows, to show it untouched.
+fn fingerprint(db: &TestDb) -> (Snapshot, String) {
+    let mut conn = db.connect();
+    let snapshot = Snapshot::read(&mut conn).unwrap();
+    let rows = dbkit::export::table_rows(&mut conn).unwrap();
+    (snapshot, format!("{rows:?}"))
+}
+
+fn assert_untouched(db: &TestDb, before: &(Snapshot, String)) {
+    let after = fingerprint(db);
+    assert!(
+        compare(&before.0, &after.0).is_empty(),
+        "the source's schema changed"
+    );
+    assert_eq!(before.1, after.1, "the source's rows changed");
+}
+
+backend_test!(
+    rehearse_from_url_reports_every_revision_and_leaves_the_source,
+    |db| {
+        let p = production(&db);
+        let before = fingerprint(&db);
+        let out = p
+            .cmd("dbrev")
+            .args(["rehearse", "--from-url", &db.url, "--format", "json"])
+            .ok();
+        let stderr = out.stderr();
+        assert!(
+            stderr.contains(&format!("Upgraded {R3} add summary in ")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("Downgraded {R3} add summary in ")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("line "), "{stderr}");
+        for line in [
+            "Passed upgrade head: 1 revision(s) applied to the copy",
+            "Passed the model matches the upgraded copy",
+            "Passed the schema after the downgrade is the copy's as restored",
+            "Passed every table holds the rows it held",
+        ] {
+            assert!(stderr.contains(line), "{line}: {stderr}");
+        }
+        let json = out.stdout();
+        assert!(
+            json.contains("\"ok\": true") && json.contains(&format!("\"revision\": \"{R3}\"")),
+            "{json}"
+        );
+        assert!(
+            json.contains(&format!("\"started_at\": [\n    \"{R2}\"")),
+            "{json}"
+        );
+        assert_untouched(&db, &before);
+        assert_scratch_gone(&db, &stderr);
+        assert_eq!(db.applied(), [R1, R2]);
+    }
+);
+
+backend_test!(rehearse_names_a_down_that_loses_data, |db| {
+    let p = production(&db);
+    add_lossy_revision(&p);
+    p.cmd("dbexport")
+        .args(["-q", "-o", "prod.sql.gz", "--database-url", &db.url])
+        .ok();
+    let before = fingerprint(&db);
+    for source in [
+        vec!["--from-dump", "prod.sql.gz"],
+        vec!["--from-url", db.url.as_str()],
+    ] {
+        let out = p.cmd("dbrev").args(["rehearse"]).args(&source).fails();
+        assert_eq!(out.code(), 1, "{}", out.stderr());
+        let stderr = out.stderr();
+        assert!(
+            stderr.contains(&format!("Upgraded {R4} drop title")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("Downgraded {R4} drop title")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("Failed 1 table(s) do not hold the rows they held before the upgrade"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("table posts: 3 row(s) before the upgrade and after the downgrade, but their values differ"),
+            "{stderr}"
+        );
+        assert!(stderr.contains(R4), "{stderr}");
+        assert_scratch_gone(&db, &stderr);
+    }
+    assert_untouched(&db, &before);
+});
+
+backend_test!(rehearse_keeps_the_copy_when_asked, |db| {
+    let p = production(&db);
+    let out = p
+        .cmd("dbrev")
+        .args(["rehearse", "--from-url", &db.url, "--keep"])
+        .ok();
+    let stderr = out.stderr();
+    let kept = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Kept the scratch database "))
+        .unwrap_or_else(|| panic!("{stderr}"))
+        .to_owned();
+    let url = match db.backend() {
+        Backend::Sqlite => kept.clone(),
+        _ => {
+            let name = kept.rsplit('/').next().unwrap();
+            db.url
+                .rsplit_once('/')
+                .map(|(head, _)| format!("{head}/{name}"))
+                .unwrap()
+        }
+    };
+    // The copy is at where the rehearsal left it: back where production is.
+    p.cmd("dbrev")
+        .args(["current", "--database-url", &url])
+        .ok()
+        .stdout_has(R2);
+    match db.backend() {
+        Backend::Sqlite => std::fs::remove_dir_all(Path::new(&url).parent().unwrap()).unwrap(),
+        _ => {
+            let name = url.rsplit('/').next().unwrap();
+            let mut conn = db.connect();
+            let q = conn.dialect().quote_ident(name);
+            conn.batch_execute(&format!("DROP DATABASE {q}")).unwrap();
+        }
+    }
+});
+
+/// A statement that takes a while, as each backend spells one.
+fn slow_statement(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 500000000) SELECT count(*) FROM c;"
+        }
+        Backend::Postgres => "SELECT pg_sleep(60);",
+        Backend::Mysql => "SELECT SLEEP(60);",
+    }
+}
+
+backend_test!(
+    rehearse_drops_the_copy_after_a_failure_and_on_ctrl_c,
+    |db| {
+        let p = production(&db);
+        add_revision(
+            &p,
+            R4,
+            "broken",
+            "ALTER TABLE no_such_table ADD COLUMN x INTEGER;",
+            "SELECT 1;",
+            &[],
+        );
+        let out = p
+            .cmd("dbrev")
+            .args(["rehearse", "--from-url", &db.url])
+            .fails();
+        assert_eq!(out.code(), 1, "{}", out.stderr());
+        let stderr = out.stderr();
+        assert!(
+            stderr.contains("Failed upgrade head fails on the copy"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("no_such_table"), "{stderr}");
+        assert_scratch_gone(&db, &stderr);
+
+        rewrite(&p, R4, "up.sql", slow_statement(db.backend()));
+        let temp = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new(dbrev_tests::binary("dbrev"))
+            .args(["dbrev", "rehearse", "--from-url", &db.url])
+            .current_dir(p.root())
+            .env_remove("DATABASE_URL")
+            .env("TMPDIR", temp.path())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let scratch_exists = || match db.backend() {
+            Backend::Sqlite => std::fs::read_dir(temp.path()).unwrap().next().is_some(),
+            _ => scratch_databases(&db)
+                .iter()
+                .any(|d| d.starts_with(&format!("dbrev_scratch_{pid}_"))),
+        };
+        let started = std::time::Instant::now();
+        while !scratch_exists() {
+            assert!(
+                started.elapsed().as_secs() < 60,
+                "no scratch database appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        // Into the slow revision, then Ctrl-C.
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        std::process::Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!scratch_exists(), "the scratch database outlived Ctrl-C");
+    }
+);

@@ -19,6 +19,9 @@ pub(crate) type Cleanup = Box<dyn FnOnce() -> std::result::Result<(), String> + 
 static CLEANUPS: Mutex<Vec<(u64, Cleanup)>> = Mutex::new(Vec::new());
 static NEXT_CLEANUP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
+/// Set once a signal is being handled: the process is about to end with its code.
+static SIGNALLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Installs, once per process, handlers for SIGINT, SIGTERM and SIGHUP that remove every
 /// temporary dump file in progress, drop every scratch database in use, print `error: interrupted by SIGINT` and exit with
 /// 128 + the signal's number ([`Error::Interrupted`]). The binaries call it first thing;
@@ -34,6 +37,7 @@ pub fn exit_on_signal() -> Result<()> {
                 .name("dbrev-signals".into())
                 .spawn(move || {
                     if let Some(signal) = signals.forever().next() {
+                        SIGNALLED.store(true, std::sync::atomic::Ordering::SeqCst);
                         remove_in_progress();
                         run_cleanups();
                         let name = match signal {
@@ -106,6 +110,17 @@ fn run_cleanups() {
     for (_, cleanup) in list.drain(..) {
         if let Err(e) = cleanup() {
             crate::term::print_error(crate::url::mask(&e));
+        }
+    }
+}
+
+/// When a signal is being handled, waits for the handler to end the process (with the
+/// signal's code) instead of going on: the main thread's own error (a statement cut short
+/// by the clean-up) must not end the process first.
+pub(crate) fn yield_to_signal() {
+    if SIGNALLED.load(std::sync::atomic::Ordering::SeqCst) {
+        loop {
+            std::thread::park();
         }
     }
 }

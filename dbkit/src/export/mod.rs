@@ -18,6 +18,7 @@ mod restore;
 mod scope;
 mod session;
 mod sqlite;
+mod stream;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,7 +35,10 @@ use crate::term::Reporter;
 use session::{RawMysql, RawPostgres};
 
 pub use interrupt::exit_on_signal;
-pub use restore::{RestoreOptions, RestoreStats, restore, restore_file, target_tables};
+pub use restore::{
+    RestoreOptions, RestoreStats, restore, restore_file, restore_stream, target_tables,
+};
+pub use stream::copy_database;
 
 /// What to dump.
 #[derive(Debug, Clone)]
@@ -328,6 +332,16 @@ pub(crate) fn create_scratch_sql(conn: &mut Connection, name: &str) -> Result<St
     }
 }
 
+/// The database every user may connect to on a server (where scratch databases are
+/// created from when the configured one does not exist yet).
+pub(crate) fn maintenance_database(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => postgres::scratch::MAINTENANCE_DATABASE,
+        Backend::Mysql => mysql::scratch::MAINTENANCE_DATABASE,
+    }
+}
+
 /// Drops a scratch database of the connected server, ending the sessions still in it.
 pub(crate) fn drop_scratch(conn: &mut Connection, name: &str) -> Result<(), String> {
     match conn.backend() {
@@ -349,14 +363,83 @@ pub(crate) fn drop_statements(conn: &mut Connection) -> Result<Vec<String>> {
         Backend::Postgres => postgres::objects(conn, &options)?,
         Backend::Mysql => mysql::objects(conn, &options)?,
     };
-    // End the read transaction, so the drops do not wait for its locks.
-    let ended = match &mut objects.reader {
+    end_read(conn, &mut objects.reader)?;
+    Ok(objects.drops.into_iter().map(|d| d.sql).collect())
+}
+
+/// A table's rows: how many, and a digest of their values that does not depend on their
+/// order (the sum of each row's SHA-256, as the dump would write the row).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TableRows {
+    /// How many rows.
+    pub rows: u64,
+    /// The digest of their values.
+    pub digest: String,
+}
+
+/// Every table's rows (see [`TableRows`]), read as a dump reads them, in one snapshot.
+pub fn table_rows(conn: &mut Connection) -> Result<std::collections::BTreeMap<String, TableRows>> {
+    use sha2::Digest;
+    let options = DumpOptions {
+        data_only: true,
+        ..DumpOptions::default()
+    };
+    let mut objects = match conn.backend() {
+        Backend::Sqlite => sqlite::objects(conn, &options)?,
+        Backend::Postgres => postgres::objects(conn, &options)?,
+        Backend::Mysql => mysql::objects(conn, &options)?,
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for table in &objects.tables {
+        let mut rows = 0u64;
+        let mut sum = 0u128;
+        let mut add = |row: &[u8]| {
+            let hash = sha2::Sha256::digest(row);
+            let mut head = [0u8; 16];
+            head.copy_from_slice(&hash[..16]);
+            sum = sum.wrapping_add(u128::from_be_bytes(head));
+            rows += 1;
+        };
+        let what = table.name.as_str();
+        match (&table.rows, &mut objects.reader) {
+            (RowSource::Copy { out, .. }, RowReader::Postgres(s)) => {
+                postgres::each_row(s, out, what, &mut add)?
+            }
+            (RowSource::Text(select), RowReader::Mysql(s)) => {
+                mysql::each_row(s, select, what, &mut add)?
+            }
+            (RowSource::Literals(select), RowReader::Connection) => conn
+                .for_each_value(select, |v| {
+                    add(v.unwrap_or_default().as_bytes());
+                    Ok::<(), std::convert::Infallible>(())
+                })
+                .map_err(|e| match e {
+                    StreamError::Query(e) => query_error(&format!("rows of {what}"), e),
+                    StreamError::Stopped(never) => match never {},
+                })?,
+            _ => return Err(Error::Export(format!("no reader for the rows of {what}"))),
+        }
+        out.insert(
+            table.name.clone(),
+            TableRows {
+                rows,
+                digest: format!("{sum:032x}"),
+            },
+        );
+    }
+    end_read(conn, &mut objects.reader)?;
+    Ok(out)
+}
+
+/// Ends the read transaction a catalog or row read held, so what follows does not wait
+/// for its locks.
+fn end_read(conn: &mut Connection, reader: &mut RowReader) -> Result<()> {
+    let ended = match reader {
         RowReader::Connection => conn.batch_execute("COMMIT").map_err(|e| e.to_string()),
         RowReader::Postgres(session) => session.batch_execute("COMMIT").map_err(|e| e.to_string()),
         RowReader::Mysql(session) => session.batch_execute("COMMIT").map_err(|e| e.to_string()),
     };
-    ended.map_err(|e| query_error("ending the catalog's transaction", e))?;
-    Ok(objects.drops.into_iter().map(|d| d.sql).collect())
+    ended.map_err(|e| query_error("ending the read transaction", e))
 }
 
 pub(crate) fn query_error(what: &str, e: impl std::fmt::Display) -> Error {

@@ -8,6 +8,7 @@
 
 mod backup;
 mod drift;
+mod rehearse;
 mod stairway;
 
 use console::style;
@@ -15,6 +16,10 @@ use serde::Serialize;
 
 pub use backup::{BackupOptions, BackupReport};
 pub use drift::{DRIFT_SIDES, DriftOptions, DriftReport};
+pub use rehearse::{
+    REHEARSE_SIDES, RehearseOptions, RehearseReport, RehearseSource, RevisionTiming, RowChange,
+    StatementTiming,
+};
 pub use stairway::{STAIRWAY_SIDES, TestOptions, TestReport};
 
 use crate::apply::{Direction, Runner, Step};
@@ -234,4 +239,26 @@ pub fn drift_command(
         report.revisions,
         report.differences.len()
     )))
+}
+
+/// `cargo dbrev rehearse`: the per-revision report on stderr, JSON on stdout with
+/// `--format json`, [`Error::Differences`] (exit 1) naming the first check that failed.
+pub fn rehearse_command(
+    env: &Environment,
+    options: &RehearseOptions,
+    format: OutputFormat,
+    reporter: &Reporter,
+) -> Result<()> {
+    let report = env.rehearse(options, reporter)?;
+    report.print(reporter);
+    if format == OutputFormat::Json {
+        print_json(&report)?;
+    }
+    match report.failure() {
+        Some(check) => Err(Error::Differences(format!(
+            "cargo dbrev rehearse failed: {}",
+            check.message
+        ))),
+        None => Ok(()),
+    }
 }

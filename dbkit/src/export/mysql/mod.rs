@@ -672,6 +672,29 @@ pub(super) fn insert_rows(
     Ok(rows)
 }
 
+/// Hands each row of `select` (text protocol), as the SQL tuple a dump writes, to `each`.
+pub(super) fn each_row(
+    session: &mut RawMysql,
+    select: &str,
+    what: &str,
+    mut each: impl FnMut(&[u8]),
+) -> Result<()> {
+    let mut tuple: Vec<u8> = Vec::new();
+    session
+        .for_each_row(select, |row| {
+            tuple.clear();
+            for (i, column) in row.columns_ref().iter().enumerate() {
+                if i > 0 {
+                    tuple.push(b',');
+                }
+                push_literal(&mut tuple, row.as_ref(i), column);
+            }
+            each(&tuple);
+            Ok(())
+        })
+        .map_err(|e| query_error(&format!("rows of {what}"), e))
+}
+
 /// Restore's side on MySQL/MariaDB: a plain session (DDL commits by itself, so there is
 /// no transaction to roll back).
 pub(super) struct RestoreTarget {

@@ -5,6 +5,9 @@
 use crate::db::{Connection, ValueRow};
 use crate::dialect::{Dialect, MysqlDialect};
 
+/// The database every user may connect to.
+pub(crate) const MAINTENANCE_DATABASE: &str = "information_schema";
+
 /// `CREATE DATABASE `name`` with the connected database's character set and collation.
 pub(crate) fn create_sql(conn: &mut Connection, name: &str) -> Result<String, String> {
     let collation = conn

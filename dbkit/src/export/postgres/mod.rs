@@ -653,6 +653,33 @@ pub(super) fn copy_rows(
     Ok(rows)
 }
 
+/// Hands each row of a `COPY … TO STDOUT` (one line of its text format) to `each`.
+pub(super) fn each_row(
+    session: &mut RawPostgres,
+    copy_out: &str,
+    what: &str,
+    mut each: impl FnMut(&[u8]),
+) -> Result<()> {
+    let mut pending: Vec<u8> = Vec::new();
+    session
+        .copy_out(copy_out, |chunk| {
+            let mut rest = chunk;
+            while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+                if pending.is_empty() {
+                    each(&rest[..end]);
+                } else {
+                    pending.extend_from_slice(&rest[..end]);
+                    each(&pending);
+                    pending.clear();
+                }
+                rest = &rest[end + 1..];
+            }
+            pending.extend_from_slice(rest);
+            Ok(())
+        })
+        .map_err(|e| query_error(&format!("rows of {what}"), e))
+}
+
 /// Restore's side on PostgreSQL: a plain session that speaks `COPY`, in one transaction.
 pub(super) struct RestoreTarget {
     session: RawPostgres,

@@ -5,6 +5,9 @@
 use crate::db::Connection;
 use crate::dialect::{Dialect, PostgresDialect};
 
+/// The database every user may connect to.
+pub(crate) const MAINTENANCE_DATABASE: &str = "postgres";
+
 /// `CREATE DATABASE "name"`.
 pub(crate) fn create_sql(name: &str) -> String {
     format!("CREATE DATABASE {}", PostgresDialect.quote_ident(name))
