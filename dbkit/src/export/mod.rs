@@ -295,7 +295,9 @@ pub(crate) fn columns_by_table(conn: &mut Connection) -> Result<(Vec<TableColumn
 /// The session a snapshot's catalog queries run on: SQLite's connection itself, a
 /// PostgreSQL or MySQL session of its own (PostgreSQL's queries prepared once on it).
 pub(crate) enum CatalogSession {
-    Sqlite,
+    /// SQLite's catalog is a function of `sqlite_master`: the last snapshot is kept with
+    /// the rows it was read from, and given again while they are the same.
+    Sqlite(sqlite::SnapshotCache),
     Postgres(Box<RawPostgres>),
     Mysql(Box<RawMysql>),
 }
@@ -304,7 +306,7 @@ impl CatalogSession {
     /// Opens the session for the connected database.
     pub(crate) fn open(conn: &Connection) -> Result<CatalogSession> {
         Ok(match conn.backend() {
-            Backend::Sqlite => CatalogSession::Sqlite,
+            Backend::Sqlite => CatalogSession::Sqlite(sqlite::SnapshotCache::default()),
             Backend::Postgres => {
                 CatalogSession::Postgres(Box::new(RawPostgres::connect(conn.url())?))
             }
@@ -315,7 +317,7 @@ impl CatalogSession {
     /// Reads every object of the database (see [`crate::snapshot`]).
     pub(crate) fn snapshot(&mut self, conn: &mut Connection) -> Result<crate::snapshot::Snapshot> {
         match self {
-            CatalogSession::Sqlite => sqlite::snapshot(conn),
+            CatalogSession::Sqlite(cache) => cache.snapshot(conn),
             CatalogSession::Postgres(session) => postgres::snapshot(session),
             CatalogSession::Mysql(session) => mysql::snapshot(session),
         }

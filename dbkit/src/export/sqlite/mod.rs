@@ -25,11 +25,11 @@ pub(super) const TABLE_COUNT: &str = "SELECT CAST(count(*) AS TEXT) AS value FRO
 
 mod snapshot;
 
-pub(super) use snapshot::snapshot;
+pub(super) use snapshot::SnapshotCache;
 
 /// One object of `sqlite_master` (SQLite's own left out): what it is, its name, its table
 /// and the statement that created it, as stored.
-#[derive(QueryableByName)]
+#[derive(QueryableByName, Clone, PartialEq, Eq)]
 struct MasterRow {
     #[diesel(sql_type = Text)]
     kind: String,

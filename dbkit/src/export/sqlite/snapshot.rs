@@ -21,16 +21,42 @@ const TEXT: SqlText = SqlText {
     backslash_escapes: false,
 };
 
-/// Reads a snapshot on the connection.
-pub(crate) fn snapshot(conn: &mut Connection) -> Result<Snapshot> {
-    let master = master(conn)?;
+/// The last snapshot read and the `sqlite_master` rows it was read from: every object of
+/// a SQLite database follows from its statements there, so the same rows give the same
+/// snapshot (the stairway of `cargo dbrev test` reads each state twice).
+#[derive(Default)]
+pub(crate) struct SnapshotCache {
+    last: Option<(Vec<MasterRow>, Snapshot)>,
+}
+
+impl SnapshotCache {
+    /// Reads a snapshot on the connection: one query when `sqlite_master` is as it was
+    /// last time, else three.
+    pub(crate) fn snapshot(&mut self, conn: &mut Connection) -> Result<Snapshot> {
+        let master = master(conn)?;
+        if let Some((rows, snapshot)) = &self.last
+            && *rows == master
+        {
+            return Ok(Snapshot {
+                queries: 1,
+                ..snapshot.clone()
+            });
+        }
+        let snapshot = snapshot(conn, &master)?;
+        self.last = Some((master, snapshot.clone()));
+        Ok(snapshot)
+    }
+}
+
+/// The snapshot of the objects in `master`.
+fn snapshot(conn: &mut Connection, master: &[MasterRow]) -> Result<Snapshot> {
     let catalog = read_catalog(conn, "", &[])?;
     let mut s = Snapshot {
         queries: 1 + catalog.queries,
         ..Snapshot::default()
     };
     let mut statements: BTreeMap<&str, TableStatement> = BTreeMap::new();
-    for row in &master {
+    for row in master {
         match row.kind.as_str() {
             "table" => {
                 let parsed = TableStatement::parse(&row.sql);
