@@ -650,3 +650,45 @@ backend_test!(
         assert!(!scratch_exists(), "the scratch database outlived Ctrl-C");
     }
 );
+
+backend_test!(
+    a_given_scratch_database_must_be_empty_and_is_emptied,
+    |db| {
+        let p = clean_history(&db);
+        let scratch = TestDb::new(db.backend()).unwrap();
+        scratch.run_script("CREATE TABLE precious (id INTEGER PRIMARY KEY);");
+        let out = p
+            .cmd("dbrev")
+            .args(["test", "--scratch-url", &scratch.url])
+            .fails();
+        assert_eq!(out.code(), 8, "{}", out.stderr());
+        assert!(out.stderr().contains("is not empty"), "{}", out.stderr());
+        assert!(out.stderr().contains("precious"), "{}", out.stderr());
+        assert_eq!(scratch.tables(), ["precious"]);
+
+        let empty = TestDb::new(db.backend()).unwrap();
+        let out = p
+            .cmd("dbrev")
+            .args([
+                "rehearse",
+                "--from-url",
+                &db.url,
+                "--scratch-url",
+                &empty.url,
+            ])
+            .ok();
+        assert!(out.stderr().contains("(--scratch-url)"), "{}", out.stderr());
+        p.cmd("dbrev")
+            .args(["test", "--scratch-url", &empty.url])
+            .ok();
+        let left = Snapshot::read(&mut empty.connect()).unwrap();
+        let objects: Vec<String> = left
+            .objects
+            .keys()
+            .filter(|id| id.name != "public")
+            .map(|id| format!("{id:?}"))
+            .collect();
+        assert!(objects.is_empty(), "{objects:#?}");
+        assert!(empty.tables().is_empty(), "{:?}", empty.tables());
+    }
+);
