@@ -27,7 +27,7 @@ pub struct ScratchDatabase {
 
 /// Where the scratch database lives and how it goes away.
 enum Place {
-    /// Created on the server; dropped through a connection to `admin`.
+    /// Created on the server; dropped through an administrative connection.
     Created,
     /// A file in a temporary directory (SQLite), removed with it.
     File(Option<tempfile::TempDir>),
@@ -162,7 +162,11 @@ impl ScratchDatabase {
     pub fn finish(mut self, reporter: &Reporter) -> Result<()> {
         let result = self.discard();
         if result.is_ok() && !self.keep {
-            reporter.note("Dropped", format!("the scratch database {}", self.url));
+            let verb = match self.place {
+                Place::Given => "Emptied",
+                _ => "Dropped",
+            };
+            reporter.note(verb, format!("the scratch database {}", self.url));
         }
         result
     }
