@@ -11,9 +11,12 @@ use dbkit::cli::{
 use dbkit::completions::{CompletionsArgs, complete_if_asked, revisions};
 use dbkit::machine::{self, CheckFindings, Listing};
 use dbkit::migrate::{CurrentState, Direction, MigrateOptions};
+use dbkit::proving::{
+    self, BackupOptions, DriftOptions, RehearseOptions, RehearseSource, TestOptions,
+};
 use dbkit::rebase::RebaseOptions;
 use dbkit::target::needs_database;
-use dbkit::{Connection, Environment, Error, Reporter, listing};
+use dbkit::{Connection, DatabaseUrl, Environment, Error, Reporter, listing};
 
 /// Create, apply, revert and inspect database revisions (alembic's commands and targets).
 #[derive(Debug, Parser)]
@@ -41,6 +44,54 @@ enum Command {
     /// Compare the model (schema.rs) with the database, and applied files with what ran:
     /// exit 1 and list the differences
     Check {
+        /// Instead of the model: replay the database's revisions into a scratch database and
+        /// compare every object (indexes, constraints, defaults, triggers, views, routines)
+        #[arg(long)]
+        drift: bool,
+        #[command(flatten)]
+        scratch: ScratchArgs,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
+    /// Prove the history on a scratch database: one head, base → head, the model at head,
+    /// up/down/up for every revision with the schema compared after each down, head → base
+    Test {
+        /// Start the stairway at this revision (what comes before it is applied unchecked)
+        #[arg(long, value_name = "REV", add = revisions())]
+        from: Option<String>,
+        /// End it at this revision (default: the head)
+        #[arg(long, value_name = "REV", add = revisions())]
+        to: Option<String>,
+        #[command(flatten)]
+        scratch: ScratchArgs,
+        #[command(flatten)]
+        format: FormatArgs,
+    },
+    /// Rehearse the upgrade on a copy of production in a scratch database: restore it, upgrade
+    /// (each revision and its slowest statements timed), check the model, downgrade back,
+    /// and compare the schema and every table's rows with the copy's
+    #[command(group(clap::ArgGroup::new("copy").required(true).args(["from_dump", "from_url"])))]
+    Rehearse {
+        /// The copy: a dump file (ours, mysqldump's, pg_dump's, sqlite3's; gzip too)
+        #[arg(long, value_name = "FILE")]
+        from_dump: Option<PathBuf>,
+        /// The copy: a database, read in one snapshot and streamed in (never written)
+        #[arg(long, value_name = "URL")]
+        from_url: Option<String>,
+        /// What to upgrade to
+        #[arg(
+            long,
+            value_name = "TARGET",
+            default_value = "head",
+            allow_hyphen_values = true,
+            add = revisions()
+        )]
+        to: String,
+        /// Keep the scratch database afterwards and print its URL
+        #[arg(long)]
+        keep: bool,
+        #[command(flatten)]
+        scratch: ScratchArgs,
         #[command(flatten)]
         format: FormatArgs,
     },
@@ -205,6 +256,10 @@ struct UpgradeArgs {
     /// not complete (after fixing its file)
     #[arg(long, conflicts_with = "sql")]
     resume: bool,
+    /// Dump the database first (gzip, mode 0600; default versioning/backups/); if the
+    /// dump fails nothing is applied
+    #[arg(long, value_name = "PATH", num_args = 0..=1, conflicts_with = "sql")]
+    backup: Option<Option<PathBuf>>,
     #[command(flatten)]
     lock: LockArgs,
 }
@@ -232,6 +287,8 @@ struct Migration {
     target: String,
     sql: bool,
     resume: bool,
+    /// `upgrade --backup [PATH]`.
+    backup: Option<Option<PathBuf>>,
     lock: LockArgs,
 }
 
@@ -242,6 +299,7 @@ impl From<UpgradeArgs> for Migration {
             target: a.target,
             sql: a.sql,
             resume: a.resume,
+            backup: a.backup,
             lock: a.lock,
         }
     }
@@ -254,7 +312,27 @@ impl From<DowngradeArgs> for Migration {
             target: a.target,
             sql: a.sql,
             resume: a.resume,
+            backup: None,
             lock: a.lock,
+        }
+    }
+}
+
+/// Where scratch databases go.
+#[derive(Debug, Clone, clap::Args)]
+struct ScratchArgs {
+    /// Use this empty database for scratch work instead of creating one (for a user who
+    /// may not create databases; default: `scratch_url` in dbrev.toml); it is emptied again
+    /// at the end
+    #[arg(long, value_name = "URL")]
+    scratch_url: Option<String>,
+}
+
+impl ScratchArgs {
+    fn url(&self, env: &Environment) -> dbkit::Result<Option<DatabaseUrl>> {
+        match &self.scratch_url {
+            Some(url) => DatabaseUrl::parse(url, env.config.root()).map(Some),
+            None => Ok(env.config.scratch_url.clone()),
         }
     }
 }
@@ -295,7 +373,50 @@ fn run(cli: Cli) -> dbkit::Result<()> {
     let mut env = Environment::load(&cli.config.request())?;
     match cli.command {
         Command::Revision(args) => revision(&env, args, &reporter),
-        Command::Check { format } => check(&env, &reporter, verbose, format),
+        Command::Check {
+            drift: true,
+            scratch,
+            format,
+        } => drift(&env, &scratch, format, &reporter),
+        Command::Check { format, .. } => check(&env, &reporter, verbose, format),
+        Command::Test {
+            from,
+            to,
+            scratch,
+            format,
+        } => {
+            dbkit::export::exit_on_signal()?;
+            let options = TestOptions {
+                from,
+                to,
+                scratch_url: scratch.url(&env)?,
+            };
+            proving::test_command(&env, &options, format.format, &reporter)
+        }
+        Command::Rehearse {
+            from_dump,
+            from_url,
+            to,
+            keep,
+            scratch,
+            format,
+        } => {
+            dbkit::export::exit_on_signal()?;
+            let source = match (from_dump, from_url) {
+                (Some(file), _) => RehearseSource::Dump(file),
+                (None, url) => RehearseSource::Url(DatabaseUrl::parse(
+                    url.as_deref().unwrap_or_default(),
+                    env.config.root(),
+                )?),
+            };
+            let options = RehearseOptions {
+                source,
+                to,
+                keep,
+                scratch_url: scratch.url(&env)?,
+            };
+            proving::rehearse_command(&env, &options, format.format, &reporter)
+        }
         Command::Upgrade(args) => migrate(&mut env, args.into(), &reporter),
         Command::Downgrade(args) => migrate(&mut env, args.into(), &reporter),
         Command::Current { format } => {
@@ -441,13 +562,39 @@ fn migrate(env: &mut Environment, m: Migration, reporter: &Reporter) -> dbkit::R
         _ => {}
     }
     m.lock.apply(env);
+    if m.backup.is_some() {
+        dbkit::export::exit_on_signal()?;
+    }
     let mut conn = open(env, reporter)?;
     let options = MigrateOptions { resume: m.resume };
-    match m.direction {
-        Direction::Up => env.upgrade_with(&mut conn, &m.target, options, reporter)?,
-        Direction::Down => env.downgrade_with(&mut conn, &m.target, options, reporter)?,
+    match (m.direction, m.backup) {
+        (Direction::Up, Some(path)) => {
+            let backup = BackupOptions { path };
+            env.upgrade_with_backup(&mut conn, &m.target, options, &backup, reporter)?;
+        }
+        (Direction::Up, None) => {
+            env.upgrade_with(&mut conn, &m.target, options, reporter)?;
+        }
+        (Direction::Down, _) => {
+            env.downgrade_with(&mut conn, &m.target, options, reporter)?;
+        }
     };
     Ok(())
+}
+
+/// `check --drift`: the history replayed into a scratch database, compared with the live one.
+fn drift(
+    env: &Environment,
+    scratch: &ScratchArgs,
+    format: FormatArgs,
+    reporter: &Reporter,
+) -> dbkit::Result<()> {
+    dbkit::export::exit_on_signal()?;
+    let options = DriftOptions {
+        scratch_url: scratch.url(env)?,
+    };
+    let mut conn = open(env, reporter)?;
+    proving::drift_command(env, &mut conn, &options, format.format, reporter)
 }
 
 /// `stamp TARGET`, or `stamp --accept-edits REV...`.

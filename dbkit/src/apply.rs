@@ -4,6 +4,7 @@
 //! killed process leaves "statements 1–2 of 5" recorded, and `--resume` continues at the
 //! first statement that did not complete.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -44,6 +45,19 @@ pub struct Step {
     /// Which way it ran.
     pub direction: Direction,
     /// How long it took.
+    pub elapsed: Duration,
+    /// How long each statement that ran took, in order (what `rehearse` reports).
+    pub statements: Vec<StatementTime>,
+}
+
+/// How long one statement of a revision ran.
+#[derive(Debug, Clone)]
+pub struct StatementTime {
+    /// Its line in the file.
+    pub line: usize,
+    /// Its text.
+    pub sql: String,
+    /// How long it ran.
     pub elapsed: Duration,
 }
 
@@ -122,6 +136,7 @@ impl Runner<'_> {
             direction,
             file: &file,
             started: Instant::now(),
+            times: RefCell::new(Vec::new()),
         };
         let transactional = conn.dialect().transactional_ddl()
             && revision.run_in_transaction
@@ -136,6 +151,7 @@ impl Runner<'_> {
             message: revision.message.clone(),
             direction,
             elapsed: run.started.elapsed(),
+            statements: run.times.into_inner(),
         }))
     }
 
@@ -159,9 +175,23 @@ struct Run<'a> {
     direction: Direction,
     file: &'a RevisionFile,
     started: Instant,
+    /// How long each statement ran, as they run.
+    times: RefCell<Vec<StatementTime>>,
 }
 
 impl Run<'_> {
+    /// Runs one statement of the file, timing it.
+    fn execute(&self, conn: &mut Connection, statement: &Statement) -> diesel::QueryResult<()> {
+        let began = Instant::now();
+        let ran = conn.batch_execute(&statement.sql);
+        self.times.borrow_mut().push(StatementTime {
+            line: statement.line,
+            sql: statement.sql.clone(),
+            elapsed: began.elapsed(),
+        });
+        ran
+    }
+
     /// The statements, the version row and the companion row in one transaction.
     fn in_transaction(&self, conn: &mut Connection) -> Result<bool> {
         if !self.begin(conn, true)? {
@@ -169,7 +199,7 @@ impl Run<'_> {
         }
         for statement in &self.file.statements {
             self.runner.reporter.detail(&statement.sql);
-            if let Err(e) = conn.batch_execute(&statement.sql) {
+            if let Err(e) = self.execute(conn, statement) {
                 let _ = conn.batch_execute("ROLLBACK");
                 let outcome = format!(
                     "; revision {} was rolled back, earlier revisions stay applied",
@@ -229,7 +259,7 @@ impl Run<'_> {
                 exec(conn, &progress, &format!("journaling revision {id}"))?;
             }
             self.runner.reporter.detail(&statement.sql);
-            if let Err(e) = conn.batch_execute(&statement.sql) {
+            if let Err(e) = self.execute(conn, statement) {
                 let first_run = index == 0 && resume_from.is_none();
                 return Err(self.journaled_failure(conn, record, index, first_run, e));
             }

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use crate::config::ConfigRequest;
 use crate::error::Error;
-use crate::format::Format;
 use crate::project::PackageSelector;
 use crate::term::{Reporter, Verbosity, print_error};
 
@@ -99,20 +98,7 @@ impl OutputArgs {
     }
 }
 
-/// `--format text|json` for a command with machine output.
-#[derive(Debug, Clone, Copy, Default, clap::Args)]
-pub struct FormatArgs {
-    /// Output format (json: one document on stdout, its shape in the README)
-    #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
-}
-
-impl FormatArgs {
-    /// Whether JSON was asked for.
-    pub fn is_json(&self) -> bool {
-        self.format == Format::Json
-    }
-}
+pub use crate::format::FormatArgs;
 
 /// The process arguments with cargo's subcommand name removed: `cargo dbrev x` runs
 /// `cargo-dbrev dbrev x`, while running the binary directly gives `cargo-dbrev x`.

@@ -171,13 +171,7 @@ fn rfc3339(seconds: i64) -> Option<String> {
 }
 
 /// A document as pretty JSON and a newline.
-pub fn render(document: &impl Serialize) -> String {
-    // Serialising plain strings, numbers and lists cannot fail; say so if it ever does.
-    let mut text = serde_json::to_string_pretty(document)
-        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
-    text.push('\n');
-    text
-}
+pub use crate::format::render_json as render;
 
 #[derive(Serialize)]
 struct RevisionsDocument {

@@ -674,7 +674,7 @@ fn check_runnable(revision: &Revision, direction: Direction) -> Result<()> {
 }
 
 /// Refuses a revision whose file still holds an unfilled `/* FILL ... */` marker.
-fn check_filled(revision: &Revision, direction: Direction) -> Result<()> {
+pub(crate) fn check_filled(revision: &Revision, direction: Direction) -> Result<()> {
     let path = match direction {
         Direction::Up => revision.up_path(),
         Direction::Down => revision.down_path(),

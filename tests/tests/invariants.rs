@@ -85,13 +85,12 @@ const MAX_FUNCTION_LINES: usize = 80;
 /// later pass of issue 13 splits them.
 const KNOWN_LONG: &[(&str, &str)] = &[
     ("export/mod.rs", "dump"),
-    ("export/mysql.rs", "objects"),
     ("export/postgres/items.rs", "table"),
     ("export/postgres/items.rs", "user_type"),
     ("export/postgres/mod.rs", "items"),
     ("export/restore.rs", "load"),
-    ("export/sqlite.rs", "objects"),
-    ("export/sqlite.rs", "without_foreign_keys"),
+    ("export/sqlite/mod.rs", "objects"),
+    ("export/sqlite/mod.rs", "without_foreign_keys"),
     ("statements.rs", "next_statement"),
     ("statements.rs", "normal"),
 ];

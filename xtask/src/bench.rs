@@ -1,8 +1,9 @@
 //! `cargo xtask bench`: the speed targets, measured on release binaries and reported
 //! (never asserted): `cargo dbrev current` start-up, 500 trivial revisions up and down,
-//! `cargo dbrev check` on a 300-table schema, `cargo dbrev lint --all` on the 500
-//! revisions, and dump/restore of 1,000,000 mixed rows
-//! beside the native tools, on each backend.
+//! `cargo dbrev test` on the same 500 revisions beside that plain run (the stairway's
+//! target: at most about 4x), `cargo dbrev check` on a 300-table schema, `cargo dbrev lint
+//! --all` on the 500 revisions, and dump/restore of 1,000,000 mixed rows beside the native
+//! tools, on each backend.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -43,6 +44,9 @@ pub fn run(args: &[String]) -> DynResult {
         let project = Project::new(&bin_dir, name, server.as_deref())?;
         if matches!(what, "all" | "revisions") {
             project.revisions()?;
+        }
+        if matches!(what, "all" | "test") {
+            project.test()?;
         }
         if matches!(what, "all" | "current") {
             project.current()?;
@@ -193,6 +197,28 @@ impl Project {
             self.backend,
             best.as_secs_f64() * 1000.0,
             report.findings.len(),
+        );
+        Ok(())
+    }
+
+    /// `cargo dbrev test` on the 500 revisions (a scratch database, the stairway's 2 snapshots
+    /// per revision) against a plain `upgrade head` + `downgrade base` of the same history.
+    fn test(&self) -> DynResult {
+        let model: String = (0..REVISIONS)
+            .map(|i| {
+                format!("diesel::table! {{\n    t{i} (id) {{\n        id -> Integer,\n    }}\n}}\n")
+            })
+            .collect();
+        std::fs::write(self.dir.path().join("src/schema.rs"), model)?;
+        let plain = self.tool("dbrev", &["upgrade", "head", "-q"])?
+            + self.tool("dbrev", &["downgrade", "base", "-q"])?;
+        let test = self.tool("dbrev", &["test", "-q"])?;
+        println!(
+            "{:<9} `test` on {REVISIONS} revisions: {:.2} s, {:.1}x a plain base -> head -> base ({:.2} s)",
+            self.backend,
+            test.as_secs_f64(),
+            test.as_secs_f64() / plain.as_secs_f64(),
+            plain.as_secs_f64(),
         );
         Ok(())
     }

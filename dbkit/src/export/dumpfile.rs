@@ -157,24 +157,29 @@ pub(crate) type DumpReader = BufReader<Tail<Box<dyn Read>>>;
 /// its (decompressed) text that moves `bar` by the file's bytes and keeps its tail.
 pub(crate) fn open(path: &Path, bar: &indicatif::ProgressBar) -> Result<(DumpFormat, DumpReader)> {
     let file = std::fs::File::open(path).at(path)?;
+    open_reader(Box::new(file), bar).at(path)
+}
+
+/// [`open`] over any reader (a dump streamed from another database).
+pub(crate) fn open_reader(
+    source: Box<dyn Read + Send>,
+    bar: &indicatif::ProgressBar,
+) -> std::io::Result<(DumpFormat, DumpReader)> {
     let mut raw = BufReader::with_capacity(
         1 << 20,
         Progress {
-            inner: file,
+            inner: source,
             bar: bar.clone(),
         },
     );
-    let gz = raw.fill_buf().at(path)?.starts_with(&[0x1f, 0x8b]);
+    let gz = raw.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     let mut text: Box<dyn Read> = if gz {
         Box::new(flate2::bufread::MultiGzDecoder::new(raw))
     } else {
         Box::new(raw)
     };
     let mut head = Vec::with_capacity(HEAD);
-    (&mut text)
-        .take(HEAD as u64)
-        .read_to_end(&mut head)
-        .at(path)?;
+    (&mut text).take(HEAD as u64).read_to_end(&mut head)?;
     let format = DumpFormat::sniff(&head);
     let stream: Box<dyn Read> = Box::new(std::io::Cursor::new(head).chain(text));
     Ok((

@@ -10,7 +10,7 @@
 //! dump ends with a completion line that restore looks for.
 
 mod dumpfile;
-mod interrupt;
+pub(crate) mod interrupt;
 mod mysql;
 mod order;
 mod postgres;
@@ -18,6 +18,7 @@ mod restore;
 mod scope;
 mod session;
 mod sqlite;
+mod stream;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -34,7 +35,10 @@ use crate::term::Reporter;
 use session::{RawMysql, RawPostgres};
 
 pub use interrupt::exit_on_signal;
-pub use restore::{RestoreOptions, RestoreStats, restore, restore_file, target_tables};
+pub use restore::{
+    RestoreOptions, RestoreStats, restore, restore_file, restore_stream, target_tables,
+};
+pub use stream::copy_database;
 
 /// What to dump.
 #[derive(Debug, Clone)]
@@ -191,7 +195,7 @@ pub(crate) enum RowReader {
     #[default]
     Connection,
     /// A `COPY` session that joined the catalog's exported snapshot (PostgreSQL).
-    Postgres(RawPostgres),
+    Postgres(Box<RawPostgres>),
     /// The session that read the objects, inside its transaction (MySQL).
     Mysql(RawMysql),
 }
@@ -286,6 +290,158 @@ pub(crate) fn columns_by_table(conn: &mut Connection) -> Result<(Vec<TableColumn
         .filter_map(|k| Some((k.table_name, k.ref_table?)))
         .collect();
     Ok((out, references))
+}
+
+/// The session a snapshot's catalog queries run on: SQLite's connection itself, a
+/// PostgreSQL or MySQL session of its own (PostgreSQL's queries prepared once on it).
+pub(crate) enum CatalogSession {
+    /// SQLite's catalog is a function of `sqlite_master`: the last snapshot is kept with
+    /// the rows it was read from, and given again while they are the same.
+    Sqlite(sqlite::SnapshotCache),
+    Postgres(Box<RawPostgres>),
+    Mysql(Box<RawMysql>),
+}
+
+impl CatalogSession {
+    /// Opens the session for the connected database.
+    pub(crate) fn open(conn: &Connection) -> Result<CatalogSession> {
+        Ok(match conn.backend() {
+            Backend::Sqlite => CatalogSession::Sqlite(sqlite::SnapshotCache::default()),
+            Backend::Postgres => {
+                CatalogSession::Postgres(Box::new(RawPostgres::connect(conn.url())?))
+            }
+            Backend::Mysql => CatalogSession::Mysql(Box::new(RawMysql::connect(conn.url())?)),
+        })
+    }
+
+    /// Reads every object of the database (see [`crate::snapshot`]).
+    pub(crate) fn snapshot(&mut self, conn: &mut Connection) -> Result<crate::snapshot::Snapshot> {
+        match self {
+            CatalogSession::Sqlite(cache) => cache.snapshot(conn),
+            CatalogSession::Postgres(session) => postgres::snapshot(session),
+            CatalogSession::Mysql(session) => mysql::snapshot(session),
+        }
+    }
+}
+
+/// `CREATE DATABASE` of a scratch database beside the connected one (same server; on
+/// MySQL the same collation). SQLite's scratch databases are files.
+pub(crate) fn create_scratch_sql(conn: &mut Connection, name: &str) -> Result<String, String> {
+    match conn.backend() {
+        Backend::Sqlite => Err("a SQLite scratch database is a file".into()),
+        Backend::Postgres => Ok(postgres::scratch::create_sql(name)),
+        Backend::Mysql => mysql::scratch::create_sql(conn, name),
+    }
+}
+
+/// The database every user may connect to on a server (where scratch databases are
+/// created from when the configured one does not exist yet).
+pub(crate) fn maintenance_database(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => postgres::scratch::MAINTENANCE_DATABASE,
+        Backend::Mysql => mysql::scratch::MAINTENANCE_DATABASE,
+    }
+}
+
+/// Drops a scratch database of the connected server, ending the sessions still in it.
+pub(crate) fn drop_scratch(conn: &mut Connection, name: &str) -> Result<(), String> {
+    match conn.backend() {
+        Backend::Sqlite => Err("a SQLite scratch database is a file".into()),
+        Backend::Postgres => postgres::scratch::drop_database(conn, name),
+        Backend::Mysql => mysql::scratch::drop_database(conn, name),
+    }
+}
+
+/// The `DROP … IF EXISTS` statements, dependants first, of every object a dump of the
+/// connected database would create (schemas and extensions are never among them).
+pub(crate) fn drop_statements(conn: &mut Connection) -> Result<Vec<String>> {
+    let options = DumpOptions {
+        schema_only: true,
+        ..DumpOptions::default()
+    };
+    let mut objects = match conn.backend() {
+        Backend::Sqlite => sqlite::objects(conn, &options)?,
+        Backend::Postgres => postgres::objects(conn, &options)?,
+        Backend::Mysql => mysql::objects(conn, &options)?,
+    };
+    end_read(conn, &mut objects.reader)?;
+    Ok(objects.drops.into_iter().map(|d| d.sql).collect())
+}
+
+/// A table's rows: how many, and a digest of their values that does not depend on their
+/// order (the sum of each row's SHA-256, as the dump would write the row).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TableRows {
+    /// How many rows.
+    pub rows: u64,
+    /// The digest of their values.
+    pub digest: String,
+}
+
+/// Every table's rows (see [`TableRows`]), read as a dump reads them, in one snapshot.
+pub fn table_rows(conn: &mut Connection) -> Result<std::collections::BTreeMap<String, TableRows>> {
+    use sha2::Digest;
+    let options = DumpOptions {
+        data_only: true,
+        ..DumpOptions::default()
+    };
+    let mut objects = match conn.backend() {
+        Backend::Sqlite => sqlite::objects(conn, &options)?,
+        Backend::Postgres => postgres::objects(conn, &options)?,
+        Backend::Mysql => mysql::objects(conn, &options)?,
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for table in &objects.tables {
+        let mut rows = 0u64;
+        let mut sum = 0u128;
+        let mut add = |row: &[u8]| {
+            let hash = sha2::Sha256::digest(row);
+            let mut head = [0u8; 16];
+            head.copy_from_slice(&hash[..16]);
+            sum = sum.wrapping_add(u128::from_be_bytes(head));
+            rows += 1;
+        };
+        let what = table.name.as_str();
+        match (&table.rows, &mut objects.reader) {
+            (RowSource::Copy { out, .. }, RowReader::Postgres(s)) => {
+                postgres::each_row(s, out, what, &mut add)?
+            }
+            (RowSource::Text(select), RowReader::Mysql(s)) => {
+                mysql::each_row(s, select, what, &mut add)?
+            }
+            (RowSource::Literals(select), RowReader::Connection) => conn
+                .for_each_value(select, |v| {
+                    add(v.unwrap_or_default().as_bytes());
+                    Ok::<(), std::convert::Infallible>(())
+                })
+                .map_err(|e| match e {
+                    StreamError::Query(e) => query_error(&format!("rows of {what}"), e),
+                    StreamError::Stopped(never) => match never {},
+                })?,
+            _ => return Err(Error::Export(format!("no reader for the rows of {what}"))),
+        }
+        out.insert(
+            table.name.clone(),
+            TableRows {
+                rows,
+                digest: format!("{sum:032x}"),
+            },
+        );
+    }
+    end_read(conn, &mut objects.reader)?;
+    Ok(out)
+}
+
+/// Ends the read transaction a catalog or row read held, so what follows does not wait
+/// for its locks.
+fn end_read(conn: &mut Connection, reader: &mut RowReader) -> Result<()> {
+    let ended = match reader {
+        RowReader::Connection => conn.batch_execute("COMMIT").map_err(|e| e.to_string()),
+        RowReader::Postgres(session) => session.batch_execute("COMMIT").map_err(|e| e.to_string()),
+        RowReader::Mysql(session) => session.batch_execute("COMMIT").map_err(|e| e.to_string()),
+    };
+    ended.map_err(|e| query_error("ending the read transaction", e))
 }
 
 pub(crate) fn query_error(what: &str, e: impl std::fmt::Display) -> Error {
@@ -406,6 +562,11 @@ pub fn dump(
     writeln!(w, "\n{}", trailer()).map_err(io)?;
     w.flush().map_err(io)?;
     stats.bytes = writer.bytes;
+    if let RowReader::Connection = objects.reader {
+        // SQLite's read transaction: the connection may go on to write (upgrade --backup).
+        conn.batch_execute("COMMIT")
+            .map_err(|e| query_error("ending the dump's transaction", e))?;
+    }
     Ok(stats)
 }
 

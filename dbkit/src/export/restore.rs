@@ -124,7 +124,45 @@ pub fn restore(
     options: &RestoreOptions,
     reporter: &Reporter,
 ) -> Result<RestoreStats> {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let bar = progress_bar(reporter, size);
     let source = path.display().to_string();
+    let stats = restore_input(conn, Input::File(path), &source, options, reporter, &bar);
+    bar.finish_and_clear();
+    stats
+}
+
+/// Restores a dump read once from `input` (another database's dump streamed through a
+/// pipe) into the connected database. Where the target cannot roll back (MySQL), the
+/// statements run as they come and a stream cut short is found only at its end: use it
+/// for a database that is discarded when the restore fails (a scratch database).
+pub fn restore_stream(
+    conn: &mut Connection,
+    input: Box<dyn std::io::Read + Send>,
+    source: &str,
+    options: &RestoreOptions,
+    reporter: &Reporter,
+) -> Result<RestoreStats> {
+    let bar = indicatif::ProgressBar::hidden();
+    restore_input(conn, Input::Stream(input), source, options, reporter, &bar)
+}
+
+/// Where a restore reads.
+enum Input<'p> {
+    /// A file, which may be read twice.
+    File(&'p Path),
+    /// A stream, read once.
+    Stream(Box<dyn std::io::Read + Send>),
+}
+
+fn restore_input(
+    conn: &mut Connection,
+    input: Input<'_>,
+    source: &str,
+    options: &RestoreOptions,
+    reporter: &Reporter,
+    bar: &indicatif::ProgressBar,
+) -> Result<RestoreStats> {
     let url = conn.url().clone();
     let backend = conn.backend();
     let tables = target_tables(conn)?;
@@ -134,41 +172,46 @@ pub fn restore(
             "{url} holds {tables} table(s); restoring {source} replaces the objects it dumps — pass --yes to restore into it anyway, or restore into an empty database"
         )));
     }
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let bar = progress_bar(reporter, size);
-    let (format, reader) = dumpfile::open(path, &bar)?;
+    let (path, (format, reader)) = match input {
+        Input::File(path) => (Some(path), dumpfile::open(path, bar)?),
+        Input::Stream(stream) => (
+            None,
+            dumpfile::open_reader(stream, bar)
+                .map_err(|e| Error::Export(format!("{source}: reading: {e}")))?,
+        ),
+    };
     let mut target: Box<dyn Target + '_> = match backend {
         Backend::Sqlite => Box::new(super::sqlite::RestoreTarget::new(conn)),
         Backend::Postgres => Box::new(super::postgres::RestoreTarget::connect(&url)?),
         Backend::Mysql => Box::new(super::mysql::RestoreTarget::connect(&url)?),
     };
     let run = Run {
-        source: &source,
+        source,
         database: &database,
         backend,
         format,
         options,
         reporter,
-        bar: &bar,
+        bar,
+        streamed: path.is_none(),
     };
-    let (known, reader) = if target.transactional() {
-        (None, reader)
-    } else {
-        // Nothing here rolls back: read the whole file once before writing anything.
-        bar.set_message("checking");
-        let scope = run.check_first(reader)?;
-        bar.set_position(0);
-        let (_, reader) = dumpfile::open(path, &bar)?;
-        (Some(scope), reader)
+    let (known, reader) = match path {
+        Some(path) if !target.transactional() => {
+            // Nothing here rolls back: read the whole file once before writing anything.
+            bar.set_message("checking");
+            let scope = run.check_first(reader)?;
+            bar.set_position(0);
+            let (_, reader) = dumpfile::open(path, bar)?;
+            (Some(scope), reader)
+        }
+        _ => (None, reader),
     };
     reporter.status(
         "Restoring",
         format!("{source} ({}) into {url}", format.writer()),
     );
     bar.set_message("restoring");
-    let stats = run.load(target.as_mut(), reader, known);
-    bar.finish_and_clear();
-    stats
+    run.load(target.as_mut(), reader, known)
 }
 
 fn progress_bar(reporter: &Reporter, size: u64) -> indicatif::ProgressBar {
@@ -195,6 +238,9 @@ struct Run<'a> {
     options: &'a RestoreOptions,
     reporter: &'a Reporter,
     bar: &'a indicatif::ProgressBar,
+    /// Read once from a stream: a target that cannot roll back learns only at the end
+    /// whether the stream was complete.
+    streamed: bool,
 }
 
 /// Why a restore stopped.
@@ -368,7 +414,7 @@ impl Run<'_> {
             }
         }
         if stop.is_none()
-            && transactional
+            && (transactional || self.streamed)
             && !self.options.allow_incomplete
             && !self
                 .format

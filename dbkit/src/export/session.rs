@@ -79,6 +79,8 @@ pub(crate) struct RawPostgres {
     runtime: Runtime,
     client: tokio_postgres::Client,
     copy: Option<std::pin::Pin<Box<tokio_postgres::CopyInSink<bytes::Bytes>>>>,
+    /// Catalog queries prepared on this session, planned once however often they run.
+    prepared: std::collections::HashMap<&'static str, tokio_postgres::Statement>,
 }
 
 impl RawPostgres {
@@ -114,6 +116,7 @@ impl RawPostgres {
             runtime,
             client,
             copy: None,
+            prepared: std::collections::HashMap::new(),
         })
     }
 
@@ -124,22 +127,26 @@ impl RawPostgres {
             .map_err(|e| postgres_failure(&e))
     }
 
-    /// Runs a query in the simple protocol and returns its rows, every value as text.
-    pub(crate) fn rows(
+    /// Runs a catalog query prepared once per session (the server plans it once, however
+    /// often a snapshot reads it again) and returns its rows.
+    pub(crate) fn prepared_rows(
         &mut self,
-        sql: &str,
-    ) -> std::result::Result<Vec<tokio_postgres::SimpleQueryRow>, Failure> {
-        let messages = self
-            .runtime
-            .block_on(self.client.simple_query(sql))
-            .map_err(|e| postgres_failure(&e))?;
-        Ok(messages
-            .into_iter()
-            .filter_map(|m| match m {
-                tokio_postgres::SimpleQueryMessage::Row(row) => Some(row),
-                _ => None,
-            })
-            .collect())
+        sql: &'static str,
+    ) -> std::result::Result<Vec<tokio_postgres::Row>, Failure> {
+        let statement = match self.prepared.get(sql) {
+            Some(statement) => statement.clone(),
+            None => {
+                let statement = self
+                    .runtime
+                    .block_on(self.client.prepare(sql))
+                    .map_err(|e| postgres_failure(&e))?;
+                self.prepared.insert(sql, statement.clone());
+                statement
+            }
+        };
+        self.runtime
+            .block_on(self.client.query(&statement, &[]))
+            .map_err(|e| postgres_failure(&e))
     }
 
     /// Runs `COPY ... TO STDOUT` and hands each chunk of its output to `each`.

@@ -113,9 +113,5 @@ pub fn json(report: &LintReport) -> String {
             suppressed: report.suppressed.len(),
         },
     };
-    // Serialising plain strings and numbers cannot fail; say so if it ever does.
-    let mut text = serde_json::to_string_pretty(&document)
-        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
-    text.push('\n');
-    text
+    crate::format::render_json(&document)
 }

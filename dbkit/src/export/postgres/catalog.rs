@@ -3,8 +3,6 @@
 //! queries format what only the server can (`pg_get_*def`, `format_type`, quoting); the
 //! statements are put together in [`super::items`].
 
-use tokio_postgres::SimpleQueryRow;
-
 use crate::error::Result;
 use crate::export::query_error;
 use crate::export::session::RawPostgres;
@@ -50,11 +48,11 @@ impl Cat {
 pub(super) type Key = (Cat, u32);
 
 /// One row of a catalog query, every value as text.
-struct Row(SimpleQueryRow);
+struct Row(tokio_postgres::Row);
 
 impl Row {
     fn opt(&self, column: &str) -> Option<String> {
-        self.0.try_get(column).ok().flatten().map(str::to_owned)
+        self.0.try_get::<_, Option<String>>(column).ok().flatten()
     }
 
     fn text(&self, column: &str) -> String {
@@ -91,9 +89,21 @@ trait FromRow: Sized {
     fn from_row(row: &Row) -> Self;
 }
 
-fn read<T: FromRow>(session: &mut RawPostgres) -> Result<Vec<T>> {
-    let rows = session.rows(T::SQL).map_err(|e| query_error(T::WHAT, e))?;
-    Ok(rows.into_iter().map(|r| T::from_row(&Row(r))).collect())
+/// The catalog session, counting the queries it runs.
+struct Reader<'s> {
+    session: &'s mut RawPostgres,
+    queries: usize,
+}
+
+impl Reader<'_> {
+    fn read<T: FromRow>(&mut self) -> Result<Vec<T>> {
+        self.queries += 1;
+        let rows = self
+            .session
+            .prepared_rows(T::SQL)
+            .map_err(|e| query_error(T::WHAT, e))?;
+        Ok(rows.into_iter().map(|r| T::from_row(&Row(r))).collect())
+    }
 }
 
 /// A schema.
@@ -625,35 +635,60 @@ impl Catalog {
     /// locked (ACCESS SHARE, as pg_dump does) so that no DDL changes them until the dump
     /// is done.
     pub(super) fn read(session: &mut RawPostgres) -> Result<Catalog> {
-        let tables: Vec<TableRow> = read(session)?;
+        let mut reader = Reader {
+            session,
+            queries: 0,
+        };
+        let tables: Vec<TableRow> = reader.read()?;
         if !tables.is_empty() {
             let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
-            session
+            reader
+                .session
                 .batch_execute(&format!(
                     "LOCK TABLE {} IN ACCESS SHARE MODE",
                     names.join(", ")
                 ))
                 .map_err(|e| query_error("locking the tables", e))?;
         }
+        let mut catalog = Catalog::read_definitions(&mut reader, tables)?;
+        catalog.depends = reader.read()?;
+        catalog.not_carried = reader.read()?;
+        Ok(catalog)
+    }
+
+    /// What a snapshot compares: the definitions of every object, without the dump's
+    /// dependencies and warnings, and without locking anything; also returns how many
+    /// queries it took.
+    pub(super) fn read_for_snapshot(session: &mut RawPostgres) -> Result<(Catalog, usize)> {
+        let mut reader = Reader {
+            session,
+            queries: 0,
+        };
+        let tables = reader.read()?;
+        let catalog = Catalog::read_definitions(&mut reader, tables)?;
+        Ok((catalog, reader.queries))
+    }
+
+    fn read_definitions(reader: &mut Reader<'_>, tables: Vec<TableRow>) -> Result<Catalog> {
         Ok(Catalog {
-            schemas: read(session)?,
-            extensions: read(session)?,
-            types: read(session)?,
-            functions: read(session)?,
-            aggregates: read(session)?,
-            sequences: read(session)?,
+            schemas: reader.read()?,
+            extensions: reader.read()?,
+            types: reader.read()?,
+            functions: reader.read()?,
+            aggregates: reader.read()?,
+            sequences: reader.read()?,
             tables,
-            columns: read(session)?,
-            constraints: read(session)?,
-            indexes: read(session)?,
-            views: read(session)?,
-            triggers: read(session)?,
-            rules: read(session)?,
-            statistics: read(session)?,
-            policies: read(session)?,
-            comments: read(session)?,
-            depends: read(session)?,
-            not_carried: read(session)?,
+            columns: reader.read()?,
+            constraints: reader.read()?,
+            indexes: reader.read()?,
+            views: reader.read()?,
+            triggers: reader.read()?,
+            rules: reader.read()?,
+            statistics: reader.read()?,
+            policies: reader.read()?,
+            comments: reader.read()?,
+            depends: Vec::new(),
+            not_carried: Vec::new(),
         })
     }
 }

@@ -24,6 +24,8 @@
 
 mod catalog;
 mod items;
+pub(super) mod scratch;
+mod snapshot;
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -38,6 +40,8 @@ use super::{
 use crate::db::Connection;
 use crate::error::Result;
 use crate::url::DatabaseUrl;
+
+pub(super) use snapshot::snapshot;
 
 use catalog::{Cat, Catalog, ColumnRow, ConstraintRow, Key, SequenceRow, TableRow};
 use items::{Item, Kind, Subject, TableParts};
@@ -124,9 +128,7 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
         .collect();
     o.data_after.splice(0..0, setvals);
     o.tables = dump.data_tables(&graph, &mut o.warnings);
-    if !options.schema_only {
-        o.reader = RowReader::Postgres(session);
-    }
+    o.reader = RowReader::Postgres(Box::new(session));
     Ok(o)
 }
 
@@ -649,6 +651,33 @@ pub(super) fn copy_rows(
     writeln!(w, "\\.").map_err(io)?;
     bar.finish_and_clear();
     Ok(rows)
+}
+
+/// Hands each row of a `COPY … TO STDOUT` (one line of its text format) to `each`.
+pub(super) fn each_row(
+    session: &mut RawPostgres,
+    copy_out: &str,
+    what: &str,
+    mut each: impl FnMut(&[u8]),
+) -> Result<()> {
+    let mut pending: Vec<u8> = Vec::new();
+    session
+        .copy_out(copy_out, |chunk| {
+            let mut rest = chunk;
+            while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+                if pending.is_empty() {
+                    each(&rest[..end]);
+                } else {
+                    pending.extend_from_slice(&rest[..end]);
+                    each(&pending);
+                    pending.clear();
+                }
+                rest = &rest[end + 1..];
+            }
+            pending.extend_from_slice(rest);
+            Ok(())
+        })
+        .map_err(|e| query_error(&format!("rows of {what}"), e))
 }
 
 /// Restore's side on PostgreSQL: a plain session that speaks `COPY`, in one transaction.

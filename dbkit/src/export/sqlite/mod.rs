@@ -23,7 +23,13 @@ use crate::term::Reporter;
 /// How many tables the database holds.
 pub(super) const TABLE_COUNT: &str = "SELECT CAST(count(*) AS TEXT) AS value FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
 
-#[derive(QueryableByName)]
+mod snapshot;
+
+pub(super) use snapshot::SnapshotCache;
+
+/// One object of `sqlite_master` (SQLite's own left out): what it is, its name, its table
+/// and the statement that created it, as stored.
+#[derive(QueryableByName, Clone, PartialEq, Eq)]
 struct MasterRow {
     #[diesel(sql_type = Text)]
     kind: String,
@@ -43,17 +49,21 @@ fn literal(column: &str) -> String {
     )
 }
 
+/// The objects of `sqlite_master` that have a statement, in creation order.
+fn master(conn: &mut Connection) -> Result<Vec<MasterRow>> {
+    conn.load(
+        "SELECT type AS kind, name, tbl_name, sql FROM sqlite_master \
+         WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
+    )
+    .map_err(|e| query_error("sqlite_master", e))
+}
+
 /// Reads what to dump, inside a read transaction (one snapshot for the whole dump).
 pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Objects> {
     let d = SqliteDialect;
     conn.batch_execute("BEGIN")
         .map_err(|e| query_error("snapshot", e))?;
-    let master: Vec<MasterRow> = conn
-        .load(
-            "SELECT type AS kind, name, tbl_name, sql FROM sqlite_master \
-             WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
-        )
-        .map_err(|e| query_error("sqlite_master", e))?;
+    let master = master(conn)?;
     let mut objects = Objects {
         settings: vec!["PRAGMA foreign_keys=OFF".into(), "BEGIN TRANSACTION".into()],
         footer: vec!["COMMIT".into()],

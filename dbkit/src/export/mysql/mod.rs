@@ -16,8 +16,15 @@
 
 use std::io::Write;
 
+mod catalog;
+pub(super) mod scratch;
+mod snapshot;
+
 use mysql_async::Value;
 use mysql_async::consts::ColumnType;
+
+use catalog::{Definitions, Reader, RelationRow};
+pub(super) use snapshot::snapshot;
 
 use super::order::dependency_order;
 use super::restore::Target;
@@ -252,7 +259,6 @@ fn without_foreign_keys(ddl: &str, gone: &dyn Fn(&str) -> bool) -> (String, Vec<
 
 /// Reads what to dump on one session, definitions and rows from one snapshot.
 pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Objects> {
-    let d = MysqlDialect;
     let mut session = RawMysql::connect(conn.url())?;
     // A plain START TRANSACTION: InnoDB takes the snapshot at the first row read, which
     // comes after every table's metadata lock below.
@@ -281,37 +287,68 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
             .to_vec(),
         ..Objects::default()
     };
-    let relations = rows(
-        &mut session,
-        "tables",
-        "SELECT CAST(TABLE_NAME AS CHAR) AS name, CAST(TABLE_TYPE AS CHAR) AS kind FROM information_schema.TABLES \
-         WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME",
-        &["name", "kind"],
-    )?;
+    let mut reader = Reader {
+        session: &mut session,
+        queries: 0,
+    };
+    let relations = catalog::relations(&mut reader)?;
     // Lock every base table first; a table dropped since the listing is simply gone.
-    let mut tables: Vec<String> = Vec::new();
-    for r in relations.iter().filter(|r| r[1] != "VIEW") {
-        match session.batch_execute(&format!("SELECT 1 FROM {} LIMIT 0", d.quote_ident(&r[0]))) {
-            Ok(()) => tables.push(r[0].clone()),
+    let tables = lock_tables(reader.session, &relations)?;
+    let database_collation = database_collation(reader.session)?;
+    let definitions = catalog::for_dump(&mut reader)?;
+    let plan = Plan {
+        options,
+        dumped: tables
+            .iter()
+            .filter(|t| selected(options, t))
+            .cloned()
+            .collect(),
+        left_out: tables
+            .iter()
+            .filter(|t| !selected(options, t))
+            .cloned()
+            .collect(),
+        database_collation,
+    };
+    if !plan.database_collation.is_empty() {
+        // The copy gets the source's default collation (what CREATE DATABASE in a
+        // mysqldump --databases file sets), so the routines below, created under it, keep
+        // theirs.
+        o.before.push(Ddl::plain(format!(
+            "ALTER DATABASE COLLATE {}",
+            plan.database_collation
+        )));
+    }
+    plan.tables(&mut session, &mut o)?;
+    plan.views(&mut session, &relations, &mut o)?;
+    plan.programs(&mut session, &definitions, &mut o)?;
+    o.tables = plan.data_tables(&definitions);
+    o.reader = RowReader::Mysql(session);
+    Ok(o)
+}
+
+/// Takes every base table's metadata lock (a read of zero rows, held until the dump's
+/// transaction ends); returns the tables that still exist.
+fn lock_tables(session: &mut RawMysql, relations: &[RelationRow]) -> Result<Vec<String>> {
+    let d = MysqlDialect;
+    let mut tables = Vec::new();
+    for r in relations.iter().filter(|r| !r.is_view()) {
+        match session.batch_execute(&format!("SELECT 1 FROM {} LIMIT 0", d.quote_ident(&r.name))) {
+            Ok(()) => tables.push(r.name.clone()),
             Err(Failure {
                 mysql_code: Some(NO_SUCH_TABLE),
                 ..
             }) => {}
-            Err(e) => return Err(query_error(&format!("locking {}", r[0]), e)),
+            Err(e) => return Err(query_error(&format!("locking {}", r.name), e)),
         }
     }
-    let left_out: Vec<&str> = tables
-        .iter()
-        .filter(|t| !selected(options, t))
-        .map(String::as_str)
-        .collect();
-    let dumped: Vec<&str> = tables
-        .iter()
-        .filter(|t| selected(options, t))
-        .map(String::as_str)
-        .collect();
-    let database_collation = rows(
-        &mut session,
+    Ok(tables)
+}
+
+/// The database's default collation.
+fn database_collation(session: &mut RawMysql) -> Result<String> {
+    Ok(rows(
+        session,
         "the database's collation",
         "SELECT CAST(@@collation_database AS CHAR) AS name",
         &["name"],
@@ -319,23 +356,33 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
     .into_iter()
     .next()
     .and_then(|r| r.into_iter().next())
-    .unwrap_or_default();
-    if !database_collation.is_empty() {
-        // The copy gets the source's default collation (what CREATE DATABASE in a
-        // mysqldump --databases file sets), so the routines below, created under it, keep
-        // theirs.
-        o.before.push(Ddl::plain(format!(
-            "ALTER DATABASE COLLATE {database_collation}"
-        )));
+    .unwrap_or_default())
+}
+
+/// One dump's choices: which tables are in it and which are left out.
+struct Plan<'a> {
+    options: &'a DumpOptions,
+    dumped: Vec<String>,
+    left_out: Vec<String>,
+    database_collation: String,
+}
+
+impl Plan<'_> {
+    fn is_left_out(&self, table: &str) -> bool {
+        self.left_out.iter().any(|t| t == table)
     }
-    for t in &dumped {
-        let q = d.quote_ident(t);
-        if let Some(ddl) = show(
-            &mut session,
-            &format!("SHOW CREATE TABLE {q}"),
-            "Create Table",
-        )? {
-            let (ddl, removed) = without_foreign_keys(&ddl, &|r: &str| left_out.contains(&r));
+
+    /// `SHOW CREATE TABLE` of each dumped table, without the foreign keys to tables left
+    /// out.
+    fn tables(&self, session: &mut RawMysql, o: &mut Objects) -> Result<()> {
+        let d = MysqlDialect;
+        for t in &self.dumped {
+            let q = d.quote_ident(t);
+            let Some(ddl) = show(session, &format!("SHOW CREATE TABLE {q}"), "Create Table")?
+            else {
+                continue;
+            };
+            let (ddl, removed) = without_foreign_keys(&ddl, &|r: &str| self.is_left_out(r));
             for (name, referenced) in removed {
                 o.warnings.push(dropped_foreign_key(&name, t, &referenced));
             }
@@ -343,162 +390,166 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
                 .push(Ddl::plain(format!("DROP TABLE IF EXISTS {q}")));
             o.before.push(Ddl::plain(ddl));
         }
+        Ok(())
     }
-    let mut views = Vec::new();
-    let mut view_sessions = Vec::new();
-    for r in relations.iter().filter(|r| r[1] == "VIEW") {
-        if !selected(options, &r[0]) {
-            continue;
-        }
-        let q = d.quote_ident(&r[0]);
-        if let Some(row) = show_row(&mut session, &format!("SHOW CREATE VIEW {q}"))? {
-            if let Some(ddl) = mysql_text(&row, "Create View") {
-                views.push((r[0].clone(), definer(&ddl, options)));
-                view_sessions.push((r[0].clone(), CreatedUnder::of(&row)));
-            }
-        }
-    }
-    let mut views = order_views(views);
-    // Views that read a table or view left out go with it.
-    let mut gone: Vec<String> = left_out.iter().map(|t| (*t).to_owned()).collect();
-    views.retain(
-        |(name, ddl)| match gone.iter().find(|t| ddl.contains(&d.quote_ident(t))) {
-            Some(table) => {
-                o.warnings.push(dropped_view(name, table));
-                gone.push(name.clone());
-                false
-            }
-            None => true,
-        },
-    );
-    for (name, _) in views.iter().rev() {
-        o.drops.insert(
-            0,
-            Ddl::plain(format!("DROP VIEW IF EXISTS {}", d.quote_ident(name))),
-        );
-    }
-    for (name, ddl) in views {
-        let under = view_sessions
+
+    /// Views in dependency order, each under the session it was created in; those that
+    /// read a table or view left out go with it.
+    fn views(
+        &self,
+        session: &mut RawMysql,
+        relations: &[RelationRow],
+        o: &mut Objects,
+    ) -> Result<()> {
+        let d = MysqlDialect;
+        let mut views = Vec::new();
+        let mut view_sessions = Vec::new();
+        for r in relations
             .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, u)| u.clone())
-            .unwrap_or_default();
-        o.after
-            .extend(under.wrap(Ddl::plain(ddl), &database_collation));
-    }
-    if !options.no_routines {
-        let routines = rows(
-            &mut session,
-            "routines",
-            "SELECT CAST(ROUTINE_NAME AS CHAR) AS name, CAST(ROUTINE_TYPE AS CHAR) AS kind FROM information_schema.ROUTINES \
-             WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY ROUTINE_TYPE, ROUTINE_NAME",
-            &["name", "kind"],
-        )?;
-        for r in routines {
-            let q = d.quote_ident(&r[0]);
-            let (show, column) = if r[1] == "PROCEDURE" {
-                ("SHOW CREATE PROCEDURE", "Create Procedure")
-            } else {
-                ("SHOW CREATE FUNCTION", "Create Function")
-            };
-            let Some(row) = show_row(&mut session, &format!("{show} {q}"))? else {
-                continue;
-            };
-            if let Some(ddl) = mysql_text(&row, column) {
-                o.drops
-                    .push(Ddl::plain(format!("DROP {} IF EXISTS {q}", r[1])));
-                o.before.extend(
-                    CreatedUnder::of(&row)
-                        .wrap(Ddl::routine(definer(&ddl, options)), &database_collation),
-                );
-            }
-        }
-    }
-    if !options.no_triggers {
-        let triggers = rows(
-            &mut session,
-            "triggers",
-            "SELECT CAST(TRIGGER_NAME AS CHAR) AS name, CAST(EVENT_OBJECT_TABLE AS CHAR) AS tbl FROM information_schema.TRIGGERS \
-             WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER",
-            &["name", "tbl"],
-        )?;
-        for t in triggers
-            .into_iter()
-            .filter(|t| dumped.contains(&t[1].as_str()))
+            .filter(|r| r.is_view() && selected(self.options, &r.name))
         {
-            let q = d.quote_ident(&t[0]);
-            let Some(row) = show_row(&mut session, &format!("SHOW CREATE TRIGGER {q}"))? else {
-                continue;
-            };
-            if let Some(ddl) = mysql_text(&row, "SQL Original Statement") {
-                o.drops
-                    .push(Ddl::plain(format!("DROP TRIGGER IF EXISTS {q}")));
-                o.after.extend(
-                    CreatedUnder::of(&row)
-                        .wrap(Ddl::routine(definer(&ddl, options)), &database_collation),
-                );
+            let q = d.quote_ident(&r.name);
+            if let Some(row) = show_row(session, &format!("SHOW CREATE VIEW {q}"))?
+                && let Some(ddl) = mysql_text(&row, "Create View")
+            {
+                views.push((r.name.clone(), definer(&ddl, self.options)));
+                view_sessions.push((r.name.clone(), CreatedUnder::of(&row)));
             }
         }
+        let mut views = order_views(views);
+        let mut gone = self.left_out.clone();
+        views.retain(
+            |(name, ddl)| match gone.iter().find(|t| ddl.contains(&d.quote_ident(t))) {
+                Some(table) => {
+                    o.warnings.push(dropped_view(name, table));
+                    gone.push(name.clone());
+                    false
+                }
+                None => true,
+            },
+        );
+        for (name, _) in views.iter().rev() {
+            o.drops.insert(
+                0,
+                Ddl::plain(format!("DROP VIEW IF EXISTS {}", d.quote_ident(name))),
+            );
+        }
+        for (name, ddl) in views {
+            let under = view_sessions
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, u)| u.clone())
+                .unwrap_or_default();
+            o.after
+                .extend(under.wrap(Ddl::plain(ddl), &self.database_collation));
+        }
+        Ok(())
     }
-    if !options.no_events {
-        let events = rows(
-            &mut session,
-            "events",
-            "SELECT CAST(EVENT_NAME AS CHAR) AS name FROM information_schema.EVENTS \
-             WHERE EVENT_SCHEMA = DATABASE() ORDER BY EVENT_NAME",
-            &["name"],
-        )?;
-        for e in events {
-            let q = d.quote_ident(&e[0]);
-            let Some(row) = show_row(&mut session, &format!("SHOW CREATE EVENT {q}"))? else {
-                continue;
-            };
-            if let Some(ddl) = mysql_text(&row, "Create Event") {
-                o.drops
-                    .push(Ddl::plain(format!("DROP EVENT IF EXISTS {q}")));
-                o.after.extend(
-                    CreatedUnder::of(&row)
-                        .wrap(Ddl::routine(definer(&ddl, options)), &database_collation),
-                );
+
+    /// Routines (before the rows), triggers of the dumped tables and events (after them),
+    /// each from `SHOW CREATE`, under the session it was created in.
+    fn programs(&self, session: &mut RawMysql, defs: &Definitions, o: &mut Objects) -> Result<()> {
+        if !self.options.no_routines {
+            for r in &defs.routines {
+                let (show, column) = if r.kind == "PROCEDURE" {
+                    ("SHOW CREATE PROCEDURE", "Create Procedure")
+                } else {
+                    ("SHOW CREATE FUNCTION", "Create Function")
+                };
+                let drop = format!("DROP {} IF EXISTS", r.kind);
+                let created = self.program(session, show, column, &drop, &r.name, o)?;
+                o.before.extend(created);
             }
         }
+        if !self.options.no_triggers {
+            for t in defs
+                .triggers
+                .iter()
+                .filter(|t| self.dumped.contains(&t.table))
+            {
+                let created = self.program(
+                    session,
+                    "SHOW CREATE TRIGGER",
+                    "SQL Original Statement",
+                    "DROP TRIGGER IF EXISTS",
+                    &t.name,
+                    o,
+                )?;
+                o.after.extend(created);
+            }
+        }
+        if !self.options.no_events {
+            for e in &defs.events {
+                let created = self.program(
+                    session,
+                    "SHOW CREATE EVENT",
+                    "Create Event",
+                    "DROP EVENT IF EXISTS",
+                    &e.name,
+                    o,
+                )?;
+                o.after.extend(created);
+            }
+        }
+        Ok(())
     }
-    // Rows: parents before children (foreign key checks are off while loading anyway).
-    let columns = rows(
-        &mut session,
-        "columns",
-        "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(COLUMN_NAME AS CHAR) AS name, CAST(EXTRA AS CHAR) AS extra \
-         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
-        &["tbl", "name", "extra"],
-    )?;
-    let references = rows(
-        &mut session,
-        "foreign keys",
-        "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(REFERENCED_TABLE_NAME AS CHAR) AS ref FROM information_schema.REFERENTIAL_CONSTRAINTS \
-         WHERE CONSTRAINT_SCHEMA = DATABASE() AND UNIQUE_CONSTRAINT_SCHEMA = DATABASE()",
-        &["tbl", "ref"],
-    )?;
-    let index_of = |name: &str| dumped.iter().position(|t| *t == name);
-    let edges: Vec<(usize, usize)> = references
-        .iter()
-        .filter_map(|r| Some((index_of(&r[0])?, index_of(&r[1])?)))
-        .collect();
-    let (order, _) = dependency_order(dumped.len(), &edges);
-    for name in order.into_iter().map(|i| dumped[i]) {
-        let quoted: Vec<String> = columns
+
+    /// One stored program's `DROP` (into the dump's drops) and its `CREATE` wrapped in the
+    /// session it was created under.
+    fn program(
+        &self,
+        session: &mut RawMysql,
+        show: &str,
+        column: &str,
+        drop: &str,
+        name: &str,
+        o: &mut Objects,
+    ) -> Result<Vec<Ddl>> {
+        let q = MysqlDialect.quote_ident(name);
+        let Some(row) = show_row(session, &format!("{show} {q}"))? else {
+            return Ok(Vec::new());
+        };
+        let Some(ddl) = mysql_text(&row, column) else {
+            return Ok(Vec::new());
+        };
+        o.drops.push(Ddl::plain(format!("{drop} {q}")));
+        Ok(CreatedUnder::of(&row).wrap(
+            Ddl::routine(definer(&ddl, self.options)),
+            &self.database_collation,
+        ))
+    }
+
+    /// The dumped tables' rows: parents before children (foreign key checks are off while
+    /// loading anyway), generated columns left out.
+    fn data_tables(&self, defs: &Definitions) -> Vec<DataTable> {
+        let d = MysqlDialect;
+        let index_of = |name: &str| self.dumped.iter().position(|t| t == name);
+        let edges: Vec<(usize, usize)> = defs
+            .references
             .iter()
-            .filter(|c| c[0] == name && !c[2].to_ascii_uppercase().contains("GENERATED"))
-            .map(|c| d.quote_ident(&c[1]))
+            .filter(|r| r.ref_schema.is_none())
+            .filter_map(|r| Some((index_of(&r.table)?, index_of(&r.ref_table)?)))
             .collect();
-        let table = d.quote_ident(name);
-        o.tables.push(DataTable {
-            name: name.to_owned(),
-            insert: format!("INSERT INTO {table} ({}) VALUES", quoted.join(", ")),
-            rows: RowSource::Text(format!("SELECT {} FROM {table}", quoted.join(", "))),
-        });
+        let (order, _) = dependency_order(self.dumped.len(), &edges);
+        order
+            .into_iter()
+            .map(|i| {
+                let name = &self.dumped[i];
+                let quoted: Vec<String> = defs
+                    .columns
+                    .iter()
+                    .filter(|c| c.table == *name && !c.is_generated())
+                    .map(|c| d.quote_ident(&c.name))
+                    .collect();
+                let table = d.quote_ident(name);
+                DataTable {
+                    name: name.clone(),
+                    insert: format!("INSERT INTO {table} ({}) VALUES", quoted.join(", ")),
+                    rows: RowSource::Text(format!("SELECT {} FROM {table}", quoted.join(", "))),
+                }
+            })
+            .collect()
     }
-    o.reader = RowReader::Mysql(session);
-    Ok(o)
 }
 
 /// Appends one value as a SQL literal: numbers as they come, binary and bits as `X'..'`,
@@ -619,6 +670,29 @@ pub(super) fn insert_rows(
         .map_err(|e| crate::error::Error::Export(format!("writing the dump: {e}")))?;
     bar.finish_and_clear();
     Ok(rows)
+}
+
+/// Hands each row of `select` (text protocol), as the SQL tuple a dump writes, to `each`.
+pub(super) fn each_row(
+    session: &mut RawMysql,
+    select: &str,
+    what: &str,
+    mut each: impl FnMut(&[u8]),
+) -> Result<()> {
+    let mut tuple: Vec<u8> = Vec::new();
+    session
+        .for_each_row(select, |row| {
+            tuple.clear();
+            for (i, column) in row.columns_ref().iter().enumerate() {
+                if i > 0 {
+                    tuple.push(b',');
+                }
+                push_literal(&mut tuple, row.as_ref(i), column);
+            }
+            each(&tuple);
+            Ok(())
+        })
+        .map_err(|e| query_error(&format!("rows of {what}"), e))
 }
 
 /// Restore's side on MySQL/MariaDB: a plain session (DDL commits by itself, so there is

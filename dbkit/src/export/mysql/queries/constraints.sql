@@ -1,0 +1,6 @@
+-- Primary keys, unique keys, foreign keys and checks, by table.
+SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(CONSTRAINT_NAME AS CHAR) AS name,
+       CAST(CONSTRAINT_TYPE AS CHAR) AS kind
+FROM information_schema.TABLE_CONSTRAINTS
+WHERE TABLE_SCHEMA = DATABASE()
+ORDER BY TABLE_NAME, CONSTRAINT_NAME

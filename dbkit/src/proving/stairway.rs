@@ -1,0 +1,432 @@
+//! `cargo dbrev test`: the history proven on a scratch database, no production data. In
+//! order, stopping at the first that fails: one head; base → head applies; the model
+//! (`schema.rs`) matches the database at head; the stairway — every revision in order up,
+//! down, up, the snapshot after each down equal to the one before its up (the first
+//! revision whose `down.sql` does not restore the schema is named with the differences);
+//! head → base leaves nothing but dbrev's version tables. Checks 2 and 4 share one climb:
+//! each revision is applied (check 2), reverted and compared, and applied again.
+//!
+//! `--from REV` / `--to REV` limit the range: what comes before `--from` is applied first
+//! without checks, and the descent ends where the climb started.
+
+use serde::Serialize;
+
+use super::{Check, Replay, Status, on_database, own_tables};
+use crate::apply::Direction;
+use crate::autogen::AutogenerateOptions;
+use crate::db::Connection;
+use crate::error::{Error, Result};
+use crate::graph::Applied;
+use crate::migrate::Environment;
+use crate::scratch::ScratchDatabase;
+use crate::script::Revision;
+use crate::snapshot::{Sides, Snapshot, SnapshotReader, compare};
+use crate::term::Reporter;
+use crate::url::DatabaseUrl;
+
+/// How the stairway's differences read: the snapshot after `down.sql` against the one
+/// before `up.sql`.
+pub const STAIRWAY_SIDES: Sides = Sides {
+    left: "after down.sql",
+    right: "before up.sql",
+};
+
+/// How the descent's differences read.
+const DESCENT_SIDES: Sides = Sides {
+    left: "after the downgrade",
+    right: "before the first revision",
+};
+
+/// What `cargo dbrev test` replays.
+#[derive(Debug, Clone, Default)]
+pub struct TestOptions {
+    /// `--from REV`: the first revision of the stairway (its ancestors are applied first,
+    /// unchecked).
+    pub from: Option<String>,
+    /// `--to REV`: the last one (default: the head).
+    pub to: Option<String>,
+    /// `--scratch-url`: an empty database to work in instead of creating one.
+    pub scratch_url: Option<DatabaseUrl>,
+}
+
+/// What `cargo dbrev test` found (the JSON of `--format json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TestReport {
+    /// Whether every check passed.
+    pub ok: bool,
+    /// The scratch database it ran in (masked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scratch: Option<String>,
+    /// How many revisions the stairway climbed.
+    pub revisions: usize,
+    /// The checks, in order.
+    pub checks: Vec<Check>,
+}
+
+impl TestReport {
+    /// The first check that failed.
+    pub fn failure(&self) -> Option<&Check> {
+        self.checks.iter().find(|c| c.status == Status::Failed)
+    }
+
+    /// Prints every check (stderr).
+    pub fn print(&self, reporter: &Reporter) {
+        for check in &self.checks {
+            let sides = if check.check == "downgrade" {
+                &DESCENT_SIDES
+            } else {
+                &STAIRWAY_SIDES
+            };
+            check.print(reporter, sides);
+        }
+    }
+
+    fn finish(&mut self, rest: &[&'static str]) {
+        for name in rest {
+            if !self.checks.iter().any(|c| c.check == *name) {
+                self.checks.push(Check::skipped(
+                    name,
+                    format!("{name}: not run, an earlier check failed"),
+                ));
+            }
+        }
+        self.checks
+            .sort_by_key(|c| CHECKS.iter().position(|n| *n == c.check));
+        self.ok = self.checks.iter().all(|c| c.status != Status::Failed);
+    }
+}
+
+/// The checks, in order.
+const CHECKS: [&str; 5] = ["single_head", "upgrade", "model", "stairway", "downgrade"];
+
+impl Environment {
+    /// `cargo dbrev test`: proves the history on a scratch database (see the module's
+    /// documentation). A check that fails is in the report (`ok` false), not an error;
+    /// errors are for what kept the checks from running (no scratch database, a lost
+    /// connection).
+    pub fn test(&self, options: &TestOptions, reporter: &Reporter) -> Result<TestReport> {
+        let mut report = TestReport {
+            ok: false,
+            scratch: None,
+            revisions: 0,
+            checks: vec![self.single_head()],
+        };
+        if report.checks[0].status == Status::Failed || self.graph.is_empty() {
+            report.finish(&CHECKS);
+            return Ok(report);
+        }
+        let range = self.test_range(options)?;
+        report.revisions = range.climb.len();
+        let scratch = ScratchDatabase::create(
+            &self.config.database_url,
+            options.scratch_url.as_ref(),
+            reporter,
+        )?;
+        report.scratch = Some(scratch.url().masked());
+        let env = on_database(self, scratch.url());
+        let mut conn = env.connect()?;
+        let quiet = Reporter::quiet();
+        let checks = env.locked(&mut conn, &quiet, |env, conn, _| {
+            Stairway::new(env, conn, reporter)?.run(conn, &range)
+        })?;
+        drop(conn);
+        report.checks.extend(checks);
+        report.finish(&CHECKS);
+        scratch.finish(reporter)?;
+        Ok(report)
+    }
+
+    fn single_head(&self) -> Check {
+        let heads = self.graph.heads();
+        match heads.as_slice() {
+            [] => Check::passed("single_head", "no revisions yet: nothing to test"),
+            [one] => Check::passed("single_head", format!("one head: {}", one.id)),
+            several => {
+                let ids: Vec<&str> = several.iter().map(|r| r.id.as_str()).collect();
+                let mut check = Check::failed(
+                    "single_head",
+                    format!(
+                        "{} heads: {}; join them with `cargo dbrev merge -m MSG heads`",
+                        ids.len(),
+                        ids.join(", ")
+                    ),
+                );
+                check.details = several
+                    .iter()
+                    .map(|r| format!("head {} ({})", r.id, r.message))
+                    .collect();
+                check
+            }
+        }
+    }
+
+    /// The revisions before the stairway and on it, in graph order.
+    fn test_range(&self, options: &TestOptions) -> Result<TestRange<'_>> {
+        let none = Applied::new();
+        let to = match &options.to {
+            Some(to) => self.graph.resolve(to, &none)?,
+            None => self.graph.heads().iter().map(|r| r.id.clone()).collect(),
+        };
+        let at_head = to.iter().all(|id| self.graph.is_head(id));
+        let wanted = self.graph.ancestors(to.iter().map(String::as_str));
+        let climbed = match &options.from {
+            Some(from) => {
+                let first = self.graph.resolve_one(from, &none)?;
+                if !wanted.contains(&first.id) {
+                    return Err(Error::Usage(format!(
+                        "--from {from} ({}) is not on the way to {}",
+                        first.id,
+                        to.join(", ")
+                    )));
+                }
+                self.graph.dependants([first.id.as_str()])
+            }
+            None => wanted.clone(),
+        };
+        let in_order = self
+            .graph
+            .revisions()
+            .iter()
+            .filter(|r| wanted.contains(&r.id));
+        let (climb, before): (Vec<&Revision>, Vec<&Revision>) =
+            in_order.partition(|r| climbed.contains(&r.id));
+        Ok(TestRange {
+            before,
+            climb,
+            at_head,
+            to: match &options.to {
+                Some(_) => to.join(", "),
+                None => "head".into(),
+            },
+        })
+    }
+}
+
+/// What the stairway climbs.
+struct TestRange<'a> {
+    /// Applied first, unchecked (`--from`).
+    before: Vec<&'a Revision>,
+    /// The stairway, parents first.
+    climb: Vec<&'a Revision>,
+    /// Whether it ends at the head (the model describes the head).
+    at_head: bool,
+    /// Where it ends, for messages.
+    to: String,
+}
+
+/// One run of the checks on the scratch database.
+struct Stairway<'a> {
+    env: &'a Environment,
+    replay: Replay<'a>,
+    reader: SnapshotReader,
+    reporter: &'a Reporter,
+}
+
+impl<'a> Stairway<'a> {
+    fn new(env: &'a Environment, conn: &Connection, reporter: &'a Reporter) -> Result<Self> {
+        Ok(Stairway {
+            env,
+            replay: Replay::new(env, conn),
+            reader: SnapshotReader::new(conn)?,
+            reporter,
+        })
+    }
+
+    fn snapshot(&mut self, conn: &mut Connection) -> Result<Snapshot> {
+        Ok(self
+            .reader
+            .read(conn)?
+            .without_tables(&own_tables(self.env)))
+    }
+
+    fn run(mut self, conn: &mut Connection, range: &TestRange<'_>) -> Result<Vec<Check>> {
+        for revision in &range.before {
+            if let Err(e) = self.replay.run(conn, revision, Direction::Up) {
+                let message = format!("revision {} (before --from) fails: {e}", revision.id);
+                return Ok(vec![Check::failed("upgrade", message).at(&revision.id)]);
+            }
+        }
+        let start = self.snapshot(conn)?;
+        let mut checks = Vec::new();
+        let climbed = self.climb(conn, &range.climb, start.clone())?;
+        let failed = climbed.iter().any(|c| c.status == Status::Failed);
+        let (upgrade, stairway) = split_climb(climbed, range);
+        checks.extend(upgrade);
+        if failed {
+            checks.extend(stairway);
+            return Ok(checks);
+        }
+        let model = self.model(conn, range)?;
+        let model_failed = model.status == Status::Failed;
+        checks.push(model);
+        checks.extend(stairway);
+        if !model_failed {
+            checks.push(self.descend(conn, range, &start)?);
+        }
+        Ok(checks)
+    }
+
+    /// Up, down, up for each revision; the checks `upgrade` and `stairway` it decides
+    /// (only the failing one when it stops).
+    fn climb(
+        &mut self,
+        conn: &mut Connection,
+        climb: &[&Revision],
+        mut before: Snapshot,
+    ) -> Result<Vec<Check>> {
+        for revision in climb {
+            let id = &revision.id;
+            self.reporter.detail(format!("stairway: {id} up, down, up"));
+            if let Err(e) = self.replay.run(conn, revision, Direction::Up) {
+                let message = format!(
+                    "base → head stops at revision {id} ({}): {e}",
+                    revision.message
+                );
+                return Ok(vec![Check::failed("upgrade", message).at(id)]);
+            }
+            if let Err(e) = self.replay.run(conn, revision, Direction::Down) {
+                let message = format!(
+                    "revision {id} ({}): its down.sql fails: {e}",
+                    revision.message
+                );
+                return Ok(vec![Check::failed("stairway", message).at(id)]);
+            }
+            let after_down = self.snapshot(conn)?;
+            let differences = compare(&after_down, &before);
+            if !differences.is_empty() {
+                let mut check = Check::failed(
+                    "stairway",
+                    format!(
+                        "revision {id} ({}): its down.sql does not restore the schema before its up.sql ({} difference(s)): {}",
+                        revision.message,
+                        differences.len(),
+                        revision.down_path().display()
+                    ),
+                )
+                .at(id);
+                check.differences = differences;
+                return Ok(vec![check]);
+            }
+            if let Err(e) = self.replay.run(conn, revision, Direction::Up) {
+                let message = format!(
+                    "revision {id} ({}): its up.sql fails after its down.sql ran: {e}",
+                    revision.message
+                );
+                return Ok(vec![Check::failed("stairway", message).at(id)]);
+            }
+            before = self.snapshot(conn)?;
+        }
+        Ok(Vec::new())
+    }
+
+    /// What `check` does, at the head.
+    fn model(&mut self, conn: &mut Connection, range: &TestRange<'_>) -> Result<Check> {
+        if !range.at_head {
+            return Ok(Check::skipped(
+                "model",
+                format!(
+                    "the model: not compared, {} is not the head (the model describes the head)",
+                    range.to
+                ),
+            ));
+        }
+        let files: Vec<String> = self
+            .env
+            .config
+            .schema_files
+            .iter()
+            .map(|f| {
+                f.strip_prefix(self.env.config.root())
+                    .unwrap_or(f)
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        let files = files.join(", ");
+        let comparison = self.env.compare(conn, &AutogenerateOptions::default())?;
+        if comparison.is_clean() {
+            return Ok(Check::passed(
+                "model",
+                format!("the model ({files}) matches the database at head"),
+            ));
+        }
+        let mut check = Check::failed(
+            "model",
+            format!(
+                "the model ({files}) differs from the database at head in {} place(s); `cargo dbrev revision --autogenerate -m MSG` writes the revision",
+                comparison.changes.len()
+            ),
+        );
+        check.details = comparison.changes.iter().map(|c| c.describe()).collect();
+        Ok(check)
+    }
+
+    /// Every revision of the range reverted, newest first, back to where the climb started.
+    fn descend(
+        &mut self,
+        conn: &mut Connection,
+        range: &TestRange<'_>,
+        start: &Snapshot,
+    ) -> Result<Check> {
+        for revision in range.climb.iter().rev() {
+            if let Err(e) = self.replay.run(conn, revision, Direction::Down) {
+                let message = format!("head → base stops at revision {}: {e}", revision.id);
+                return Ok(Check::failed("downgrade", message).at(&revision.id));
+            }
+        }
+        let end = self.snapshot(conn)?;
+        let differences = compare(&end, start);
+        let (whole, what) = if range.before.is_empty() {
+            (
+                "head → base",
+                "only dbrev's version tables are left".to_owned(),
+            )
+        } else {
+            (
+                "the downgrade",
+                "the schema is as before the first revision of the range".to_owned(),
+            )
+        };
+        if differences.is_empty() {
+            return Ok(Check::passed("downgrade", format!("{whole}: {what}")));
+        }
+        let mut check = Check::failed(
+            "downgrade",
+            format!("{whole} leaves {} difference(s) behind", differences.len()),
+        );
+        check.differences = differences;
+        Ok(check)
+    }
+}
+
+/// The climb's outcome as the checks `upgrade` and `stairway`: both passed, or the one that
+/// failed (the other skipped).
+fn split_climb(failed: Vec<Check>, range: &TestRange<'_>) -> (Vec<Check>, Vec<Check>) {
+    let n = range.climb.len();
+    match failed.into_iter().next() {
+        None => (
+            vec![Check::passed(
+                "upgrade",
+                format!("base → {}: {n} revision(s) apply", range.to),
+            )],
+            vec![Check::passed(
+                "stairway",
+                format!(
+                    "stairway: up, down, up for each of {n} revision(s); every down.sql restores the schema before its up.sql"
+                ),
+            )],
+        ),
+        Some(check) if check.check == "upgrade" => (vec![check], Vec::new()),
+        Some(check) => (
+            vec![Check::skipped(
+                "upgrade",
+                format!(
+                    "base → {}: not finished, the stairway stopped at {} (every revision before it applies)",
+                    range.to,
+                    check.revision.as_deref().unwrap_or_default()
+                ),
+            )],
+            vec![check],
+        ),
+    }
+}
