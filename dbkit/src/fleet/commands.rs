@@ -66,6 +66,8 @@ pub struct Position {
     pub pending: usize,
     /// Revisions a run left partially applied (or reverted).
     pub partial: Vec<String>,
+    /// A SQLite file not created yet (shown at base; `upgrade --fleet` creates it).
+    pub missing_file: bool,
 }
 
 impl Detail for Position {
@@ -74,8 +76,10 @@ impl Detail for Position {
             return "-".to_owned();
         };
         let mut state = heads_text(heads);
-        if self.pending > 0 {
-            state.push_str(&format!(" ({} pending)", self.pending));
+        match (self.pending, self.missing_file) {
+            (0, _) => {}
+            (n, false) => state.push_str(&format!(" ({n} pending)")),
+            (n, true) => state.push_str(&format!(" ({n} pending, no file yet)")),
         }
         if !self.partial.is_empty() {
             state.push_str(&format!(" (partial: {})", self.partial.join(", ")));
@@ -250,19 +254,37 @@ impl Environment {
         let graph_heads: Vec<String> = self.graph.heads().iter().map(|r| r.id.clone()).collect();
         report("current", "Read", fleet, options, reporter, |tenant| {
             let mut position = Position::default();
-            let result = (|| {
-                must_exist(tenant)?;
-                let env = tenant.environment(self);
-                let mut conn = env.connect()?;
-                let state = env.current(&mut conn)?;
-                position.pending = self.graph.upgrade_plan(&graph_heads, &state.applied).len();
-                position.at_head = position.pending == 0 && state.heads == graph_heads;
-                position.partial = state.partial.iter().map(|p| p.id.clone()).collect();
-                position.heads = Some(state.heads);
-                Ok(())
-            })();
+            let result = self.locate_tenant(tenant, &graph_heads, &mut position);
             ran(position, result)
         })
+    }
+
+    /// Where one tenant is; a SQLite file not created yet is at base (and stays absent).
+    fn locate_tenant(
+        &self,
+        tenant: &Tenant,
+        graph_heads: &[String],
+        position: &mut Position,
+    ) -> Result<()> {
+        let (applied, heads) = if tenant.url.is_missing_file() {
+            position.missing_file = true;
+            (crate::graph::Applied::new(), Vec::new())
+        } else {
+            let env = tenant.environment(self);
+            let mut conn = env.connect()?;
+            let state = env.current(&mut conn)?;
+            position.partial = state.partial.iter().map(|p| p.id.clone()).collect();
+            (state.applied, state.heads)
+        };
+        position.pending = self.graph.upgrade_plan(graph_heads, &applied).len();
+        let sorted = |ids: &[String]| {
+            let mut ids = ids.to_vec();
+            ids.sort();
+            ids
+        };
+        position.at_head = position.pending == 0 && sorted(&heads) == sorted(graph_heads);
+        position.heads = Some(heads);
+        Ok(())
     }
 
     /// `check --fleet`: each tenant's database against the model, and its applied files
@@ -429,7 +451,10 @@ pub struct RevisionCount {
 
 /// The tenants counted per revision, the graph's heads first, then newest to oldest,
 /// base last (tenants whose state could not be read are not counted).
-pub fn revision_counts(report: &FleetReport<Position>, graph: &RevisionGraph) -> Vec<RevisionCount> {
+pub fn revision_counts(
+    report: &FleetReport<Position>,
+    graph: &RevisionGraph,
+) -> Vec<RevisionCount> {
     let mut counts: Vec<RevisionCount> = Vec::new();
     for o in &report.outcomes {
         let Some(heads) = &o.detail.heads else {

@@ -209,7 +209,7 @@ impl<T: Detail> FleetReport<T> {
         };
         Err(Error::Fleet {
             message: format!(
-                "{} failed on {} of {} databases{not_run}; the summary above names each with its error",
+                "{} failed on {} of {} databases{not_run}; each is named above with its error",
                 self.command, c.failed, c.databases
             ),
             code,
