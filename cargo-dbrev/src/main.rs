@@ -352,7 +352,7 @@ struct ScratchArgs {
     /// Use this empty database for scratch work instead of creating one (for a user who
     /// may not create databases; default: `scratch_url` in dbrev.toml); it is emptied again
     /// at the end
-    #[arg(long, value_name = "URL", conflicts_with = "fleet")]
+    #[arg(long, value_name = "URL")]
     scratch_url: Option<String>,
 }
 
@@ -427,6 +427,11 @@ fn run(cli: Cli) -> dbkit::Result<()> {
                 scratch_url: scratch.url(&env)?,
             };
             if fleet.fleet {
+                if options.scratch_url.is_some() {
+                    return Err(Error::Usage(
+                        "--fleet makes a scratch database beside each database; a scratch URL (--scratch-url, scratch_url) serves one run at a time: leave it out".into(),
+                    ));
+                }
                 let fleet_of = Fleet::read(&env.config, &reporter)?;
                 let report = env.fleet_test(&fleet_of, &options, &fleet.options(None), &reporter);
                 return fleet_done(&report, format, &reporter);

@@ -24,8 +24,7 @@ pub const EXIT_CODES: &str = "Exit codes:
   8    refused until you act: edited applied history, a partially applied revision,
        an incomplete dump, a restore into a database that holds tables
   128+N  interrupted by signal N (130: Ctrl-C)
-With --fleet: 0 when every database is done, else the highest code among the databases
-that failed (a database not run after --fail-fast or a failed canary adds none).";
+  --fleet: the highest code among the databases that failed (0 when none did)";
 
 /// cargo's own help colours, so `--help` reads like a cargo subcommand's.
 pub const STYLES: clap::builder::Styles = clap_cargo::style::CLAP_STYLING;
