@@ -381,9 +381,15 @@ fn fail_fast_starts_no_other_tenant() {
     }
     let out = p
         .cmd("dbrev")
-        .args(["upgrade", "--fleet", "--jobs", "1"])
+        .args(["upgrade", "--fleet", "--jobs", "1", "-q"])
         .fails();
-    assert!(out.stderr().contains("upgrade failed on 1 of 5 databases;"));
+    let err = out.stderr();
+    assert!(err.contains("upgrade failed on 1 of 5 databases;"), "{err}");
+    assert!(
+        row(&out, &Tenant::whole(&dbs[1])).contains("error: revision"),
+        "-q keeps the failed rows: {err}"
+    );
+    assert!(!err.contains("Upgraded") && !err.contains(" ok\n"), "{err}");
     for (i, db) in dbs.iter().enumerate() {
         let want: &[&str] = if i == 1 { &[R1] } else { &[R1, R2, R3] };
         assert_eq!(Tenant::whole(db).applied(), want);

@@ -107,7 +107,11 @@ impl Bench {
 
     /// `upgrade --fleet` on fresh tenants with `--jobs 1`, then again with `--jobs 8`;
     /// prints both and returns the speed-up.
-    fn compare(&self, name: &str, fleets: &[&dyn Fleet]) -> Result<f64, Box<dyn std::error::Error>> {
+    fn compare(
+        &self,
+        name: &str,
+        fleets: &[&dyn Fleet],
+    ) -> Result<f64, Box<dyn std::error::Error>> {
         let urls: Vec<String> = fleets.iter().flat_map(|f| f.urls()).collect();
         std::fs::write(self.dir.path().join("tenants.txt"), urls.join("\n"))?;
         let mut times = Vec::new();

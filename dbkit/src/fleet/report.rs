@@ -102,11 +102,13 @@ impl<T: Detail> FleetReport<T> {
         }
     }
 
-    /// The summary table: one row per tenant (database, state, time, result).
-    pub fn table(&self) -> String {
+    /// The summary table: one row per tenant (database, state, time, result); only the
+    /// tenants that failed when `failed_only`.
+    pub fn table(&self, failed_only: bool) -> String {
         let rows: Vec<[String; 4]> = self
             .outcomes
             .iter()
+            .filter(|o| !failed_only || o.status == Status::Failed)
             .map(|o| {
                 let result = match (o.status, &o.error) {
                     (Status::Ok, _) => "ok".to_owned(),
@@ -143,12 +145,16 @@ impl<T: Detail> FleetReport<T> {
             .collect()
     }
 
-    /// The summary on stderr: the table, then one line of totals (nothing with `-q`).
+    /// The summary on stderr: the table, then one line of totals (with `-q`, only the
+    /// rows of the tenants that failed).
     pub fn print(&self, reporter: &Reporter) {
         if reporter.verbosity == Verbosity::Quiet {
+            if self.outcomes.iter().any(|o| o.status == Status::Failed) {
+                eprint!("{}", self.table(true));
+            }
             return;
         }
-        eprint!("{}", self.table());
+        eprint!("{}", self.table(false));
         let c = self.counts();
         let mut line = format!(
             "{} of {} databases in {:.1} s",
