@@ -27,7 +27,6 @@ struct Cli {
     command: Option<Command>,
     #[command(flatten)]
     dump: DumpArgs,
-    /// With --fleet, -o names a directory that gets one NAME.sql per database
     #[command(flatten)]
     fleet: FleetArgs,
     #[command(flatten)]

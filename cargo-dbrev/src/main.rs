@@ -70,7 +70,6 @@ enum Command {
         scratch: ScratchArgs,
         #[command(flatten)]
         format: FormatArgs,
-        /// With --fleet: the history is proven beside each database, on its server
         #[command(flatten)]
         fleet: FleetArgs,
     },
