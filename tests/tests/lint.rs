@@ -224,6 +224,16 @@ fn pg003_constraints_without_not_valid() -> Skippable {
             "PG003",
         );
         assert_eq!(found, [up_line(2)], "{report:#}");
+        // A CHECK constraint without NOT VALID scans the table under its lock too.
+        let (found, report) = lint_new_revision(
+            &p,
+            "006",
+            "001",
+            "ALTER TABLE posts ADD CONSTRAINT posts_id_positive CHECK (id > 0);",
+            "",
+            "PG003",
+        );
+        assert_eq!(found, [up_line(1)], "{report:#}");
         // A later revision validating it is the safe form's second step.
         let (found, report) = lint_new_revision(
             &p,
@@ -343,6 +353,18 @@ fn my001_alter_that_copies_the_table() -> Skippable {
             safe_transactional: true,
         }
         .check(&db);
+        // Changing the primary key copies the table as well.
+        let p = project(&db);
+        revision(&p, "001", "", POSTS, "", true);
+        let (found, report) = lint_new_revision(
+            &p,
+            "002",
+            "001",
+            "ALTER TABLE posts DROP PRIMARY KEY, ADD PRIMARY KEY (id, user_id);",
+            "",
+            "MY001",
+        );
+        assert_eq!(found, [up_line(1)], "{report:#}");
     })
 }
 
@@ -453,7 +475,7 @@ backend_test!(all001_drops_lose_data, |db| {
 });
 
 backend_test!(all002_renames_the_running_app_reads, |db| {
-    Case {
+    let p = Case {
         rule: "ALL002",
         setup: POSTS,
         unsafe_sql: "ALTER TABLE posts RENAME TO articles;",
@@ -462,6 +484,16 @@ backend_test!(all002_renames_the_running_app_reads, |db| {
         safe_transactional: true,
     }
     .check(&db);
+    // A renamed column breaks the running app's queries the same way.
+    let (found, report) = lint_new_revision(
+        &p,
+        "004",
+        "001",
+        "ALTER TABLE posts RENAME COLUMN title TO headline;",
+        "",
+        "ALL002",
+    );
+    assert_eq!(found, [up_line(1)], "{report:#}");
 });
 
 backend_test!(all003_delete_without_where, |db| {
@@ -549,6 +581,26 @@ backend_test!(suppression_comments, |db| {
     assert_eq!(hits(&report, "ALL003"), [up_line(2), up_line(4)]);
     assert_eq!(hits(&report, "LINT001"), [up_line(1)]);
     assert_eq!(hits(&report, "LINT002"), [up_line(3)]);
+
+    // A comment that suppresses nothing is itself reported, as information.
+    revision(
+        &p,
+        "004",
+        "001",
+        "-- dbrev:allow ALL005 nothing to suppress here\nDELETE FROM posts WHERE id < 10;",
+        "",
+        true,
+    );
+    let (report, code) = lint_json(&p, &["004"]);
+    assert_eq!(hits(&report, "LINT003"), [up_line(1)], "{report:#}");
+    let lint003 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "LINT003")
+        .unwrap();
+    assert_eq!(lint003["severity"], "info", "{report:#}");
+    assert_eq!(code, 0, "an info finding does not fail lint: {report:#}");
 });
 
 backend_test!(sizing_uses_the_live_row_estimate, |db| {
