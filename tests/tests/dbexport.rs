@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use dbrev_tests::{Backend, Project, TestDb, backend_test};
+use dbrev_tests::{Backend, Project, Skippable, TestDb, backend_test};
 
 fn fixture(backend: Backend) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -429,11 +429,8 @@ backend_test!(impossible_targets_fail_before_the_dump, |db| {
 
 /// A dump reads definitions and rows from one snapshot: an `ALTER TABLE` that arrives
 /// while it runs waits for it, so the file's DDL and rows agree.
-#[test]
-fn mysql_definitions_and_rows_come_from_one_snapshot() {
-    let Some(db) = TestDb::new(Backend::Mysql) else {
-        return;
-    };
+fn mysql_definitions_and_rows_come_from_one_snapshot() -> Skippable {
+    let db = TestDb::create(Backend::Mysql)?;
     let p = Project::new();
     db.run_script(
         "CREATE TABLE first (id INT PRIMARY KEY);\n\
@@ -506,4 +503,20 @@ fn mysql_definitions_and_rows_come_from_one_snapshot() {
         db.values("SELECT CAST(COUNT(*) AS CHAR) AS value FROM late WHERE renamed = 'three'"),
         ["1"]
     );
+    Ok(())
+}
+
+dbrev_tests::main! {
+    backend: [
+        a_torture_table_round_trips,
+        restore_loads_the_native_dumpers_output,
+        a_failing_restore_names_its_line,
+        an_interrupted_dump_leaves_no_file,
+        dump_options_select_what_is_written,
+        signals_during_a_dump_leave_nothing_behind,
+        impossible_targets_fail_before_the_dump,
+    ],
+    plain: [
+        mysql_definitions_and_rows_come_from_one_snapshot,
+    ],
 }
