@@ -97,8 +97,8 @@ fn database_name(conn: &mut Connection) -> String {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| conn.url().masked());
         }
-        Backend::Postgres => "SELECT current_database()::text AS value",
-        Backend::Mysql => "SELECT DATABASE() AS value",
+        Backend::Postgres => super::postgres::DATABASE_NAME,
+        Backend::Mysql => super::mysql::DATABASE_NAME,
     };
     conn.query_value(sql)
         .ok()

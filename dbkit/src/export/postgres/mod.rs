@@ -51,6 +51,9 @@ pub(super) const TABLE_COUNT: &str = "SELECT count(*)::text AS value FROM pg_cla
      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
      AND n.nspname NOT LIKE 'pg\\_%' AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = c.oid AND e.deptype = 'e')";
 
+/// The name of the connected database, in a column named `value`.
+pub(super) const DATABASE_NAME: &str = "SELECT current_database()::text AS value";
+
 /// The session settings the dump reads in and the dump file loads in.
 const SESSION: &str = "SET TIME ZONE 'UTC'; SET datestyle = 'ISO, YMD'; SET intervalstyle = 'postgres'; SET extra_float_digits = 3";
 
@@ -634,7 +637,7 @@ pub(super) fn copy_rows(
     reporter: &crate::term::Reporter,
 ) -> Result<u64> {
     let bar = super::table_progress(reporter, &table.name);
-    let io = |e: std::io::Error| crate::error::Error::Export(format!("writing the dump: {e}"));
+    let io = |e| crate::error::Error::write("writing the dump", e);
     writeln!(w, "{copy_in};").map_err(io)?;
     let mut rows = 0u64;
     session
@@ -647,7 +650,7 @@ pub(super) fn copy_rows(
             }
             w.write_all(chunk)
         })
-        .map_err(|e| query_error(&format!("rows of {}", table.name), e))?;
+        .map_err(|e| e.dumping(&format!("rows of {}", table.name)))?;
     writeln!(w, "\\.").map_err(io)?;
     bar.finish_and_clear();
     Ok(rows)
@@ -677,7 +680,7 @@ pub(super) fn each_row(
             pending.extend_from_slice(rest);
             Ok(())
         })
-        .map_err(|e| query_error(&format!("rows of {what}"), e))
+        .map_err(|e| e.dumping(&format!("rows of {what}")))
 }
 
 /// Restore's side on PostgreSQL: a plain session that speaks `COPY`, in one transaction.
