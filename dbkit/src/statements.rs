@@ -804,6 +804,35 @@ mod tests {
     }
 
     #[test]
+    fn statements_with_bodies_written_by_the_dialect_split_back_whole() {
+        let bodies = [
+            (
+                Backend::Sqlite,
+                "CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END",
+            ),
+            (
+                Backend::Postgres,
+                "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END",
+            ),
+            (Backend::Mysql, "CREATE PROCEDURE p() BEGIN SELECT 1; END"),
+        ];
+        for (backend, body) in bodies {
+            let dialect = dialect_for(backend);
+            let script = format!(
+                "{}{}{}",
+                dialect.script_body(body),
+                dialect.script_statement("SELECT 2"),
+                dialect.script_statement(body)
+            );
+            let split: Vec<String> = texts(&script, backend)
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect();
+            assert_eq!(split, [body, "SELECT 2", body], "{backend}: {script}");
+        }
+    }
+
+    #[test]
     fn sqlite_trigger_bodies() {
         let sql = "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  UPDATE b SET x = CASE WHEN 1 THEN 2 END;\n  DELETE FROM c;\nEND;\nSELECT 1;";
         let got = texts(sql, Backend::Sqlite);
