@@ -471,19 +471,19 @@ pub fn dump(
     options: &DumpOptions,
     reporter: &Reporter,
 ) -> Result<DumpStats> {
-    let header = format!(
-        "{}{}\n-- source: {} ({} {})\n-- date: {}\n",
-        dumpfile::HEADER,
-        env!("CARGO_PKG_VERSION"),
-        conn.url().masked(),
-        conn.backend(),
-        conn.server_version().unwrap_or_default(),
-        crate::script::create_date(time::OffsetDateTime::now_utc())
-    );
+    let version = conn.server_version().unwrap_or_default();
     let mut objects = read_objects(conn, options)?;
     for warning in &objects.warnings {
         reporter.warn(warning);
     }
+    let header = format!(
+        "{}{}\n-- source: {} ({} {version})\n-- date: {}\n",
+        dumpfile::HEADER,
+        env!("CARGO_PKG_VERSION"),
+        conn.url().masked(),
+        conn.backend(),
+        crate::script::create_date(time::OffsetDateTime::now_utc())
+    );
     let dialect = conn.dialect();
     let mut w = CountingWriter {
         inner: out,

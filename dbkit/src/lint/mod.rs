@@ -327,7 +327,7 @@ impl Environment {
             (None, Some(format!("{} does not exist yet", url.masked())))
         } else if url.is_missing_file() {
             // Connecting would create the file; lint writes nothing.
-            let reason = "the database file does not exist, so no revision is `current` in it";
+            let reason = "the database file does not exist, so nothing is `current` in it: lint a range without `current`, or --all";
             return Err(crate::driver::connect_error(url, reason));
         } else {
             match self.connect() {
