@@ -728,6 +728,24 @@ fn text_format_and_exit_codes() -> Skippable {
     })
 }
 
+/// `current` in a range needs the database: a SQLite file that does not exist is an error
+/// naming it (exit 4), and lint does not create it.
+fn a_range_from_current_needs_an_existing_database_file() -> Skippable {
+    sqlite(|db| {
+        let p = project(&db);
+        revision(&p, "001", "", POSTS, "", true);
+        let file = db.url.trim_start_matches("sqlite://");
+        let out = p.cmd("dbrev").args(["lint", "current:"]).fails();
+        assert_eq!(out.code(), 4, "{}", out.stderr());
+        assert!(
+            out.stderr().contains(file) && out.stderr().contains("does not exist"),
+            "{}",
+            out.stderr()
+        );
+        assert!(!std::path::Path::new(file).exists(), "lint created {file}");
+    })
+}
+
 fn lint_table_in_dbrev_toml() -> Skippable {
     sqlite(|db| {
         let p = project(&db);
@@ -823,5 +841,6 @@ dbrev_tests::main! {
         lint000_statements_nothing_reads_are_reported,
         text_format_and_exit_codes,
         lint_table_in_dbrev_toml,
+        a_range_from_current_needs_an_existing_database_file,
     ],
 }

@@ -3,7 +3,7 @@
 //! `MODIFY COLUMN`, `AUTO_INCREMENT`, `RENAME TABLE`, enums as column types, and
 //! `ALGORITHM=INPLACE, LOCK=NONE` on every change the server can make without blocking.
 
-use super::{AlterTable, Dialect, Key, TableChanges};
+use super::{AlterTable, Dialect, Key, NativeDump, Opening, ScriptSyntax, TableChanges};
 use crate::backend::Backend;
 use crate::model::{Column, ForeignKey, TableName};
 use crate::sqltype::{SqlType, TypeKind};
@@ -31,10 +31,15 @@ impl Dialect for MysqlDialect {
     fn script_statement(&self, sql: &str) -> String {
         // Routine and trigger bodies hold `;`: the mariadb client needs another delimiter.
         if sql.contains(';') {
-            format!("DELIMITER $$\n{sql}$$\nDELIMITER ;\n")
+            self.script_body(sql)
         } else {
             format!("{sql};\n")
         }
+    }
+
+    fn script_body(&self, sql: &str) -> String {
+        // mysqldump's spelling.
+        format!("DELIMITER ;;\n{sql} ;;\nDELIMITER ;\n")
     }
 
     fn server_version_query(&self) -> &'static str {
@@ -137,16 +142,26 @@ impl Dialect for MysqlDialect {
 
     // ---- How MySQL's SQL text reads.
 
-    fn hash_comments(&self) -> bool {
-        true
+    fn script_syntax(&self) -> ScriptSyntax {
+        ScriptSyntax {
+            hash_comments: true,
+            backslash_escapes: true,
+            backquoted_identifiers: true,
+            spaced_dash_comments: true,
+            executable_comments: true,
+            delimiter_command: Some("DELIMITER"),
+            raw_binary_strings: true,
+            ..ScriptSyntax::STANDARD
+        }
     }
 
-    fn backslash_escapes(&self) -> bool {
-        true
-    }
-
-    fn backquoted_identifiers(&self) -> bool {
-        true
+    fn native_dumps(&self) -> &'static [NativeDump] {
+        &[NativeDump {
+            writer: "mysqldump/mariadb-dump",
+            opening: Opening::LineStarting(&["-- MySQL dump ", "-- MariaDB dump "]),
+            completion: "-- Dump completed",
+            completion_is_whole: false,
+        }]
     }
 }
 

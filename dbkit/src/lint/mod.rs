@@ -325,6 +325,10 @@ impl Environment {
         let needs_db = range.is_some_and(|r| r.contains("current"));
         let (mut conn, unsized_because) = if url.is_missing_file() && !needs_db {
             (None, Some(format!("{} does not exist yet", url.masked())))
+        } else if url.is_missing_file() {
+            // Connecting would create the file; lint writes nothing.
+            let reason = "the database file does not exist, so nothing is `current` in it: lint a range without `current`, or --all";
+            return Err(crate::driver::connect_error(url, reason));
         } else {
             match self.connect() {
                 Ok(conn) => (Some(conn), None),

@@ -41,6 +41,9 @@ use crate::url::DatabaseUrl;
 /// How many tables the database holds.
 pub(super) const TABLE_COUNT: &str = "SELECT CAST(COUNT(*) AS CHAR) AS value FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'";
 
+/// The name of the connected database, in a column named `value`.
+pub(super) const DATABASE_NAME: &str = "SELECT DATABASE() AS value";
+
 /// MySQL's "no such table".
 const NO_SUCH_TABLE: u16 = 1146;
 /// MariaDB's "Got error 1 during COMMIT": a bulk load into an empty table with
@@ -665,9 +668,8 @@ pub(super) fn insert_rows(
             super::tick(&bar, rows, w.bytes);
             Ok(())
         })
-        .map_err(|e| query_error(&format!("rows of {}", table.name), e))?;
-    flush(w, &mut pending)
-        .map_err(|e| crate::error::Error::Export(format!("writing the dump: {e}")))?;
+        .map_err(|e| e.dumping(&format!("rows of {}", table.name)))?;
+    flush(w, &mut pending).map_err(|e| crate::error::Error::write("writing the dump", e))?;
     bar.finish_and_clear();
     Ok(rows)
 }
@@ -692,7 +694,7 @@ pub(super) fn each_row(
             each(&tuple);
             Ok(())
         })
-        .map_err(|e| query_error(&format!("rows of {what}"), e))
+        .map_err(|e| e.dumping(&format!("rows of {what}")))
 }
 
 /// Restore's side on MySQL/MariaDB: a plain session (DDL commits by itself, so there is
