@@ -517,6 +517,11 @@ mod tests {
         let u = DatabaseUrl::parse("app.db", base).unwrap();
         assert_eq!(u.backend(), Backend::Sqlite);
         assert_eq!(u.expose(), "/proj/app.db");
+        for path in ["app.sqlite", "data/app.sqlite3"] {
+            let u = DatabaseUrl::parse(path, base).unwrap();
+            assert_eq!(u.backend(), Backend::Sqlite);
+            assert_eq!(u.expose(), format!("/proj/{path}"));
+        }
         let u = DatabaseUrl::parse("sqlite://data/app.db", base).unwrap();
         assert_eq!(u.expose(), "/proj/data/app.db");
         let u = DatabaseUrl::parse("sqlite:///abs/app.db", base).unwrap();
