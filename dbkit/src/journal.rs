@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
+use crate::cluster;
 use crate::db::{Connection, ValueRow};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -116,7 +117,9 @@ struct RecordRow {
     note: Option<String>,
 }
 
-/// Creates both tables when they are missing (one round trip).
+/// Creates both tables when they are missing (one round trip). On a cluster node (Galera)
+/// they must be in an engine the cluster replicates, or the other nodes would not see
+/// them: another engine is refused.
 pub fn ensure_tables(
     conn: &mut Connection,
     version_table: &str,
@@ -133,11 +136,19 @@ pub fn ensure_tables(
             format!("creating the tables {version_table} and {revisions_table}"),
             e,
         )
-    })
+    })?;
+    match cluster::node(conn)? {
+        Some(cluster) => {
+            cluster::check_own_tables(conn, cluster, &[version_table, revisions_table])
+        }
+        None => Ok(()),
+    }
 }
 
-/// The applied revision ids in diesel's version table (an absent table: none).
+/// The applied revision ids in diesel's version table (an absent table: none). On a
+/// cluster node the read waits for what other nodes committed before it.
 pub fn read_applied(conn: &mut Connection, version_table: &str) -> Result<Applied> {
+    cluster::node(conn)?;
     let sql = format!(
         "SELECT version AS value FROM {}",
         conn.dialect().quote_ident(version_table)
@@ -166,8 +177,10 @@ pub fn is_applied(conn: &mut Connection, version_table: &str, id: &str) -> Resul
     Ok(!rows.is_empty())
 }
 
-/// The companion table's rows (an absent table: none).
+/// The companion table's rows (an absent table: none). On a cluster node the read waits
+/// for what other nodes committed before it, so every node shows the same journal.
 pub fn read_records(conn: &mut Connection, revisions_table: &str) -> Result<Records> {
+    cluster::node(conn)?;
     let dialect = conn.dialect();
     let sql = format!(
         "SELECT version, checksum, state, {} AS applied_at, applied_by, duration_ms, statements_done, statements_total, note FROM {}",
@@ -406,8 +419,9 @@ impl Ledger {
     }
 }
 
-/// `user@host` of the operating system (for SQLite, which has no database users).
-fn os_identity() -> String {
+/// `user@host` of the operating system (for SQLite, which has no database users, and for
+/// naming the process that holds a cluster's lock row).
+pub(crate) fn os_identity() -> String {
     let user = ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))

@@ -5,11 +5,13 @@
 //! ([`AlterTable`], PostgreSQL and MySQL) or the table-rebuild recipe ([`RebuildTable`],
 //! SQLite).
 
+mod cluster;
 mod mysql;
 mod postgres;
 mod sqlite;
 
-pub use mysql::MysqlDialect;
+pub use cluster::ClusterDialect;
+pub use mysql::{GaleraDialect, MysqlDialect};
 pub use postgres::PostgresDialect;
 pub use sqlite::SqliteDialect;
 
@@ -448,6 +450,14 @@ pub trait Dialect: Send + Sync {
     /// Whether `$tag$ .. $tag$` quotes a string (PostgreSQL's dollar quoting).
     fn dollar_quoting(&self) -> bool {
         false
+    }
+
+    // ---- Clusters whose every node takes writes (issue 15).
+
+    /// What the backend knows of synchronous multi-primary clusters (MariaDB Galera),
+    /// where a session lock holds on one node only; `None` where it has none.
+    fn cluster(&self) -> Option<&'static dyn ClusterDialect> {
+        None
     }
 }
 

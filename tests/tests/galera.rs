@@ -1,0 +1,329 @@
+//! dbrev on a three-node MariaDB Galera cluster (`.ci/galera start`; URLs from
+//! `DBREV_TEST_GALERA_URLS`, else the script's 127.0.0.1:3311-3313): the migration lock
+//! holds across nodes (eight runs spread over the nodes apply each revision once; a row
+//! left by a killed run is taken over only where its end is proven, and otherwise named
+//! with the statement that clears it), the journal of a failed revision reads the same on
+//! every node, lint warns about what Galera does not replicate, and `dbexport` on a node
+//! reads one snapshot while another node writes. Off CI a cluster that does not answer
+//! makes these tests ignored; under `CI=true` they fail.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+use dbkit::{Connection, DatabaseUrl};
+use dbrev_tests::{Project, Skippable, Skipped, add_revision, binary, in_ci, revision_dir};
+
+/// The nodes' URLs as `.ci/galera start` prints them.
+const DEFAULT_URLS: &str = "mysql://root@127.0.0.1:3311/test mysql://root@127.0.0.1:3312/test mysql://root@127.0.0.1:3313/test";
+
+/// The cluster's node URLs (`DBREV_TEST_GALERA_URLS`, separated by spaces or commas), once
+/// every node answers as a synced member of one cluster of them all.
+fn cluster_urls() -> Result<Vec<String>, Skipped> {
+    static URLS: OnceLock<Result<Vec<String>, String>> = OnceLock::new();
+    URLS.get_or_init(|| {
+        let listed = std::env::var("DBREV_TEST_GALERA_URLS")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_URLS.to_owned());
+        let urls: Vec<String> = listed
+            .split([' ', ',', '\n'])
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let checked = urls.iter().try_for_each(|url| check_node(url, urls.len()));
+        match checked {
+            Ok(()) => Ok(urls),
+            Err(e) if in_ci() => {
+                panic!("the Galera cluster does not answer under CI=true (DBREV_TEST_GALERA_URLS): {e}")
+            }
+            Err(e) => Err(format!(
+                "the Galera cluster does not answer: {e} (start it with `.ci/galera start`, or set DBREV_TEST_GALERA_URLS)"
+            )),
+        }
+    })
+    .clone()
+    .map_err(Skipped)
+}
+
+/// Whether `url` is a synced node of a cluster of `size` nodes.
+fn check_node(url: &str, size: usize) -> Result<(), String> {
+    let parsed = DatabaseUrl::parse(url, Path::new("/")).map_err(|e| e.to_string())?;
+    let mut conn = Connection::establish(&parsed).map_err(|e| e.to_string())?;
+    let status = |conn: &mut Connection, name: &str| {
+        conn.query_value(&format!(
+            "SELECT CAST(VARIABLE_VALUE AS CHAR) AS value FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = '{name}'"
+        ))
+        .map_err(|e| e.to_string())
+        .map(Option::unwrap_or_default)
+    };
+    let state = status(&mut conn, "WSREP_LOCAL_STATE_COMMENT")?;
+    let members = status(&mut conn, "WSREP_CLUSTER_SIZE")?;
+    if state != "Synced" || members != size.to_string() {
+        return Err(format!(
+            "{} is {state:?} in a cluster of {members:?}, not a synced node of {size}",
+            parsed.masked()
+        ));
+    }
+    Ok(())
+}
+
+/// A database of its own on the cluster (created through node 1, seen by every node),
+/// dropped at the end.
+struct GaleraDb {
+    /// Its URL on each node.
+    urls: Vec<String>,
+    name: String,
+    admin: DatabaseUrl,
+}
+
+impl GaleraDb {
+    fn create() -> Result<GaleraDb, Skipped> {
+        let nodes = cluster_urls()?;
+        let name = format!(
+            "dbrev_g{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0)
+        );
+        let admin = DatabaseUrl::parse(&nodes[0], Path::new("/")).unwrap();
+        let mut conn = Connection::establish(&admin).unwrap();
+        conn.batch_execute(&format!("CREATE DATABASE `{name}`"))
+            .unwrap();
+        let urls: Vec<String> = nodes
+            .iter()
+            .map(|n| {
+                let url = DatabaseUrl::parse(n, Path::new("/")).unwrap();
+                url.with_database(&name).expose().to_owned()
+            })
+            .collect();
+        let db = GaleraDb { urls, name, admin };
+        for node in 0..db.urls.len() {
+            // The other nodes apply the CREATE DATABASE in their own time.
+            let mut tries = 0;
+            while db.try_connect(node).is_none() {
+                tries += 1;
+                assert!(tries < 100, "node {node} never saw the database");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+        Ok(db)
+    }
+
+    fn try_connect(&self, node: usize) -> Option<Connection> {
+        let url = DatabaseUrl::parse(&self.urls[node], Path::new("/")).unwrap();
+        Connection::establish(&url).ok()
+    }
+
+    /// A connection to the database on `node`, whose reads wait for the cluster's earlier
+    /// commits.
+    fn connect(&self, node: usize) -> Connection {
+        let mut conn = self.try_connect(node).expect("connect to a node");
+        conn.batch_execute("SET SESSION wsrep_sync_wait = 1")
+            .unwrap();
+        conn
+    }
+
+    /// One text value (column `value`) read on `node`.
+    fn value(&self, node: usize, sql: &str) -> Option<String> {
+        self.connect(node)
+            .query_value(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// `SELECT COUNT(*)` of a table, on `node`.
+    fn count(&self, node: usize, table: &str) -> String {
+        self.value(
+            node,
+            &format!("SELECT CAST(COUNT(*) AS CHAR) AS value FROM {table}"),
+        )
+        .unwrap_or_default()
+    }
+
+    /// A project whose `.env` points at node 1.
+    fn project(&self) -> Project {
+        let p = Project::new();
+        p.cmd("dbinit").args(["-q"]).ok();
+        p.file(".env", &format!("DATABASE_URL={}\n", self.urls[0]));
+        p
+    }
+}
+
+impl Drop for GaleraDb {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = Connection::establish(&self.admin) {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS `{}`", self.name));
+        }
+    }
+}
+
+/// `cargo dbrev ARGS --database-url <node's URL>` in the project, started, not waited for.
+fn spawn_dbrev(p: &Project, db: &GaleraDb, node: usize, args: &[&str]) -> Child {
+    Command::new(binary("dbrev"))
+        .arg("dbrev")
+        .args(args)
+        .args(["--database-url", &db.urls[node]])
+        .current_dir(p.root())
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn cargo-dbrev")
+}
+
+/// `cargo dbrev ARGS` against `node`, run to the end: exit code and stderr.
+fn dbrev_on(p: &Project, db: &GaleraDb, node: usize, args: &[&str]) -> (i32, String, String) {
+    let out = spawn_dbrev(p, db, node, args).wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Eight `upgrade head` runs spread over the three nodes at once: every revision runs
+/// exactly once (the version table and the rows a data revision inserts say so on every
+/// node), and each run either applies what is left or waits naming the holder.
+fn eight_concurrent_upgrades_across_nodes_apply_each_revision_once() -> Skippable {
+    let db = GaleraDb::create()?;
+    let p = db.project();
+    add_revision(
+        &p,
+        "r00",
+        "log",
+        "CREATE TABLE applied_log (id INT AUTO_INCREMENT PRIMARY KEY, rev VARCHAR(10) NOT NULL);",
+        "DROP TABLE applied_log;",
+        &[],
+    );
+    for i in 1..15 {
+        let id = format!("r{i:02}");
+        add_revision(
+            &p,
+            &id,
+            &format!("step {i}"),
+            &format!("INSERT INTO applied_log (rev) VALUES ('{id}');"),
+            &format!("DELETE FROM applied_log WHERE rev = '{id}';"),
+            &[],
+        );
+    }
+    let runs: Vec<Child> = (0..8)
+        .map(|i| spawn_dbrev(&p, &db, i % db.urls.len(), &["upgrade", "head"]))
+        .collect();
+    let outs: Vec<_> = runs
+        .into_iter()
+        .map(|r| r.wait_with_output().unwrap())
+        .collect();
+    let all: Vec<String> = outs
+        .iter()
+        .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+        .collect();
+    for out in outs {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "{err}\n=== all:\n{}",
+            all.join("\n---\n")
+        );
+        for line in err.lines().filter(|l| l.contains("Waiting")) {
+            assert!(
+                line.contains("for the migration lock held by pid ") && line.contains(" on node "),
+                "{err}"
+            );
+        }
+        assert!(!err.contains("took over"), "{err}");
+    }
+    for node in 0..db.urls.len() {
+        assert_eq!(db.count(node, "__diesel_schema_migrations"), "15");
+        assert_eq!(db.count(node, "applied_log"), "14");
+        assert_eq!(
+            db.value(
+                node,
+                "SELECT CAST(COUNT(DISTINCT rev) AS CHAR) AS value FROM applied_log"
+            )
+            .as_deref(),
+            Some("14")
+        );
+        assert_eq!(db.count(node, "__dbrev_revisions"), "15");
+        assert_eq!(db.count(node, "__dbrev_lock"), "0");
+    }
+    Ok(())
+}
+
+/// A revision that fails half-way on node 1 leaves its journal (state, statements done,
+/// the error) the same on every node: `current` prints it alike and `upgrade` refuses
+/// alike from node 2 and node 3; `--resume` from node 3 finishes it.
+fn a_failed_revision_leaves_the_same_journal_on_every_node() -> Skippable {
+    let db = GaleraDb::create()?;
+    let p = db.project();
+    add_revision(
+        &p,
+        "f1",
+        "table",
+        "CREATE TABLE items (id INT PRIMARY KEY);",
+        "DROP TABLE items;",
+        &[],
+    );
+    add_revision(
+        &p,
+        "f2",
+        "rows",
+        "INSERT INTO items (id) VALUES (1);\nINSERT INTO items (id) VALUES (1);\nINSERT INTO items (id) VALUES (3);",
+        "DELETE FROM items;",
+        &[],
+    );
+    let (code, _, err) = dbrev_on(&p, &db, 0, &["upgrade", "head"]);
+    assert_eq!(code, dbkit::error::exit::SQL, "{err}");
+    assert!(err.contains("statements 1–1 of 3 already ran"), "{err}");
+    let journal = |node: usize| {
+        db.value(
+            node,
+            "SELECT CAST(CONCAT_WS('|', state, statements_done, statements_total, note) AS CHAR) AS value FROM __dbrev_revisions WHERE version = 'f2'",
+        )
+    };
+    let on_first = journal(0).expect("a journal row");
+    assert!(on_first.starts_with("applying|1|3|"), "{on_first}");
+    let (_, current_first, _) = dbrev_on(&p, &db, 0, &["current"]);
+    let (code, _, refused_first) = dbrev_on(&p, &db, 0, &["upgrade", "head"]);
+    assert_eq!(code, dbkit::error::exit::REFUSED, "{refused_first}");
+    for node in 1..db.urls.len() {
+        assert_eq!(journal(node).as_deref(), Some(on_first.as_str()));
+        let (code, current, _) = dbrev_on(&p, &db, node, &["current"]);
+        assert_eq!(code, 0);
+        assert_eq!(current, current_first);
+        assert!(current.contains("f2 partially applied"), "{current}");
+        let (code, _, refused) = dbrev_on(&p, &db, node, &["upgrade", "head"]);
+        assert_eq!(code, dbkit::error::exit::REFUSED, "{refused}");
+        assert_eq!(last_line(&refused), last_line(&refused_first));
+    }
+    let up = revision_dir(&p, "f2").join("up.sql");
+    let text = std::fs::read_to_string(&up).unwrap();
+    std::fs::write(
+        &up,
+        text.replace(
+            "VALUES (1);\nINSERT INTO items (id) VALUES (1)",
+            "VALUES (1);\nINSERT INTO items (id) VALUES (2)",
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = dbrev_on(&p, &db, 2, &["upgrade", "--resume"]);
+    assert_eq!(code, 0, "{err}");
+    for node in 0..db.urls.len() {
+        assert_eq!(db.count(node, "items"), "3");
+        assert_eq!(db.count(node, "__diesel_schema_migrations"), "2");
+    }
+    Ok(())
+}
+
+fn last_line(text: &str) -> &str {
+    text.trim_end().lines().last().unwrap_or_default()
+}
+
+dbrev_tests::main! {
+    backend: [],
+    plain: [
+        eight_concurrent_upgrades_across_nodes_apply_each_revision_once,
+        a_failed_revision_leaves_the_same_journal_on_every_node,
+    ],
+}
