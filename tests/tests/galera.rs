@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
+use dbkit::dialect::ClusterDialect as _;
 use dbkit::{Connection, DatabaseUrl};
 use dbrev_tests::{Project, Skippable, Skipped, add_revision, binary, in_ci, revision_dir};
 
@@ -316,6 +317,165 @@ fn a_failed_revision_leaves_the_same_journal_on_every_node() -> Skippable {
     Ok(())
 }
 
+/// The scope (cluster and database) and node id a run on `node` records in its lock row.
+fn session_of(db: &GaleraDb, node: usize) -> (String, String) {
+    let status = |name: &str| {
+        db.value(
+            node,
+            &format!("SELECT CAST(VARIABLE_VALUE AS CHAR) AS value FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = '{name}'"),
+        )
+        .unwrap_or_default()
+    };
+    (
+        format!("{}/{}", status("WSREP_CLUSTER_STATE_UUID"), db.name),
+        status("WSREP_GCOMM_UUID"),
+    )
+}
+
+/// Writes a lock row by hand, as a run elsewhere would have.
+fn plant_lock_row(db: &GaleraDb, scope: &str, node_id: &str, node_name: &str) {
+    let mut conn = db.connect(0);
+    conn.batch_execute(
+        dbkit::dialect::GaleraDialect
+            .create_lock_table("__dbrev_lock")
+            .as_str(),
+    )
+    .unwrap();
+    conn.batch_execute(&format!(
+        "INSERT INTO __dbrev_lock (name, token, process, db_user, node, node_id, connection_id, scope) \
+         VALUES ('dbrev:__diesel_schema_migrations', 'feedface', 'pid 4242 of alice@build7', 'deploy@10.0.0.7', '{node_name}', '{node_id}', 77, '{scope}')"
+    ))
+    .unwrap();
+}
+
+/// A lock row copied from elsewhere (another database or cluster) is taken over with a
+/// warning; a row left by a run on another node is never taken: the waiting run names its
+/// holder, gives up after the lock timeout (exit 6) and prints the statement that removes
+/// exactly that row, which clears it.
+fn a_lock_row_is_taken_over_only_when_its_holder_is_proven_gone() -> Skippable {
+    let db = GaleraDb::create()?;
+    let p = db.project();
+    add_revision(
+        &p,
+        "h1",
+        "table",
+        "CREATE TABLE h (id INT PRIMARY KEY);",
+        "DROP TABLE h;",
+        &[],
+    );
+    plant_lock_row(&db, "some-other-cluster/prod", "x", "node9");
+    let (code, _, err) = dbrev_on(&p, &db, 0, &["upgrade", "head"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: took over the migration lock left by pid 4242 of alice@build7 (database user deploy@10.0.0.7, connection 77 on node node9)")
+            && err.contains("the row names another database or cluster (it came with a copy)"),
+        "{err}"
+    );
+    let _ = dbrev_on(&p, &db, 0, &["downgrade", "base"]);
+    let (scope, node2_id) = session_of(&db, 1);
+    plant_lock_row(&db, &scope, &node2_id, "node2");
+    let (code, _, err) = dbrev_on(&p, &db, 0, &["upgrade", "head", "--lock-timeout", "2"]);
+    assert_eq!(code, dbkit::error::exit::LOCK, "{err}");
+    assert_eq!(
+        err.matches("Waiting for the migration lock held by pid 4242 of alice@build7")
+            .count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("error: the migration lock is held by pid 4242 of alice@build7 (database user deploy@10.0.0.7, connection 77 on node node2) since "), "{err}");
+    assert!(err.contains("gave up after 2 s and ran nothing"), "{err}");
+    assert!(
+        err.contains(
+            "a run against node node2 takes the lock over once it sees that run's session has ended"
+        ),
+        "{err}"
+    );
+    assert_eq!(db.count(0, "__diesel_schema_migrations"), "0");
+    let clear = err
+        .split("remove the row yourself: ")
+        .nth(1)
+        .expect("the statement that clears the row")
+        .trim();
+    assert_eq!(
+        clear,
+        "DELETE FROM `__dbrev_lock` WHERE name = 'dbrev:__diesel_schema_migrations' AND token = 'feedface'"
+    );
+    db.connect(2).batch_execute(clear).unwrap();
+    let (code, _, err) = dbrev_on(&p, &db, 0, &["upgrade", "head"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("Waiting"), "{err}");
+    Ok(())
+}
+
+/// A run killed half-way leaves its lock row: a run on another node cannot tell whether it
+/// is gone and gives up naming it; a run on the killed run's node takes the lock over once
+/// the server has ended the killed run's session, and then finds the partial revision in
+/// the journal and refuses to go on.
+fn a_killed_run_leaves_its_lock_to_a_run_on_its_node() -> Skippable {
+    let db = GaleraDb::create()?;
+    let p = db.project();
+    add_revision(
+        &p,
+        "k1",
+        "table",
+        "CREATE TABLE k (id INT PRIMARY KEY);",
+        "DROP TABLE k;",
+        &[],
+    );
+    add_revision(
+        &p,
+        "k2",
+        "slow",
+        "INSERT INTO k (id) VALUES (1);\nDO SLEEP(3);\nINSERT INTO k (id) VALUES (2);",
+        "DELETE FROM k;",
+        &[],
+    );
+    let mut run = spawn_dbrev(&p, &db, 0, &["upgrade", "head"]);
+    let started = std::time::Instant::now();
+    let done = "SELECT CAST(statements_done AS CHAR) AS value FROM __dbrev_revisions WHERE version = 'k2' AND state = 'applying'";
+    while db
+        .try_connect(0)
+        .and_then(|mut c| c.query_value(done).ok().flatten())
+        .as_deref()
+        != Some("1")
+    {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the run never reached k2's sleep"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pid = run.id();
+    run.kill().unwrap();
+    run.wait().unwrap();
+    let (code, _, err) = dbrev_on(&p, &db, 1, &["upgrade", "head", "--lock-timeout", "1"]);
+    assert_eq!(code, dbkit::error::exit::LOCK, "{err}");
+    assert!(
+        err.contains(&format!("the migration lock is held by pid {pid} of ")),
+        "{err}"
+    );
+    assert!(err.contains("on node node1) since "), "{err}");
+    assert!(
+        err.contains("a run against node node1 takes the lock over"),
+        "{err}"
+    );
+    let (code, _, err) = dbrev_on(&p, &db, 0, &["upgrade", "head", "--lock-timeout", "60"]);
+    assert_eq!(code, dbkit::error::exit::REFUSED, "{err}");
+    assert!(
+        err.contains(&format!(
+            "warning: took over the migration lock left by pid {pid} of "
+        )),
+        "{err}"
+    );
+    assert!(err.contains("on this node has ended"), "{err}");
+    assert!(
+        err.contains("k2 partially applied: statements 1–1 of 3 completed"),
+        "{err}"
+    );
+    assert_eq!(db.count(1, "__dbrev_lock"), "0");
+    Ok(())
+}
+
 fn last_line(text: &str) -> &str {
     text.trim_end().lines().last().unwrap_or_default()
 }
@@ -325,5 +485,7 @@ dbrev_tests::main! {
     plain: [
         eight_concurrent_upgrades_across_nodes_apply_each_revision_once,
         a_failed_revision_leaves_the_same_journal_on_every_node,
+        a_lock_row_is_taken_over_only_when_its_holder_is_proven_gone,
+        a_killed_run_leaves_its_lock_to_a_run_on_its_node,
     ],
 }
