@@ -476,6 +476,90 @@ fn a_killed_run_leaves_its_lock_to_a_run_on_its_node() -> Skippable {
     Ok(())
 }
 
+/// Statements Galera does not replicate, or locks that hold on one node, are lint findings
+/// when the database is a Galera node: `lint` against a node lists them (exit 1) and
+/// `upgrade` prints them before applying; against a server that is not a node they appear
+/// only with `[lint] galera = true`.
+fn unsafe_statements_are_warned_on_a_galera_node() -> Skippable {
+    let db = GaleraDb::create()?;
+    db.connect(0)
+        .batch_execute("CREATE TABLE legacy (a INT) ENGINE=Aria")
+        .unwrap();
+    let p = db.project();
+    add_revision(
+        &p,
+        "u1",
+        "tables",
+        "CREATE TABLE cache (k VARCHAR(10) PRIMARY KEY, v INT) ENGINE=MyISAM;\nCREATE TABLE notes (msg VARCHAR(100));",
+        "DROP TABLE notes;\nDROP TABLE cache;",
+        &[],
+    );
+    add_revision(
+        &p,
+        "u2",
+        "rows",
+        "LOCK TABLES cache WRITE;\nINSERT INTO cache (k, v) VALUES ('a', 1);\nUNLOCK TABLES;\nUPDATE legacy SET a = 1 WHERE a = 0;",
+        "DELETE FROM cache;",
+        &[],
+    );
+    let (code, out, err) = dbrev_on(&p, &db, 1, &["lint"]);
+    assert_eq!(code, dbkit::error::exit::NO, "{out}{err}");
+    assert!(err.contains("for mysql on a Galera node"), "{err}");
+    for expected in [
+        "u1_tables/up.sql:8: GAL001 error: cache is created ENGINE=MyISAM: Galera replicates only InnoDB's rows",
+        "u1_tables/up.sql:9: GAL003 warning: notes has no primary key",
+        "u2_rows/up.sql:8: GAL002 error: LOCK TABLES locks on the node that runs it only",
+        "u2_rows/up.sql:9: GAL001 error: cache is MyISAM (the revision history gives it)",
+        "u2_rows/up.sql:11: GAL001 error: legacy is Aria (in the database)",
+        "u2_rows/up.sql:11: GAL003 warning: legacy has no primary key (in the database)",
+    ] {
+        assert!(out.contains(expected), "lacks {expected:?}:\n{out}");
+    }
+    // (LOCK TABLES then also stops dbrev's own journal write: the run fails at u2.)
+    let (_, _, err) = dbrev_on(&p, &db, 0, &["upgrade", "head"]);
+    let lint_at = err
+        .find("GAL001 error: cache is created ENGINE=MyISAM")
+        .expect(&err);
+    assert!(err.contains("GAL002 error: LOCK TABLES"), "{err}");
+    assert!(lint_at < err.find("Applied u1").expect(&err), "{err}");
+    // Not a cluster node (no server answers here): no Galera rule, unless configured.
+    let elsewhere = [
+        "lint",
+        "--all",
+        "--database-url",
+        "mysql://root@127.0.0.1:1/none",
+    ];
+    let (_, out, err) = dbrev_on_url(&p, &elsewhere);
+    assert!(!out.contains("GAL00"), "{out}{err}");
+    let config = p.read("dbrev.toml");
+    p.file("dbrev.toml", &format!("{config}\n[lint]\ngalera = true\n"));
+    let (code, out, err) = dbrev_on_url(&p, &elsewhere);
+    assert_eq!(code, dbkit::error::exit::NO, "{out}{err}");
+    assert!(
+        out.contains("GAL001 error: cache is created ENGINE=MyISAM"),
+        "{out}"
+    );
+    assert!(out.contains("GAL002 error: LOCK TABLES"), "{out}");
+    assert!(!out.contains("legacy is Aria"), "{out}");
+    Ok(())
+}
+
+/// `cargo dbrev ARGS` with the URL the arguments give.
+fn dbrev_on_url(p: &Project, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(binary("dbrev"))
+        .arg("dbrev")
+        .args(args)
+        .current_dir(p.root())
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 fn last_line(text: &str) -> &str {
     text.trim_end().lines().last().unwrap_or_default()
 }
@@ -487,5 +571,6 @@ dbrev_tests::main! {
         a_failed_revision_leaves_the_same_journal_on_every_node,
         a_lock_row_is_taken_over_only_when_its_holder_is_proven_gone,
         a_killed_run_leaves_its_lock_to_a_run_on_its_node,
+        unsafe_statements_are_warned_on_a_galera_node,
     ],
 }
