@@ -560,6 +560,85 @@ fn dbrev_on_url(p: &Project, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `cargo dbexport` on node 1 while node 2 moves money between accounts (each transfer one
+/// transaction that also logs it and counts it): the dump holds one snapshot (the total is
+/// unchanged, the log and the counter agree, everything committed before the dump started
+/// is in), and it restores on node 3.
+fn dbexport_on_a_node_reads_one_snapshot_while_another_writes() -> Skippable {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let db = GaleraDb::create()?;
+    let copy = GaleraDb::create()?;
+    db.connect(0)
+        .batch_execute(
+            "CREATE TABLE accounts (id INT PRIMARY KEY, balance INT NOT NULL, pad VARCHAR(200) NOT NULL);
+             INSERT INTO accounts SELECT seq, 100, REPEAT('x', 200) FROM seq_1_to_30000;
+             CREATE TABLE moves (id INT AUTO_INCREMENT PRIMARY KEY, src INT NOT NULL, dst INT NOT NULL);
+             CREATE TABLE totals (id INT PRIMARY KEY, moves INT NOT NULL);
+             INSERT INTO totals VALUES (1, 0);",
+        )
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let committed = Arc::new(AtomicU64::new(0));
+    let writer = {
+        let (stop, committed) = (stop.clone(), committed.clone());
+        let mut conn = db.connect(1);
+        std::thread::spawn(move || {
+            let mut seed: u64 = 7;
+            while !stop.load(Ordering::SeqCst) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let (src, dst) = (seed % 30000 + 1, (seed >> 20) % 30000 + 1);
+                conn.batch_execute(&format!(
+                    "BEGIN; UPDATE accounts SET balance = balance - 1 WHERE id = {src};
+                     UPDATE accounts SET balance = balance + 1 WHERE id = {dst};
+                     INSERT INTO moves (src, dst) VALUES ({src}, {dst});
+                     UPDATE totals SET moves = moves + 1 WHERE id = 1; COMMIT"
+                ))
+                .unwrap();
+                committed.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    let wait_for = |n: u64| {
+        while committed.load(Ordering::SeqCst) < n {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    };
+    wait_for(5);
+    let before = committed.load(Ordering::SeqCst);
+    let p = Project::new();
+    p.cmd("dbinit").args(["-q"]).ok();
+    p.cmd("dbexport")
+        .args(["-o", "dump.sql", "--database-url", &db.urls[0]])
+        .ok();
+    let after = committed.load(Ordering::SeqCst);
+    wait_for(after + 3);
+    stop.store(true, Ordering::SeqCst);
+    writer.join().unwrap();
+    p.cmd("dbexport")
+        .args(["restore", "dump.sql", "--database-url", &copy.urls[2]])
+        .ok();
+    let value = |sql: &str| copy.value(2, sql).unwrap_or_default();
+    assert_eq!(
+        value("SELECT CAST(SUM(balance) AS CHAR) AS value FROM accounts"),
+        "3000000"
+    );
+    let logged: u64 = copy.count(2, "moves").parse().unwrap();
+    let counted: u64 = value("SELECT CAST(moves AS CHAR) AS value FROM totals")
+        .parse()
+        .unwrap();
+    assert_eq!(logged, counted);
+    assert!(
+        (before..=after).contains(&logged),
+        "the dump holds {logged} transfers; {before} were committed before it started, {after} when it ended"
+    );
+    let total: u64 = db.count(0, "moves").parse().unwrap();
+    assert!(total > logged, "writes went on during and after the dump");
+    Ok(())
+}
+
 fn last_line(text: &str) -> &str {
     text.trim_end().lines().last().unwrap_or_default()
 }
@@ -572,5 +651,6 @@ dbrev_tests::main! {
         a_lock_row_is_taken_over_only_when_its_holder_is_proven_gone,
         a_killed_run_leaves_its_lock_to_a_run_on_its_node,
         unsafe_statements_are_warned_on_a_galera_node,
+        dbexport_on_a_node_reads_one_snapshot_while_another_writes,
     ],
 }
