@@ -120,7 +120,7 @@ pub const RULES: &[Rule] = &[
         "GAL002",
         MY,
         Severity::Error,
-        "LOCK TABLES, GET_LOCK or FLUSH ... WITH READ LOCK on a Galera node",
+        "LOCK TABLES, a lock function or FLUSH ... WITH READ LOCK on a Galera node",
     ),
     rule(
         "GAL003",

@@ -482,4 +482,53 @@ mod tests {
         assert!(!in_place(&t("INT"), &t("BIGINT")));
         assert!(in_place(&t("INT"), &t("integer")));
     }
+
+    #[test]
+    fn the_words_a_cluster_cares_about() {
+        let engine = |sql: &str| {
+            statement_facts(sql).into_iter().find_map(|f| match f {
+                Fact::TableEngine { table, engine } => Some(format!("{table}={engine}")),
+                _ => None,
+            })
+        };
+        assert_eq!(
+            engine("CREATE TABLE IF NOT EXISTS `c` (k INT, KEY (k)) ENGINE = MyISAM").as_deref(),
+            Some("c=MyISAM")
+        );
+        assert_eq!(
+            engine("ALTER TABLE app.c ENGINE=Aria").as_deref(),
+            Some("app.c=Aria")
+        );
+        assert_eq!(
+            engine("CREATE TEMPORARY TABLE t (k INT) ENGINE=MEMORY"),
+            None
+        );
+        assert_eq!(engine("CREATE TABLE t (engine INT)"), None);
+        assert_eq!(engine("CREATE TABLE t SELECT engine FROM x"), None);
+        let what = |sql: &str| -> Vec<String> {
+            statement_facts(sql)
+                .into_iter()
+                .filter_map(|f| match f {
+                    Fact::ExplicitLock { how } => Some(how),
+                    Fact::NodeLocal { what } => Some(what),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(what("LOCK TABLES t WRITE"), ["LOCK TABLES"]);
+        assert_eq!(what("SELECT GET_LOCK('x', 10)"), ["GET_LOCK()"]);
+        assert_eq!(what("SELECT 'GET_LOCK(' AS s"), Vec::<String>::new());
+        assert_eq!(
+            what("FLUSH TABLES t WITH READ LOCK"),
+            ["FLUSH TABLES ... WITH READ LOCK"]
+        );
+        assert_eq!(what("FLUSH PRIVILEGES"), ["FLUSH"]);
+        assert_eq!(what("XA START 'x'"), ["an XA transaction"]);
+        assert!(what("SET GLOBAL max_connections = 10")[0].starts_with("SET GLOBAL"));
+        assert!(what("SET @@global.x = 1")[0].starts_with("SET GLOBAL"));
+        assert!(what("SET SESSION wsrep_on = OFF")[0].starts_with("SET wsrep_on = OFF"));
+        assert!(what("SET wsrep_OSU_method = 'RSU'")[0].contains("RSU"));
+        assert!(what("SET wsrep_on = ON").is_empty());
+        assert!(what("SET NAMES utf8mb4").is_empty());
+    }
 }
