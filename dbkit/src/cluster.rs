@@ -55,6 +55,25 @@ pub fn node(conn: &mut Connection) -> Result<Option<&'static dyn ClusterDialect>
     }
 }
 
+/// Whether a read on a cluster node failed because the node did not catch up with the
+/// cluster in time; then the error says so and what to do.
+pub fn catch_up_failed(
+    conn: &Connection,
+    cluster: Option<&dyn ClusterDialect>,
+    context: &str,
+    error: &diesel::result::Error,
+) -> Option<Error> {
+    let cluster = cluster.filter(|c| c.is_catch_up_timeout(&error.to_string()))?;
+    Some(Error::Query {
+        context: context.to_owned(),
+        message: format!(
+            "{} did not catch up with the {} cluster in time (it is applying a long statement another node ran, most likely a migration's ALTER TABLE); try again once that is done",
+            conn.url(),
+            cluster.name()
+        ),
+    })
+}
+
 /// The tables of the current database whose writes a cluster does not replicate, or
 /// replicates badly.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -22,6 +22,14 @@ pub trait ClusterDialect: Send + Sync {
     /// write the cluster committed before them (Galera's `wsrep_sync_wait`).
     fn causal_reads(&self) -> &'static str;
 
+    /// The statement making the session's reads read what the node has applied, without
+    /// waiting: while a long DDL statement is being applied, a causal read waits for it.
+    fn local_reads(&self) -> &'static str;
+
+    /// Whether a read's error means the node did not catch up with the cluster in time
+    /// for a causal read (it is applying a long DDL statement, most likely).
+    fn is_catch_up_timeout(&self, message: &str) -> bool;
+
     /// One row describing this session as the lock row records it, in columns `node` (the
     /// node's name), `node_id` (its id among the cluster's members, new when it restarts
     /// or rejoins), `scope` (the cluster's id and the database: a row with another scope

@@ -207,6 +207,15 @@ impl ClusterDialect for GaleraDialect {
         "SET SESSION wsrep_sync_wait = @@session.wsrep_sync_wait | 1"
     }
 
+    fn local_reads(&self) -> &'static str {
+        "SET SESSION wsrep_sync_wait = @@session.wsrep_sync_wait & ~1"
+    }
+
+    fn is_catch_up_timeout(&self, message: &str) -> bool {
+        // ER_LOCK_WAIT_TIMEOUT on a read: `repl.causal_read_timeout` ran out.
+        message.contains("Lock wait timeout exceeded")
+    }
+
     fn session_query(&self) -> &'static str {
         concat!(
             "SELECT CAST(@@wsrep_node_name AS CHAR) AS node, CAST(",

@@ -39,6 +39,8 @@ pub const LOCK_TABLE: &str = "__dbrev_lock";
 pub struct RowLock {
     name: String,
     token: String,
+    /// The statement turning causal reads off for the lock's own reads.
+    local_reads: &'static str,
 }
 
 /// This session as the lock row records it.
@@ -107,6 +109,9 @@ impl RowLock {
             what: "taking",
             source: e.into(),
         };
+        // The lock's reads need no causal wait (certification decides who holds it), and a
+        // causal read would wait as long as a DDL statement being applied on this node.
+        conn.batch_execute(cluster.local_reads()).map_err(taking)?;
         conn.batch_execute(&cluster.create_lock_table(LOCK_TABLE))
             .map_err(taking)?;
         let me = conn
@@ -117,6 +122,7 @@ impl RowLock {
         let lock = RowLock {
             name,
             token: new_token(),
+            local_reads: cluster.local_reads(),
         };
         lock.take_liveness(conn)?;
         let waited = lock.wait_for_row(conn, cluster, &me, timeout, reporter);
@@ -275,8 +281,13 @@ impl RowLock {
 
     /// Releases the lock: deletes our row. An error when the row was not ours any more.
     pub fn release(self, conn: &mut Connection) -> Result<()> {
-        let held = self
-            .holder(conn)
+        let held = conn
+            .batch_execute(self.local_reads)
+            .map_err(|e| Error::LockFailed {
+                what: "releasing",
+                source: e.into(),
+            })
+            .and_then(|()| self.holder(conn))
             .map(|h| h.is_some_and(|h| h.token == self.token));
         let deleted = match held {
             Ok(true) => conn
