@@ -6,12 +6,14 @@
 //! SQLite).
 
 mod client;
+mod cluster;
 mod mysql;
 mod postgres;
 mod sqlite;
 
 pub use client::{NativeDump, Opening, ScriptSyntax, StatementBodies};
-pub use mysql::MysqlDialect;
+pub use cluster::ClusterDialect;
+pub use mysql::{GaleraDialect, MysqlDialect};
 pub use postgres::PostgresDialect;
 pub use sqlite::SqliteDialect;
 
@@ -467,6 +469,14 @@ pub trait Dialect: Send + Sync {
     /// checks that they are complete).
     fn native_dumps(&self) -> &'static [NativeDump] {
         &[]
+    }
+
+    // ---- Clusters whose every node takes writes (issue 15).
+
+    /// What the backend knows of synchronous multi-primary clusters (MariaDB Galera),
+    /// where a session lock holds on one node only; `None` where it has none.
+    fn cluster(&self) -> Option<&'static dyn ClusterDialect> {
+        None
     }
 }
 
