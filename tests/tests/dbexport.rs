@@ -326,6 +326,21 @@ fn temp_files(dir: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+backend_test!(a_held_migration_lock_is_not_dumped, |db| {
+    // Galera's lock table holds the state of a run: restored, it would stop the next one.
+    let p = source(&db);
+    db.run_script(
+        "CREATE TABLE __dbrev_lock (name VARCHAR(100) PRIMARY KEY, token VARCHAR(64));\n\
+         INSERT INTO __dbrev_lock VALUES ('held', 'tok3n');\n",
+    );
+    let dump = p.cmd("dbexport").ok().stdout();
+    assert!(
+        !dump.contains("__dbrev_lock") && !dump.contains("tok3n"),
+        "{dump}"
+    );
+    assert!(dump.contains("CREATE TABLE"), "{dump}");
+});
+
 backend_test!(signals_during_a_dump_leave_nothing_behind, |db| {
     let p = Project::new();
     db.run_script(
@@ -541,6 +556,7 @@ dbrev_tests::main! {
         a_failing_restore_names_its_line,
         an_interrupted_dump_leaves_no_file,
         dump_options_select_what_is_written,
+        a_held_migration_lock_is_not_dumped,
         signals_during_a_dump_leave_nothing_behind,
         a_reader_that_goes_away_ends_the_dump_quietly,
         impossible_targets_fail_before_the_dump,

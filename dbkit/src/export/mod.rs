@@ -229,9 +229,11 @@ pub(crate) struct Objects {
 }
 
 /// Which tables (and views) pass `--tables` / `--exclude-table` and the configuration's
-/// `include` / `exclude`.
+/// `include` / `exclude`. The migration lock's table (Galera) is never dumped: a held
+/// lock is the state of a run, and restored it would stop the next one.
 pub(crate) fn selected(options: &DumpOptions, table: &str) -> bool {
-    (options.tables.is_empty() || options.tables.iter().any(|t| t == table))
+    table != crate::lock::LOCK_TABLE
+        && (options.tables.is_empty() || options.tables.iter().any(|t| t == table))
         && !options.exclude_tables.iter().any(|t| t == table)
         && options
             .config_filter
