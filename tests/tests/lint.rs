@@ -396,6 +396,20 @@ fn my003_change_column_to_rename() -> Skippable {
     })
 }
 
+fn my004_lock_tables_in_a_revision() -> Skippable {
+    mysql(|db| {
+        Case {
+            rule: "MY004",
+            setup: POSTS,
+            unsafe_sql: "UPDATE posts SET title = 'x' WHERE id = 1;\nLOCK TABLES posts WRITE;\nUPDATE posts SET title = 'y' WHERE id = 1;\nUNLOCK TABLES;",
+            line: 2,
+            safe_sql: "UPDATE posts SET title = 'x' WHERE id = 1;\nSELECT GET_LOCK('mine', 1);",
+            safe_transactional: true,
+        }
+        .check(&db);
+    })
+}
+
 const REBUILD: &str = "CREATE TABLE new_users (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT '');\nINSERT INTO new_users (id, name) SELECT id, COALESCE(name, '') FROM users;\nDROP TABLE users;\nALTER TABLE new_users RENAME TO users;";
 
 fn sl001_rebuild_with_foreign_keys_enforced() -> Skippable {
@@ -836,6 +850,7 @@ dbrev_tests::main! {
         my001_alter_that_copies_the_table,
         my002_ddl_and_dml_in_one_revision,
         my003_change_column_to_rename,
+        my004_lock_tables_in_a_revision,
         sl001_rebuild_with_foreign_keys_enforced,
         sl002_alter_forms_older_sqlite_lacks,
         lint000_statements_nothing_reads_are_reported,

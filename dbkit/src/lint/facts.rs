@@ -191,6 +191,9 @@ pub enum Fact {
     ExplicitLock {
         /// The statement or function, for messages (`LOCK TABLES`).
         how: String,
+        /// Whether the session may then write only the tables it locked (`LOCK TABLES`) or
+        /// none (`FLUSH TABLES ... WITH READ LOCK`), dbrev's own bookkeeping included.
+        confines_session: bool,
     },
     /// A statement whose effect stays on the server that runs it: a cluster does not
     /// replicate it (`SET GLOBAL`, `FLUSH`, `XA`, replication turned off for the session).

@@ -111,6 +111,12 @@ pub const RULES: &[Rule] = &[
         "CHANGE COLUMN used to rename a column",
     ),
     rule(
+        "MY004",
+        MY,
+        Severity::Error,
+        "LOCK TABLES or FLUSH ... WITH READ LOCK in a revision",
+    ),
+    rule(
         "GAL001",
         MY,
         Severity::Error,

@@ -1,8 +1,9 @@
 //! MySQL/MariaDB in lint: how its SQL reads where the shared readers need help (the
 //! parser's grammar, `AUTO_INCREMENT`, the `ALTER TABLE` clauses only MySQL writes, the
 //! words a cluster cares about: `ENGINE=`, `LOCK TABLES`, `GET_LOCK`, `SET GLOBAL`…), and
-//! its rules: MY001–MY003 (`ALTER TABLE` that copies the table with writes blocked,
-//! revisions that cannot be rolled back half-way, `CHANGE` used to rename) and, where the
+//! its rules: MY001–MY004 (`ALTER TABLE` that copies the table with writes blocked,
+//! revisions that cannot be rolled back half-way, `CHANGE` used to rename, `LOCK TABLES`
+//! that leaves the journal unwritable) and, where the
 //! revision runs on a Galera node, GAL001–GAL004 (what Galera does not replicate, locks that
 //! hold on one node, tables without a primary key, statements that stay on their node).
 
@@ -72,7 +73,7 @@ pub fn table_clause(
 
 const ONLINE_SAFE: &str = "add `, ALGORITHM=INPLACE, LOCK=NONE` so the server refuses instead of blocking writes; to change a column without blocking, expand and contract (add a new column, fill it in batches, switch the app, drop the old one later) or use gh-ost / pt-online-schema-change";
 
-/// Runs MY001–MY003 on one file.
+/// Runs MY001–MY004 on one file.
 pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
     let mut online = OnlineClauses::default();
     let mut reported = None;
@@ -111,6 +112,7 @@ pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
         }
     }
     mixed(ctx, hits);
+    hits.extend(ctx.facts().filter_map(|(i, fact)| confined(i, fact)));
     if let Some(cluster) = ctx.cluster {
         galera(ctx, cluster, hits);
     }
@@ -242,6 +244,28 @@ fn mixed(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
     }
 }
 
+/// MY004: `LOCK TABLES` / `FLUSH TABLES ... WITH READ LOCK`, after which the session may
+/// write only the locked tables, so the journal write before the next statement fails.
+fn confined(i: usize, fact: &Fact) -> Option<Hit> {
+    let Fact::ExplicitLock {
+        how,
+        confines_session: true,
+    } = fact
+    else {
+        return None;
+    };
+    Some(
+        Hit::new(
+            "MY004",
+            i,
+            format!(
+                "{how} leaves the session able to write only the tables it locks: dbrev journals each statement of a MySQL revision in its own table, so the next statement's journal write fails and the revision stops half applied"
+            ),
+        )
+        .safe("leave it out: dbrev's migration lock already keeps other runs away; to keep the app's writes out, make the change in one statement (`ALTER TABLE ..., LOCK=EXCLUSIVE`) or one transaction"),
+    )
+}
+
 // ---- Galera: the words a cluster cares about, and GAL001–GAL004.
 
 /// The facts of a statement that matter where it runs on a cluster node, from its words:
@@ -260,6 +284,7 @@ pub fn statement_facts(sql: &str) -> Vec<Fact> {
     {
         facts.push(Fact::ExplicitLock {
             how: "GET_LOCK()".into(),
+            confines_session: false,
         });
     }
     let node_local = |what: &str| Fact::NodeLocal { what: what.into() };
@@ -267,11 +292,13 @@ pub fn statement_facts(sql: &str) -> Vec<Fact> {
         "LOCK" if matches!(keyword_at(&tokens, 1), "TABLE" | "TABLES") => {
             facts.push(Fact::ExplicitLock {
                 how: "LOCK TABLES".into(),
+                confines_session: true,
             });
         }
         "FLUSH" if tokens.iter().any(|t| t.is("LOCK") || t.is("EXPORT")) => {
             facts.push(Fact::ExplicitLock {
                 how: "FLUSH TABLES ... WITH READ LOCK".into(),
+                confines_session: true,
             });
         }
         "FLUSH" => facts.push(node_local("FLUSH")),
@@ -409,7 +436,7 @@ fn galera_hits(
         {
             written_rows(ctx, cluster, i, table)
         }
-        Fact::ExplicitLock { how } => vec![Hit::new("GAL002", i, format!(
+        Fact::ExplicitLock { how, .. } => vec![Hit::new("GAL002", i, format!(
             "{how} locks on the node that runs it only: the other nodes go on writing, and {name} may abort the session that holds it"
         )).safe("leave it out: dbrev's migration lock already keeps other runs away (a row the cluster certifies); to keep the app's writes out, make the change in one statement or one transaction")],
         Fact::NodeLocal { what } => vec![Hit::new("GAL004", i, format!(
@@ -509,7 +536,7 @@ mod tests {
             statement_facts(sql)
                 .into_iter()
                 .filter_map(|f| match f {
-                    Fact::ExplicitLock { how } => Some(how),
+                    Fact::ExplicitLock { how, .. } => Some(how),
                     Fact::NodeLocal { what } => Some(what),
                     _ => None,
                 })
