@@ -249,7 +249,7 @@ fn run(cli: Cli) -> dbkit::Result<()> {
                     let stdout = std::io::stdout();
                     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
                     match dump(&mut conn, &mut out, &options, &reporter) {
-                        Err(Error::Export(m)) if m.contains("Broken pipe") => return Ok(()),
+                        Err(e) if e.is_broken_pipe() => return Ok(()),
                         other => other?,
                     }
                 }

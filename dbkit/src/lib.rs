@@ -11,6 +11,7 @@ pub mod autogen;
 pub mod backend;
 pub mod changes;
 pub mod cli;
+pub mod cluster;
 pub mod completions;
 pub mod config;
 pub mod db;

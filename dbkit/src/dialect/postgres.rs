@@ -4,7 +4,10 @@
 //! that holds rows: `NOT VALID` then `VALIDATE`, `SET NOT NULL` through a validated check,
 //! indexes built `CONCURRENTLY`, a `lock_timeout` on every revision that locks a table.
 
-use super::{AlterTable, Dialect, Key, Later, Staged, TableChanges, foreign_key_name};
+use super::{
+    AlterTable, Dialect, Key, Later, NativeDump, Opening, ScriptSyntax, Staged, StatementBodies,
+    TableChanges, foreign_key_name,
+};
 use crate::backend::Backend;
 use crate::model::{Column, ForeignKey, TableName};
 use crate::sqltype::SqlType;
@@ -169,10 +172,37 @@ impl Dialect for PostgresDialect {
         })
     }
 
-    // ---- How PostgreSQL's SQL text reads.
+    // ---- How PostgreSQL's SQL text reads (as psql splits it).
 
-    fn dollar_quoting(&self) -> bool {
-        true
+    fn script_syntax(&self) -> ScriptSyntax {
+        ScriptSyntax {
+            dollar_quoting: true,
+            escape_strings: true,
+            nested_comments: true,
+            meta_commands: true,
+            copy_from_stdin: true,
+            parenthesised_statements: true,
+            bodies: StatementBodies::AtomicRoutines,
+            ..ScriptSyntax::STANDARD
+        }
+    }
+
+    fn native_dumps(&self) -> &'static [NativeDump] {
+        // pg_dumpall's first: a cluster dump holds pg_dump's header lines further down.
+        &[
+            NativeDump {
+                writer: "pg_dumpall",
+                opening: Opening::Line("-- PostgreSQL database cluster dump"),
+                completion: "-- PostgreSQL database cluster dump complete",
+                completion_is_whole: false,
+            },
+            NativeDump {
+                writer: "pg_dump",
+                opening: Opening::Line("-- PostgreSQL database dump"),
+                completion: "-- PostgreSQL database dump complete",
+                completion_is_whole: false,
+            },
+        ]
     }
 
     fn schema_url_parameter(&self, schema: &str) -> Option<(&'static str, String)> {

@@ -51,6 +51,9 @@ pub(super) const TABLE_COUNT: &str = "SELECT count(*)::text AS value FROM pg_cla
      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
      AND n.nspname NOT LIKE 'pg\\_%' AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = c.oid AND e.deptype = 'e')";
 
+/// The name of the connected database, in a column named `value`.
+pub(super) const DATABASE_NAME: &str = "SELECT current_database()::text AS value";
+
 /// The session settings the dump reads in and the dump file loads in.
 const SESSION: &str = "SET TIME ZONE 'UTC'; SET datestyle = 'ISO, YMD'; SET intervalstyle = 'postgres'; SET extra_float_digits = 3";
 
@@ -224,9 +227,22 @@ impl<'a> Dump<'a> {
 
     /// Every object of the catalog as an item, those the options leave out marked so.
     fn items(&self) -> Graph {
+        let mut graph = Graph::default();
+        self.schema_items(&mut graph);
+        self.sequence_items(&mut graph);
+        for row in &self.catalog.tables {
+            self.table_items(&mut graph, row);
+        }
+        self.relation_object_items(&mut graph);
+        graph.link(self.catalog);
+        graph
+    }
+
+    /// Schemas, extensions, types, functions and aggregates: shared with tables a
+    /// filtered dump leaves out.
+    fn schema_items(&self, graph: &mut Graph) {
         let c = self.catalog;
         let shared = self.options.filtered();
-        let mut graph = Graph::default();
         for row in &c.schemas {
             graph.push(items::schema(row), true);
         }
@@ -245,7 +261,12 @@ impl<'a> Dump<'a> {
         for row in &c.aggregates {
             graph.push(items::aggregate(row, shared), routines);
         }
-        for row in &c.sequences {
+    }
+
+    /// Sequences of their own (identity sequences come with their column) and their
+    /// ownership by a column.
+    fn sequence_items(&self, graph: &mut Graph) {
+        for row in &self.catalog.sequences {
             if row.owner_kind.as_deref() == Some("i") {
                 continue;
             }
@@ -257,39 +278,48 @@ impl<'a> Dump<'a> {
                 );
             }
         }
-        for row in &c.tables {
-            let dumped = self.is_dumped(row.oid);
-            let columns = self.columns.get(&row.oid).cloned().unwrap_or_default();
-            let checks = self
-                .table_constraints
-                .get(&row.oid)
-                .into_iter()
-                .flatten()
-                .filter(|k| inline_check(k, row))
-                .copied()
-                .collect();
-            let identities = self.identities.get(&row.oid).cloned().unwrap_or_default();
-            for column in columns
-                .iter()
-                .filter(|k| k.calls_function && k.generated != "s")
-            {
-                if let Some(item) = items::column_default(row, column) {
-                    graph.push(item, dumped);
-                }
-            }
-            let parts = TableParts {
-                columns,
-                checks,
-                identities,
-            };
-            graph.push(items::table(row, &parts), dumped);
-            if let Some(item) = items::attach(row) {
-                graph.push(item, dumped);
-            }
-            if let Some(item) = items::row_security(row) {
+    }
+
+    /// A table, the defaults set apart from it, its attachment to its partitioned table
+    /// and its row-level security.
+    fn table_items(&self, graph: &mut Graph, row: &TableRow) {
+        let dumped = self.is_dumped(row.oid);
+        let columns = self.columns.get(&row.oid).cloned().unwrap_or_default();
+        let checks = self
+            .table_constraints
+            .get(&row.oid)
+            .into_iter()
+            .flatten()
+            .filter(|k| inline_check(k, row))
+            .copied()
+            .collect();
+        let identities = self.identities.get(&row.oid).cloned().unwrap_or_default();
+        for column in columns
+            .iter()
+            .filter(|k| k.calls_function && k.generated != "s")
+        {
+            if let Some(item) = items::column_default(row, column) {
                 graph.push(item, dumped);
             }
         }
+        let parts = TableParts {
+            columns,
+            checks,
+            identities,
+        };
+        graph.push(items::table(row, &parts), dumped);
+        if let Some(item) = items::attach(row) {
+            graph.push(item, dumped);
+        }
+        if let Some(item) = items::row_security(row) {
+            graph.push(item, dumped);
+        }
+    }
+
+    /// Constraints, indexes, views (and their refreshes), triggers, rules, statistics
+    /// and policies: each goes with the relation it belongs to.
+    fn relation_object_items(&self, graph: &mut Graph) {
+        let c = self.catalog;
         for k in &c.constraints {
             let Some(table) = k.relation.and_then(|r| self.table(r)) else {
                 continue;
@@ -326,8 +356,6 @@ impl<'a> Dump<'a> {
         for row in &c.policies {
             graph.push(items::policy(row), true);
         }
-        graph.link(c);
-        graph
     }
 
     /// The tables whose rows are copied, each after the tables its (not deferrable)
@@ -634,7 +662,7 @@ pub(super) fn copy_rows(
     reporter: &crate::term::Reporter,
 ) -> Result<u64> {
     let bar = super::table_progress(reporter, &table.name);
-    let io = |e: std::io::Error| crate::error::Error::Export(format!("writing the dump: {e}"));
+    let io = |e| crate::error::Error::write("writing the dump", e);
     writeln!(w, "{copy_in};").map_err(io)?;
     let mut rows = 0u64;
     session
@@ -647,7 +675,7 @@ pub(super) fn copy_rows(
             }
             w.write_all(chunk)
         })
-        .map_err(|e| query_error(&format!("rows of {}", table.name), e))?;
+        .map_err(|e| e.dumping(&format!("rows of {}", table.name)))?;
     writeln!(w, "\\.").map_err(io)?;
     bar.finish_and_clear();
     Ok(rows)
@@ -677,7 +705,7 @@ pub(super) fn each_row(
             pending.extend_from_slice(rest);
             Ok(())
         })
-        .map_err(|e| query_error(&format!("rows of {what}"), e))
+        .map_err(|e| e.dumping(&format!("rows of {what}")))
 }
 
 /// Restore's side on PostgreSQL: a plain session that speaks `COPY`, in one transaction.
