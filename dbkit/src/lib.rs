@@ -20,6 +20,7 @@ mod driver;
 pub mod error;
 pub mod export;
 pub mod filter;
+pub mod fleet;
 pub mod fork;
 pub mod format;
 pub mod graph;

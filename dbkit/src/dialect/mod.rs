@@ -478,6 +478,15 @@ pub trait Dialect: Send + Sync {
     fn cluster(&self) -> Option<&'static dyn ClusterDialect> {
         None
     }
+
+    // ---- Fleets of tenants (`[fleet]`, `--fleet`).
+
+    /// The URL parameter (name, value before percent-encoding) that makes every session of
+    /// a connection work in `schema`, for a fleet whose tenants are schemas of one database
+    /// (`schemas_query`); `None` where a tenant cannot be a schema (the default).
+    fn schema_url_parameter(&self, _schema: &str) -> Option<(&'static str, String)> {
+        None
+    }
 }
 
 /// How a backend changes the columns and keys of an existing table.

@@ -50,7 +50,7 @@ impl Dialect for PostgresDialect {
 
     fn lock_holder(&self, name: &str) -> Option<String> {
         // The two-key form shows up in pg_locks as classid/objid with objsubid 2.
-        let name = self.quote_literal(name);
+        let object = lock_object(self, name);
         Some(format!(
             "SELECT format('pid %s (%s@%s, %s, connected since %s, %s)', a.pid, a.usename, \
              coalesce(host(a.client_addr), 'local socket'), \
@@ -60,7 +60,7 @@ impl Dialect for PostgresDialect {
              FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
              WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 \
              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-             AND l.classid = hashtext('dbrev')::oid AND l.objid = hashtext({name})::oid"
+             AND l.classid = hashtext('dbrev')::oid AND l.objid = ({object})::oid"
         ))
     }
     fn list_tables_query(&self) -> &'static str {
@@ -203,6 +203,20 @@ impl Dialect for PostgresDialect {
                 completion_is_whole: false,
             },
         ]
+    }
+
+    fn schema_url_parameter(&self, schema: &str) -> Option<(&'static str, String)> {
+        // libpq's `options`: server settings for the session. The server splits them at
+        // spaces, a backslash escaping the next character.
+        let path: String = self
+            .quote_ident(schema)
+            .chars()
+            .flat_map(|c| match c {
+                ' ' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        Some(("options", format!("-c search_path={path}")))
     }
 }
 
@@ -411,10 +425,18 @@ fn rewrites(from: &SqlType, to: &SqlType) -> bool {
     }
 }
 
-/// The advisory lock's two keys: dbrev's, and the lock name's (per database already).
+/// The advisory lock's two keys: dbrev's, and the lock name's with the schema the version
+/// table lives in (advisory locks are per database already): runs on two schemas of one
+/// database (a fleet's schema tenants) keep two version tables and do not wait for each
+/// other.
 fn lock_key(dialect: &PostgresDialect, name: &str) -> String {
+    format!("hashtext('dbrev'), {}", lock_object(dialect, name))
+}
+
+/// The lock's second key: `name` and the current schema, hashed.
+fn lock_object(dialect: &PostgresDialect, name: &str) -> String {
     format!(
-        "hashtext('dbrev'), hashtext({})",
+        "hashtext({} || coalesce(':' || current_schema(), ''))",
         dialect.quote_literal(name)
     )
 }
