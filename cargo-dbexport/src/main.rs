@@ -142,6 +142,7 @@ fn dump_options(args: &DumpArgs, config_filter: Option<ConfigFilter>) -> DumpOpt
         keep_definer: args.keep_definer,
         max_statement_bytes: args.max_statement_bytes.max(1024),
         config_filter,
+        current_schema_only: false,
     }
 }
 

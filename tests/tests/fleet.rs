@@ -282,6 +282,12 @@ fn schema_tenants_from_a_query() -> Skippable {
     assert!(tenants.iter().all(|t| t.applied() == [R1, R2, R3]));
     tenants[0].run("INSERT INTO items (id, name) VALUES (1, 'only in a');");
 
+    // Another tenant's function and sequence stay out of tenant_a's dump: restored, it
+    // must not write into the other tenants' schemas.
+    db.run_script(
+        "CREATE FUNCTION tenant_b.answer() RETURNS int LANGUAGE sql AS 'SELECT 42';\n\
+         CREATE SEQUENCE tenant_c.counter;\n",
+    );
     let out = p.cmd("dbexport").args(["--fleet", "-o", "dumps"]).ok();
     assert!(
         out.stderr().contains("Finished 3 of 3 databases"),
@@ -292,6 +298,11 @@ fn schema_tenants_from_a_query() -> Skippable {
         "dumps/{}.tenant_a.sql",
         db.url.rsplit('/').next().unwrap()
     ));
+    let text = std::fs::read_to_string(&dump).unwrap();
+    assert!(
+        !text.contains("tenant_b") && !text.contains("tenant_c"),
+        "{text}"
+    );
     let copy = TestDb::create(Backend::Postgres)?;
     p.cmd("dbexport")
         .args(["restore", "--database-url", &copy.url])

@@ -69,6 +69,10 @@ pub struct DumpOptions {
     pub max_statement_bytes: usize,
     /// dbrev.toml's `include` / `exclude` (dbrev's own tables are dumped whatever it says).
     pub config_filter: Option<ConfigFilter>,
+    /// Only the objects of the session's current schema, as `pg_dump --schema` (a
+    /// PostgreSQL schema tenant's dump, restored into another schema or database without
+    /// touching the other tenants'); a no-op where a database is one schema.
+    pub current_schema_only: bool,
 }
 
 /// The tables dbrev.toml's `include` / `exclude` leave in a dump: those its filter keeps,
@@ -117,15 +121,19 @@ impl Default for DumpOptions {
             keep_definer: false,
             max_statement_bytes: 1 << 20,
             config_filter: None,
+            current_schema_only: false,
         }
     }
 }
 
 impl DumpOptions {
-    /// Whether some tables may be left out (by `--tables`, `--exclude-table` or the
-    /// configuration's `include` / `exclude`).
+    /// Whether some tables may be left out (by `--tables`, `--exclude-table`, the
+    /// configuration's `include` / `exclude`, or the current schema's bounds).
     pub(crate) fn filtered(&self) -> bool {
-        !self.tables.is_empty() || !self.exclude_tables.is_empty() || self.config_filter.is_some()
+        !self.tables.is_empty()
+            || !self.exclude_tables.is_empty()
+            || self.config_filter.is_some()
+            || self.current_schema_only
     }
 }
 

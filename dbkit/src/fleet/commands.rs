@@ -379,7 +379,7 @@ pub struct FleetExport<'a> {
 }
 
 /// `dbexport --fleet -o DIR`: one dump per tenant, `DIR/NAME.sql`, NAME from its database
-/// (and schema) name. A schema tenant's dump holds the tables of its schema only.
+/// (and schema) name. A schema tenant's dump holds the objects of its schema only.
 pub fn fleet_export(
     fleet: &Fleet,
     export: &FleetExport<'_>,
@@ -408,8 +408,9 @@ fn dump_tenant(tenant: &Tenant, export: &FleetExport<'_>, dumped: &mut Dumped) -
     let file = DumpFile::create(&path)?;
     let mut conn = Connection::establish(&tenant.url)?;
     let mut options = export.options.clone();
-    if tenant.schema.is_some() && options.tables.is_empty() {
-        options.tables = schema_tables(&mut conn, tenant)?;
+    if tenant.schema.is_some() {
+        must_hold_tables(&mut conn, tenant)?;
+        options.current_schema_only = true;
     }
     let stats = file.write(&mut conn, &options, &Reporter::quiet())?;
     dumped.file = Some(path.display().to_string());
@@ -419,9 +420,9 @@ fn dump_tenant(tenant: &Tenant, export: &FleetExport<'_>, dumped: &mut Dumped) -
     Ok(())
 }
 
-/// The tables of a schema tenant's own schema (its search path), which are all its dump
-/// holds; none is an error rather than a dump of the whole database.
-fn schema_tables(conn: &mut Connection, tenant: &Tenant) -> Result<Vec<String>> {
+/// A schema tenant's schema (its search path) holds tables: an empty or missing one is an
+/// error rather than a dump of nothing.
+fn must_hold_tables(conn: &mut Connection, tenant: &Tenant) -> Result<()> {
     let sql = conn.dialect().list_tables_query();
     let tables: Vec<String> = conn
         .load::<ValueRow>(sql)
@@ -435,7 +436,7 @@ fn schema_tables(conn: &mut Connection, tenant: &Tenant) -> Result<Vec<String>> 
             tenant.name
         )));
     }
-    Ok(tables)
+    Ok(())
 }
 
 /// How many tenants sit at one revision (their heads), for `current --fleet`.

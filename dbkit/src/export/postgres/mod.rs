@@ -151,20 +151,26 @@ struct Dump<'a> {
     identities: HashMap<u32, Vec<(u32, &'a SequenceRow)>>,
 }
 
+/// Whether a table, view or sequence is dumped: within the current schema when the dump is
+/// bounded by it, and passing the table filters.
+fn in_scope(options: &DumpOptions, in_current_schema: bool, filter_name: &str) -> bool {
+    (!options.current_schema_only || in_current_schema) && selected(options, filter_name)
+}
+
 impl<'a> Dump<'a> {
     fn new(catalog: &'a Catalog, options: &'a DumpOptions) -> Dump<'a> {
         let tables: HashMap<u32, &TableRow> = catalog.tables.iter().map(|t| (t.oid, t)).collect();
         let root_selected = |oid: u32| {
             tables
                 .get(&oid)
-                .is_some_and(|t| selected(options, &t.filter_name))
+                .is_some_and(|t| in_scope(options, t.in_current_schema, &t.filter_name))
         };
         let dumped = catalog
             .tables
             .iter()
             .filter(|t| match t.root {
                 Some(root) if t.is_partition => root_selected(root),
-                _ => selected(options, &t.filter_name),
+                _ => in_scope(options, t.in_current_schema, &t.filter_name),
             })
             .map(|t| t.oid)
             .collect();
@@ -220,7 +226,8 @@ impl<'a> Dump<'a> {
             }
             (None, _) => {
                 s.used_by.iter().any(|&t| self.is_dumped(t))
-                    || (s.used_by.is_empty() && selected(self.options, &s.filter_name))
+                    || (s.used_by.is_empty()
+                        && in_scope(self.options, s.in_current_schema, &s.filter_name))
             }
         }
     }
@@ -243,8 +250,10 @@ impl<'a> Dump<'a> {
     fn schema_items(&self, graph: &mut Graph) {
         let c = self.catalog;
         let shared = self.options.filtered();
+        let scoped =
+            |in_current_schema: bool| !self.options.current_schema_only || in_current_schema;
         for row in &c.schemas {
-            graph.push(items::schema(row), true);
+            graph.push(items::schema(row), scoped(row.in_current_schema));
         }
         for row in &c.extensions {
             graph.push(items::extension(row), true);
@@ -252,14 +261,23 @@ impl<'a> Dump<'a> {
         for row in &c.types {
             let constraints = self.domain_constraints.get(&row.oid);
             let constraints = constraints.map_or(&[][..], Vec::as_slice);
-            graph.push(items::user_type(row, constraints, shared), true);
+            graph.push(
+                items::user_type(row, constraints, shared),
+                scoped(row.in_current_schema),
+            );
         }
         let routines = !self.options.no_routines;
         for row in &c.functions {
-            graph.push(items::function(row, shared), routines);
+            graph.push(
+                items::function(row, shared),
+                routines && scoped(row.in_current_schema),
+            );
         }
         for row in &c.aggregates {
-            graph.push(items::aggregate(row, shared), routines);
+            graph.push(
+                items::aggregate(row, shared),
+                routines && scoped(row.in_current_schema),
+            );
         }
     }
 
@@ -337,7 +355,10 @@ impl<'a> Dump<'a> {
             graph.push(items::index(row), true);
         }
         for row in &c.views {
-            graph.push(items::view(row), selected(self.options, &row.filter_name));
+            graph.push(
+                items::view(row),
+                in_scope(self.options, row.in_current_schema, &row.filter_name),
+            );
             if row.kind == "m" && row.populated {
                 graph.push(items::refresh(row), true);
             }
