@@ -144,7 +144,13 @@ impl Runner<'_> {
         let done = if transactional {
             run.in_transaction(conn)?
         } else {
-            run.journaled(conn, record, resume_from)?
+            let done = run.journaled(conn, record, resume_from);
+            // Its statements ran on the session itself (SQLite's rebuild turns foreign keys
+            // back on at the end): later revisions get the session a new run would.
+            let reset = self.reset_session(conn);
+            let done = done?;
+            reset?;
+            done
         };
         Ok(done.then(|| Step {
             id: revision.id.clone(),
@@ -153,6 +159,20 @@ impl Runner<'_> {
             elapsed: run.started.elapsed(),
             statements: run.times.into_inner(),
         }))
+    }
+
+    /// Sets the connection up again as [`Connection::establish`] and the migration session
+    /// leave it (SQLite: foreign keys off, the lock timeout).
+    fn reset_session(&self, conn: &mut Connection) -> Result<()> {
+        let dialect = conn.dialect();
+        let Some(setup) = dialect.connection_setup() else {
+            return Ok(());
+        };
+        // The set-up's own wait for other writers gives way to the run's lock timeout.
+        let setup: Vec<String> = std::iter::once(setup.trim_end().trim_end_matches(';').to_owned())
+            .chain(dialect.wait_for_locks(self.lock_timeout))
+            .collect();
+        exec(conn, &setup.join(";\n"), "setting the session up again")
     }
 
     /// Inside SQLite's exclusive transaction: whether the version table already shows the

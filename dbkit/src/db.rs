@@ -93,6 +93,15 @@ impl Connection {
         dialect_for(self.backend())
     }
 
+    /// The SQLite connection itself, for readers that take SQLite's values as they are
+    /// (the dump's row formatter); `None` on the other backends.
+    pub(crate) fn sqlite(&mut self) -> Option<&mut SqliteConnection> {
+        match &mut self.inner {
+            Inner::Sqlite(c) => Some(c),
+            _ => None,
+        }
+    }
+
     /// Runs one or more statements that return no rows.
     pub fn batch_execute(&mut self, sql: &str) -> QueryResult<()> {
         match &mut self.inner {

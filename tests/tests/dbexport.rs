@@ -20,7 +20,7 @@ fn fingerprint(db: &TestDb) -> (Vec<String>, Vec<String>) {
         Backend::Sqlite => (
             [
                 db.values(
-                    "SELECT id || '|' || quote(t) || '|' || quote(b) || '|' || typeof(r) || ':' || \
+                    "SELECT id || '|' || typeof(t) || ':' || hex(t) || '|' || quote(b) || '|' || typeof(r) || ':' || \
                      CASE typeof(r) WHEN 'real' THEN printf('%!.20g', r) ELSE quote(r) END || '|' || \
                      quote(i) || '|' || typeof(n) || ':' || CASE typeof(n) WHEN 'real' THEN printf('%!.20g', n) ELSE quote(n) END AS value \
                      FROM torture ORDER BY id",
@@ -92,6 +92,13 @@ fn source(db: &TestDb) -> Project {
 
 backend_test!(a_torture_table_round_trips, |db| {
     let p = source(&db);
+    if db.backend() == Backend::Sqlite {
+        // Text holding a NUL, and text that is not UTF-8 (which sqlite3's `.dump` cannot
+        // carry, so not in the fixture the native dump is tested on).
+        db.run_script(
+            "INSERT INTO torture (t) VALUES (CAST(X'61006200' AS TEXT)), (CAST(X'FF27FE' AS TEXT));",
+        );
+    }
     let out = p.cmd("dbexport").args(["-o", "dump.sql"]).ok();
     assert!(out.stderr().contains("Dumped"), "{}", out.stderr());
     let dump = p.root().join("dump.sql");

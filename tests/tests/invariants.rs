@@ -89,8 +89,6 @@ const KNOWN_LONG: &[(&str, &str)] = &[
     ("export/postgres/items.rs", "user_type"),
     ("export/postgres/mod.rs", "items"),
     ("export/restore.rs", "load"),
-    ("export/sqlite/mod.rs", "objects"),
-    ("export/sqlite/mod.rs", "without_foreign_keys"),
     ("statements.rs", "next_statement"),
     ("statements.rs", "normal"),
 ];
