@@ -1,4 +1,5 @@
-//! `cargo xtask bench [--rows N] [--rounds N] [--backends sqlite,postgres,mysql] [WORKLOAD…]`:
+//! `cargo xtask bench [--rows N] [--rounds N] [--backends sqlite,postgres,mysql]
+//! [--bin-dir DIR] [WORKLOAD…]`:
 //! the speed targets of issue 16, measured on release binaries beside the tools a user
 //! would otherwise pick, and reported (never asserted in tests).
 //!
@@ -36,7 +37,6 @@ use std::rc::Rc;
 use xshell::cmd;
 
 use crate::DynResult;
-pub use measure::median;
 pub use project::{Database, Project};
 pub use report::{Report, Row, Target};
 
@@ -142,6 +142,8 @@ impl Bench {
 
 /// Options of `cargo xtask bench`.
 struct Options {
+    /// Binaries to measure instead of building `target/release`.
+    bin_dir: Option<PathBuf>,
     rows: u64,
     rounds: usize,
     backends: Vec<dbkit::Backend>,
@@ -150,6 +152,7 @@ struct Options {
 
 fn parse(args: &[String]) -> Result<Options, Box<dyn std::error::Error>> {
     let mut options = Options {
+        bin_dir: None,
         rows: 1_000_000,
         rounds: 3,
         backends: vec![
@@ -165,6 +168,7 @@ fn parse(args: &[String]) -> Result<Options, Box<dyn std::error::Error>> {
         match arg.as_str() {
             "--rows" => options.rows = value()?.replace('_', "").parse()?,
             "--rounds" => options.rounds = value()?.parse::<usize>()?.max(1),
+            "--bin-dir" => options.bin_dir = Some(PathBuf::from(value()?)),
             "--backends" => {
                 options.backends = value()?
                     .split(',')
@@ -178,7 +182,7 @@ fn parse(args: &[String]) -> Result<Options, Box<dyn std::error::Error>> {
             other => {
                 let names: Vec<&str> = WORKLOADS.iter().map(|w| w.name).collect();
                 return Err(format!(
-                    "unknown bench argument `{other}`: use --rows N, --rounds N, --backends LIST or workloads {}",
+                    "unknown bench argument `{other}`: use --rows N, --rounds N, --backends LIST, --bin-dir DIR or workloads {}",
                     names.join(", ")
                 )
                 .into());
@@ -200,13 +204,19 @@ fn backend_named(name: &str) -> Result<dbkit::Backend, String> {
 pub fn run(args: &[String]) -> DynResult {
     let options = parse(args)?;
     let sh = crate::workspace_shell()?;
-    cmd!(
-        sh,
-        "cargo build --release --quiet -p cargo-dbinit -p cargo-dbrev -p cargo-dbexport"
-    )
-    .run()?;
+    let bin_dir = match options.bin_dir {
+        Some(dir) => std::path::absolute(dir)?,
+        None => {
+            cmd!(
+                sh,
+                "cargo build --release --quiet -p cargo-dbinit -p cargo-dbrev -p cargo-dbexport"
+            )
+            .run()?;
+            sh.current_dir().join("target/release")
+        }
+    };
     let bench = Bench {
-        bin_dir: sh.current_dir().join("target/release"),
+        bin_dir,
         rows: options.rows,
         rounds: options.rounds,
         diesel: measure::diesel_cli(),

@@ -60,8 +60,8 @@ fn mysql(rows: u64) -> Vec<String> {
     vec![
         "CREATE TABLE mixed (id BIGINT PRIMARY KEY, big BIGINT NOT NULL, n INT, v VARCHAR(80), t TEXT, f FLOAT, d DOUBLE, amount DECIMAL(12,2), day DATE, at DATETIME, b VARBINARY(16), flag BOOLEAN) DEFAULT CHARSET utf8mb4".into(),
         format!(
-            "INSERT INTO mixed SELECT seq, seq * 9007199254741 - 4503599627370496, \
-             CASE WHEN seq % 10 = 0 THEN NULL ELSE seq % 65536 - 32768 END, \
+            "INSERT INTO mixed SELECT seq, CAST(seq AS SIGNED) * 9007199254741 - 4503599627370496, \
+             CASE WHEN seq % 10 = 0 THEN NULL ELSE CAST(seq % 65536 AS SIGNED) - 32768 END, \
              CONCAT('naïve café ', seq, ' o''brien \\\\ \"q\" ✓'), \
              CASE WHEN seq % 7 = 0 THEN CONCAT('line one', CHAR(10), 'line two', CHAR(9), 'tab ', seq) ELSE CONCAT('plain text value number ', seq) END, \
              seq / 3.0, seq * 1.1 / 7.0 + 1e6, ROUND(seq * 0.37, 2), \

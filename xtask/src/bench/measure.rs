@@ -52,7 +52,7 @@ impl Run {
         let with_time = Path::new("/usr/bin/time").is_file();
         let mut command = if with_time {
             let mut c = std::process::Command::new("/usr/bin/time");
-            c.args(["-f", "%M", "-o"])
+            c.args(["-f", "%M %U %S", "-o"])
                 .arg(report.path())
                 .arg(&self.program);
             c
@@ -83,13 +83,20 @@ impl Run {
             )
             .into());
         }
-        let rss_kb: f64 = std::fs::read_to_string(report.path())
-            .ok()
-            .and_then(|t| t.trim().lines().last()?.trim().parse().ok())
-            .unwrap_or(0.0);
+        // `/usr/bin/time`'s last line: peak RSS in KB, user and system CPU seconds.
+        let text = std::fs::read_to_string(report.path()).unwrap_or_default();
+        let fields: Vec<f64> = text
+            .trim()
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|f| f.parse().ok())
+            .collect();
         Ok(Sample {
             secs,
-            rss_mb: rss_kb / 1024.0,
+            rss_mb: fields.first().copied().unwrap_or(0.0) / 1024.0,
+            cpu: fields.get(1..3).map_or(0.0, |f| f[0] + f[1]),
         })
     }
 }
@@ -101,6 +108,9 @@ pub struct Sample {
     pub secs: f64,
     /// Peak resident memory in MB (0 when unknown).
     pub rss_mb: f64,
+    /// CPU seconds (user and system) of the process itself (0 when unknown): steadier than
+    /// wall time on a busy machine, and all the work where the database is in-process.
+    pub cpu: f64,
 }
 
 /// The samples of a paired comparison: ours, and each reference's, one per round.
@@ -123,6 +133,17 @@ impl Comparison {
         )
     }
 
+    /// The median of the per-round CPU ratios ours / reference `k`.
+    pub fn cpu_ratio(&self, k: usize) -> f64 {
+        median(
+            self.ours
+                .iter()
+                .zip(&self.theirs[k])
+                .map(|(o, t)| o.cpu / t.cpu.max(1e-9))
+                .collect(),
+        )
+    }
+
     /// The median of dbrev's times and its largest peak memory.
     pub fn ours_summary(&self) -> Sample {
         summary(&self.ours)
@@ -134,10 +155,12 @@ impl Comparison {
     }
 }
 
-fn summary(samples: &[Sample]) -> Sample {
+/// The median time and CPU, and the largest peak memory, of some runs.
+pub fn summary(samples: &[Sample]) -> Sample {
     Sample {
         secs: median(samples.iter().map(|s| s.secs).collect()),
         rss_mb: samples.iter().map(|s| s.rss_mb).fold(0.0, f64::max),
+        cpu: median(samples.iter().map(|s| s.cpu).collect()),
     }
 }
 
@@ -220,7 +243,7 @@ mod tests {
                 order.borrow_mut().push(name);
                 Ok(Sample {
                     secs: 1.0,
-                    rss_mb: 0.0,
+                    ..Sample::default()
                 })
             })
         };

@@ -119,10 +119,7 @@ pub fn lint(bench: &Bench, backend: Backend, report: &mut Report) -> DynResult {
     report.add(Row {
         workload: format!("`lint --all`, {REVISIONS} revisions"),
         backend: backend.to_string(),
-        ours: Some(super::measure::Sample {
-            secs: super::median(samples.iter().map(|s| s.secs).collect()),
-            rss_mb: samples.iter().map(|s| s.rss_mb).fold(0.0, f64::max),
-        }),
+        ours: Some(super::measure::summary(&samples)),
         reference: None,
         ratio: None,
         target: Target::None,

@@ -77,6 +77,14 @@ impl Report {
         references: &[(&str, Target)],
     ) {
         for (k, (name, target)) in references.iter().enumerate() {
+            let ours = comparison.ours_summary();
+            let theirs = comparison.theirs_summary(k);
+            // CPU ratios say something only where both sides do the work in their own process.
+            let note = if ours.cpu > 0.0 && theirs.cpu > 0.0 && backend == dbkit::Backend::Sqlite {
+                format!("CPU {:.2}×", comparison.cpu_ratio(k))
+            } else {
+                String::new()
+            };
             self.add(Row {
                 workload: workload.to_owned(),
                 backend: backend.to_string(),
@@ -84,7 +92,7 @@ impl Report {
                 reference: Some(((*name).to_owned(), comparison.theirs_summary(k))),
                 ratio: Some(comparison.ratio(k)),
                 target: *target,
-                note: String::new(),
+                note,
             });
         }
     }

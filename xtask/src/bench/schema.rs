@@ -6,8 +6,7 @@ use std::path::Path;
 
 use dbkit::Backend;
 
-use super::measure::Sample;
-use super::{Bench, Project, Report, Row, Target, median};
+use super::{Bench, Project, Report, Row, Target};
 use crate::DynResult;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -134,13 +133,6 @@ fn write_model(dir: &Path, backend: Backend, count: usize, extra: bool) -> DynRe
     Ok(())
 }
 
-fn summary(samples: &[Sample]) -> Sample {
-    Sample {
-        secs: median(samples.iter().map(|s| s.secs).collect()),
-        rss_mb: samples.iter().map(|s| s.rss_mb).fold(0.0, f64::max),
-    }
-}
-
 fn runs(bench: &Bench) -> usize {
     (bench.rounds * 3).max(5)
 }
@@ -158,7 +150,7 @@ pub fn check(bench: &Bench, backend: Backend, report: &mut Report) -> DynResult 
     report.add(Row {
         workload: format!("`check`, {TABLES} tables"),
         backend: backend.to_string(),
-        ours: Some(summary(&samples)),
+        ours: Some(super::measure::summary(&samples)),
         reference: None,
         ratio: None,
         target: Target::Seconds(SECONDS),
@@ -191,7 +183,7 @@ pub fn autogenerate(bench: &Bench, backend: Backend, report: &mut Report) -> Dyn
     report.add(Row {
         workload: format!("autogenerate, {TABLES} tables"),
         backend: backend.to_string(),
-        ours: Some(summary(&samples)),
+        ours: Some(super::measure::summary(&samples)),
         reference: None,
         ratio: None,
         target: Target::Seconds(SECONDS),

@@ -4,7 +4,7 @@
 //! quoted with its quotes doubled, blobs as `X'…'` through a table of hex pairs. Text that
 //! holds a NUL or is not UTF-8 is written as `CAST(X'…' AS TEXT)`, so every byte comes
 //! back. Each row is one buffer; the rows of a table go out as multi-row `INSERT`s of at
-//! most `max_bytes`, straight into the dump's writer.
+//! most `max_bytes` and [`MAX_ROWS`] rows, straight into the dump's (buffered) writer.
 
 use diesel::QueryableByName;
 use diesel::connection::DefaultLoadingMode;
@@ -51,13 +51,14 @@ fn push_value(out: &mut Vec<u8>, mut value: SqliteValue<'_, '_, '_>) {
         Some(SqliteType::Double) => push_real(out, value.read_double()),
         Some(SqliteType::Binary) => push_blob(out, value.read_blob()),
         Some(SqliteType::Text) => {
-            let text = value.read_text();
-            // `read_text` replaces bytes that are not UTF-8; read them as they are then.
-            if text.contains('\u{fffd}') {
+            // `read_text` has checked the UTF-8 and replaced what is not (with U+FFFD, whose
+            // first byte is 0xEF): where it may have, the bytes are read as they are.
+            let text = value.read_text().as_bytes();
+            if memchr::memchr(0xEF, text).is_some() {
                 let bytes = value.read_blob().to_vec();
-                push_text(out, &bytes);
+                push_text(out, &bytes, std::str::from_utf8(&bytes).is_ok());
             } else {
-                push_text(out, text.as_bytes());
+                push_text(out, text, true);
             }
         }
         // Integers (and anything SQLite adds later) as the integer they read as.
@@ -79,8 +80,8 @@ fn push_real(out: &mut Vec<u8>, real: f64) {
 
 /// Text between single quotes, quotes doubled; with a NUL (which would end the statement
 /// for SQLite's tokenizer) or bytes that are not UTF-8, as `CAST(X'…' AS TEXT)`.
-fn push_text(out: &mut Vec<u8>, text: &[u8]) {
-    if text.contains(&0) || std::str::from_utf8(text).is_err() {
+fn push_text(out: &mut Vec<u8>, text: &[u8], utf8: bool) {
+    if !utf8 || memchr::memchr(0, text).is_some() {
         out.extend_from_slice(b"CAST(");
         push_blob(out, text);
         out.extend_from_slice(b" AS TEXT)");
@@ -88,7 +89,7 @@ fn push_text(out: &mut Vec<u8>, text: &[u8]) {
     }
     out.push(b'\'');
     let mut rest = text;
-    while let Some(quote) = rest.iter().position(|&b| b == b'\'') {
+    while let Some(quote) = memchr::memchr(b'\'', rest) {
         out.extend_from_slice(&rest[..=quote]);
         out.push(b'\'');
         rest = &rest[quote + 1..];
@@ -158,33 +159,31 @@ pub(in crate::export) fn insert_rows(
     let bar = table_progress(reporter, &table.name);
     let started = Instant::now();
     let mut rows = 0u64;
-    let mut pending: Vec<u8> = Vec::with_capacity(max_bytes.min(1 << 20) + 4096);
-    let mut in_statement = 0usize;
+    // Rows and bytes of the statement being written (straight into the dump's buffer).
+    let (mut in_statement, mut bytes) = (0usize, 0usize);
     let insert = table.insert.as_bytes();
     for_each_tuple(conn, select, &table.name, |tuple| {
-        if in_statement > 0
-            && (in_statement == MAX_ROWS || pending.len() + tuple.len() + 2 > max_bytes)
-        {
-            pending.extend_from_slice(b";\n");
-            w.write_all(&pending)?;
-            pending.clear();
+        if in_statement > 0 && (in_statement == MAX_ROWS || bytes + tuple.len() + 2 > max_bytes) {
+            w.write_all(b";\n")?;
             in_statement = 0;
         }
         if in_statement == 0 {
-            pending.extend_from_slice(insert);
-            pending.push(b'\n');
+            w.write_all(insert)?;
+            w.write_all(b"\n")?;
+            bytes = insert.len() + 1;
         } else {
-            pending.extend_from_slice(b",\n");
+            w.write_all(b",\n")?;
+            bytes += 2;
         }
-        pending.extend_from_slice(tuple);
+        w.write_all(tuple)?;
+        bytes += tuple.len();
         in_statement += 1;
         rows += 1;
         tick(&bar, rows, w.bytes);
         Ok(())
     })?;
     if in_statement > 0 {
-        pending.extend_from_slice(b";\n");
-        w.write_all(&pending)
+        w.write_all(b";\n")
             .map_err(|e| Error::Export(format!("writing the dump: {e}")))?;
     }
     bar.finish_and_clear();
@@ -215,7 +214,7 @@ mod tests {
 
     fn text(bytes: &[u8]) -> String {
         let mut out = Vec::new();
-        push_text(&mut out, bytes);
+        push_text(&mut out, bytes, std::str::from_utf8(bytes).is_ok());
         String::from_utf8(out).unwrap()
     }
 
