@@ -133,6 +133,15 @@ impl Comparison {
         )
     }
 
+    /// The smallest and largest per-round ratio ours / reference `k` (how noisy it was).
+    pub fn ratio_range(&self, k: usize) -> (f64, f64) {
+        self.ours
+            .iter()
+            .zip(&self.theirs[k])
+            .map(|(o, t)| o.secs / t.secs.max(1e-9))
+            .fold((f64::INFINITY, 0.0), |(lo, hi), r| (lo.min(r), hi.max(r)))
+    }
+
     /// The median of the per-round CPU ratios ours / reference `k`.
     pub fn cpu_ratio(&self, k: usize) -> f64 {
         median(

@@ -79,12 +79,12 @@ impl Report {
         for (k, (name, target)) in references.iter().enumerate() {
             let ours = comparison.ours_summary();
             let theirs = comparison.theirs_summary(k);
+            let (low, high) = comparison.ratio_range(k);
+            let mut note = format!("pairs {low:.2}–{high:.2}×");
             // CPU ratios say something only where both sides do the work in their own process.
-            let note = if ours.cpu > 0.0 && theirs.cpu > 0.0 && backend == dbkit::Backend::Sqlite {
-                format!("CPU {:.2}×", comparison.cpu_ratio(k))
-            } else {
-                String::new()
-            };
+            if ours.cpu > 0.0 && theirs.cpu > 0.0 && backend == dbkit::Backend::Sqlite {
+                note.push_str(&format!(", CPU {:.2}×", comparison.cpu_ratio(k)));
+            }
             self.add(Row {
                 workload: workload.to_owned(),
                 backend: backend.to_string(),
