@@ -1,12 +1,13 @@
 //! `cargo xtask bench [--rows N] [--rounds N] [--backends sqlite,postgres,mysql]
-//! [--bin-dir DIR] [WORKLOAD…]`:
+//! [--bin-dir DIR] [--readme] [WORKLOAD…]`:
 //! the speed targets of issue 16, measured on release binaries beside the tools a user
 //! would otherwise pick, and reported (never asserted in tests).
 //!
 //! Each workload runs dbrev and the native tool in alternating rounds; a row of the report
 //! is the median of the per-round ratios (dbrev's time / the tool's), so a machine that is
 //! busy for a moment slows both sides of a pair alike. The rows are printed and written as
-//! a Markdown table to `target/bench/latest.md`, with the machine and the date.
+//! a Markdown table to `target/bench/latest.md` (and, with `--readme`, into README.md's
+//! performance section), with the machine and the date.
 //!
 //! Workloads (the [`WORKLOADS`] list; a new one is one line there):
 //! - `dump`: 1,000,000 mixed rows (`--rows`) with a view, an index, a trigger and routines,
@@ -144,6 +145,8 @@ impl Bench {
 struct Options {
     /// Binaries to measure instead of building `target/release`.
     bin_dir: Option<PathBuf>,
+    /// Also put the table into README.md's performance section.
+    readme: bool,
     rows: u64,
     rounds: usize,
     backends: Vec<dbkit::Backend>,
@@ -153,6 +156,7 @@ struct Options {
 fn parse(args: &[String]) -> Result<Options, Box<dyn std::error::Error>> {
     let mut options = Options {
         bin_dir: None,
+        readme: false,
         rows: 1_000_000,
         rounds: 3,
         backends: vec![
@@ -169,6 +173,7 @@ fn parse(args: &[String]) -> Result<Options, Box<dyn std::error::Error>> {
             "--rows" => options.rows = value()?.replace('_', "").parse()?,
             "--rounds" => options.rounds = value()?.parse::<usize>()?.max(1),
             "--bin-dir" => options.bin_dir = Some(PathBuf::from(value()?)),
+            "--readme" => options.readme = true,
             "--backends" => {
                 options.backends = value()?
                     .split(',')
@@ -182,7 +187,7 @@ fn parse(args: &[String]) -> Result<Options, Box<dyn std::error::Error>> {
             other => {
                 let names: Vec<&str> = WORKLOADS.iter().map(|w| w.name).collect();
                 return Err(format!(
-                    "unknown bench argument `{other}`: use --rows N, --rounds N, --backends LIST, --bin-dir DIR or workloads {}",
+                    "unknown bench argument `{other}`: use --rows N, --rounds N, --backends LIST, --bin-dir DIR, --readme or workloads {}",
                     names.join(", ")
                 )
                 .into());
@@ -245,5 +250,10 @@ pub fn run(args: &[String]) -> DynResult {
     let path = sh.current_dir().join("target/bench/latest.md");
     report.write(&path)?;
     println!("\n{}\nwritten to {}", report.markdown(), path.display());
+    if options.readme {
+        let readme = sh.current_dir().join("README.md");
+        report.write_into_readme(&readme)?;
+        println!("and into {}", readme.display());
+    }
     Ok(())
 }

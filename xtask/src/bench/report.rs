@@ -116,11 +116,39 @@ impl Report {
             "Measured {}.\n\n| workload | backend | dbrev | reference | ratio (median of pairs) | target | met | note |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
             self.machine
         );
+        // Each workload's rows together (they are measured backend by backend).
+        let mut workloads: Vec<&str> = Vec::new();
         for row in &self.rows {
-            out.push_str(&markdown_row(row));
-            out.push('\n');
+            if !workloads.contains(&row.workload.as_str()) {
+                workloads.push(&row.workload);
+            }
+        }
+        for workload in workloads {
+            for row in self.rows.iter().filter(|r| r.workload == workload) {
+                out.push_str(&markdown_row(row));
+                out.push('\n');
+            }
         }
         out
+    }
+
+    /// Replaces what stands between README.md's `<!-- bench:begin -->` and
+    /// `<!-- bench:end -->` with the table.
+    pub fn write_into_readme(&self, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+        const BEGIN: &str = "<!-- bench:begin -->";
+        const END: &str = "<!-- bench:end -->";
+        let text = std::fs::read_to_string(path)?;
+        let (Some(begin), Some(end)) = (text.find(BEGIN), text.find(END)) else {
+            return Err(format!("{} has no {BEGIN} … {END} block", path.display()).into());
+        };
+        let updated = format!(
+            "{}{BEGIN}\n{}{}",
+            &text[..begin],
+            self.markdown(),
+            &text[end..]
+        );
+        std::fs::write(path, updated)?;
+        Ok(())
     }
 
     /// Writes the Markdown table to `path`.
