@@ -144,7 +144,13 @@ impl Runner<'_> {
         let done = if transactional {
             run.in_transaction(conn)?
         } else {
-            run.journaled(conn, record, resume_from)?
+            let done = run.journaled(conn, record, resume_from);
+            // Its statements ran on the session itself (SQLite's rebuild turns foreign keys
+            // back on at the end): later revisions get the session a new run would.
+            let reset = self.reset_session(conn);
+            let done = done?;
+            reset?;
+            done
         };
         Ok(done.then(|| Step {
             id: revision.id.clone(),
@@ -153,6 +159,20 @@ impl Runner<'_> {
             elapsed: run.started.elapsed(),
             statements: run.times.into_inner(),
         }))
+    }
+
+    /// Sets the connection up again as [`Connection::establish`] and the migration session
+    /// leave it (SQLite: foreign keys off, the lock timeout).
+    fn reset_session(&self, conn: &mut Connection) -> Result<()> {
+        let dialect = conn.dialect();
+        let Some(setup) = dialect.connection_setup() else {
+            return Ok(());
+        };
+        // The set-up's own wait for other writers gives way to the run's lock timeout.
+        let setup: Vec<String> = std::iter::once(setup.trim_end().trim_end_matches(';').to_owned())
+            .chain(dialect.wait_for_locks(self.lock_timeout))
+            .collect();
+        exec(conn, &setup.join(";\n"), "setting the session up again")
     }
 
     /// Inside SQLite's exclusive transaction: whether the version table already shows the
@@ -182,8 +202,22 @@ struct Run<'a> {
 impl Run<'_> {
     /// Runs one statement of the file, timing it.
     fn execute(&self, conn: &mut Connection, statement: &Statement) -> diesel::QueryResult<()> {
+        self.execute_after(conn, None, statement)
+    }
+
+    /// Runs one statement of the file after `before` (which cannot fail on its own, such as
+    /// `BEGIN`) in the same round trip, timing both.
+    fn execute_after(
+        &self,
+        conn: &mut Connection,
+        before: Option<&str>,
+        statement: &Statement,
+    ) -> diesel::QueryResult<()> {
         let began = Instant::now();
-        let ran = conn.batch_execute(&statement.sql);
+        let ran = match before {
+            Some(before) => conn.batch_execute(&format!("{before};\n{}", statement.sql)),
+            None => conn.batch_execute(&statement.sql),
+        };
         self.times.borrow_mut().push(StatementTime {
             line: statement.line,
             sql: statement.sql.clone(),
@@ -192,14 +226,18 @@ impl Run<'_> {
         ran
     }
 
-    /// The statements, the version row and the companion row in one transaction.
+    /// The statements, the version row and the companion row in one transaction. Where no
+    /// lock is taken with it, `BEGIN` goes in the first statement's round trip (or, with no
+    /// statement, in the bookkeeping's), so a one-statement revision takes two round trips.
     fn in_transaction(&self, conn: &mut Connection) -> Result<bool> {
-        if !self.begin(conn, true)? {
+        let dialect = conn.dialect();
+        let mut begin = (!dialect.locks_per_transaction()).then(|| dialect.begin_transaction());
+        if begin.is_none() && !self.begin(conn, true)? {
             return Ok(false);
         }
         for statement in &self.file.statements {
             self.runner.reporter.detail(&statement.sql);
-            if let Err(e) = self.execute(conn, statement) {
+            if let Err(e) = self.execute_after(conn, begin.take(), statement) {
                 let _ = conn.batch_execute("ROLLBACK");
                 let outcome = format!(
                     "; revision {} was rolled back, earlier revisions stay applied",
@@ -213,7 +251,7 @@ impl Run<'_> {
             self.revision.id,
             self.direction.done_verb()
         );
-        self.commit_bookkeeping(conn, false, context)?;
+        self.commit_bookkeeping(conn, begin.is_some(), false, context)?;
         Ok(true)
     }
 
@@ -272,7 +310,7 @@ impl Run<'_> {
                 Direction::Down => "downgrade",
             }
         );
-        self.commit_bookkeeping(conn, true, context)?;
+        self.commit_bookkeeping(conn, true, true, context)?;
         Ok(true)
     }
 
@@ -374,12 +412,13 @@ impl Run<'_> {
         self.failed(&self.file.statements[index], outcome, error)
     }
 
-    /// Writes the version row and the companion row and commits: in the revision's own
-    /// transaction, or (`journaled`) in one of their own that finishes the journal. A
-    /// failure rolls back.
+    /// Writes the version row and the companion row and commits, in one round trip: in the
+    /// revision's own transaction (opened here when `begin`), or (`journaled`) in one of
+    /// their own that finishes the journal. A failure rolls back.
     fn commit_bookkeeping(
         &self,
         conn: &mut Connection,
+        begin: bool,
         journaled: bool,
         context: String,
     ) -> Result<()> {
@@ -404,7 +443,7 @@ impl Run<'_> {
             ],
             (Direction::Down, _) => [ledger.delete_version(id), ledger.delete_record(id)],
         };
-        let begin = if journaled {
+        let begin = if begin {
             format!("{};\n", conn.dialect().begin_transaction())
         } else {
             String::new()

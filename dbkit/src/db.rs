@@ -93,6 +93,15 @@ impl Connection {
         dialect_for(self.backend())
     }
 
+    /// The SQLite connection itself, for readers that take SQLite's values as they are
+    /// (the dump's row formatter); `None` on the other backends.
+    pub(crate) fn sqlite(&mut self) -> Option<&mut SqliteConnection> {
+        match &mut self.inner {
+            Inner::Sqlite(c) => Some(c),
+            _ => None,
+        }
+    }
+
     /// Runs one or more statements that return no rows.
     pub fn batch_execute(&mut self, sql: &str) -> QueryResult<()> {
         match &mut self.inner {
@@ -112,48 +121,6 @@ impl Connection {
         }
     }
 
-    /// Streams a query's rows (one text column named `value`) through `each`, without
-    /// holding the result in memory. `each` may stop the stream with an error.
-    pub fn for_each_value<E>(
-        &mut self,
-        sql: &str,
-        mut each: impl FnMut(Option<String>) -> Result<(), E>,
-    ) -> Result<(), StreamError<E>> {
-        use futures_util::StreamExt;
-        let query = diesel::sql_query(sql);
-        match &mut self.inner {
-            Inner::Sqlite(c) => {
-                let rows = diesel::RunQueryDsl::load_iter::<
-                    ValueRow,
-                    diesel::connection::DefaultLoadingMode,
-                >(query, c)
-                .map_err(StreamError::Query)?;
-                for row in rows {
-                    each(row.map_err(StreamError::Query)?.value).map_err(StreamError::Stopped)?;
-                }
-                Ok(())
-            }
-            Inner::Postgres(rt, c) => rt.block_on(async {
-                let mut rows = diesel_async::RunQueryDsl::load_stream::<ValueRow>(query, &mut **c)
-                    .await
-                    .map_err(StreamError::Query)?;
-                while let Some(row) = rows.next().await {
-                    each(row.map_err(StreamError::Query)?.value).map_err(StreamError::Stopped)?;
-                }
-                Ok(())
-            }),
-            Inner::Mysql(rt, c) => rt.block_on(async {
-                let mut rows = diesel_async::RunQueryDsl::load_stream::<ValueRow>(query, c)
-                    .await
-                    .map_err(StreamError::Query)?;
-                while let Some(row) = rows.next().await {
-                    each(row.map_err(StreamError::Query)?.value).map_err(StreamError::Stopped)?;
-                }
-                Ok(())
-            }),
-        }
-    }
-
     /// Runs a query expected to return one text value in a column named `value`.
     pub fn query_value(&mut self, sql: &str) -> QueryResult<Option<String>> {
         Ok(self
@@ -168,15 +135,6 @@ impl Connection {
         let sql = self.dialect().server_version_query();
         Ok(self.query_value(sql)?.unwrap_or_default())
     }
-}
-
-/// Why [`Connection::for_each_value`] stopped.
-#[derive(Debug)]
-pub enum StreamError<E> {
-    /// The database failed.
-    Query(diesel::result::Error),
-    /// The callback stopped it.
-    Stopped(E),
 }
 
 /// One nullable text column named `value`.

@@ -377,6 +377,45 @@ fn unfilled_markers_block_upgrade() {
     assert!(db.applied().is_empty());
 }
 
+/// A SQLite rebuild revision (outside a transaction, ending `PRAGMA foreign_keys = ON` as
+/// the planner writes it) leaves the revisions after it in the same run with the session a
+/// run of their own would have: foreign keys not enforced, so rows may arrive before the
+/// rows they reference (up) or lose them for a while (down).
+fn a_sqlite_rebuild_leaves_later_revisions_a_fresh_session() {
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let p = migration_project(&db);
+    add_revision(
+        &p,
+        "a1",
+        "tables",
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY);\nCREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent (id));",
+        "UPDATE child SET parent_id = 7;\nDROP TABLE child;\nDROP TABLE parent;",
+        &[],
+    );
+    let rebuild = "PRAGMA foreign_keys = OFF;\nBEGIN;\nCREATE TABLE _dbrev_new_parent (id INTEGER PRIMARY KEY, name TEXT);\nINSERT INTO _dbrev_new_parent (id) SELECT id FROM parent;\nDROP TABLE parent;\nALTER TABLE _dbrev_new_parent RENAME TO parent;\nCOMMIT;\nPRAGMA foreign_keys = ON;";
+    let b2 = add_revision(
+        &p,
+        "b2",
+        "rebuild parent",
+        rebuild,
+        &rebuild.replace(", name TEXT", ""),
+        &[],
+    );
+    std::fs::write(b2.join("metadata.toml"), "run_in_transaction = false\n").unwrap();
+    add_revision(
+        &p,
+        "c3",
+        "child first",
+        "INSERT INTO child (id, parent_id) VALUES (1, 42);\nINSERT INTO parent (id) VALUES (42);",
+        "DELETE FROM parent;",
+        &[],
+    );
+    p.cmd("dbrev").args(["upgrade", "head", "-q"]).ok();
+    assert_eq!(db.applied(), ["a1", "b2", "c3"]);
+    p.cmd("dbrev").args(["downgrade", "base", "-q"]).ok();
+    assert!(db.applied().is_empty());
+}
+
 backend_test!(output_flags_exit_codes_and_inspection, |db| {
     let p = migration_project(&db);
     add_revision(
@@ -755,6 +794,7 @@ dbrev_tests::main! {
         graph_errors_name_the_files,
         revision_ids_within_one_second_are_distinct_and_ordered,
         unfilled_markers_block_upgrade,
+        a_sqlite_rebuild_leaves_later_revisions_a_fresh_session,
         offline_scripts_need_no_connection,
         show_and_edit_resolve_like_every_command,
         sql_that_is_not_utf8_names_the_file_and_line,

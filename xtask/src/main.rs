@@ -22,7 +22,7 @@ fn main() {
         Some("bench") => bench::run(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | install | demo | bench [revisions|current|check|fleet|all]>"
+                "usage: cargo xtask <ci | install | demo | bench [--rows N] [--rounds N] [--backends LIST] [--bin-dir DIR] [--readme] [WORKLOAD…]>"
             );
             std::process::exit(2);
         }

@@ -6,7 +6,8 @@
 //! tables to copy, parents before children) and streams the rows, so values round-trip
 //! exactly and memory stays flat: PostgreSQL's as `COPY` blocks (`COPY … TO STDOUT` on the
 //! dump's snapshot), MySQL's as multi-row INSERTs formatted here from the text protocol,
-//! SQLite's as INSERTs of tuples the server formats as SQL literals. A filtered dump
+//! SQLite's as multi-row INSERTs formatted from SQLite's own values (`sqlite/rows.rs`). A
+//! filtered dump
 //! (`--tables`, `--exclude-table`, the configuration's `include`/`exclude`) leaves out
 //! everything that belongs to the tables it leaves out, and says which foreign keys and
 //! views go with them. Every dump ends with a completion line that restore looks for.
@@ -24,10 +25,9 @@ mod stream;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use crate::backend::Backend;
-use crate::db::{Connection, StreamError};
+use crate::db::Connection;
 use crate::dialect::Dialect;
 use crate::error::{Error, IoContext, Result};
 use crate::filter::TableFilter;
@@ -185,8 +185,7 @@ pub(crate) struct DataTable {
 /// How a table's rows are read, per backend.
 #[derive(Debug, Clone)]
 pub(crate) enum RowSource {
-    /// A query whose `value` column is one row as a SQL tuple `(…)`, formatted by the
-    /// server (SQLite).
+    /// A plain `SELECT` whose values are formatted as SQL literals here (SQLite).
     Literals(String),
     /// PostgreSQL: `COPY … TO STDOUT`, written as the `COPY … FROM stdin` block given.
     Copy {
@@ -424,15 +423,9 @@ pub fn table_rows(conn: &mut Connection) -> Result<std::collections::BTreeMap<St
             (RowSource::Text(select), RowReader::Mysql(s)) => {
                 mysql::each_row(s, select, what, &mut add)?
             }
-            (RowSource::Literals(select), RowReader::Connection) => conn
-                .for_each_value(select, |v| {
-                    add(v.unwrap_or_default().as_bytes());
-                    Ok::<(), std::convert::Infallible>(())
-                })
-                .map_err(|e| match e {
-                    StreamError::Query(e) => query_error(&format!("rows of {what}"), e),
-                    StreamError::Stopped(never) => match never {},
-                })?,
+            (RowSource::Literals(select), RowReader::Connection) => {
+                sqlite::each_row(conn, select, what, &mut add)?
+            }
             _ => return Err(Error::Export(format!("no reader for the rows of {what}"))),
         }
         out.insert(
@@ -583,7 +576,7 @@ fn write_rows(
                 mysql::insert_rows(session, w, table, select, max_bytes, reporter)?
             }
             (RowSource::Literals(select), RowReader::Connection) => {
-                dump_rows(conn, w, select, table, max_bytes, reporter)?
+                sqlite::insert_rows(conn, w, table, select, max_bytes, reporter)?
             }
             _ => {
                 return Err(Error::Export(format!(
@@ -595,58 +588,6 @@ fn write_rows(
         stats.tables += 1;
     }
     Ok(stats)
-}
-
-fn dump_rows(
-    conn: &mut Connection,
-    w: &mut CountingWriter<'_>,
-    select: &str,
-    table: &DataTable,
-    max_bytes: usize,
-    reporter: &Reporter,
-) -> Result<u64> {
-    let bar = table_progress(reporter, &table.name);
-    let started = Instant::now();
-    let mut rows = 0u64;
-    let mut pending = String::new();
-    let flush = |w: &mut CountingWriter<'_>, pending: &mut String| -> std::io::Result<()> {
-        if !pending.is_empty() {
-            w.write_all(table.insert.as_bytes())?;
-            w.write_all(b"\n")?;
-            w.write_all(pending.as_bytes())?;
-            w.write_all(b";\n")?;
-            pending.clear();
-        }
-        Ok(())
-    };
-    let result = conn.for_each_value(select, |value| {
-        let tuple = value.unwrap_or_default();
-        if !pending.is_empty() && pending.len() + tuple.len() + 2 > max_bytes {
-            flush(w, &mut pending)?;
-        }
-        if !pending.is_empty() {
-            pending.push_str(",\n");
-        }
-        pending.push_str(&tuple);
-        rows += 1;
-        tick(&bar, rows, w.bytes);
-        Ok::<(), std::io::Error>(())
-    });
-    match result {
-        Ok(()) => {}
-        Err(StreamError::Query(e)) => {
-            return Err(query_error(&format!("rows of {}", table.name), e));
-        }
-        Err(StreamError::Stopped(e)) => return Err(Error::write("writing the dump", e)),
-    }
-    written(flush(w, &mut pending))?;
-    bar.finish_and_clear();
-    reporter.detail(format!(
-        "{}: {rows} rows in {} ms",
-        table.name,
-        started.elapsed().as_millis()
-    ));
-    Ok(rows)
 }
 
 /// A per-table spinner with rows and bytes, on a terminal only.

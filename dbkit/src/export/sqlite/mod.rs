@@ -1,5 +1,5 @@
-//! SQLite's dump: the `CREATE` statements stored in `sqlite_master`, rows formatted by
-//! `quote()` (reals with 17 significant digits, so they round-trip), and the
+//! SQLite's dump: the `CREATE` statements stored in `sqlite_master`, rows formatted as
+//! exact literals (`rows`), and the
 //! `sqlite_sequence` counters of AUTOINCREMENT tables. A filtered dump rewrites a table's
 //! stored `CREATE TABLE` without the foreign keys that reference a table left out, and
 //! leaves out the views that read one. Restore runs in one transaction and reports rows
@@ -23,8 +23,10 @@ use crate::term::Reporter;
 /// How many tables the database holds.
 pub(super) const TABLE_COUNT: &str = "SELECT CAST(count(*) AS TEXT) AS value FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
 
+mod rows;
 mod snapshot;
 
+pub(super) use rows::{each_row, insert_rows};
 pub(super) use snapshot::SnapshotCache;
 
 /// One object of `sqlite_master` (SQLite's own left out): what it is, its name, its table
@@ -41,14 +43,6 @@ struct MasterRow {
     sql: String,
 }
 
-/// One value as an SQL literal that reads back identically.
-fn literal(column: &str) -> String {
-    format!(
-        "CASE typeof({c}) WHEN 'real' THEN CASE WHEN {c} = 9e999 THEN '9e999' WHEN {c} = -9e999 THEN '-9e999' ELSE printf('%!.17g', {c}) END ELSE quote({c}) END",
-        c = column
-    )
-}
-
 /// The objects of `sqlite_master` that have a statement, in creation order.
 fn master(conn: &mut Connection) -> Result<Vec<MasterRow>> {
     conn.load(
@@ -60,7 +54,6 @@ fn master(conn: &mut Connection) -> Result<Vec<MasterRow>> {
 
 /// Reads what to dump, inside a read transaction (one snapshot for the whole dump).
 pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Objects> {
-    let d = SqliteDialect;
     conn.batch_execute("BEGIN")
         .map_err(|e| query_error("snapshot", e))?;
     let master = master(conn)?;
@@ -69,38 +62,72 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
         footer: vec!["COMMIT".into()],
         ..Objects::default()
     };
-    let tables: Vec<&str> = master
-        .iter()
-        .filter(|r| r.kind == "table")
-        .map(|r| r.name.as_str())
-        .collect();
-    let left_out: Vec<String> = tables
-        .iter()
-        .filter(|t| !selected(options, t))
-        .map(|t| t.to_ascii_lowercase())
-        .collect();
-    let is_left_out = |name: &str| left_out.contains(&name.to_ascii_lowercase());
-    // Views that read a table (or view) left out go with it.
-    let mut dropped_views: Vec<String> = Vec::new();
-    for row in master.iter().filter(|r| r.kind == "view") {
-        if !selected(options, &row.name) {
-            dropped_views.push(row.name.to_ascii_lowercase());
-            continue;
+    let selection = Selection::new(&master, options, &mut objects.warnings);
+    add_definitions(&mut objects, &master, &selection, options);
+    let dumped = add_tables(conn, options, &mut objects)?;
+    add_counters(conn, &dumped, &mut objects)?;
+    Ok(objects)
+}
+
+/// What a filtered dump leaves out: the tables (lower-cased) and the views that read one.
+struct Selection {
+    left_out: Vec<String>,
+    dropped_views: Vec<String>,
+}
+
+impl Selection {
+    /// The tables `options` leave out, and the views that go with them (each said in
+    /// `warnings` when it goes only because of what it reads).
+    fn new(master: &[MasterRow], options: &DumpOptions, warnings: &mut Vec<String>) -> Self {
+        let left_out: Vec<String> = master
+            .iter()
+            .filter(|r| r.kind == "table" && !selected(options, &r.name))
+            .map(|r| r.name.to_ascii_lowercase())
+            .collect();
+        let mut dropped_views: Vec<String> = Vec::new();
+        for row in master.iter().filter(|r| r.kind == "view") {
+            if !selected(options, &row.name) {
+                dropped_views.push(row.name.to_ascii_lowercase());
+                continue;
+            }
+            let read = identifiers(&row.sql)
+                .into_iter()
+                .skip(1)
+                .find(|n| left_out.contains(n) || dropped_views.contains(n));
+            if let Some(table) = read {
+                warnings.push(dropped_view(&row.name, &table));
+                dropped_views.push(row.name.to_ascii_lowercase());
+            }
         }
-        let read = identifiers(&row.sql)
-            .into_iter()
-            .skip(1)
-            .find(|n| left_out.contains(n) || dropped_views.contains(n));
-        if let Some(table) = read {
-            objects.warnings.push(dropped_view(&row.name, &table));
-            dropped_views.push(row.name.to_ascii_lowercase());
+        Selection {
+            left_out,
+            dropped_views,
         }
     }
-    let keep = |row: &MasterRow| match row.kind.as_str() {
-        "view" => !dropped_views.contains(&row.name.to_ascii_lowercase()),
-        _ => !is_left_out(&row.tbl_name),
-    };
-    for row in master.iter().rev().filter(|r| keep(r)) {
+
+    fn is_left_out(&self, name: &str) -> bool {
+        self.left_out.contains(&name.to_ascii_lowercase())
+    }
+
+    /// Whether the object goes into the dump.
+    fn keeps(&self, row: &MasterRow) -> bool {
+        match row.kind.as_str() {
+            "view" => !self.dropped_views.contains(&row.name.to_ascii_lowercase()),
+            _ => !self.is_left_out(&row.tbl_name),
+        }
+    }
+}
+
+/// The `DROP … IF EXISTS` (dependants first) and `CREATE` statements of the kept objects:
+/// tables before the rows, indexes, views and triggers after them.
+fn add_definitions(
+    objects: &mut Objects,
+    master: &[MasterRow],
+    selection: &Selection,
+    options: &DumpOptions,
+) {
+    let d = SqliteDialect;
+    for row in master.iter().rev().filter(|r| selection.keeps(r)) {
         let what = match row.kind.as_str() {
             "trigger" if !options.no_triggers => "TRIGGER",
             "view" => "VIEW",
@@ -112,10 +139,11 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
             d.quote_ident(&row.name)
         )));
     }
-    for row in master.iter().filter(|r| keep(r)) {
+    let gone = |name: &str| selection.is_left_out(name);
+    for row in master.iter().filter(|r| selection.keeps(r)) {
         match row.kind.as_str() {
             "table" => {
-                let (sql, removed) = without_foreign_keys(&row.sql, &is_left_out);
+                let (sql, removed) = without_foreign_keys(&row.sql, &gone);
                 for (name, referenced) in removed {
                     objects
                         .warnings
@@ -128,6 +156,15 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
             _ => {}
         }
     }
+}
+
+/// The tables whose rows are copied, parents before children; returns their names.
+fn add_tables(
+    conn: &mut Connection,
+    options: &DumpOptions,
+    objects: &mut Objects,
+) -> Result<Vec<String>> {
+    let d = SqliteDialect;
     let (columns, references) = columns_by_table(conn)?;
     let columns: Vec<_> = columns
         .into_iter()
@@ -141,14 +178,12 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
     let (order, _) = dependency_order(columns.len(), &edges);
     for i in order {
         let t = &columns[i];
-        let copied: Vec<&str> = t
+        let quoted: Vec<String> = t
             .columns
             .iter()
             .filter(|c| c.extra.as_deref() != Some("generated"))
-            .map(|c| c.column_name.as_str())
+            .map(|c| d.quote_ident(&c.column_name))
             .collect();
-        let quoted: Vec<String> = copied.iter().map(|c| d.quote_ident(c)).collect();
-        let values: Vec<String> = quoted.iter().map(|c| literal(c)).collect();
         objects.tables.push(DataTable {
             name: t.name.clone(),
             insert: format!(
@@ -157,38 +192,45 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
                 quoted.join(", ")
             ),
             rows: RowSource::Literals(format!(
-                "SELECT '(' || {} || ')' AS value FROM {}",
-                values.join(" || ',' || "),
+                "SELECT {} FROM {}",
+                quoted.join(", "),
                 d.quote_ident(&t.name)
             )),
         });
     }
+    Ok(columns.into_iter().map(|t| t.name).collect())
+}
+
+/// The `sqlite_sequence` counters of the dumped tables (a filtered dump leaves the others
+/// alone), written after the rows.
+fn add_counters(conn: &mut Connection, tables: &[String], objects: &mut Objects) -> Result<()> {
+    let d = SqliteDialect;
     let has_sequence = conn
         .query_value("SELECT name AS value FROM sqlite_master WHERE name = 'sqlite_sequence'")
         .map_err(|e| query_error("sqlite_sequence", e))?
         .is_some();
-    if has_sequence && !columns.is_empty() {
-        // Only the counters of the dumped tables: a filtered dump leaves the others alone.
-        let names: Vec<String> = columns.iter().map(|t| d.quote_literal(&t.name)).collect();
-        let names = names.join(", ");
-        let counters = conn
-            .load::<ValueRow>(&format!(
-                "SELECT 'INSERT INTO sqlite_sequence (name, seq) VALUES (' || quote(name) || ', ' || seq || ')' AS value \
-                 FROM sqlite_sequence WHERE name IN ({names}) ORDER BY name"
-            ))
-            .map_err(|e| query_error("sqlite_sequence", e))?;
-        let counters: Vec<String> = counters.into_iter().filter_map(|c| c.value).collect();
-        // sqlite_sequence exists in the target only if a dumped table uses AUTOINCREMENT.
-        if !counters.is_empty() {
-            objects.data_after.push(Ddl::plain(format!(
-                "DELETE FROM sqlite_sequence WHERE name IN ({names})"
-            )));
-            objects
-                .data_after
-                .extend(counters.into_iter().map(Ddl::plain));
-        }
+    if !has_sequence || tables.is_empty() {
+        return Ok(());
     }
-    Ok(objects)
+    let names: Vec<String> = tables.iter().map(|t| d.quote_literal(t)).collect();
+    let names = names.join(", ");
+    let counters = conn
+        .load::<ValueRow>(&format!(
+            "SELECT 'INSERT INTO sqlite_sequence (name, seq) VALUES (' || quote(name) || ', ' || seq || ')' AS value \
+             FROM sqlite_sequence WHERE name IN ({names}) ORDER BY name"
+        ))
+        .map_err(|e| query_error("sqlite_sequence", e))?;
+    let counters: Vec<String> = counters.into_iter().filter_map(|c| c.value).collect();
+    // sqlite_sequence exists in the target only if a dumped table uses AUTOINCREMENT.
+    if !counters.is_empty() {
+        objects.data_after.push(Ddl::plain(format!(
+            "DELETE FROM sqlite_sequence WHERE name IN ({names})"
+        )));
+        objects
+            .data_after
+            .extend(counters.into_iter().map(Ddl::plain));
+    }
+    Ok(())
 }
 
 /// Restore's side on SQLite: the connection itself, in one exclusive transaction.
@@ -204,11 +246,7 @@ impl<'c> RestoreTarget<'c> {
 
 fn failure(e: diesel::result::Error) -> Failure {
     Failure {
-        message: e
-            .to_string()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "),
+        message: crate::error::one_line(e),
         mysql_code: None,
         copy_line: None,
     }
@@ -372,81 +410,18 @@ fn without_foreign_keys(sql: &str, gone: &dyn Fn(&str) -> bool) -> (String, Vec<
     let Some(open) = toks.iter().position(|t| t.kind == Kind::Open) else {
         return (sql.to_owned(), Vec::new());
     };
-    // The items of the column list: (first token, end token, comma before it).
-    let mut items: Vec<(usize, usize, Option<usize>)> = Vec::new();
-    let mut depth = 0usize;
-    let mut item_start = open + 1;
-    let mut comma: Option<usize> = None;
-    for (i, t) in toks.iter().enumerate().skip(open) {
-        match t.kind {
-            Kind::Open => depth += 1,
-            Kind::Close => {
-                depth -= 1;
-                if depth == 0 {
-                    items.push((item_start, i, comma));
-                    break;
-                }
-            }
-            Kind::Comma if depth == 1 => {
-                items.push((item_start, i, comma));
-                comma = Some(i);
-                item_start = i + 1;
-            }
-            _ => {}
-        }
-    }
     let mut cuts: Vec<(usize, usize)> = Vec::new();
     let mut removed = Vec::new();
-    for &(first, end, comma) in &items {
-        let mut i = first;
-        let mut level = 0usize;
-        let constraint_name = |at: usize| {
-            (at >= first + 2 && is_word(sql, toks.get(at - 2), "CONSTRAINT"))
-                .then(|| name(sql, &toks[at - 1]))
-        };
-        let table_key = {
-            let lead = if is_word(sql, toks.get(first), "CONSTRAINT") {
-                first + 2
-            } else {
-                first
-            };
-            is_word(sql, toks.get(lead), "FOREIGN")
-        };
-        while i < end {
-            match toks[i].kind {
-                Kind::Open => level += 1,
-                Kind::Close => level = level.saturating_sub(1),
-                _ => {}
-            }
-            if level == 0 && is_word(sql, toks.get(i), "REFERENCES") && i + 1 < end {
-                let referenced = name(sql, &toks[i + 1]);
-                if gone(&referenced) {
-                    let key = if table_key {
-                        let lead_name = is_word(sql, toks.get(first), "CONSTRAINT")
-                            .then(|| name(sql, &toks[first + 1]));
-                        lead_name.unwrap_or_else(|| "(unnamed)".into())
-                    } else {
-                        constraint_name(i)
-                            .unwrap_or_else(|| format!("on column {}", name(sql, &toks[first])))
-                    };
-                    removed.push((key, referenced));
-                    if table_key {
-                        let from = comma.map_or(toks[first].start, |c| toks[c].start);
-                        cuts.push((from, toks[end - 1].end));
-                        break;
-                    }
-                    let from = if constraint_name(i).is_some() {
-                        i - 2
-                    } else {
-                        i
-                    };
-                    let to = clause_end(sql, &toks, i + 2, end);
-                    cuts.push((toks[from].start, toks[to - 1].end));
-                    i = to;
-                    continue;
-                }
-            }
-            i += 1;
+    for item in column_list(&toks, open) {
+        let found = ItemSql {
+            sql,
+            toks: &toks,
+            item,
+        }
+        .foreign_keys_to(gone);
+        for (cut, key) in found {
+            cuts.push(cut);
+            removed.push(key);
         }
     }
     if cuts.is_empty() {
@@ -460,6 +435,116 @@ fn without_foreign_keys(sql: &str, gone: &dyn Fn(&str) -> bool) -> (String, Vec<
     }
     out.push_str(&sql[at..]);
     (out, removed)
+}
+
+/// One item of a `CREATE TABLE` column list (a column or a table constraint): its first
+/// token, the token that ends it, and the comma before it.
+#[derive(Clone, Copy)]
+struct Item {
+    first: usize,
+    end: usize,
+    comma: Option<usize>,
+}
+
+/// The items of the column list that opens at token `open`.
+fn column_list(toks: &[Token], open: usize) -> Vec<Item> {
+    let mut items = Vec::new();
+    let mut depth = 0usize;
+    let mut first = open + 1;
+    let mut comma: Option<usize> = None;
+    for (i, t) in toks.iter().enumerate().skip(open) {
+        match t.kind {
+            Kind::Open => depth += 1,
+            Kind::Close => {
+                depth -= 1;
+                if depth == 0 {
+                    items.push(Item {
+                        first,
+                        end: i,
+                        comma,
+                    });
+                    break;
+                }
+            }
+            Kind::Comma if depth == 1 => {
+                items.push(Item {
+                    first,
+                    end: i,
+                    comma,
+                });
+                comma = Some(i);
+                first = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items
+}
+
+/// An item with the statement it is read from.
+struct ItemSql<'s> {
+    sql: &'s str,
+    toks: &'s [Token],
+    item: Item,
+}
+
+impl ItemSql<'_> {
+    fn word(&self, at: usize, word: &str) -> bool {
+        is_word(self.sql, self.toks.get(at), word)
+    }
+
+    /// The name after `CONSTRAINT` two tokens before `at`, if any.
+    fn constraint_name(&self, at: usize) -> Option<String> {
+        (at >= self.item.first + 2 && self.word(at - 2, "CONSTRAINT"))
+            .then(|| name(self.sql, &self.toks[at - 1]))
+    }
+
+    /// The byte spans to cut and the (key name, referenced table) of each foreign key of
+    /// the item that references a table `gone` says is left out.
+    fn foreign_keys_to(
+        &self,
+        gone: &dyn Fn(&str) -> bool,
+    ) -> Vec<((usize, usize), (String, String))> {
+        let Item { first, end, comma } = self.item;
+        let toks = self.toks;
+        let named = self.word(first, "CONSTRAINT");
+        let table_key = self.word(if named { first + 2 } else { first }, "FOREIGN");
+        let mut found = Vec::new();
+        let mut level = 0usize;
+        let mut i = first;
+        while i < end {
+            match toks[i].kind {
+                Kind::Open => level += 1,
+                Kind::Close => level = level.saturating_sub(1),
+                _ => {}
+            }
+            if level == 0 && self.word(i, "REFERENCES") && i + 1 < end {
+                let referenced = name(self.sql, &toks[i + 1]);
+                if gone(&referenced) {
+                    if table_key {
+                        let key = if named {
+                            name(self.sql, &toks[first + 1])
+                        } else {
+                            "(unnamed)".into()
+                        };
+                        let from = comma.map_or(toks[first].start, |c| toks[c].start);
+                        found.push(((from, toks[end - 1].end), (key, referenced)));
+                        break;
+                    }
+                    let constraint = self.constraint_name(i);
+                    let from = if constraint.is_some() { i - 2 } else { i };
+                    let key = constraint
+                        .unwrap_or_else(|| format!("on column {}", name(self.sql, &toks[first])));
+                    let to = clause_end(self.sql, toks, i + 2, end);
+                    found.push(((toks[from].start, toks[to - 1].end), (key, referenced)));
+                    i = to;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        found
+    }
 }
 
 /// The token after a column's `REFERENCES t` clause (its column list, actions, `MATCH`
