@@ -46,7 +46,7 @@ pub fn run(args: &[String]) -> DynResult {
             project.revisions()?;
         }
         if matches!(what, "all" | "test") {
-            project.test()?;
+            crate::bench_prove::run(&bin_dir, name, server.as_deref())?;
         }
         if matches!(what, "all" | "current") {
             project.current()?;
@@ -197,28 +197,6 @@ impl Project {
             self.backend,
             best.as_secs_f64() * 1000.0,
             report.findings.len(),
-        );
-        Ok(())
-    }
-
-    /// `cargo dbrev test` on the 500 revisions (a scratch database, the stairway's 2 snapshots
-    /// per revision) against a plain `upgrade head` + `downgrade base` of the same history.
-    fn test(&self) -> DynResult {
-        let model: String = (0..REVISIONS)
-            .map(|i| {
-                format!("diesel::table! {{\n    t{i} (id) {{\n        id -> Integer,\n    }}\n}}\n")
-            })
-            .collect();
-        std::fs::write(self.dir.path().join("src/schema.rs"), model)?;
-        let plain = self.tool("dbrev", &["upgrade", "head", "-q"])?
-            + self.tool("dbrev", &["downgrade", "base", "-q"])?;
-        let test = self.tool("dbrev", &["test", "-q"])?;
-        println!(
-            "{:<9} `test` on {REVISIONS} revisions: {:.2} s, {:.1}x a plain base -> head -> base ({:.2} s)",
-            self.backend,
-            test.as_secs_f64(),
-            test.as_secs_f64() / plain.as_secs_f64(),
-            plain.as_secs_f64(),
         );
         Ok(())
     }

@@ -6,6 +6,7 @@
 //! - `bench`: the speed targets, measured (never asserted in tests).
 
 mod bench;
+mod bench_prove;
 mod demo;
 
 use xshell::{Shell, cmd};

@@ -299,7 +299,7 @@ pub(crate) enum CatalogSession {
     /// the rows it was read from, and given again while they are the same.
     Sqlite(sqlite::SnapshotCache),
     Postgres(Box<RawPostgres>),
-    Mysql(Box<RawMysql>),
+    Mysql(Box<mysql::SnapshotSession>),
 }
 
 impl CatalogSession {
@@ -310,7 +310,9 @@ impl CatalogSession {
             Backend::Postgres => {
                 CatalogSession::Postgres(Box::new(RawPostgres::connect(conn.url())?))
             }
-            Backend::Mysql => CatalogSession::Mysql(Box::new(RawMysql::connect(conn.url())?)),
+            Backend::Mysql => CatalogSession::Mysql(Box::new(mysql::SnapshotSession::new(
+                RawMysql::connect(conn.url())?,
+            )?)),
         })
     }
 
@@ -320,6 +322,18 @@ impl CatalogSession {
             CatalogSession::Sqlite(cache) => cache.snapshot(conn),
             CatalogSession::Postgres(session) => postgres::snapshot(session),
             CatalogSession::Mysql(session) => mysql::snapshot(session),
+        }
+    }
+
+    /// Reads the catalog's fingerprint, in one query (see [`crate::snapshot::Fingerprint`]).
+    pub(crate) fn fingerprint(
+        &mut self,
+        conn: &mut Connection,
+    ) -> Result<crate::snapshot::Fingerprint> {
+        match self {
+            CatalogSession::Sqlite(cache) => cache.fingerprint(conn),
+            CatalogSession::Postgres(session) => postgres::fingerprint(session),
+            CatalogSession::Mysql(session) => mysql::fingerprint(session),
         }
     }
 }

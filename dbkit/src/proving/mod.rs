@@ -20,7 +20,7 @@ pub use rehearse::{
     REHEARSE_SIDES, RehearseOptions, RehearseReport, RehearseSource, RevisionTiming, RowChange,
     StatementTiming,
 };
-pub use stairway::{STAIRWAY_SIDES, TestOptions, TestReport};
+pub use stairway::{CatalogReads, STAIRWAY_SIDES, TestOptions, TestReport};
 
 use crate::apply::{Direction, Runner, Step};
 use crate::db::Connection;

@@ -237,8 +237,29 @@ fn unquoted(name: &str) -> &str {
     }
 }
 
+/// A hash of everything a snapshot compares, read with one catalog query: two databases
+/// with the same fingerprint read as the same snapshot, so a comparison that expects no
+/// difference (the stairway of `cargo dbrev test`) reads fingerprints and reads full
+/// snapshots only to say what differs. The converse does not hold: different fingerprints
+/// may still read as the same snapshot (a spelling the snapshot normalises, a column put
+/// back at the end of its table), which only the snapshots can tell.
+#[derive(Debug, Clone, Eq)]
+pub struct Fingerprint {
+    /// The hash, as the server (or, on SQLite, dbrev) computed it.
+    pub hash: String,
+    /// How many catalog queries reading it took (one, however many objects there are).
+    pub queries: usize,
+}
+
+impl PartialEq for Fingerprint {
+    fn eq(&self, other: &Fingerprint) -> bool {
+        self.hash == other.hash
+    }
+}
+
 /// Reads snapshots of one database, keeping the catalog session (and its prepared
-/// queries) open between reads: the stairway of `cargo dbrev test` reads two per revision.
+/// queries) open between reads: the stairway of `cargo dbrev test` reads a fingerprint
+/// twice per revision, and snapshots where they differ.
 pub struct SnapshotReader {
     session: crate::export::CatalogSession,
 }
@@ -254,6 +275,11 @@ impl SnapshotReader {
     /// Reads every object, in a fixed number of catalog queries.
     pub fn read(&mut self, conn: &mut Connection) -> Result<Snapshot> {
         self.session.snapshot(conn)
+    }
+
+    /// Reads the catalog's [`Fingerprint`], in one query.
+    pub fn fingerprint(&mut self, conn: &mut Connection) -> Result<Fingerprint> {
+        self.session.fingerprint(conn)
     }
 }
 

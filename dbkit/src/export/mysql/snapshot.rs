@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 
 use super::catalog::{self, Definitions, IndexMemberRow, Reader};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::export::query_error;
 use crate::export::session::{RawMysql, mysql_text};
-use crate::snapshot::{ObjectKind, Snapshot, SqlText, normalise_sql};
+use crate::snapshot::{Fingerprint, ObjectKind, Snapshot, SqlText, normalise_sql};
 
 /// MySQL's text: `#` comments, backslash escapes.
 const TEXT: SqlText = SqlText {
@@ -20,8 +20,74 @@ const TEXT: SqlText = SqlText {
     backslash_escapes: true,
 };
 
+/// A catalog session, and the fingerprint query as this server spells it.
+pub(crate) struct SnapshotSession {
+    session: RawMysql,
+    fingerprint_sql: String,
+}
+
+impl SnapshotSession {
+    /// A catalog session on an open connection; asks which of the columns MySQL and
+    /// MariaDB spell apart the server has (MySQL 8's functional index members, MariaDB's
+    /// table of a check), for the fingerprint query.
+    pub(crate) fn new(mut session: RawMysql) -> Result<SnapshotSession> {
+        let columns = session
+            .rows(
+                "SELECT CAST(CONCAT(TABLE_NAME, '.', COLUMN_NAME) AS CHAR) AS name \
+                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'information_schema' \
+                 AND ((TABLE_NAME = 'STATISTICS' AND COLUMN_NAME = 'EXPRESSION') \
+                 OR (TABLE_NAME = 'CHECK_CONSTRAINTS' AND COLUMN_NAME = 'TABLE_NAME'))",
+            )
+            .map_err(|e| query_error("the catalog's columns", e))?;
+        let has = |column: &str| {
+            columns
+                .iter()
+                .any(|r| mysql_text(r, "name").as_deref() == Some(column))
+        };
+        let or_null = |column: &str, name: &'static str| if has(column) { name } else { "NULL" };
+        let fingerprint_sql = include_str!("queries/fingerprint.sql")
+            .replace(
+                "{index_expression}",
+                or_null("STATISTICS.EXPRESSION", "EXPRESSION"),
+            )
+            .replace(
+                "{check_table}",
+                or_null("CHECK_CONSTRAINTS.TABLE_NAME", "TABLE_NAME"),
+            );
+        Ok(SnapshotSession {
+            session,
+            fingerprint_sql,
+        })
+    }
+}
+
+/// Reads the catalog's fingerprint: one query (`queries/fingerprint.sql`), the hash summed
+/// by the server.
+pub(crate) fn fingerprint(catalog: &mut SnapshotSession) -> Result<Fingerprint> {
+    let failed = |message: String| Error::Query {
+        context: "reading the catalog's fingerprint".into(),
+        message,
+    };
+    let rows = catalog
+        .session
+        .rows(&catalog.fingerprint_sql)
+        .map_err(|e| failed(e.to_string()))?;
+    let row = rows
+        .first()
+        .ok_or_else(|| failed("the server returned no hash".into()))?;
+    let sums: Vec<String> = ["objects", "a", "b", "c"]
+        .iter()
+        .map(|c| mysql_text(row, c).unwrap_or_default())
+        .collect();
+    Ok(Fingerprint {
+        hash: sums.join(":"),
+        queries: 1,
+    })
+}
+
 /// Reads a snapshot on a catalog session.
-pub(crate) fn snapshot(session: &mut RawMysql) -> Result<Snapshot> {
+pub(crate) fn snapshot(catalog: &mut SnapshotSession) -> Result<Snapshot> {
+    let session = &mut catalog.session;
     let database = session
         .rows("SELECT CAST(DATABASE() AS CHAR) AS name")
         .map_err(|e| query_error("the database's name", e))?

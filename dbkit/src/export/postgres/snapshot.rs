@@ -7,9 +7,26 @@
 use std::collections::HashMap;
 
 use super::catalog::{Catalog, ColumnRow, ConstraintRow, SequenceRow, TableRow, TypeRow};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::export::session::RawPostgres;
-use crate::snapshot::{Object, ObjectKind, Snapshot, SqlText, normalise_sql};
+use crate::snapshot::{Fingerprint, Object, ObjectKind, Snapshot, SqlText, normalise_sql};
+
+/// Reads the catalog's fingerprint on a catalog session: one prepared query
+/// (`queries/fingerprint.sql`), the hash computed by the server.
+pub(crate) fn fingerprint(session: &mut RawPostgres) -> Result<Fingerprint> {
+    let failed = |message: String| Error::Query {
+        context: "reading the catalog's fingerprint".into(),
+        message,
+    };
+    let rows = session
+        .prepared_rows(include_str!("queries/fingerprint.sql"))
+        .map_err(|e| failed(e.to_string()))?;
+    let hash = rows
+        .first()
+        .and_then(|r| r.try_get::<_, String>("hash").ok())
+        .ok_or_else(|| failed("the server returned no hash".into()))?;
+    Ok(Fingerprint { hash, queries: 1 })
+}
 
 /// Reads a snapshot on a catalog session.
 pub(crate) fn snapshot(session: &mut RawPostgres) -> Result<Snapshot> {

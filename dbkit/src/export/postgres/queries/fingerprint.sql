@@ -1,0 +1,132 @@
+-- One hash of everything a snapshot compares (snapshot.rs reads it with the other
+-- queries of this directory): a line per object, as the server renders it, without oids
+-- or column numbers, sorted. Two catalogs with the same hash read as the same snapshot;
+-- a line this query has that the snapshot does not read only makes a hash differ where
+-- the snapshots do not, never the other way round.
+WITH ns AS MATERIALIZED (
+    SELECT n.oid, n.nspname FROM pg_namespace n
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+),
+member AS MATERIALIZED (
+    SELECT e.classid, e.objid, e.deptype FROM pg_depend e WHERE e.deptype IN ('e', 'i')
+),
+rel AS MATERIALIZED (
+    SELECT c.oid, c.oid::regclass::text AS name, c.relkind, c.relpersistence, c.relispartition,
+           c.relpartbound, c.reloptions, c.relrowsecurity, c.relforcerowsecurity
+    FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
+      AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_class'::regclass
+                      AND m.objid = c.oid AND m.deptype = 'e')
+),
+line AS (
+    SELECT ROW('schema', ns.nspname)::text AS line FROM ns
+    WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_namespace'::regclass
+                      AND m.objid = ns.oid AND m.deptype = 'e')
+    UNION ALL
+    SELECT ROW('extension', e.extname, n.nspname)::text
+    FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+    WHERE e.oid >= 16384
+    UNION ALL
+    SELECT ROW('type', t.oid::regtype::text, t.typtype,
+               (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
+                FROM pg_enum e WHERE e.enumtypid = t.oid),
+               (SELECT string_agg(format('%I %s %s', a.attname, format_type(a.atttypid, a.atttypmod),
+                                         (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
+                JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation)),
+                                  ', ' ORDER BY a.attnum)
+                FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped),
+               CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
+               (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
+                JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation),
+               t.typdefault, t.typnotnull,
+               format_type(r.rngsubtype, NULL),
+               (SELECT format('%I.%I', ocn.nspname, oc.opcname) FROM pg_opclass oc
+                JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace WHERE oc.oid = r.rngsubopc),
+               (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
+                JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = r.rngcollation),
+               r.rngcanonical::regproc::text, r.rngsubdiff::regproc::text,
+               (SELECT mr.oid::regtype::text FROM pg_type mr
+                WHERE mr.oid = (to_jsonb(r) ->> 'rngmultitypid')::oid))::text
+    FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+    LEFT JOIN pg_range r ON r.rngtypid = t.oid
+    WHERE t.typtype IN ('e', 'c', 'd', 'r')
+      AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')
+      AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_type'::regclass
+                      AND m.objid = t.oid AND m.deptype = 'e')
+    UNION ALL
+    SELECT ROW('routine', p.oid::regprocedure::text, p.prokind,
+               CASE WHEN p.prokind = 'a' THEN NULL ELSE pg_get_functiondef(p.oid) END,
+               (SELECT ROW(a.aggkind, a.aggnumdirectargs, a.aggtransfn::regproc, a.aggfinalfn::regproc,
+                           a.aggcombinefn::regproc, a.aggserialfn::regproc, a.aggdeserialfn::regproc,
+                           a.aggmtransfn::regproc, a.aggminvtransfn::regproc, a.aggmfinalfn::regproc,
+                           a.aggfinalextra, a.aggmfinalextra, a.aggfinalmodify, a.aggmfinalmodify,
+                           a.aggsortop::regoperator, format_type(a.aggtranstype, NULL), a.aggtransspace,
+                           format_type(a.aggmtranstype, NULL), a.aggmtransspace, a.agginitval,
+                           a.aggminitval, p.proparallel)::text
+                FROM pg_aggregate a WHERE a.aggfnoid = p.oid))::text
+    FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+    WHERE p.prokind IN ('f', 'p', 'w', 'a')
+      AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_proc'::regclass AND m.objid = p.oid)
+    UNION ALL
+    SELECT ROW('relation', r.name, r.relkind, r.relpersistence, r.reloptions, r.relrowsecurity,
+               r.relforcerowsecurity,
+               CASE WHEN r.relkind = 'p' THEN pg_get_partkeydef(r.oid) END,
+               CASE WHEN r.relispartition THEN pg_get_expr(r.relpartbound, r.oid) END,
+               (SELECT string_agg(i.inhparent::regclass::text, ', ' ORDER BY i.inhseqno)
+                FROM pg_inherits i WHERE i.inhrelid = r.oid),
+               CASE WHEN r.relkind IN ('v', 'm') THEN pg_get_viewdef(r.oid) END,
+               (SELECT ROW(format_type(s.seqtypid, NULL), s.seqincrement, s.seqmin, s.seqmax,
+                           s.seqstart, s.seqcache, s.seqcycle)::text
+                FROM pg_sequence s WHERE s.seqrelid = r.oid),
+               (SELECT string_agg(format('%s %s.%I', own.deptype, own.refobjid::regclass, a.attname), ', ')
+                FROM pg_depend own JOIN pg_attribute a ON a.attrelid = own.refobjid AND a.attnum = own.refobjsubid
+                WHERE r.relkind = 'S' AND own.classid = 'pg_class'::regclass AND own.objid = r.oid
+                  AND own.refclassid = 'pg_class'::regclass AND own.deptype IN ('a', 'i')))::text
+    FROM rel r
+    UNION ALL
+    SELECT ROW('column', r.name, a.attname, format_type(a.atttypid, a.atttypmod),
+               (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
+                JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation),
+               a.attnotnull, a.attidentity, a.attgenerated, pg_get_expr(d.adbin, d.adrelid))::text
+    FROM rel r JOIN pg_attribute a ON a.attrelid = r.oid
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE r.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+    UNION ALL
+    SELECT ROW('constraint', coalesce(r.name, k.contypid::regtype::text), k.conname, k.contype,
+               pg_get_constraintdef(k.oid))::text
+    FROM pg_constraint k JOIN ns ON ns.oid = k.connamespace
+    LEFT JOIN rel r ON r.oid = k.conrelid
+    WHERE k.contype IN ('p', 'u', 'c', 'x', 'f') AND (r.oid IS NOT NULL OR k.contypid <> 0)
+    UNION ALL
+    SELECT ROW('index', i.indexrelid::regclass::text, r.name, pg_get_indexdef(i.indexrelid))::text
+    FROM pg_index i JOIN rel r ON r.oid = i.indrelid
+    WHERE NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid
+                      AND k.contype IN ('p', 'u', 'x'))
+    UNION ALL
+    SELECT ROW('trigger', r.name, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled)::text
+    FROM pg_trigger t JOIN rel r ON r.oid = t.tgrelid
+    -- pg_trigger.tgparentid exists from PostgreSQL 13 on.
+    WHERE NOT t.tgisinternal AND coalesce((to_jsonb(t) ->> 'tgparentid')::oid, 0) = 0
+    UNION ALL
+    SELECT ROW('rule', r.name, w.rulename, pg_get_ruledef(w.oid), w.ev_enabled)::text
+    FROM pg_rewrite w JOIN rel r ON r.oid = w.ev_class
+    WHERE w.rulename <> '_RETURN'
+    UNION ALL
+    SELECT ROW('statistics', format('%I.%I', ns.nspname, s.stxname), pg_get_statisticsobjdef(s.oid))::text
+    FROM pg_statistic_ext s JOIN ns ON ns.oid = s.stxnamespace
+    WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_statistic_ext'::regclass
+                      AND m.objid = s.oid AND m.deptype = 'e')
+    UNION ALL
+    SELECT ROW('policy', r.name, p.polname, p.polpermissive, p.polcmd,
+               (SELECT string_agg(CASE WHEN o = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(o)::text END, ', ' ORDER BY o)
+                FROM unnest(p.polroles) o),
+               pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid))::text
+    FROM pg_policy p JOIN rel r ON r.oid = p.polrelid
+    UNION ALL
+    SELECT ROW('comment', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description)::text
+    FROM pg_description d
+    WHERE d.objoid >= 16384
+)
+SELECT encode(sha256(convert_to(coalesce(string_agg(line, E'\n' ORDER BY line), ''), 'UTF8')), 'hex')
+           AS hash
+FROM line
