@@ -298,7 +298,7 @@ pub(crate) enum CatalogSession {
     /// SQLite's catalog is a function of `sqlite_master`: the last snapshot is kept with
     /// the rows it was read from, and given again while they are the same.
     Sqlite(sqlite::SnapshotCache),
-    Postgres(Box<RawPostgres>),
+    Postgres(Box<postgres::SnapshotSession>),
     Mysql(Box<mysql::SnapshotSession>),
 }
 
@@ -308,7 +308,9 @@ impl CatalogSession {
         Ok(match conn.backend() {
             Backend::Sqlite => CatalogSession::Sqlite(sqlite::SnapshotCache::default()),
             Backend::Postgres => {
-                CatalogSession::Postgres(Box::new(RawPostgres::connect(conn.url())?))
+                CatalogSession::Postgres(Box::new(postgres::SnapshotSession::new(
+                    RawPostgres::connect(conn.url())?,
+                )?))
             }
             Backend::Mysql => CatalogSession::Mysql(Box::new(mysql::SnapshotSession::new(
                 RawMysql::connect(conn.url())?,
@@ -325,15 +327,17 @@ impl CatalogSession {
         }
     }
 
-    /// Reads the catalog's fingerprint, in one query (see [`crate::snapshot::Fingerprint`]).
+    /// Reads the catalog's fingerprint, of every object or within a scope (see
+    /// [`crate::snapshot::Fingerprint`]).
     pub(crate) fn fingerprint(
         &mut self,
         conn: &mut Connection,
+        scope: Option<&crate::snapshot::Scope>,
     ) -> Result<crate::snapshot::Fingerprint> {
         match self {
             CatalogSession::Sqlite(cache) => cache.fingerprint(conn),
-            CatalogSession::Postgres(session) => postgres::fingerprint(session),
-            CatalogSession::Mysql(session) => mysql::fingerprint(session),
+            CatalogSession::Postgres(session) => postgres::fingerprint(session, scope),
+            CatalogSession::Mysql(session) => mysql::fingerprint(session, scope),
         }
     }
 }

@@ -9,6 +9,9 @@
 //! `--from REV` / `--to REV` limit the range: what comes before `--from` is applied first
 //! without checks, and the descent ends where the climb started.
 
+use std::fmt;
+use std::time::{Duration, Instant};
+
 use serde::Serialize;
 
 use super::{Check, Replay, Status, on_database, own_tables};
@@ -20,7 +23,7 @@ use crate::graph::Applied;
 use crate::migrate::Environment;
 use crate::scratch::ScratchDatabase;
 use crate::script::Revision;
-use crate::snapshot::{Fingerprint, Sides, Snapshot, SnapshotReader, compare};
+use crate::snapshot::{Fingerprint, Scope, Sides, Snapshot, SnapshotReader, compare};
 use crate::term::Reporter;
 use crate::url::DatabaseUrl;
 
@@ -71,13 +74,34 @@ pub struct TestReport {
 /// and a replay (with two snapshots) only where a fingerprint changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CatalogReads {
-    /// Fingerprints read (one query each).
+    /// Fingerprints read.
     pub fingerprints: usize,
+    /// How many of them within the scope of a revision's files.
+    pub scoped: usize,
+    /// How long reading them took.
+    pub fingerprint_time: Duration,
     /// Full snapshots read.
     pub snapshots: usize,
+    /// How long reading them took.
+    pub snapshot_time: Duration,
     /// Times the history was replayed on the emptied scratch database to say what a
     /// changed fingerprint is made of.
     pub replays: usize,
+}
+
+impl fmt::Display for CatalogReads {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} fingerprint(s) ({} scoped) in {:.0} ms, {} snapshot(s) in {:.0} ms, {} replay(s)",
+            self.fingerprints,
+            self.scoped,
+            self.fingerprint_time.as_secs_f64() * 1000.0,
+            self.snapshots,
+            self.snapshot_time.as_secs_f64() * 1000.0,
+            self.replays
+        )
+    }
 }
 
 impl TestReport {
@@ -150,6 +174,7 @@ impl Environment {
         drop(conn);
         report.checks.extend(checks);
         report.reads = reads;
+        reporter.detail(format!("stairway: {reads}"));
         report.finish(&CHECKS);
         scratch.finish(reporter)?;
         Ok(report)
@@ -255,18 +280,41 @@ impl<'a> Stairway<'a> {
     }
 
     fn snapshot(&mut self, conn: &mut Connection) -> Result<Snapshot> {
+        let started = Instant::now();
+        let snapshot = self.reader.read(conn)?;
         self.reads.snapshots += 1;
-        Ok(self
-            .reader
-            .read(conn)?
-            .without_tables(&own_tables(self.env)))
+        self.reads.snapshot_time += started.elapsed();
+        Ok(snapshot.without_tables(&own_tables(self.env)))
     }
 
-    /// The catalog's fingerprint: dbrev's own tables are in it, but their definitions do
-    /// not change between two reads (their rows are not in it).
-    fn fingerprint(&mut self, conn: &mut Connection) -> Result<Fingerprint> {
+    /// The fingerprint of what SQL with the words of `scope` can change, before it runs:
+    /// within the scope, or of every object when the server holds what the SQL could
+    /// reach beyond its words. (dbrev's own tables may be in it: their definitions do not
+    /// change, and their rows are not in it.)
+    fn fingerprint_within(&mut self, conn: &mut Connection, scope: &Scope) -> Result<Fingerprint> {
+        let within = self.read_fingerprint(conn, scope, false)?;
+        match within.reaches_further {
+            true => self.read_fingerprint(conn, scope, true),
+            false => Ok(within),
+        }
+    }
+
+    /// A fingerprint of every object (`whole`), or within `scope` where its words allow.
+    fn read_fingerprint(
+        &mut self,
+        conn: &mut Connection,
+        scope: &Scope,
+        whole: bool,
+    ) -> Result<Fingerprint> {
+        let started = Instant::now();
+        let fingerprint = match whole {
+            true => self.reader.fingerprint(conn)?,
+            false => self.reader.fingerprint_within(conn, scope)?,
+        };
         self.reads.fingerprints += 1;
-        self.reader.fingerprint(conn)
+        self.reads.scoped += usize::from(fingerprint.scoped);
+        self.reads.fingerprint_time += started.elapsed();
+        Ok(fingerprint)
     }
 
     fn run(
@@ -302,57 +350,67 @@ impl<'a> Stairway<'a> {
     }
 
     /// Up, down, up for each revision; the checks `upgrade` and `stairway` it decides
-    /// (only the failing one when it stops). The catalog after each down.sql is compared
-    /// with the one before its up.sql by fingerprint; where they differ, [`Self::explain`]
-    /// says how, or that the snapshots do not.
+    /// (only the failing one when it stops).
     fn climb(&mut self, conn: &mut Connection, range: &TestRange<'_>) -> Result<Vec<Check>> {
-        let mut before = self.fingerprint(conn)?;
-        for (index, revision) in range.climb.iter().enumerate() {
-            let id = &revision.id;
-            self.reporter.detail(format!("stairway: {id} up, down, up"));
-            if let Err(e) = self.replay.run(conn, revision, Direction::Up) {
-                let message = format!(
-                    "base → head stops at revision {id} ({}): {e}",
-                    revision.message
-                );
-                return Ok(vec![Check::failed("upgrade", message).at(id)]);
+        for index in 0..range.climb.len() {
+            if let Some(failed) = self.step(conn, range, index)? {
+                return Ok(vec![failed]);
             }
-            if let Err(e) = self.replay.run(conn, revision, Direction::Down) {
-                let message = format!(
-                    "revision {id} ({}): its down.sql fails: {e}",
-                    revision.message
-                );
-                return Ok(vec![Check::failed("stairway", message).at(id)]);
-            }
-            let differences = if self.fingerprint(conn)? == before {
-                Vec::new()
-            } else {
-                self.explain(conn, range, index)?
-            };
-            if !differences.is_empty() {
-                let mut check = Check::failed(
-                    "stairway",
-                    format!(
-                        "revision {id} ({}): its down.sql does not restore the schema before its up.sql ({} difference(s)): {}",
-                        revision.message,
-                        differences.len(),
-                        revision.down_path().display()
-                    ),
-                )
-                .at(id);
-                check.differences = differences;
-                return Ok(vec![check]);
-            }
-            if let Err(e) = self.replay.run(conn, revision, Direction::Up) {
-                let message = format!(
-                    "revision {id} ({}): its up.sql fails after its down.sql ran: {e}",
-                    revision.message
-                );
-                return Ok(vec![Check::failed("stairway", message).at(id)]);
-            }
-            before = self.fingerprint(conn)?;
         }
         Ok(Vec::new())
+    }
+
+    /// Up, down, up for `range.climb[index]`, or the check that fails. The catalog after
+    /// its down.sql is compared with the one before its up.sql by fingerprint, within the
+    /// scope of what the two files name; where they differ, [`Self::explain`] says how (or
+    /// that the snapshots do not).
+    fn step(
+        &mut self,
+        conn: &mut Connection,
+        range: &TestRange<'_>,
+        index: usize,
+    ) -> Result<Option<Check>> {
+        let revision = range.climb[index];
+        let (id, message) = (&revision.id, &revision.message);
+        self.reporter.detail(format!("stairway: {id} up, down, up"));
+        // A file that cannot be read fails when the revision runs, before any comparison.
+        let read = |path: std::path::PathBuf| std::fs::read_to_string(path).unwrap_or_default();
+        let (up, down) = (read(revision.up_path()), read(revision.down_path()));
+        let scope = Scope::of([up.as_str(), down.as_str()]);
+        let before = self.fingerprint_within(conn, &scope)?;
+        if let Err(e) = self.replay.run(conn, revision, Direction::Up) {
+            let failed = format!("base → head stops at revision {id} ({message}): {e}");
+            return Ok(Some(Check::failed("upgrade", failed).at(id)));
+        }
+        if let Err(e) = self.replay.run(conn, revision, Direction::Down) {
+            let failed = format!("revision {id} ({message}): its down.sql fails: {e}");
+            return Ok(Some(Check::failed("stairway", failed).at(id)));
+        }
+        let after = self.read_fingerprint(conn, &scope, !before.scoped)?;
+        let differences = if after == before {
+            Vec::new()
+        } else {
+            self.explain(conn, range, index)?
+        };
+        if !differences.is_empty() {
+            let mut check = Check::failed(
+                "stairway",
+                format!(
+                    "revision {id} ({message}): its down.sql does not restore the schema before its up.sql ({} difference(s)): {}",
+                    differences.len(),
+                    revision.down_path().display()
+                ),
+            )
+            .at(id);
+            check.differences = differences;
+            return Ok(Some(check));
+        }
+        if let Err(e) = self.replay.run(conn, revision, Direction::Up) {
+            let failed =
+                format!("revision {id} ({message}): its up.sql fails after its down.sql ran: {e}");
+            return Ok(Some(Check::failed("stairway", failed).at(id)));
+        }
+        Ok(None)
     }
 
     /// What a fingerprint that changed across the down.sql of `range.climb[index]` is made

@@ -11,7 +11,7 @@ use super::catalog::{self, Definitions, IndexMemberRow, Reader};
 use crate::error::{Error, Result};
 use crate::export::query_error;
 use crate::export::session::{RawMysql, mysql_text};
-use crate::snapshot::{Fingerprint, ObjectKind, Snapshot, SqlText, normalise_sql};
+use crate::snapshot::{Fingerprint, ObjectKind, Scope, Snapshot, SqlText, normalise_sql};
 
 /// MySQL's text: `#` comments, backslash escapes.
 const TEXT: SqlText = SqlText {
@@ -20,10 +20,20 @@ const TEXT: SqlText = SqlText {
     backslash_escapes: true,
 };
 
-/// A catalog session, and the fingerprint query as this server spells it.
+/// Words after which SQL may change more than the tables and views it names (it runs
+/// code, renames, or changes routines, triggers, events or databases), so that a
+/// fingerprint within its scope could miss a change: with one of them every object is read.
+/// (Triggers and stored functions, which row changes run, cannot change the schema.)
+const REACHES_FURTHER: &[&str] = &[
+    "CALL", "PREPARE", "EXECUTE", "FUNCTION", "PROCEDURE", "TRIGGER", "EVENT", "RENAME",
+    "DATABASE", "SCHEMA", "LOAD", "INSTALL",
+];
+
+/// A catalog session, and the parts of the fingerprint query as this server spells them.
 pub(crate) struct SnapshotSession {
     session: RawMysql,
-    fingerprint_sql: String,
+    /// The parts of `queries/fingerprint.sql`, one line each (see there).
+    parts: Vec<String>,
 }
 
 impl SnapshotSession {
@@ -44,33 +54,120 @@ impl SnapshotSession {
                 .iter()
                 .any(|r| mysql_text(r, "name").as_deref() == Some(column))
         };
-        let or_null = |column: &str, name: &'static str| if has(column) { name } else { "NULL" };
-        let fingerprint_sql = include_str!("queries/fingerprint.sql")
-            .replace(
-                "{index_expression}",
-                or_null("STATISTICS.EXPRESSION", "EXPRESSION"),
-            )
-            .replace(
-                "{check_table}",
-                or_null("CHECK_CONSTRAINTS.TABLE_NAME", "TABLE_NAME"),
-            );
-        Ok(SnapshotSession {
-            session,
-            fingerprint_sql,
-        })
+        let expression = if has("STATISTICS.EXPRESSION") {
+            "EXPRESSION"
+        } else {
+            "NULL"
+        };
+        let check_table = if has("CHECK_CONSTRAINTS.TABLE_NAME") {
+            " AND c.TABLE_NAME = t.TABLE_NAME"
+        } else {
+            ""
+        };
+        let parts = include_str!("queries/fingerprint.sql")
+            .replace("{index_expression}", expression)
+            .replace("{check_table}", check_table)
+            .split("\nUNION ALL\n")
+            .map(str::to_owned)
+            .collect();
+        Ok(SnapshotSession { session, parts })
+    }
+
+    /// The fingerprint's query: every part, or the parts about one table once per table.
+    fn fingerprint_sql(&self, tables: Option<&[String]>) -> String {
+        let lines: Vec<String> = match tables {
+            None => self.parts.iter().map(|p| narrowed(p, None)).collect(),
+            Some(tables) => self
+                .parts
+                .iter()
+                .filter(|p| p.contains("{table:"))
+                .flat_map(|p| tables.iter().map(|t| narrowed(p, Some(t))))
+                .collect(),
+        };
+        format!(
+            "SELECT COUNT(*) AS objects, \
+             CAST(SUM(CAST(CONV(SUBSTRING(h, 1, 15), 16, 10) AS UNSIGNED)) AS CHAR) AS a, \
+             CAST(SUM(CAST(CONV(SUBSTRING(h, 16, 15), 16, 10) AS UNSIGNED)) AS CHAR) AS b, \
+             CAST(SUM(CAST(CONV(SUBSTRING(h, 31, 15), 16, 10) AS UNSIGNED)) AS CHAR) AS c \
+             FROM (\n{}\n) catalog_lines",
+            lines.join("\nUNION ALL\n")
+        )
+    }
+
+    /// The tables and views of the database some of the words name (one query).
+    fn tables_named(&mut self, scope: &Scope) -> Result<Vec<String>> {
+        let words: Vec<String> = scope.words().map(quoted).collect();
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT DISTINCT CAST(TABLE_NAME AS CHAR) AS name FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ({})",
+            words.join(", ")
+        );
+        let rows = self
+            .session
+            .rows(&sql)
+            .map_err(|e| query_error("the tables a revision names", e))?;
+        Ok(rows.iter().filter_map(|r| mysql_text(r, "name")).collect())
     }
 }
 
+/// A part of the fingerprint query for every table, or narrowed to one.
+fn narrowed(part: &str, table: Option<&str>) -> String {
+    let mut out = String::new();
+    let mut rest = part;
+    while let Some(at) = rest.find("{table:") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "{table:".len()..];
+        let end = after.find('}').unwrap_or(after.len());
+        if let Some(table) = table {
+            out.push_str(&format!(" AND {} = {}", &after[..end], quoted(table)));
+        }
+        rest = after.get(end + 1..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A string literal (quotes doubled; words with a backslash are never scoped, so the
+/// server's NO_BACKSLASH_ESCAPES does not matter).
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
 /// Reads the catalog's fingerprint: one query (`queries/fingerprint.sql`), the hash summed
-/// by the server.
-pub(crate) fn fingerprint(catalog: &mut SnapshotSession) -> Result<Fingerprint> {
+/// by the server; within `scope` when its words allow: the tables it names first (one
+/// query), then only theirs.
+pub(crate) fn fingerprint(
+    catalog: &mut SnapshotSession,
+    scope: Option<&Scope>,
+) -> Result<Fingerprint> {
     let failed = |message: String| Error::Query {
         context: "reading the catalog's fingerprint".into(),
         message,
     };
+    let scope =
+        scope.filter(|s| !s.has_any(REACHES_FURTHER) && s.words().all(|w| !w.contains('\\')));
+    let (sql, queries) = match scope {
+        None => (catalog.fingerprint_sql(None), 1),
+        Some(scope) => {
+            let tables = catalog.tables_named(scope)?;
+            if tables.is_empty() {
+                // Nothing in scope: nothing to read.
+                return Ok(Fingerprint {
+                    hash: "0".into(),
+                    queries: 1,
+                    scoped: true,
+                    reaches_further: false,
+                });
+            }
+            (catalog.fingerprint_sql(Some(&tables)), 2)
+        }
+    };
     let rows = catalog
         .session
-        .rows(&catalog.fingerprint_sql)
+        .rows(&sql)
         .map_err(|e| failed(e.to_string()))?;
     let row = rows
         .first()
@@ -81,7 +178,9 @@ pub(crate) fn fingerprint(catalog: &mut SnapshotSession) -> Result<Fingerprint> 
         .collect();
     Ok(Fingerprint {
         hash: sums.join(":"),
-        queries: 1,
+        queries,
+        scoped: scope.is_some(),
+        reaches_further: false,
     })
 }
 

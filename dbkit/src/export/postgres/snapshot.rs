@@ -9,28 +9,81 @@ use std::collections::HashMap;
 use super::catalog::{Catalog, ColumnRow, ConstraintRow, SequenceRow, TableRow, TypeRow};
 use crate::error::{Error, Result};
 use crate::export::session::RawPostgres;
-use crate::snapshot::{Fingerprint, Object, ObjectKind, Snapshot, SqlText, normalise_sql};
+use crate::snapshot::{Fingerprint, Object, ObjectKind, Scope, Snapshot, SqlText, normalise_sql};
+
+/// Words after which SQL may change more than the relations it names (they run code,
+/// cascade, rename, or change what is not a relation), so that a fingerprint within its
+/// scope could miss a change: with one of them the whole catalog is read.
+const REACHES_FURTHER: &[&str] = &[
+    "DO", "CALL", "EXECUTE", "PERFORM", "FUNCTION", "PROCEDURE", "AGGREGATE", "ROUTINE",
+    "TRIGGER", "RULE", "EVENT", "CASCADE", "RENAME", "SCHEMA", "EXTENSION", "TYPE", "DOMAIN",
+    "STATISTICS", "OWNED", "REASSIGN", "IMPORT", "LOAD", "LANGUAGE",
+];
+
+/// Words of statements that change rows, which fire triggers and rules.
+const CHANGES_ROWS: &[&str] = &["INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "TRUNCATE"];
+
+/// A catalog session: the snapshot's and the fingerprint's queries prepared once each,
+/// planned once (generic plans: the fingerprint's scope is a parameter).
+pub(crate) struct SnapshotSession {
+    session: RawPostgres,
+}
+
+impl SnapshotSession {
+    /// A catalog session on an open connection.
+    pub(crate) fn new(mut session: RawPostgres) -> Result<SnapshotSession> {
+        session
+            .batch_execute(
+                "SELECT set_config(name, 'force_generic_plan', false) FROM pg_settings WHERE name = 'plan_cache_mode'",
+            )
+            .map_err(|e| Error::Query {
+                context: "setting up the catalog session".into(),
+                message: e.to_string(),
+            })?;
+        Ok(SnapshotSession { session })
+    }
+}
 
 /// Reads the catalog's fingerprint on a catalog session: one prepared query
-/// (`queries/fingerprint.sql`), the hash computed by the server.
-pub(crate) fn fingerprint(session: &mut RawPostgres) -> Result<Fingerprint> {
+/// (`queries/fingerprint.sql`), the hash computed by the server; within `scope` when its
+/// words allow.
+pub(crate) fn fingerprint(
+    catalog: &mut SnapshotSession,
+    scope: Option<&Scope>,
+) -> Result<Fingerprint> {
     let failed = |message: String| Error::Query {
         context: "reading the catalog's fingerprint".into(),
         message,
     };
-    let rows = session
-        .prepared_rows(include_str!("queries/fingerprint.sql"))
+    let scope = scope.filter(|s| !s.has_any(REACHES_FURTHER));
+    let words: Option<Vec<&str>> = scope.map(|s| s.words().collect());
+    let changes_rows = scope.is_some_and(|s| s.has_any(CHANGES_ROWS));
+    let rows = catalog
+        .session
+        .prepared_rows_with(
+            include_str!("queries/fingerprint.sql"),
+            &[&words, &changes_rows],
+        )
         .map_err(|e| failed(e.to_string()))?;
-    let hash = rows
+    let row = rows
         .first()
-        .and_then(|r| r.try_get::<_, String>("hash").ok())
         .ok_or_else(|| failed("the server returned no hash".into()))?;
-    Ok(Fingerprint { hash, queries: 1 })
+    let flag = |column: &str| row.try_get::<_, bool>(column).unwrap_or(true);
+    let hash = row
+        .try_get::<_, String>("hash")
+        .map_err(|e| failed(e.to_string()))?;
+    Ok(Fingerprint {
+        hash,
+        queries: 1,
+        scoped: scope.is_some(),
+        reaches_further: scope.is_some()
+            && (flag("event_triggers") || flag("names_a_routine") || flag("fires_code")),
+    })
 }
 
 /// Reads a snapshot on a catalog session.
-pub(crate) fn snapshot(session: &mut RawPostgres) -> Result<Snapshot> {
-    let (catalog, queries) = Catalog::read_for_snapshot(session)?;
+pub(crate) fn snapshot(session: &mut SnapshotSession) -> Result<Snapshot> {
+    let (catalog, queries) = Catalog::read_for_snapshot(&mut session.session)?;
     let mut s = Snapshot {
         queries,
         ..Snapshot::default()

@@ -48,7 +48,7 @@ impl SnapshotCache {
     }
 
     /// The catalog's fingerprint: the `sqlite_master` rows every object follows from, in
-    /// name order (one query), hashed.
+    /// name order (one query, in process: never scoped), hashed.
     pub(crate) fn fingerprint(&mut self, conn: &mut Connection) -> Result<Fingerprint> {
         use sha2::Digest;
         let mut rows = master(conn)?;
@@ -63,6 +63,8 @@ impl SnapshotCache {
         Ok(Fingerprint {
             hash: format!("{:x}", hash.finalize()),
             queries: 1,
+            scoped: false,
+            reaches_further: false,
         })
     }
 }

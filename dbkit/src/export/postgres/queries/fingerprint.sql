@@ -1,38 +1,76 @@
--- One hash of everything a snapshot compares (snapshot.rs reads it with the other
--- queries of this directory): a line per object, as the server renders it, without oids
--- or column numbers, sorted. Two catalogs with the same hash read as the same snapshot;
--- a line this query has that the snapshot does not read only makes a hash differ where
--- the snapshots do not, never the other way round.
+-- One hash of what a snapshot compares (snapshot.rs reads it with the other queries of
+-- this directory): a line per object, as the server renders it, without oids or column
+-- numbers, sorted. Two catalogs with the same hash read as the same snapshot; a line this
+-- query has that the snapshot does not read only makes a hash differ where the snapshots
+-- do not, never the other way round.
+--
+-- $1: NULL for every object; or the words of the SQL that ran, for only the relations
+-- (tables, views, sequences) they name — by their own name or one of their indexes,
+-- constraints, triggers, rules or policies — with their partitions and children and the
+-- sequences they own, and what belongs to them. (What SQL without the words snapshot.rs
+-- lists can change goes no further.) $2: whether that SQL changes rows.
+-- Also says what could reach further than the words: event triggers, a routine the words
+-- name, triggers or rules that changing rows fires.
 WITH ns AS MATERIALIZED (
     SELECT n.oid, n.nspname FROM pg_namespace n
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
 ),
-member AS MATERIALIZED (
-    SELECT e.classid, e.objid, e.deptype FROM pg_depend e WHERE e.deptype IN ('e', 'i')
+named AS (
+    SELECT coalesce(i.indrelid, c.oid) AS oid
+    FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+    LEFT JOIN pg_index i ON i.indexrelid = c.oid
+    WHERE c.relname = ANY ($1::text[])
+    UNION SELECT k.conrelid FROM pg_constraint k WHERE k.conname = ANY ($1::text[]) AND k.conrelid <> 0
+    UNION SELECT t.tgrelid FROM pg_trigger t WHERE t.tgname = ANY ($1::text[])
+    UNION SELECT w.ev_class FROM pg_rewrite w WHERE w.rulename = ANY ($1::text[])
+    UNION SELECT p.polrelid FROM pg_policy p WHERE p.polname = ANY ($1::text[])
+),
+scope AS (
+    WITH RECURSIVE tree(oid) AS (
+        SELECT oid FROM named
+        UNION SELECT h.inhrelid FROM pg_inherits h JOIN tree ON h.inhparent = tree.oid
+    )
+    SELECT oid FROM tree
+    UNION
+    SELECT owned.objid FROM tree CROSS JOIN LATERAL (
+        SELECT d.objid FROM pg_depend d
+        WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = tree.oid
+          AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+        OFFSET 0
+    ) owned
+),
+candidate AS (
+    SELECT c.oid FROM pg_class c WHERE $1::text[] IS NULL
+    UNION ALL
+    SELECT oid FROM scope WHERE $1::text[] IS NOT NULL
 ),
 rel AS MATERIALIZED (
     SELECT c.oid, c.oid::regclass::text AS name, c.relkind, c.relpersistence, c.relispartition,
            c.relpartbound, c.reloptions, c.relrowsecurity, c.relforcerowsecurity
-    FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S')
-      AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_class'::regclass
-                      AND m.objid = c.oid AND m.deptype = 'e')
+    FROM candidate x
+    CROSS JOIN LATERAL (SELECT * FROM pg_class c WHERE c.oid = x.oid OFFSET 0) c
+    JOIN ns ON ns.oid = c.relnamespace
+    CROSS JOIN LATERAL (SELECT count(*) AS n FROM pg_depend e WHERE e.classid = 'pg_class'::regclass
+                        AND e.objid = c.oid AND e.deptype = 'e') member
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND member.n = 0
 ),
 line AS (
     SELECT ROW('schema', ns.nspname)::text AS line FROM ns
-    WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_namespace'::regclass
-                      AND m.objid = ns.oid AND m.deptype = 'e')
+    WHERE $1::text[] IS NULL
+      AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_namespace'::regclass
+                      AND e.objid = ns.oid AND e.deptype = 'e')
     UNION ALL
     SELECT ROW('extension', e.extname, n.nspname)::text
     FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-    WHERE e.oid >= 16384
+    WHERE $1::text[] IS NULL AND e.oid >= 16384
     UNION ALL
     SELECT ROW('type', t.oid::regtype::text, t.typtype,
                (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
                 FROM pg_enum e WHERE e.enumtypid = t.oid),
                (SELECT string_agg(format('%I %s %s', a.attname, format_type(a.atttypid, a.atttypmod),
                                          (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
-                JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation)),
+                                          JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                                          WHERE co.oid = a.attcollation)),
                                   ', ' ORDER BY a.attnum)
                 FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped),
                CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
@@ -49,10 +87,10 @@ line AS (
                 WHERE mr.oid = (to_jsonb(r) ->> 'rngmultitypid')::oid))::text
     FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
     LEFT JOIN pg_range r ON r.rngtypid = t.oid
-    WHERE t.typtype IN ('e', 'c', 'd', 'r')
+    WHERE $1::text[] IS NULL AND t.typtype IN ('e', 'c', 'd', 'r')
       AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')
-      AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_type'::regclass
-                      AND m.objid = t.oid AND m.deptype = 'e')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass
+                      AND e.objid = t.oid AND e.deptype = 'e')
     UNION ALL
     SELECT ROW('routine', p.oid::regprocedure::text, p.prokind,
                CASE WHEN p.prokind = 'a' THEN NULL ELSE pg_get_functiondef(p.oid) END,
@@ -65,8 +103,9 @@ line AS (
                            a.aggminitval, p.proparallel)::text
                 FROM pg_aggregate a WHERE a.aggfnoid = p.oid))::text
     FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
-    WHERE p.prokind IN ('f', 'p', 'w', 'a')
-      AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_proc'::regclass AND m.objid = p.oid)
+    WHERE $1::text[] IS NULL AND p.prokind IN ('f', 'p', 'w', 'a')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass
+                      AND e.objid = p.oid AND e.deptype IN ('e', 'i'))
     UNION ALL
     SELECT ROW('relation', r.name, r.relkind, r.relpersistence, r.reloptions, r.relrowsecurity,
                r.relforcerowsecurity,
@@ -75,13 +114,16 @@ line AS (
                (SELECT string_agg(i.inhparent::regclass::text, ', ' ORDER BY i.inhseqno)
                 FROM pg_inherits i WHERE i.inhrelid = r.oid),
                CASE WHEN r.relkind IN ('v', 'm') THEN pg_get_viewdef(r.oid) END,
-               (SELECT ROW(format_type(s.seqtypid, NULL), s.seqincrement, s.seqmin, s.seqmax,
-                           s.seqstart, s.seqcache, s.seqcycle)::text
-                FROM pg_sequence s WHERE s.seqrelid = r.oid),
-               (SELECT string_agg(format('%s %s.%I', own.deptype, own.refobjid::regclass, a.attname), ', ')
-                FROM pg_depend own JOIN pg_attribute a ON a.attrelid = own.refobjid AND a.attnum = own.refobjsubid
-                WHERE r.relkind = 'S' AND own.classid = 'pg_class'::regclass AND own.objid = r.oid
-                  AND own.refclassid = 'pg_class'::regclass AND own.deptype IN ('a', 'i')))::text
+               CASE WHEN r.relkind = 'S' THEN
+                   (SELECT ROW(format_type(s.seqtypid, NULL), s.seqincrement, s.seqmin, s.seqmax,
+                               s.seqstart, s.seqcache, s.seqcycle)::text
+                    FROM pg_sequence s WHERE s.seqrelid = r.oid) END,
+               CASE WHEN r.relkind = 'S' THEN
+                   (SELECT string_agg(format('%s %s.%I', own.deptype, own.refobjid::regclass, a.attname), ', ')
+                    FROM pg_depend own
+                    JOIN pg_attribute a ON a.attrelid = own.refobjid AND a.attnum = own.refobjsubid
+                    WHERE own.classid = 'pg_class'::regclass AND own.objid = r.oid
+                      AND own.refclassid = 'pg_class'::regclass AND own.deptype IN ('a', 'i')) END)::text
     FROM rel r
     UNION ALL
     SELECT ROW('column', r.name, a.attname, format_type(a.atttypid, a.atttypmod),
@@ -92,11 +134,14 @@ line AS (
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
     WHERE r.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
     UNION ALL
-    SELECT ROW('constraint', coalesce(r.name, k.contypid::regtype::text), k.conname, k.contype,
+    SELECT ROW('constraint', r.name, k.conname, k.contype, pg_get_constraintdef(k.oid))::text
+    FROM rel r JOIN pg_constraint k ON k.conrelid = r.oid
+    WHERE k.contype IN ('p', 'u', 'c', 'x', 'f')
+    UNION ALL
+    SELECT ROW('constraint', k.contypid::regtype::text, k.conname, k.contype,
                pg_get_constraintdef(k.oid))::text
     FROM pg_constraint k JOIN ns ON ns.oid = k.connamespace
-    LEFT JOIN rel r ON r.oid = k.conrelid
-    WHERE k.contype IN ('p', 'u', 'c', 'x', 'f') AND (r.oid IS NOT NULL OR k.contypid <> 0)
+    WHERE $1::text[] IS NULL AND k.conrelid = 0 AND k.contypid <> 0
     UNION ALL
     SELECT ROW('index', i.indexrelid::regclass::text, r.name, pg_get_indexdef(i.indexrelid))::text
     FROM pg_index i JOIN rel r ON r.oid = i.indrelid
@@ -114,8 +159,9 @@ line AS (
     UNION ALL
     SELECT ROW('statistics', format('%I.%I', ns.nspname, s.stxname), pg_get_statisticsobjdef(s.oid))::text
     FROM pg_statistic_ext s JOIN ns ON ns.oid = s.stxnamespace
-    WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_statistic_ext'::regclass
-                      AND m.objid = s.oid AND m.deptype = 'e')
+    WHERE $1::text[] IS NULL
+      AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_statistic_ext'::regclass
+                      AND e.objid = s.oid AND e.deptype = 'e')
     UNION ALL
     SELECT ROW('policy', r.name, p.polname, p.polpermissive, p.polcmd,
                (SELECT string_agg(CASE WHEN o = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(o)::text END, ', ' ORDER BY o)
@@ -125,8 +171,29 @@ line AS (
     UNION ALL
     SELECT ROW('comment', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description)::text
     FROM pg_description d
-    WHERE d.objoid >= 16384
+    WHERE $1::text[] IS NULL AND d.objoid >= 16384
+    UNION ALL
+    SELECT ROW('comment', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description)::text
+    FROM (
+        SELECT 'pg_class'::regclass AS catalog, r.oid FROM rel r
+        UNION ALL SELECT 'pg_class'::regclass, i.indexrelid FROM rel r JOIN pg_index i ON i.indrelid = r.oid
+        UNION ALL SELECT 'pg_constraint'::regclass, k.oid FROM rel r JOIN pg_constraint k ON k.conrelid = r.oid
+        UNION ALL SELECT 'pg_trigger'::regclass, t.oid FROM rel r JOIN pg_trigger t ON t.tgrelid = r.oid
+        UNION ALL SELECT 'pg_rewrite'::regclass, w.oid FROM rel r JOIN pg_rewrite w ON w.ev_class = r.oid
+        UNION ALL SELECT 'pg_policy'::regclass, p.oid FROM rel r JOIN pg_policy p ON p.polrelid = r.oid
+    ) o
+    CROSS JOIN LATERAL (SELECT * FROM pg_description d
+                        WHERE d.objoid = o.oid AND d.classoid = o.catalog OFFSET 0) d
+    WHERE $1::text[] IS NOT NULL
 )
 SELECT encode(sha256(convert_to(coalesce(string_agg(line, E'\n' ORDER BY line), ''), 'UTF8')), 'hex')
-           AS hash
+           AS hash,
+       EXISTS (SELECT 1 FROM pg_event_trigger) AS event_triggers,
+       EXISTS (SELECT 1 FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+               WHERE p.proname = ANY ($1::text[])) AS names_a_routine,
+       $2::bool AND (EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                             JOIN ns ON ns.oid = c.relnamespace WHERE NOT t.tgisinternal)
+                     OR EXISTS (SELECT 1 FROM pg_rewrite w JOIN pg_class c ON c.oid = w.ev_class
+                                JOIN ns ON ns.oid = c.relnamespace WHERE w.rulename <> '_RETURN'))
+           AS fires_code
 FROM line
