@@ -61,7 +61,10 @@ impl History {
         std::fs::create_dir_all(root.join("src"))?;
         std::fs::write(root.join("src/main.rs"), "fn main() {}\n")?;
         let (url, created) = match server {
-            None => (format!("sqlite://{}", root.join("bench.db").display()), None),
+            None => (
+                format!("sqlite://{}", root.join("bench.db").display()),
+                None,
+            ),
             Some(server) => {
                 let name = format!("dbrev_bench_prove_{}", std::process::id());
                 let admin = dbkit::DatabaseUrl::parse(server, Path::new("/"))?;

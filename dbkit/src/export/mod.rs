@@ -307,11 +307,9 @@ impl CatalogSession {
     pub(crate) fn open(conn: &Connection) -> Result<CatalogSession> {
         Ok(match conn.backend() {
             Backend::Sqlite => CatalogSession::Sqlite(sqlite::SnapshotCache::default()),
-            Backend::Postgres => {
-                CatalogSession::Postgres(Box::new(postgres::SnapshotSession::new(
-                    RawPostgres::connect(conn.url())?,
-                )?))
-            }
+            Backend::Postgres => CatalogSession::Postgres(Box::new(
+                postgres::SnapshotSession::new(RawPostgres::connect(conn.url())?)?,
+            )),
             Backend::Mysql => CatalogSession::Mysql(Box::new(mysql::SnapshotSession::new(
                 RawMysql::connect(conn.url())?,
             )?)),

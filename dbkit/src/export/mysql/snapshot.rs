@@ -25,8 +25,18 @@ const TEXT: SqlText = SqlText {
 /// fingerprint within its scope could miss a change: with one of them every object is read.
 /// (Triggers and stored functions, which row changes run, cannot change the schema.)
 const REACHES_FURTHER: &[&str] = &[
-    "CALL", "PREPARE", "EXECUTE", "FUNCTION", "PROCEDURE", "TRIGGER", "EVENT", "RENAME",
-    "DATABASE", "SCHEMA", "LOAD", "INSTALL",
+    "CALL",
+    "PREPARE",
+    "EXECUTE",
+    "FUNCTION",
+    "PROCEDURE",
+    "TRIGGER",
+    "EVENT",
+    "RENAME",
+    "DATABASE",
+    "SCHEMA",
+    "LOAD",
+    "INSTALL",
 ];
 
 /// A catalog session, and the parts of the fingerprint query as this server spells them.

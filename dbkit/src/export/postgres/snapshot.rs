@@ -11,20 +11,48 @@ use crate::error::{Error, Result};
 use crate::export::session::RawPostgres;
 use crate::snapshot::{Fingerprint, Object, ObjectKind, Scope, Snapshot, SqlText, normalise_sql};
 
-/// Words after which SQL may change more than the relations it names (they run code,
-/// cascade, rename, or change what is not a relation), so that a fingerprint within its
-/// scope could miss a change: with one of them the whole catalog is read.
+/// Words after which SQL may change more than the relations and types it names (it runs
+/// code that could, cascades, renames, or changes routines, schemas, extensions, rules or
+/// statistics), so that a fingerprint within its scope could miss a change: with one of
+/// them the whole catalog is read. (Code it calls by name is caught by the server: a word
+/// that names a routine.)
 const REACHES_FURTHER: &[&str] = &[
-    "DO", "CALL", "EXECUTE", "PERFORM", "FUNCTION", "PROCEDURE", "AGGREGATE", "ROUTINE",
-    "TRIGGER", "RULE", "EVENT", "CASCADE", "RENAME", "SCHEMA", "EXTENSION", "TYPE", "DOMAIN",
-    "STATISTICS", "OWNED", "REASSIGN", "IMPORT", "LOAD", "LANGUAGE",
+    "EXECUTE",
+    "FUNCTION",
+    "PROCEDURE",
+    "AGGREGATE",
+    "ROUTINE",
+    "TRIGGER",
+    "RULE",
+    "EVENT",
+    "CASCADE",
+    "RENAME",
+    "SCHEMA",
+    "EXTENSION",
+    "STATISTICS",
+    "OWNED",
+    "REASSIGN",
+    "IMPORT",
+    "LOAD",
+    "LANGUAGE",
 ];
 
 /// Words of statements that change rows, which fire triggers and rules.
 const CHANGES_ROWS: &[&str] = &["INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "TRUNCATE"];
 
+/// The fingerprint's query, its scope a parameter.
+const FINGERPRINT: &str = include_str!("queries/fingerprint.sql");
+
+/// The fingerprint's query for every object: its own statement, planned for that (a plan
+/// made for both would scan like the one and look up like the other).
+static EVERY_OBJECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    FINGERPRINT
+        .replace("$1::text[]", "NULL::text[]")
+        .replace("$2::bool", "false")
+});
+
 /// A catalog session: the snapshot's and the fingerprint's queries prepared once each,
-/// planned once (generic plans: the fingerprint's scope is a parameter).
+/// planned once (generic plans: the scope of a fingerprint is a parameter).
 pub(crate) struct SnapshotSession {
     session: RawPostgres,
 }
@@ -56,15 +84,17 @@ pub(crate) fn fingerprint(
         message,
     };
     let scope = scope.filter(|s| !s.has_any(REACHES_FURTHER));
-    let words: Option<Vec<&str>> = scope.map(|s| s.words().collect());
-    let changes_rows = scope.is_some_and(|s| s.has_any(CHANGES_ROWS));
-    let rows = catalog
-        .session
-        .prepared_rows_with(
-            include_str!("queries/fingerprint.sql"),
-            &[&words, &changes_rows],
-        )
-        .map_err(|e| failed(e.to_string()))?;
+    let rows = match scope {
+        Some(scope) => {
+            let words: Vec<&str> = scope.words().collect();
+            let changes_rows = scope.has_any(CHANGES_ROWS);
+            catalog
+                .session
+                .prepared_rows_with(FINGERPRINT, &[&words, &changes_rows])
+        }
+        None => catalog.session.prepared_rows(&EVERY_OBJECT),
+    }
+    .map_err(|e| failed(e.to_string()))?;
     let row = rows
         .first()
         .ok_or_else(|| failed("the server returned no hash".into()))?;

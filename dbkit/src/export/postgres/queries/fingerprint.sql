@@ -7,8 +7,9 @@
 -- $1: NULL for every object; or the words of the SQL that ran, for only the relations
 -- (tables, views, sequences) they name — by their own name or one of their indexes,
 -- constraints, triggers, rules or policies — with their partitions and children and the
--- sequences they own, and what belongs to them. (What SQL without the words snapshot.rs
--- lists can change goes no further.) $2: whether that SQL changes rows.
+-- sequences they own, and what belongs to them, and the types and domains they name.
+-- (What SQL without the words snapshot.rs lists can change goes no further.)
+-- $2: whether that SQL changes rows.
 -- Also says what could reach further than the words: event triggers, a routine the words
 -- name, triggers or rules that changing rows fires.
 WITH ns AS MATERIALIZED (
@@ -54,6 +55,13 @@ rel AS MATERIALIZED (
                         AND e.objid = c.oid AND e.deptype = 'e') member
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND member.n = 0
 ),
+typ AS MATERIALIZED (
+    SELECT t.oid FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+    WHERE $1::text[] IS NULL AND t.typtype IN ('e', 'c', 'd', 'r')
+    UNION ALL
+    SELECT t.oid FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+    WHERE t.typname = ANY ($1::text[]) AND t.typtype IN ('e', 'c', 'd', 'r')
+),
 line AS (
     SELECT ROW('schema', ns.nspname)::text AS line FROM ns
     WHERE $1::text[] IS NULL
@@ -85,10 +93,9 @@ line AS (
                r.rngcanonical::regproc::text, r.rngsubdiff::regproc::text,
                (SELECT mr.oid::regtype::text FROM pg_type mr
                 WHERE mr.oid = (to_jsonb(r) ->> 'rngmultitypid')::oid))::text
-    FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+    FROM typ JOIN pg_type t ON t.oid = typ.oid
     LEFT JOIN pg_range r ON r.rngtypid = t.oid
-    WHERE $1::text[] IS NULL AND t.typtype IN ('e', 'c', 'd', 'r')
-      AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')
+    WHERE (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')
       AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass
                       AND e.objid = t.oid AND e.deptype = 'e')
     UNION ALL
@@ -140,8 +147,7 @@ line AS (
     UNION ALL
     SELECT ROW('constraint', k.contypid::regtype::text, k.conname, k.contype,
                pg_get_constraintdef(k.oid))::text
-    FROM pg_constraint k JOIN ns ON ns.oid = k.connamespace
-    WHERE $1::text[] IS NULL AND k.conrelid = 0 AND k.contypid <> 0
+    FROM typ JOIN pg_constraint k ON k.contypid = typ.oid
     UNION ALL
     SELECT ROW('index', i.indexrelid::regclass::text, r.name, pg_get_indexdef(i.indexrelid))::text
     FROM pg_index i JOIN rel r ON r.oid = i.indrelid
@@ -181,6 +187,8 @@ line AS (
         UNION ALL SELECT 'pg_trigger'::regclass, t.oid FROM rel r JOIN pg_trigger t ON t.tgrelid = r.oid
         UNION ALL SELECT 'pg_rewrite'::regclass, w.oid FROM rel r JOIN pg_rewrite w ON w.ev_class = r.oid
         UNION ALL SELECT 'pg_policy'::regclass, p.oid FROM rel r JOIN pg_policy p ON p.polrelid = r.oid
+        UNION ALL SELECT 'pg_type'::regclass, typ.oid FROM typ
+        UNION ALL SELECT 'pg_constraint'::regclass, k.oid FROM typ JOIN pg_constraint k ON k.contypid = typ.oid
     ) o
     CROSS JOIN LATERAL (SELECT * FROM pg_description d
                         WHERE d.objoid = o.oid AND d.classoid = o.catalog OFFSET 0) d
