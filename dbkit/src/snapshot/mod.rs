@@ -584,6 +584,47 @@ mod tests {
     }
 
     #[test]
+    fn a_scope_holds_every_word_as_written_and_in_lower_case() {
+        let scope = Scope::of([
+            "-- Add posts\nALTER TABLE \"Posts\" ADD COLUMN n INTEGER DEFAULT 'x y';",
+            "DROP INDEX `odd ``name`` here`; SELECT \"a\"\"b\", $1;",
+        ]);
+        let words: Vec<&str> = scope.words().collect();
+        for word in [
+            "Add",
+            "add",
+            "posts",
+            "Posts",
+            "ALTER",
+            "alter",
+            "n",
+            "x",
+            "y",
+            "odd",
+            "odd `name` here",
+            "a\"b",
+            "$1",
+        ] {
+            assert!(words.contains(&word), "{word}: {words:?}");
+        }
+        assert!(scope.has_any(&["RENAME", "DEFAULT"]));
+        assert!(!scope.has_any(&["RENAME"]));
+    }
+
+    #[test]
+    fn fingerprints_compare_by_hash_within_the_same_scope() {
+        let print = |hash: &str, queries, scoped| Fingerprint {
+            hash: hash.into(),
+            queries,
+            scoped,
+            reaches_further: false,
+        };
+        assert_eq!(print("a", 1, true), print("a", 2, true));
+        assert_ne!(print("a", 1, true), print("a", 1, false));
+        assert_ne!(print("a", 1, false), print("b", 1, false));
+    }
+
+    #[test]
     fn json_names_the_change() {
         let d = Difference {
             object: ObjectId {
