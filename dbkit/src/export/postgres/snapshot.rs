@@ -52,17 +52,20 @@ static EVERY_OBJECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 });
 
 /// A catalog session: the snapshot's and the fingerprint's queries prepared once each,
-/// planned once (generic plans: the scope of a fingerprint is a parameter).
+/// planned once (generic plans: the scope of a fingerprint is a parameter), never compiled
+/// (JIT takes longer than these queries run).
 pub(crate) struct SnapshotSession {
     session: RawPostgres,
 }
 
 impl SnapshotSession {
-    /// A catalog session on an open connection.
+    /// A catalog session on an open connection (the settings only where the server has
+    /// them).
     pub(crate) fn new(mut session: RawPostgres) -> Result<SnapshotSession> {
         session
             .batch_execute(
-                "SELECT set_config(name, 'force_generic_plan', false) FROM pg_settings WHERE name = 'plan_cache_mode'",
+                "SELECT set_config(name, CASE name WHEN 'jit' THEN 'off' ELSE 'force_generic_plan' END, false) \
+                 FROM pg_settings WHERE name IN ('jit', 'plan_cache_mode')",
             )
             .map_err(|e| Error::Query {
                 context: "setting up the catalog session".into(),

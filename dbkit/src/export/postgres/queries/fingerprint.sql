@@ -16,12 +16,19 @@ WITH ns AS MATERIALIZED (
     SELECT n.oid, n.nspname FROM pg_namespace n
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
 ),
+word AS MATERIALIZED (
+    SELECT DISTINCT unnest($1::text[]) AS word
+),
 named AS (
     SELECT coalesce(i.indrelid, c.oid) AS oid
-    FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+    FROM word
+    CROSS JOIN LATERAL (SELECT c.oid, c.relnamespace FROM pg_class c
+                        WHERE c.relname = word.word OFFSET 0) c
+    JOIN ns ON ns.oid = c.relnamespace
     LEFT JOIN pg_index i ON i.indexrelid = c.oid
-    WHERE c.relname = ANY ($1::text[])
-    UNION SELECT k.conrelid FROM pg_constraint k WHERE k.conname = ANY ($1::text[]) AND k.conrelid <> 0
+    UNION SELECT k.conrelid FROM word
+    CROSS JOIN LATERAL (SELECT k.conrelid FROM pg_constraint k
+                        WHERE k.conname = word.word AND k.conrelid <> 0 OFFSET 0) k
     UNION SELECT t.tgrelid FROM pg_trigger t WHERE t.tgname = ANY ($1::text[])
     UNION SELECT w.ev_class FROM pg_rewrite w WHERE w.rulename = ANY ($1::text[])
     UNION SELECT p.polrelid FROM pg_policy p WHERE p.polname = ANY ($1::text[])
@@ -137,30 +144,36 @@ line AS (
                (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
                 JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation),
                a.attnotnull, a.attidentity, a.attgenerated, pg_get_expr(d.adbin, d.adrelid))::text
-    FROM rel r JOIN pg_attribute a ON a.attrelid = r.oid
+    FROM rel r
+    CROSS JOIN LATERAL (SELECT * FROM pg_attribute a WHERE a.attrelid = r.oid
+                        AND a.attnum > 0 AND NOT a.attisdropped OFFSET 0) a
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-    WHERE r.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+    WHERE r.relkind IN ('r', 'p')
     UNION ALL
     SELECT ROW('constraint', r.name, k.conname, k.contype, pg_get_constraintdef(k.oid))::text
-    FROM rel r JOIN pg_constraint k ON k.conrelid = r.oid
-    WHERE k.contype IN ('p', 'u', 'c', 'x', 'f')
+    FROM rel r
+    CROSS JOIN LATERAL (SELECT * FROM pg_constraint k WHERE k.conrelid = r.oid
+                        AND k.contype IN ('p', 'u', 'c', 'x', 'f') OFFSET 0) k
     UNION ALL
     SELECT ROW('constraint', k.contypid::regtype::text, k.conname, k.contype,
                pg_get_constraintdef(k.oid))::text
     FROM typ JOIN pg_constraint k ON k.contypid = typ.oid
     UNION ALL
     SELECT ROW('index', i.indexrelid::regclass::text, r.name, pg_get_indexdef(i.indexrelid))::text
-    FROM pg_index i JOIN rel r ON r.oid = i.indrelid
+    FROM rel r
+    CROSS JOIN LATERAL (SELECT * FROM pg_index i WHERE i.indrelid = r.oid OFFSET 0) i
     WHERE NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid
                       AND k.contype IN ('p', 'u', 'x'))
     UNION ALL
     SELECT ROW('trigger', r.name, t.tgname, pg_get_triggerdef(t.oid), t.tgenabled)::text
-    FROM pg_trigger t JOIN rel r ON r.oid = t.tgrelid
+    FROM rel r
+    CROSS JOIN LATERAL (SELECT * FROM pg_trigger t WHERE t.tgrelid = r.oid OFFSET 0) t
     -- pg_trigger.tgparentid exists from PostgreSQL 13 on.
     WHERE NOT t.tgisinternal AND coalesce((to_jsonb(t) ->> 'tgparentid')::oid, 0) = 0
     UNION ALL
     SELECT ROW('rule', r.name, w.rulename, pg_get_ruledef(w.oid), w.ev_enabled)::text
-    FROM pg_rewrite w JOIN rel r ON r.oid = w.ev_class
+    FROM rel r
+    CROSS JOIN LATERAL (SELECT * FROM pg_rewrite w WHERE w.ev_class = r.oid OFFSET 0) w
     WHERE w.rulename <> '_RETURN'
     UNION ALL
     SELECT ROW('statistics', format('%I.%I', ns.nspname, s.stxname), pg_get_statisticsobjdef(s.oid))::text
@@ -173,7 +186,8 @@ line AS (
                (SELECT string_agg(CASE WHEN o = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(o)::text END, ', ' ORDER BY o)
                 FROM unnest(p.polroles) o),
                pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid))::text
-    FROM pg_policy p JOIN rel r ON r.oid = p.polrelid
+    FROM rel r
+    CROSS JOIN LATERAL (SELECT * FROM pg_policy p WHERE p.polrelid = r.oid OFFSET 0) p
     UNION ALL
     SELECT ROW('comment', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description)::text
     FROM pg_description d
@@ -182,11 +196,16 @@ line AS (
     SELECT ROW('comment', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description)::text
     FROM (
         SELECT 'pg_class'::regclass AS catalog, r.oid FROM rel r
-        UNION ALL SELECT 'pg_class'::regclass, i.indexrelid FROM rel r JOIN pg_index i ON i.indrelid = r.oid
-        UNION ALL SELECT 'pg_constraint'::regclass, k.oid FROM rel r JOIN pg_constraint k ON k.conrelid = r.oid
-        UNION ALL SELECT 'pg_trigger'::regclass, t.oid FROM rel r JOIN pg_trigger t ON t.tgrelid = r.oid
-        UNION ALL SELECT 'pg_rewrite'::regclass, w.oid FROM rel r JOIN pg_rewrite w ON w.ev_class = r.oid
-        UNION ALL SELECT 'pg_policy'::regclass, p.oid FROM rel r JOIN pg_policy p ON p.polrelid = r.oid
+        UNION ALL SELECT 'pg_class'::regclass, i.indexrelid FROM rel r CROSS JOIN LATERAL
+            (SELECT i.indexrelid FROM pg_index i WHERE i.indrelid = r.oid OFFSET 0) i
+        UNION ALL SELECT 'pg_constraint'::regclass, k.oid FROM rel r CROSS JOIN LATERAL
+            (SELECT k.oid FROM pg_constraint k WHERE k.conrelid = r.oid OFFSET 0) k
+        UNION ALL SELECT 'pg_trigger'::regclass, t.oid FROM rel r CROSS JOIN LATERAL
+            (SELECT t.oid FROM pg_trigger t WHERE t.tgrelid = r.oid OFFSET 0) t
+        UNION ALL SELECT 'pg_rewrite'::regclass, w.oid FROM rel r CROSS JOIN LATERAL
+            (SELECT w.oid FROM pg_rewrite w WHERE w.ev_class = r.oid OFFSET 0) w
+        UNION ALL SELECT 'pg_policy'::regclass, p.oid FROM rel r CROSS JOIN LATERAL
+            (SELECT p.oid FROM pg_policy p WHERE p.polrelid = r.oid OFFSET 0) p
         UNION ALL SELECT 'pg_type'::regclass, typ.oid FROM typ
         UNION ALL SELECT 'pg_constraint'::regclass, k.oid FROM typ JOIN pg_constraint k ON k.contypid = typ.oid
     ) o
@@ -197,8 +216,9 @@ line AS (
 SELECT encode(sha256(convert_to(coalesce(string_agg(line, E'\n' ORDER BY line), ''), 'UTF8')), 'hex')
            AS hash,
        EXISTS (SELECT 1 FROM pg_event_trigger) AS event_triggers,
-       EXISTS (SELECT 1 FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
-               WHERE p.proname = ANY ($1::text[])) AS names_a_routine,
+       EXISTS (SELECT 1 FROM word CROSS JOIN LATERAL
+                   (SELECT p.pronamespace FROM pg_proc p WHERE p.proname = word.word OFFSET 0) p
+               JOIN ns ON ns.oid = p.pronamespace) AS names_a_routine,
        $2::bool AND (EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
                              JOIN ns ON ns.oid = c.relnamespace WHERE NOT t.tgisinternal)
                      OR EXISTS (SELECT 1 FROM pg_rewrite w JOIN pg_class c ON c.oid = w.ev_class
