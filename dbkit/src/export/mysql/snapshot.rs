@@ -64,22 +64,10 @@ impl SnapshotSession {
                 .iter()
                 .any(|r| mysql_text(r, "name").as_deref() == Some(column))
         };
-        let expression = if has("STATISTICS.EXPRESSION") {
-            "EXPRESSION"
-        } else {
-            "NULL"
-        };
-        let check_table = if has("CHECK_CONSTRAINTS.TABLE_NAME") {
-            " AND c.TABLE_NAME = t.TABLE_NAME"
-        } else {
-            ""
-        };
-        let parts = include_str!("queries/fingerprint.sql")
-            .replace("{index_expression}", expression)
-            .replace("{check_table}", check_table)
-            .split("\nUNION ALL\n")
-            .map(str::to_owned)
-            .collect();
+        let parts = fingerprint_parts(
+            has("STATISTICS.EXPRESSION"),
+            has("CHECK_CONSTRAINTS.TABLE_NAME"),
+        );
         Ok(SnapshotSession { session, parts })
     }
 
@@ -121,6 +109,25 @@ impl SnapshotSession {
             .map_err(|e| query_error("the tables a revision names", e))?;
         Ok(rows.iter().filter_map(|r| mysql_text(r, "name")).collect())
     }
+}
+
+/// The parts of `queries/fingerprint.sql` as a server spells them that has MySQL 8's
+/// functional index members (`expression`) and MariaDB's table of a check (`check_table`).
+fn fingerprint_parts(expression: bool, check_table: bool) -> Vec<String> {
+    let (kept, left_out) = if check_table {
+        ("{with_check_table}", "{without_check_table}")
+    } else {
+        ("{without_check_table}", "{with_check_table}")
+    };
+    include_str!("queries/fingerprint.sql")
+        .replace(
+            "{index_expression}",
+            if expression { "EXPRESSION" } else { "NULL" },
+        )
+        .split("\nUNION ALL\n")
+        .filter(|part| !part.contains(left_out))
+        .map(|part| part.replace(kept, ""))
+        .collect()
 }
 
 /// A part of the fingerprint query for every table, or narrowed to one.
@@ -404,7 +411,22 @@ fn default_value(expr: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::default_value;
+    use super::{default_value, fingerprint_parts, narrowed};
+
+    #[test]
+    fn the_fingerprint_query_reads_as_each_server_spells_it() {
+        for (expression, check_table) in [(false, true), (true, false)] {
+            let parts = fingerprint_parts(expression, check_table);
+            assert!(parts[0].contains(" AS h\n"), "{}", parts[0]);
+            assert_eq!(parts.iter().filter(|p| p.contains("'check'")).count(), 1);
+            for part in &parts {
+                let one = narrowed(part, Some("it's"));
+                assert!(!one.contains('{'), "{one}");
+                assert_eq!(one.contains("= 'it''s'"), part.contains("{table:"));
+                assert!(!narrowed(part, None).contains('{'));
+            }
+        }
+    }
 
     #[test]
     fn one_value_one_spelling() {

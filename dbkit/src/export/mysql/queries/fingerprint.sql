@@ -2,10 +2,14 @@
 -- their order does not matter): one per object or member, as the server keeps it, a
 -- column's position left out. Two catalogs with the same lines read as the same snapshot;
 -- a line this has that the snapshot does not read only makes them differ where the
--- snapshots do not. One part per line of `UNION ALL`: `{table:COLUMN}` is where a part
--- about one table is narrowed to it (` AND COLUMN = 'name'`, once per table of a scope);
--- the parts without it are read only for every object. {index_expression}: MySQL 8's
--- functional index members, else NULL; {check_table}: how a check joins its table.
+-- snapshots do not. One part per `UNION ALL`; the first names the column. Where a part
+-- about one table says `table:COLUMN` in braces, it is narrowed to that table
+-- (` AND COLUMN = 'name'`, once per table of a scope: a lookup by name, where a join of
+-- two catalog tables would read every table, hence the derived tables); the parts
+-- without it are read only for every object. `index_expression` in braces: MySQL 8's
+-- functional index members, else NULL. A part marked `with_check_table` in braces is for
+-- servers whose CHECK_CONSTRAINTS names the table (MariaDB), `without_check_table` for
+-- the others.
 SELECT SHA2(CONCAT_WS(',', 'table', QUOTE(TABLE_NAME), QUOTE(TABLE_TYPE), QUOTE(ENGINE),
                       QUOTE(TABLE_COLLATION), QUOTE(CREATE_OPTIONS), QUOTE(TABLE_COMMENT)), 256) AS h
 FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE(){table:TABLE_NAME}
@@ -24,23 +28,26 @@ SELECT SHA2(CONCAT_WS(',', 'constraint', QUOTE(TABLE_NAME), QUOTE(CONSTRAINT_NAM
                       QUOTE(CONSTRAINT_TYPE)), 256)
 FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE(){table:TABLE_NAME}
 UNION ALL
-SELECT SHA2(CONCAT_WS(',', 'check', QUOTE(t.TABLE_NAME), QUOTE(c.CONSTRAINT_NAME),
+{with_check_table}SELECT SHA2(CONCAT_WS(',', 'check', QUOTE(TABLE_NAME), QUOTE(CONSTRAINT_NAME),
+                      QUOTE(CHECK_CLAUSE)), 256)
+FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE(){table:TABLE_NAME}
+UNION ALL
+{without_check_table}SELECT SHA2(CONCAT_WS(',', 'check', QUOTE(t.TABLE_NAME), QUOTE(c.CONSTRAINT_NAME),
                       QUOTE(c.CHECK_CLAUSE)), 256)
-FROM information_schema.TABLE_CONSTRAINTS t
-JOIN information_schema.CHECK_CONSTRAINTS c
-  ON c.CONSTRAINT_SCHEMA = t.CONSTRAINT_SCHEMA AND c.CONSTRAINT_NAME = t.CONSTRAINT_NAME{check_table}
-WHERE t.TABLE_SCHEMA = DATABASE() AND t.CONSTRAINT_TYPE = 'CHECK'{table:t.TABLE_NAME}
+FROM (SELECT * FROM information_schema.TABLE_CONSTRAINTS
+      WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_TYPE = 'CHECK'{table:TABLE_NAME}) t
+JOIN (SELECT * FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()) c
+  ON c.CONSTRAINT_NAME = t.CONSTRAINT_NAME
 UNION ALL
 SELECT SHA2(CONCAT_WS(',', 'reference', QUOTE(k.TABLE_NAME), QUOTE(k.CONSTRAINT_NAME),
                       QUOTE(k.ORDINAL_POSITION), QUOTE(k.COLUMN_NAME),
                       QUOTE(k.REFERENCED_TABLE_SCHEMA = k.TABLE_SCHEMA), QUOTE(k.REFERENCED_TABLE_NAME),
                       QUOTE(k.REFERENCED_COLUMN_NAME), QUOTE(r.UPDATE_RULE), QUOTE(r.DELETE_RULE)), 256)
-FROM information_schema.KEY_COLUMN_USAGE k
-JOIN information_schema.REFERENTIAL_CONSTRAINTS r
-  ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
- AND r.TABLE_NAME = k.TABLE_NAME
-WHERE k.TABLE_SCHEMA = DATABASE() AND r.CONSTRAINT_SCHEMA = DATABASE()
-  AND k.REFERENCED_TABLE_NAME IS NOT NULL{table:k.TABLE_NAME}{table:r.TABLE_NAME}
+FROM (SELECT * FROM information_schema.KEY_COLUMN_USAGE
+      WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL{table:TABLE_NAME}) k
+JOIN (SELECT * FROM information_schema.REFERENTIAL_CONSTRAINTS
+      WHERE CONSTRAINT_SCHEMA = DATABASE(){table:TABLE_NAME}) r
+  ON r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
 UNION ALL
 SELECT SHA2(CONCAT_WS(',', 'view', QUOTE(TABLE_NAME), QUOTE(VIEW_DEFINITION), QUOTE(CHECK_OPTION),
                       QUOTE(SECURITY_TYPE)), 256)
