@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use dbkit::cli::{ConfigArgs, OutputArgs, exit_with, print_out, subcommand_args};
+use dbkit::cli::{ConfigArgs, FleetArgs, OutputArgs, exit_with, print_out, subcommand_args};
 use dbkit::completions::{CompletionsArgs, complete_if_asked};
 use dbkit::export::{
     ConfigFilter, DumpFile, DumpOptions, RestoreOptions, dump, restore, target_tables,
@@ -27,6 +27,8 @@ struct Cli {
     command: Option<Command>,
     #[command(flatten)]
     dump: DumpArgs,
+    #[command(flatten)]
+    fleet: FleetArgs,
     #[command(flatten)]
     config: ConfigArgs,
     #[command(flatten)]
@@ -57,8 +59,10 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct DumpArgs {
-    /// Write to FILE (mode 0600, written atomically; `.gz` compresses); `-` or none: stdout
-    #[arg(short, long, value_name = "FILE")]
+    /// Write to FILE (mode 0600, written atomically; `.gz` compresses); `-` or none: stdout.
+    /// With --fleet: a directory, one NAME.sql per database (NAME from its database and
+    /// schema name)
+    #[arg(short, long, value_name = "FILE", required_if_eq("fleet", "true"))]
     output: Option<PathBuf>,
     /// Only these tables
     #[arg(long, value_name = "TABLE", num_args = 1.., value_delimiter = ',')]
@@ -124,6 +128,49 @@ fn target(cli: &Cli) -> dbkit::Result<(DatabaseUrl, Option<ConfigFilter>)> {
     }
 }
 
+/// What every dump holds, from the flags and the configuration's `include` / `exclude`.
+fn dump_options(args: &DumpArgs, config_filter: Option<ConfigFilter>) -> DumpOptions {
+    DumpOptions {
+        tables: args.tables.clone(),
+        exclude_tables: args.exclude_tables.clone(),
+        schema_only: args.schema_only,
+        data_only: args.data_only,
+        no_drop: args.no_drop,
+        no_routines: args.no_routines,
+        no_triggers: args.no_triggers,
+        no_events: args.no_events,
+        keep_definer: args.keep_definer,
+        max_statement_bytes: args.max_statement_bytes.max(1024),
+        config_filter,
+        current_schema_only: false,
+    }
+}
+
+/// `--fleet -o DIR`: one dump per database of dbrev.toml's `[fleet]`, then the summary.
+fn fleet(cli: &Cli, reporter: &dbkit::Reporter) -> dbkit::Result<()> {
+    let dir = match cli.dump.output.as_deref() {
+        Some(dir) if dir.as_os_str() != "-" => dir,
+        _ => {
+            return Err(Error::Usage(
+                "--fleet writes one file per database: name a directory with -o DIR".into(),
+            ));
+        }
+    };
+    let config = Config::load(&cli.config.request())?;
+    let filter = (!config.include.is_empty() || !config.exclude.is_empty())
+        .then(|| ConfigFilter::from_config(&config))
+        .transpose()?;
+    let options = dump_options(&cli.dump, filter);
+    let fleet = dbkit::fleet::Fleet::read(&config, reporter)?;
+    let export = dbkit::fleet::FleetExport {
+        dir,
+        options: &options,
+    };
+    let report = dbkit::fleet::fleet_export(&fleet, &export, &cli.fleet.options(None), reporter)?;
+    report.print(reporter);
+    report.verdict()
+}
+
 /// Whether the user agrees to restore into a database that holds tables: `--yes`, or a
 /// "yes" typed on a terminal. Without a terminal the library refuses.
 fn confirmed(conn: &mut Connection, file: &Path, yes: bool) -> dbkit::Result<bool> {
@@ -160,6 +207,9 @@ fn run(cli: Cli) -> dbkit::Result<()> {
         return print_out(&args.script("dbexport")).map_err(|e| Error::io("<stdout>", e));
     }
     let reporter = cli.output.reporter();
+    if cli.fleet.fleet {
+        return fleet(&cli, &reporter);
+    }
     let (url, config_filter) = target(&cli)?;
     reporter.target(&url);
     match cli.command {
@@ -188,21 +238,8 @@ fn run(cli: Cli) -> dbkit::Result<()> {
         // Printed above, before any project or database is looked for.
         Some(Command::Completions(_)) => {}
         None => {
-            let args = cli.dump;
-            let options = DumpOptions {
-                tables: args.tables,
-                exclude_tables: args.exclude_tables,
-                schema_only: args.schema_only,
-                data_only: args.data_only,
-                no_drop: args.no_drop,
-                no_routines: args.no_routines,
-                no_triggers: args.no_triggers,
-                no_events: args.no_events,
-                keep_definer: args.keep_definer,
-                max_statement_bytes: args.max_statement_bytes.max(1024),
-                config_filter,
-            };
-            let output = args.output.filter(|p| p.as_os_str() != "-");
+            let options = dump_options(&cli.dump, config_filter);
+            let output = cli.dump.output.filter(|p| p.as_os_str() != "-");
             // The file is checked and created before the database is touched.
             let file = output.as_deref().map(DumpFile::create).transpose()?;
             let mut conn = Connection::establish(&url)?;
@@ -213,7 +250,7 @@ fn run(cli: Cli) -> dbkit::Result<()> {
                     let stdout = std::io::stdout();
                     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
                     match dump(&mut conn, &mut out, &options, &reporter) {
-                        Err(Error::Export(m)) if m.contains("Broken pipe") => return Ok(()),
+                        Err(e) if e.is_broken_pipe() => return Ok(()),
                         other => other?,
                     }
                 }

@@ -6,9 +6,11 @@ use clap::{CommandFactory, Parser, Subcommand};
 use dbkit::authoring::RevisionOptions;
 use dbkit::autogen::{AutogenerateOptions, parse_rename};
 use dbkit::cli::{
-    ConfigArgs, EXIT_CODES, FormatArgs, OutputArgs, exit_with, print_out, subcommand_args,
+    ConfigArgs, EXIT_CODES, FleetArgs, FormatArgs, OutputArgs, exit_with, print_out,
+    subcommand_args,
 };
 use dbkit::completions::{CompletionsArgs, complete_if_asked, revisions};
+use dbkit::fleet::{self, Fleet};
 use dbkit::machine::{self, CheckFindings, Listing};
 use dbkit::migrate::{CurrentState, Direction, MigrateOptions};
 use dbkit::proving::{
@@ -46,12 +48,14 @@ enum Command {
     Check {
         /// Instead of the model: replay the database's revisions into a scratch database and
         /// compare every object (indexes, constraints, defaults, triggers, views, routines)
-        #[arg(long)]
+        #[arg(long, conflicts_with = "fleet")]
         drift: bool,
         #[command(flatten)]
         scratch: ScratchArgs,
         #[command(flatten)]
         format: FormatArgs,
+        #[command(flatten)]
+        fleet: FleetArgs,
     },
     /// Prove the history on a scratch database: one head, base → head, the model at head,
     /// up/down/up for every revision with the schema compared after each down, head → base
@@ -66,6 +70,8 @@ enum Command {
         scratch: ScratchArgs,
         #[command(flatten)]
         format: FormatArgs,
+        #[command(flatten)]
+        fleet: FleetArgs,
     },
     /// Rehearse the upgrade on a copy of production in a scratch database: restore it, upgrade
     /// (each revision and its slowest statements timed), check the model, downgrade back,
@@ -99,10 +105,13 @@ enum Command {
     Upgrade(UpgradeArgs),
     /// Revert revisions down to TARGET (base, REV, -N, REV-N, LABEL@-N, LABEL@base)
     Downgrade(DowngradeArgs),
-    /// Show the revisions applied to the database (and any partially applied one)
+    /// Show the revisions applied to the database (and any partially applied one); with
+    /// --fleet, how many databases sit at each revision
     Current {
         #[command(flatten)]
         format: FormatArgs,
+        #[command(flatten)]
+        fleet: FleetArgs,
     },
     /// List revisions, newest first
     History {
@@ -250,18 +259,24 @@ struct UpgradeArgs {
     #[arg(default_value = "head", allow_hyphen_values = true, add = revisions())]
     target: String,
     /// Print the SQL script instead of running it; TARGET may be FROM:TO
-    #[arg(long)]
+    #[arg(long, conflicts_with = "fleet")]
     sql: bool,
     /// First finish the partially applied revision, from the first statement that did
     /// not complete (after fixing its file)
-    #[arg(long, conflicts_with = "sql")]
+    #[arg(long, conflicts_with_all = ["sql", "fleet"])]
     resume: bool,
     /// Dump the database first (gzip, mode 0600; default versioning/backups/); if the
     /// dump fails nothing is applied
-    #[arg(long, value_name = "PATH", num_args = 0..=1, conflicts_with = "sql")]
+    #[arg(long, value_name = "PATH", num_args = 0..=1, conflicts_with_all = ["sql", "fleet"])]
     backup: Option<Option<PathBuf>>,
     #[command(flatten)]
     lock: LockArgs,
+    #[command(flatten)]
+    fleet: FleetArgs,
+    /// With --fleet: upgrade the first K databases first; if one of them fails, stop
+    /// before any other is touched
+    #[arg(long, value_name = "K", requires = "fleet")]
+    canary: Option<usize>,
 }
 
 /// `downgrade`'s options.
@@ -271,14 +286,20 @@ struct DowngradeArgs {
     #[arg(allow_hyphen_values = true, add = revisions())]
     target: String,
     /// Print the SQL script instead of running it; TARGET must be FROM:TO
-    #[arg(long)]
+    #[arg(long, conflicts_with = "fleet")]
     sql: bool,
     /// First finish the partially reverted revision, from the first statement that did
     /// not complete (after fixing its file)
-    #[arg(long, conflicts_with = "sql")]
+    #[arg(long, conflicts_with_all = ["sql", "fleet"])]
     resume: bool,
     #[command(flatten)]
     lock: LockArgs,
+    #[command(flatten)]
+    fleet: FleetArgs,
+    /// With --fleet: downgrade the first K databases first; if one of them fails, stop
+    /// before any other is touched
+    #[arg(long, value_name = "K", requires = "fleet")]
+    canary: Option<usize>,
 }
 
 /// What `upgrade` and `downgrade` were asked for.
@@ -290,6 +311,8 @@ struct Migration {
     /// `upgrade --backup [PATH]`.
     backup: Option<Option<PathBuf>>,
     lock: LockArgs,
+    fleet: FleetArgs,
+    canary: Option<usize>,
 }
 
 impl From<UpgradeArgs> for Migration {
@@ -301,6 +324,8 @@ impl From<UpgradeArgs> for Migration {
             resume: a.resume,
             backup: a.backup,
             lock: a.lock,
+            fleet: a.fleet,
+            canary: a.canary,
         }
     }
 }
@@ -314,6 +339,8 @@ impl From<DowngradeArgs> for Migration {
             resume: a.resume,
             backup: None,
             lock: a.lock,
+            fleet: a.fleet,
+            canary: a.canary,
         }
     }
 }
@@ -377,13 +404,20 @@ fn run(cli: Cli) -> dbkit::Result<()> {
             drift: true,
             scratch,
             format,
+            ..
         } => drift(&env, &scratch, format, &reporter),
+        Command::Check { format, fleet, .. } if fleet.fleet => {
+            let fleet_of = Fleet::read(&env.config, &reporter)?;
+            let report = env.fleet_check(&fleet_of, &fleet.options(None), &reporter);
+            fleet_done(&report, format, &reporter)
+        }
         Command::Check { format, .. } => check(&env, &reporter, verbose, format),
         Command::Test {
             from,
             to,
             scratch,
             format,
+            fleet,
         } => {
             dbkit::export::exit_on_signal()?;
             let options = TestOptions {
@@ -391,6 +425,16 @@ fn run(cli: Cli) -> dbkit::Result<()> {
                 to,
                 scratch_url: scratch.url(&env)?,
             };
+            if fleet.fleet {
+                if options.scratch_url.is_some() {
+                    return Err(Error::Usage(
+                        "--fleet makes a scratch database beside each database; a scratch URL (--scratch-url, scratch_url) serves one run at a time: leave it out".into(),
+                    ));
+                }
+                let fleet_of = Fleet::read(&env.config, &reporter)?;
+                let report = env.fleet_test(&fleet_of, &options, &fleet.options(None), &reporter);
+                return fleet_done(&report, format, &reporter);
+            }
             proving::test_command(&env, &options, format.format, &reporter)
         }
         Command::Rehearse {
@@ -419,7 +463,17 @@ fn run(cli: Cli) -> dbkit::Result<()> {
         }
         Command::Upgrade(args) => migrate(&mut env, args.into(), &reporter),
         Command::Downgrade(args) => migrate(&mut env, args.into(), &reporter),
-        Command::Current { format } => {
+        Command::Current { format, fleet } if fleet.fleet => {
+            let fleet_of = Fleet::read(&env.config, &reporter)?;
+            let report = env.fleet_current(&fleet_of, &fleet.options(None), &reporter);
+            out(&if format.is_json() {
+                fleet::current_json(&report, &env.graph)
+            } else {
+                fleet::current_text(&report, &env.graph)
+            })?;
+            report.verdict()
+        }
+        Command::Current { format, .. } => {
             let mut conn = open(&env, &reporter)?;
             let state = env.current(&mut conn)?;
             out(&if format.is_json() {
@@ -562,6 +616,13 @@ fn migrate(env: &mut Environment, m: Migration, reporter: &Reporter) -> dbkit::R
         _ => {}
     }
     m.lock.apply(env);
+    if m.fleet.fleet {
+        let fleet_of = Fleet::read(&env.config, reporter)?;
+        let options = m.fleet.options(m.canary);
+        let report = env.fleet_migrate(&fleet_of, &m.target, m.direction, &options, reporter);
+        report.print(reporter);
+        return report.verdict();
+    }
     if m.backup.is_some() {
         dbkit::export::exit_on_signal()?;
     }
@@ -580,6 +641,20 @@ fn migrate(env: &mut Environment, m: Migration, reporter: &Reporter) -> dbkit::R
         }
     };
     Ok(())
+}
+
+/// The end of a fleet command: the summary (stderr), the JSON document with
+/// `--format json` (stdout), and the exit code of the worst failure.
+fn fleet_done<T: fleet::Detail>(
+    report: &fleet::FleetReport<T>,
+    format: FormatArgs,
+    reporter: &Reporter,
+) -> dbkit::Result<()> {
+    report.print(reporter);
+    if format.is_json() {
+        out(&report.to_json())?;
+    }
+    report.verdict()
 }
 
 /// `check --drift`: the history replayed into a scratch database, compared with the live one.

@@ -23,7 +23,8 @@ pub const EXIT_CODES: &str = "Exit codes:
   7    reading or writing a file failed
   8    refused until you act: edited applied history, a partially applied revision,
        an incomplete dump, a restore into a database that holds tables
-  128+N  interrupted by signal N (130: Ctrl-C)";
+  128+N  interrupted by signal N (130: Ctrl-C)
+  --fleet: the highest code among the databases that failed (0 when none did)";
 
 /// cargo's own help colours, so `--help` reads like a cargo subcommand's.
 pub const STYLES: clap::builder::Styles = clap_cargo::style::CLAP_STYLING;
@@ -99,6 +100,35 @@ impl OutputArgs {
 }
 
 pub use crate::format::FormatArgs;
+
+/// `--fleet` and how a fleet run goes (see [`crate::fleet`]).
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct FleetArgs {
+    /// Run on every database of dbrev.toml's [fleet] (urls, urls_from, urls_query or
+    /// schemas_query) instead of the configured one; a summary table at the end
+    #[arg(long)]
+    pub fleet: bool,
+    /// With --fleet: how many databases at once (default: 4 per CPU core, 8 to 32; the
+    /// work waits on the servers)
+    #[arg(long, value_name = "N", requires = "fleet", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// With --fleet: once a database fails, start no other (those running finish)
+    #[arg(long, requires = "fleet")]
+    pub fail_fast: bool,
+}
+
+impl FleetArgs {
+    /// The run options, with `canary` databases first (`--canary K`, where offered).
+    pub fn options(&self, canary: Option<usize>) -> crate::fleet::FleetOptions {
+        crate::fleet::FleetOptions {
+            jobs: self
+                .jobs
+                .map_or_else(crate::fleet::default_jobs, usize::from),
+            fail_fast: self.fail_fast,
+            canary: canary.unwrap_or(0),
+        }
+    }
+}
 
 /// The process arguments with cargo's subcommand name removed: `cargo dbrev x` runs
 /// `cargo-dbrev dbrev x`, while running the binary directly gives `cargo-dbrev x`.

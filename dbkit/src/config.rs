@@ -61,6 +61,9 @@ pub struct Config {
     /// `scratch_url`: where `test`, `rehearse` and `check --drift` make their scratch
     /// databases when the user cannot create databases on the configured server.
     pub scratch_url: Option<DatabaseUrl>,
+    /// `[fleet]`: where the tenant databases of `--fleet` come from (read by
+    /// [`crate::fleet`] only when a command runs on the fleet).
+    pub fleet: Option<FleetSettings>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,9 +82,20 @@ struct RawConfig {
     lock_timeout: Option<Spanned<u64>>,
     session_sql: Option<Spanned<OneOrMany>>,
     scratch_url: Option<Spanned<String>>,
+    fleet: Option<Spanned<RawFleet>>,
     /// `[lint]`: read and checked (with its lines) by `lint::LintSettings`.
     #[serde(rename = "lint")]
     _lint: Option<toml::Table>,
+}
+
+/// `[fleet]` as written: exactly one source is allowed (checked in [`FleetSettings`]).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFleet {
+    urls: Option<Vec<Spanned<String>>>,
+    urls_from: Option<Spanned<String>>,
+    urls_query: Option<Spanned<String>>,
+    schemas_query: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,6 +159,11 @@ impl Config {
             None => None,
         };
         let url = values.database_url(&raw, database_url, &location)?;
+        let fleet = raw
+            .fleet
+            .as_ref()
+            .map(|fleet| FleetSettings::new(fleet, &values))
+            .transpose()?;
         Ok(Config {
             script_location,
             versions_dir,
@@ -157,6 +176,7 @@ impl Config {
             lock_timeout,
             session_sql,
             scratch_url,
+            fleet,
             location,
         })
     }
@@ -284,6 +304,153 @@ impl Values<'_> {
     }
 }
 
+/// `[fleet]`: where the tenant databases of `--fleet` come from. Exactly one source; its
+/// values keep their `${VAR}`s until the fleet is read ([`FleetSettings::expand`]), so a
+/// variable only a fleet run needs does not stop the other commands.
+#[derive(Debug, Clone)]
+pub struct FleetSettings {
+    /// The source, as written.
+    pub source: FleetSource,
+    /// Where the table is: `dbrev.toml:LINE`.
+    pub at: String,
+    /// The directory of `dbrev.toml`: `urls_from` and SQLite paths are relative to it.
+    pub base: PathBuf,
+    vars: Environment,
+}
+
+/// The one source of a `[fleet]`.
+#[derive(Debug, Clone)]
+pub enum FleetSource {
+    /// `urls = [...]`: the URLs themselves.
+    Urls(Vec<FleetValue>),
+    /// `urls_from = "FILE"`: a file of URLs, one a line (`#` comments, blank lines).
+    UrlsFrom(FleetValue),
+    /// `urls_query = "SELECT ..."`: one column of URLs, run on `database_url`.
+    UrlsQuery(FleetValue),
+    /// `schemas_query = "SELECT ..."`: one column of schema names, run on `database_url`;
+    /// each tenant is that database with the schema as its search path (PostgreSQL).
+    SchemasQuery(FleetValue),
+}
+
+/// One value of `[fleet]`, or one line of its `urls_from` file, as written.
+#[derive(Debug, Clone)]
+pub struct FleetValue {
+    /// The text, `${VAR}`s not expanded yet.
+    pub text: String,
+    /// Where it is written: `dbrev.toml:LINE:COL`, `tenants.txt:LINE`.
+    pub at: String,
+    /// The key it belongs to (`urls`, `urls_from`…).
+    pub key: &'static str,
+}
+
+impl FleetSource {
+    /// The key that names the source (`urls`, `urls_from`, `urls_query`, `schemas_query`).
+    pub fn key(&self) -> &'static str {
+        match self {
+            FleetSource::Urls(_) => "urls",
+            FleetSource::UrlsFrom(_) => "urls_from",
+            FleetSource::UrlsQuery(_) => "urls_query",
+            FleetSource::SchemasQuery(_) => "schemas_query",
+        }
+    }
+}
+
+impl FleetSettings {
+    /// Reads `[fleet]`; none or several sources is an error naming `dbrev.toml:LINE`.
+    fn new(raw: &Spanned<RawFleet>, values: &Values<'_>) -> Result<FleetSettings> {
+        let (line, _) = line_col(values.text, raw.span().start);
+        let at = format!("{}:{line}", values.file.display());
+        let value = |v: &Spanned<String>, key: &'static str| {
+            let (line, col) = line_col(values.text, v.span().start);
+            FleetValue {
+                text: v.get_ref().clone(),
+                at: format!("{}:{line}:{col}", values.file.display()),
+                key,
+            }
+        };
+        let fleet = raw.get_ref();
+        let mut sources = Vec::new();
+        if let Some(urls) = &fleet.urls {
+            sources.push(FleetSource::Urls(
+                urls.iter().map(|u| value(u, "urls")).collect(),
+            ));
+        }
+        if let Some(v) = &fleet.urls_from {
+            sources.push(FleetSource::UrlsFrom(value(v, "urls_from")));
+        }
+        if let Some(v) = &fleet.urls_query {
+            sources.push(FleetSource::UrlsQuery(value(v, "urls_query")));
+        }
+        if let Some(v) = &fleet.schemas_query {
+            sources.push(FleetSource::SchemasQuery(value(v, "schemas_query")));
+        }
+        if sources.len() != 1 {
+            let found: Vec<&str> = sources.iter().map(FleetSource::key).collect();
+            let found = if found.is_empty() {
+                "it has none".to_owned()
+            } else {
+                format!("it has {}", found.join(" and "))
+            };
+            return Err(Error::Config(format!(
+                "{at}: [fleet] needs exactly one of `urls`, `urls_from`, `urls_query` or `schemas_query`; {found}"
+            )));
+        }
+        Ok(FleetSettings {
+            source: sources.remove(0),
+            at,
+            base: values
+                .file
+                .parent()
+                .map_or_else(|| values.root.to_owned(), Path::to_owned),
+            vars: values.env.clone(),
+        })
+    }
+
+    /// The value with its `${VAR}`s expanded; an unset variable names where it is written.
+    pub fn expand(&self, value: &FleetValue) -> Result<String> {
+        self.vars.expand(&value.text).map_err(|unset| {
+            let state = if unset.empty {
+                "set but empty"
+            } else {
+                "not set in the environment or .env"
+            };
+            Error::Config(format!(
+                "{}: `{}` uses ${{{name}}}, which is {state}; set it, or write ${{{name}:-default}}",
+                value.at,
+                value.key,
+                name = unset.name
+            ))
+        })
+    }
+
+    /// The lines of the `urls_from` file that hold a URL (blank lines and `#` comments
+    /// skipped), each with its `file:line`; a file that cannot be read is an error naming
+    /// the setting.
+    pub fn read_url_file(&self, file: &FleetValue) -> Result<Vec<FleetValue>> {
+        let path = self.base.join(self.expand(file)?);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Error::Config(format!(
+                "{}: `urls_from` file {}: {e}",
+                file.at,
+                path.display()
+            ))
+        })?;
+        Ok(text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| {
+                let line = line.trim();
+                !line.is_empty() && !line.starts_with('#')
+            })
+            .map(|(n, line)| FleetValue {
+                text: line.trim().to_owned(),
+                at: format!("{}:{}", path.display(), n + 1),
+                key: "urls_from",
+            })
+            .collect())
+    }
+}
+
 /// The database used when no URL is set anywhere: a SQLite file named after the package,
 /// in the package directory, so the loop works with no server.
 pub fn default_database_url(location: &ConfigLocation) -> String {
@@ -297,8 +464,16 @@ pub fn default_database_url(location: &ConfigLocation) -> String {
 }
 
 /// Variables from the process environment, then the package's `.env`, then the workspace's.
+#[derive(Clone)]
 struct Environment {
     dotenv: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for Environment {
+    /// The values may hold passwords: only their number is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Environment({} variables from .env)", self.dotenv.len())
+    }
 }
 
 impl Environment {

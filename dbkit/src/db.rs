@@ -15,7 +15,7 @@ use tokio::runtime::Runtime;
 
 use crate::backend::Backend;
 use crate::dialect::{Dialect, dialect_for};
-use crate::driver::{connect_failed, connect_mysql, connect_postgres};
+use crate::driver::{connect_error, connect_failed, connect_mysql, connect_postgres, runtime};
 use crate::error::Result;
 use crate::url::DatabaseUrl;
 
@@ -199,9 +199,3 @@ fn connect_sqlite(url: &DatabaseUrl) -> Result<SqliteConnection> {
     }
     SqliteConnection::establish(path).map_err(|e| connect_failed(url, e))
 }
-
-// `export::session` reaches the driver through this module; it moves to
-// `crate::driver::{connect_postgres, connect_mysql}`.
-pub(crate) use crate::driver::{
-    connect_error, mysql_conn, postgres_config, postgres_reason, runtime,
-};

@@ -197,13 +197,6 @@ pub(crate) async fn connect_mysql(url: &DatabaseUrl) -> Result<mysql_async::Conn
         .map_err(|e| connect_failed(url, e))
 }
 
-/// [`connect_mysql`] with the error as text, as `export::session` still takes it.
-pub(crate) async fn mysql_conn(url: &str) -> std::result::Result<mysql_async::Conn, String> {
-    mysql_async::Conn::new(mysql_options(url)?)
-        .await
-        .map_err(|e| e.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -152,6 +152,15 @@ pub enum Error {
     /// restore target that holds tables). The message says what to do.
     #[error("{0}")]
     Refused(String),
+    /// A `--fleet` command failed on some databases (its summary names each); the exit
+    /// code is the highest of theirs.
+    #[error("{message}")]
+    Fleet {
+        /// How many failed, of how many.
+        message: String,
+        /// The highest exit code among the failed databases.
+        code: i32,
+    },
     /// The process was interrupted by a signal (SIGINT, SIGTERM, SIGHUP).
     #[error("interrupted by {name}")]
     Interrupted {
@@ -299,7 +308,7 @@ impl Error {
             Error::Lock(_) | Error::LockFailed { .. } => exit::LOCK,
             Error::Io { .. } => exit::IO,
             Error::Refused(_) => exit::REFUSED,
-            Error::Interrupted { code, .. } => *code,
+            Error::Interrupted { code, .. } | Error::Fleet { code, .. } => *code,
         }
     }
 }

@@ -556,6 +556,30 @@ mod tests {
     }
 
     #[test]
+    fn one_head_with_an_early_id_is_out_of_order() {
+        // A was re-parented onto B by hand, keeping its id: one head, but A sorts before B,
+        // which main already has, so a database at B would run A out of order.
+        let check = sides(
+            &[
+                revision(P, &[], "v"),
+                revision(B, &[P], "v"),
+                revision(A, &[B], "v"),
+            ],
+            &[revision(P, &[], "main:v"), revision(B, &[P], "main:v")],
+            &[P],
+        )
+        .check();
+        let kinds: Vec<ProblemKind> = check.problems.iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, [ProblemKind::OutOfOrder]);
+        let error = check.verdict().unwrap_err().to_string();
+        assert!(
+            error.contains(&format!("sorts before {B}, which main already has")),
+            "{error}"
+        );
+        assert!(!error.contains("heads"), "{error}");
+    }
+
+    #[test]
     fn same_id_on_both_sides_is_named_twice() {
         let mut theirs = revision(A, &[P], "main:v");
         theirs.dir = PathBuf::from(format!("main:v/{A}_other"));

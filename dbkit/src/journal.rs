@@ -4,12 +4,15 @@
 //! (CRLF read as LF), when, by whom (database user and client host) and how long it ran,
 //! and the statement journal of a run that cannot roll back (`applying`/`reverting`, how
 //! many statements completed). Reading and the SQL to write; the runner batches the writes.
+//! On a Galera node both are InnoDB (replicated) and reads wait for what other nodes
+//! committed before them (`cluster`), so every node shows the same state.
 
 use std::collections::BTreeMap;
 
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
+use crate::cluster;
 use crate::db::{Connection, ValueRow};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -116,7 +119,9 @@ struct RecordRow {
     note: Option<String>,
 }
 
-/// Creates both tables when they are missing (one round trip).
+/// Creates both tables when they are missing (one round trip). On a cluster node (Galera)
+/// they must be in an engine the cluster replicates, or the other nodes would not see
+/// them: another engine is refused.
 pub fn ensure_tables(
     conn: &mut Connection,
     version_table: &str,
@@ -133,22 +138,31 @@ pub fn ensure_tables(
             format!("creating the tables {version_table} and {revisions_table}"),
             e,
         )
-    })
+    })?;
+    match cluster::node(conn)? {
+        Some(cluster) => {
+            cluster::check_own_tables(conn, cluster, &[version_table, revisions_table])
+        }
+        None => Ok(()),
+    }
 }
 
-/// The applied revision ids in diesel's version table (an absent table: none).
+/// The applied revision ids in diesel's version table (an absent table: none). On a
+/// cluster node the read waits for what other nodes committed before it.
 pub fn read_applied(conn: &mut Connection, version_table: &str) -> Result<Applied> {
+    let cluster = cluster::node(conn)?;
     let sql = format!(
         "SELECT version AS value FROM {}",
         conn.dialect().quote_ident(version_table)
     );
+    let context = format!("reading the version table {version_table}");
     match conn.load::<ValueRow>(&sql) {
         Ok(rows) => Ok(rows.into_iter().filter_map(|r| r.value).collect()),
-        Err(e) if table_exists(conn, version_table)? => Err(Error::sql(
-            format!("reading the version table {version_table}"),
-            e,
-        )),
-        Err(_) => Ok(Applied::new()),
+        Err(e) => match cluster::catch_up_failed(conn, cluster, &context, &e) {
+            Some(late) => Err(late),
+            None if table_exists(conn, version_table)? => Err(Error::sql(context, e)),
+            None => Ok(Applied::new()),
+        },
     }
 }
 
@@ -166,23 +180,26 @@ pub fn is_applied(conn: &mut Connection, version_table: &str, id: &str) -> Resul
     Ok(!rows.is_empty())
 }
 
-/// The companion table's rows (an absent table: none).
+/// The companion table's rows (an absent table: none). On a cluster node the read waits
+/// for what other nodes committed before it, so every node shows the same journal.
 pub fn read_records(conn: &mut Connection, revisions_table: &str) -> Result<Records> {
+    let cluster = cluster::node(conn)?;
     let dialect = conn.dialect();
     let sql = format!(
         "SELECT version, checksum, state, {} AS applied_at, applied_by, duration_ms, statements_done, statements_total, note FROM {}",
         dialect.epoch_seconds("applied_at"),
         dialect.quote_ident(revisions_table)
     );
+    let context = format!("reading dbrev's table {revisions_table}");
     let rows = match conn.load::<RecordRow>(&sql) {
         Ok(rows) => rows,
-        Err(e) if table_exists(conn, revisions_table)? => {
-            return Err(Error::sql(
-                format!("reading dbrev's table {revisions_table}"),
-                e,
-            ));
-        }
-        Err(_) => return Ok(Records::new()),
+        Err(e) => match cluster::catch_up_failed(conn, cluster, &context, &e) {
+            Some(late) => return Err(late),
+            None if table_exists(conn, revisions_table)? => {
+                return Err(Error::sql(context, e));
+            }
+            None => return Ok(Records::new()),
+        },
     };
     rows.into_iter()
         .map(|row| {
@@ -406,8 +423,9 @@ impl Ledger {
     }
 }
 
-/// `user@host` of the operating system (for SQLite, which has no database users).
-fn os_identity() -> String {
+/// `user@host` of the operating system (for SQLite, which has no database users, and for
+/// naming the process that holds a cluster's lock row).
+pub(crate) fn os_identity() -> String {
     let user = ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))

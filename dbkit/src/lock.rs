@@ -1,10 +1,16 @@
 //! The migration lock that makes concurrent runs apply each revision once: a session lock
-//! (PostgreSQL advisory lock, MySQL `GET_LOCK`) taken for the whole run, or on SQLite the
-//! exclusive transaction each revision runs in. It is tried once; when another session
-//! holds it, dbrev says who (once) and waits up to the lock timeout, then gives up with
-//! [`Error::Lock`] naming the holder. A lock the server would not give is never ignored.
+//! (PostgreSQL advisory lock, MySQL `GET_LOCK`) taken for the whole run, on a cluster node
+//! (MariaDB Galera, where a session lock holds on one node only) a row of a lock table
+//! (`row`), or on SQLite the exclusive transaction each revision runs in. It is tried
+//! once; when another session holds it, dbrev says who (once) and waits up to the lock
+//! timeout, then gives up with [`Error::Lock`] naming the holder. A lock the server would
+//! not give is never ignored.
+
+mod row;
 
 use std::time::{Duration, Instant};
+
+pub use row::{LOCK_TABLE, RowLock};
 
 use crate::db::{Connection, ValueRow};
 use crate::error::{Error, Result};
@@ -21,6 +27,9 @@ pub enum MigrationLock {
     /// An exclusive transaction is open (SQLite): the set-up runs inside it, then
     /// [`MigrationLock::end_setup`] commits it and each revision takes its own.
     Transaction,
+    /// A row of [`LOCK_TABLE`], on a node of a cluster whose session locks hold on one
+    /// node only (Galera).
+    Row(RowLock),
 }
 
 /// The name of the migration lock of a version table (the lock is per database).
@@ -38,6 +47,9 @@ impl MigrationLock {
         reporter: &Reporter,
     ) -> Result<MigrationLock> {
         let name = lock_name(version_table);
+        if let Some(cluster) = crate::cluster::node(conn)? {
+            return RowLock::acquire(conn, cluster, name, timeout, reporter).map(Self::Row);
+        }
         let dialect = conn.dialect();
         let Some(try_lock) = dialect.try_lock(&name) else {
             return Self::exclusive_transaction(conn, timeout, reporter);
@@ -125,7 +137,7 @@ impl MigrationLock {
     /// Ends the set-up part of the run: commits the exclusive transaction it ran in (SQLite).
     pub fn end_setup(&self, conn: &mut Connection) -> Result<()> {
         match self {
-            MigrationLock::Session { .. } => Ok(()),
+            MigrationLock::Session { .. } | MigrationLock::Row(_) => Ok(()),
             MigrationLock::Transaction => conn
                 .batch_execute("COMMIT")
                 .map_err(|e| Error::sql("committing", e)),
@@ -142,8 +154,10 @@ impl MigrationLock {
     /// Releases a session lock. An error is reported only when the server says the lock
     /// was not held any more (the session was cut and the run went on unprotected).
     pub fn release(self, conn: &mut Connection) -> Result<()> {
-        let MigrationLock::Session { name } = self else {
-            return Ok(());
+        let name = match self {
+            MigrationLock::Session { name } => name,
+            MigrationLock::Row(row) => return row.release(conn),
+            MigrationLock::Transaction => return Ok(()),
         };
         let Some(sql) = conn.dialect().release_lock(&name) else {
             return Ok(());

@@ -1,16 +1,18 @@
 //! Splitting SQL into statements with their line numbers, streaming: a migration runs one
 //! statement at a time (so an error names the file line) and a restore reads a dump of any
-//! size with memory bounded by its largest statement. Knows each dialect's quoting: `'..'`
-//! strings, `".."` identifiers, MySQL backticks, backslash escapes and `#` comments,
-//! MySQL's executable `/*!…*/` comments (kept: the server runs them), PostgreSQL `E'..'`
-//! strings, `$tag$` bodies, nested comments, `BEGIN ATOMIC … END` routine bodies and
-//! semicolons inside parentheses (multi-action rules), as psql reads them; MySQL
-//! `DELIMITER`, SQLite `CREATE TRIGGER ... BEGIN ... END` bodies, pg_dump's
-//! `COPY ... FROM stdin` data and psql meta-commands.
+//! size with memory bounded by its largest statement. Splits as the backend's client does,
+//! by the rules its dialect gives ([`crate::dialect::ScriptSyntax`]): `'..'` strings,
+//! `".."` identifiers, MySQL backticks, backslash escapes and `#` comments, MySQL's
+//! executable `/*!…*/` comments (kept: the server runs them), PostgreSQL `E'..'` strings,
+//! `$tag$` bodies, nested comments, `BEGIN ATOMIC … END` routine bodies and semicolons
+//! inside parentheses (multi-action rules), as psql reads them; MySQL `DELIMITER`, SQLite
+//! `CREATE TRIGGER ... BEGIN ... END` bodies, pg_dump's `COPY ... FROM stdin` data and
+//! psql meta-commands.
 
 use std::io::BufRead;
 
 use crate::backend::Backend;
+use crate::dialect::{ScriptSyntax, StatementBodies, dialect_for};
 
 /// One statement and where it starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +50,7 @@ pub enum SplitError {
         /// Where it began.
         line: usize,
         /// What it is (`string`, `comment`, …).
-        what: &'static str,
+        what: String,
     },
     /// Reading failed.
     #[error("reading: {0}")]
@@ -88,7 +90,8 @@ enum State {
 /// Reads statements one by one from any `BufRead`.
 pub struct StatementReader<R> {
     reader: R,
-    backend: Backend,
+    /// How the backend's client reads a script.
+    syntax: ScriptSyntax,
     buf: Vec<u8>,
     /// How far `buf` has been scanned.
     pos: usize,
@@ -123,7 +126,7 @@ impl<R: BufRead> StatementReader<R> {
     pub fn new(reader: R, backend: Backend) -> Self {
         StatementReader {
             reader,
-            backend,
+            syntax: dialect_for(backend).script_syntax(),
             buf: Vec::new(),
             pos: 0,
             line: 1,
@@ -235,7 +238,7 @@ impl<R: BufRead> StatementReader<R> {
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text.trim().to_owned(),
             // mysqldump writes binary values raw inside string literals.
-            Err(_) if self.backend == Backend::Mysql => {
+            Err(_) if self.syntax.raw_binary_strings => {
                 hex_binary_literals(bytes).ok_or(SplitError::Encoding { line })?
             }
             Err(_) => return Err(SplitError::Encoding { line }),
@@ -279,7 +282,7 @@ impl<R: BufRead> StatementReader<R> {
                 }
                 return Err(SplitError::Unterminated {
                     line: self.copy_line,
-                    what: "COPY data (the file ends before its `\\.` line)",
+                    what: "COPY data (the file ends before its `\\.` line)".into(),
                 });
             };
             let row = &self.buf[self.pos..end];
@@ -329,39 +332,7 @@ impl<R: BufRead> StatementReader<R> {
         loop {
             self.compact();
             let Some(c) = self.peek(0)? else {
-                return match &self.state {
-                    State::Quote { quote, line, .. } => Err(SplitError::Unterminated {
-                        line: *line,
-                        what: if *quote == b'\'' {
-                            "string"
-                        } else {
-                            "quoted identifier"
-                        },
-                    }),
-                    State::BlockComment { line, .. } => Err(SplitError::Unterminated {
-                        line: *line,
-                        what: "comment",
-                    }),
-                    State::Dollar { line, .. } => Err(SplitError::Unterminated {
-                        line: *line,
-                        what: "dollar-quoted string",
-                    }),
-                    _ if self.strict && self.start.is_some() => {
-                        let line = self.start.map_or(self.line, |(_, line)| line);
-                        Err(SplitError::Unterminated {
-                            line,
-                            what: "statement (the file ends before its terminator)",
-                        })
-                    }
-                    _ if self.strict && self.delimiter != b";" => Err(SplitError::Unterminated {
-                        line: self.delimiter_line,
-                        what: "DELIMITER block (the file ends before `DELIMITER ;`)",
-                    }),
-                    _ => {
-                        let end = self.buf.len();
-                        self.finish(end, StatementKind::Sql)
-                    }
-                };
+                return self.at_end();
             };
             match self.state.clone() {
                 State::LineComment => {
@@ -370,56 +341,9 @@ impl<R: BufRead> StatementReader<R> {
                     }
                     self.advance(1);
                 }
-                State::BlockComment { depth, line } => {
-                    let next = self.peek(1)?;
-                    if c == b'*' && next == Some(b'/') {
-                        self.advance(2);
-                        self.state = if depth == 1 {
-                            State::Normal
-                        } else {
-                            State::BlockComment {
-                                depth: depth - 1,
-                                line,
-                            }
-                        };
-                    } else if c == b'/' && next == Some(b'*') && self.backend == Backend::Postgres {
-                        self.advance(2);
-                        self.state = State::BlockComment {
-                            depth: depth + 1,
-                            line,
-                        };
-                    } else {
-                        self.advance(1);
-                    }
-                }
-                State::Quote { quote, escapes, .. } => {
-                    if c == b'\\' && escapes {
-                        self.advance(2);
-                    } else if c == quote {
-                        if self.peek(1)? == Some(quote) {
-                            self.advance(2);
-                        } else {
-                            self.advance(1);
-                            self.state = State::Normal;
-                        }
-                    } else {
-                        // Skip a run of plain bytes at once.
-                        let run = self.buf[self.pos..]
-                            .iter()
-                            .position(|&b| b == quote || b == b'\\' || b == b'\n')
-                            .unwrap_or(self.buf.len() - self.pos)
-                            .max(1);
-                        self.advance(run);
-                    }
-                }
-                State::Dollar { tag, .. } => {
-                    if self.starts_with(&tag)? {
-                        self.advance(tag.len());
-                        self.state = State::Normal;
-                    } else {
-                        self.advance(1);
-                    }
-                }
+                State::BlockComment { depth, line } => self.block_comment(c, depth, line)?,
+                State::Quote { quote, escapes, .. } => self.quoted(c, quote, escapes)?,
+                State::Dollar { tag, .. } => self.dollar_quoted(&tag)?,
                 State::Normal => {
                     if let Some(statement) = self.normal(c)? {
                         return Ok(Some(statement));
@@ -429,138 +353,233 @@ impl<R: BufRead> StatementReader<R> {
         }
     }
 
+    /// The end of the input: the last statement, or what the input ends inside of.
+    fn at_end(&mut self) -> Result<Option<Statement>, SplitError> {
+        let unterminated = |line: usize, what: &str| {
+            Err(SplitError::Unterminated {
+                line,
+                what: what.to_owned(),
+            })
+        };
+        match &self.state {
+            State::Quote {
+                quote: b'\'', line, ..
+            } => unterminated(*line, "string"),
+            State::Quote { line, .. } => unterminated(*line, "quoted identifier"),
+            State::BlockComment { line, .. } => unterminated(*line, "comment"),
+            State::Dollar { line, .. } => unterminated(*line, "dollar-quoted string"),
+            _ if self.strict && self.start.is_some() => unterminated(
+                self.start.map_or(self.line, |(_, line)| line),
+                "statement (the file ends before its terminator)",
+            ),
+            _ if self.strict && self.delimiter != b";" => {
+                let command = self.syntax.delimiter_command.unwrap_or_default();
+                unterminated(
+                    self.delimiter_line,
+                    &format!("{command} block (the file ends before `{command} ;`)"),
+                )
+            }
+            _ => {
+                let end = self.buf.len();
+                self.finish(end, StatementKind::Sql)
+            }
+        }
+    }
+
+    /// One step inside a block comment, `depth` deep.
+    fn block_comment(&mut self, c: u8, depth: usize, line: usize) -> Result<(), SplitError> {
+        let next = self.peek(1)?;
+        if c == b'*' && next == Some(b'/') {
+            self.advance(2);
+            self.state = if depth == 1 {
+                State::Normal
+            } else {
+                State::BlockComment {
+                    depth: depth - 1,
+                    line,
+                }
+            };
+        } else if c == b'/' && next == Some(b'*') && self.syntax.nested_comments {
+            self.advance(2);
+            self.state = State::BlockComment {
+                depth: depth + 1,
+                line,
+            };
+        } else {
+            self.advance(1);
+        }
+        Ok(())
+    }
+
+    /// One step inside a quoted string or identifier.
+    fn quoted(&mut self, c: u8, quote: u8, escapes: bool) -> Result<(), SplitError> {
+        if c == b'\\' && escapes {
+            self.advance(2);
+        } else if c == quote {
+            if self.peek(1)? == Some(quote) {
+                self.advance(2);
+            } else {
+                self.advance(1);
+                self.state = State::Normal;
+            }
+        } else {
+            // Skip a run of plain bytes at once.
+            let run = self.buf[self.pos..]
+                .iter()
+                .position(|&b| b == quote || b == b'\\' || b == b'\n')
+                .unwrap_or(self.buf.len() - self.pos)
+                .max(1);
+            self.advance(run);
+        }
+        Ok(())
+    }
+
+    /// One step inside a dollar-quoted string that `tag` closes.
+    fn dollar_quoted(&mut self, tag: &[u8]) -> Result<(), SplitError> {
+        if self.starts_with(tag)? {
+            self.advance(tag.len());
+            self.state = State::Normal;
+        } else {
+            self.advance(1);
+        }
+        Ok(())
+    }
+
     /// One step in plain SQL; returns a statement when one ends here.
     fn normal(&mut self, c: u8) -> Result<Option<Statement>, SplitError> {
         let at_start = self.start.is_none() && self.at_line_start();
-        if at_start && self.backend == Backend::Mysql && (c == b'D' || c == b'd') {
-            let line = self.rest_of_line()?;
-            let text = String::from_utf8_lossy(&line);
-            let mut words = text.split_whitespace();
-            if words
-                .next()
-                .is_some_and(|w| w.eq_ignore_ascii_case("delimiter"))
-            {
-                if let Some(delim) = words.next() {
-                    self.delimiter = delim.as_bytes().to_vec();
-                    self.delimiter_line = self.line;
-                    self.advance(line.len());
-                    return Ok(None);
-                }
-            }
+        if at_start && self.delimiter_command(c)? {
+            return Ok(None);
         }
-        if at_start && c == b'\\' && self.backend == Backend::Postgres {
-            let line = self.rest_of_line()?;
-            let number = self.line;
-            self.advance(line.len());
-            return Ok(Some(Statement {
-                sql: String::from_utf8_lossy(&line).trim().to_owned(),
-                line: number,
-                kind: StatementKind::PsqlMeta,
-            }));
+        if at_start && c == b'\\' && self.syntax.meta_commands {
+            return self.meta_command().map(Some);
         }
         if c.is_ascii_whitespace() {
             self.advance(1);
             return Ok(None);
         }
-        let next = self.peek(1)?;
-        let line_comment = (c == b'-'
-            && next == Some(b'-')
-            && (self.backend != Backend::Mysql
-                || self.peek(2)?.is_none_or(|b| b.is_ascii_whitespace())))
-            || (c == b'#' && self.backend == Backend::Mysql);
-        if line_comment {
-            self.state = State::LineComment;
-            self.advance(1);
-            return Ok(None);
-        }
-        if c == b'/'
-            && next == Some(b'*')
-            && !(self.backend == Backend::Mysql && self.peek(2)? == Some(b'!'))
-        {
-            self.state = State::BlockComment {
-                depth: 1,
-                line: self.line,
-            };
-            self.advance(2);
+        if self.comment_start(c)? {
             return Ok(None);
         }
         if self.block_depth == 0
             && self.paren_depth == 0
             && self.starts_with(&self.delimiter.clone())?
         {
-            let end = self.pos;
-            let kind = self.copy_kind(end);
-            let n = self.delimiter.len();
-            self.advance(n);
-            if matches!(kind, Some(true)) {
-                // The rows start on the next line.
-                let rest = self.rest_of_line()?;
-                self.advance(rest.len() + 1);
-                self.copying = true;
-                self.copy_line = self.start.map_or(self.line, |(_, line)| line);
-                return self.finish(end, StatementKind::CopyFromStdin);
-            }
-            return self.finish(end, StatementKind::Sql);
+            return self.end_statement();
         }
         if self.start.is_none() {
             self.start = Some((self.pos, self.line));
         }
+        self.token(c)?;
+        Ok(None)
+    }
+
+    /// The client's command that sets another delimiter (`DELIMITER ;;`), alone on its
+    /// line: taken in (true), or not there.
+    fn delimiter_command(&mut self, c: u8) -> Result<bool, SplitError> {
+        let Some(command) = self.syntax.delimiter_command else {
+            return Ok(false);
+        };
+        if !command
+            .as_bytes()
+            .first()
+            .is_some_and(|b| b.eq_ignore_ascii_case(&c))
+        {
+            return Ok(false);
+        }
+        let line = self.rest_of_line()?;
+        let text = String::from_utf8_lossy(&line);
+        let mut words = text.split_whitespace();
+        if words
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case(command))
+            && let Some(delimiter) = words.next()
+        {
+            self.delimiter = delimiter.as_bytes().to_vec();
+            self.delimiter_line = self.line;
+            self.advance(line.len());
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// A line for the client itself (psql's `\connect`), as a statement of its own.
+    fn meta_command(&mut self) -> Result<Statement, SplitError> {
+        let line = self.rest_of_line()?;
+        let number = self.line;
+        self.advance(line.len());
+        Ok(Statement {
+            sql: String::from_utf8_lossy(&line).trim().to_owned(),
+            line: number,
+            kind: StatementKind::PsqlMeta,
+        })
+    }
+
+    /// Whether a comment starts here (entered if so).
+    fn comment_start(&mut self, c: u8) -> Result<bool, SplitError> {
+        let next = self.peek(1)?;
+        let dashes = c == b'-'
+            && next == Some(b'-')
+            && (!self.syntax.spaced_dash_comments
+                || self.peek(2)?.is_none_or(|b| b.is_ascii_whitespace()));
+        if dashes || (c == b'#' && self.syntax.hash_comments) {
+            self.state = State::LineComment;
+            self.advance(1);
+            return Ok(true);
+        }
+        if c == b'/'
+            && next == Some(b'*')
+            && !(self.syntax.executable_comments && self.peek(2)? == Some(b'!'))
+        {
+            self.state = State::BlockComment {
+                depth: 1,
+                line: self.line,
+            };
+            self.advance(2);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// The delimiter ends the statement here; after `COPY .. FROM stdin` its rows follow
+    /// on the next line.
+    fn end_statement(&mut self) -> Result<Option<Statement>, SplitError> {
+        let end = self.pos;
+        let copy = self.is_copy_from_stdin(end);
+        let n = self.delimiter.len();
+        self.advance(n);
+        if copy {
+            let rest = self.rest_of_line()?;
+            self.advance(rest.len() + 1);
+            self.copying = true;
+            self.copy_line = self.start.map_or(self.line, |(_, line)| line);
+            return self.finish(end, StatementKind::CopyFromStdin);
+        }
+        self.finish(end, StatementKind::Sql)
+    }
+
+    /// One token of a statement: a quote, a dollar tag, a parenthesis, a word (where
+    /// bodies are found by their words) or a byte.
+    fn token(&mut self, c: u8) -> Result<(), SplitError> {
         match c {
             b'\'' | b'"' => {
-                let escapes = (self.backend == Backend::Mysql)
-                    || (c == b'\''
-                        && self.backend == Backend::Postgres
-                        && self.pos > 0
-                        && matches!(self.buf[self.pos - 1], b'E' | b'e')
-                        && (self.pos < 2 || !is_word_byte(self.buf[self.pos - 2])));
-                self.state = State::Quote {
-                    quote: c,
-                    escapes,
-                    line: self.line,
-                };
-                self.advance(1);
+                let escapes = self.syntax.backslash_escapes
+                    || (c == b'\'' && self.syntax.escape_strings && self.after_escape_prefix());
+                self.open_quote(c, escapes);
             }
-            b'`' if self.backend == Backend::Mysql => {
-                self.state = State::Quote {
-                    quote: c,
-                    escapes: false,
-                    line: self.line,
-                };
-                self.advance(1);
-            }
-            b'$' if self.backend == Backend::Postgres => {
-                let mut n = 1;
-                while let Some(b) = self.peek(n)? {
-                    if b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80 {
-                        n += 1;
-                    } else {
-                        break;
-                    }
-                }
-                let is_tag = self.peek(n)? == Some(b'$')
-                    && self.peek(1)?.is_some_and(|b| !b.is_ascii_digit());
-                if is_tag {
-                    let tag = self.buf[self.pos..self.pos + n + 1].to_vec();
-                    self.state = State::Dollar {
-                        tag: tag.clone(),
-                        line: self.line,
-                    };
-                    self.advance(tag.len());
-                } else {
-                    self.advance(1);
-                }
-            }
-            b'(' if self.backend == Backend::Postgres => {
+            b'`' if self.syntax.backquoted_identifiers => self.open_quote(c, false),
+            b'$' if self.syntax.dollar_quoting => self.dollar_tag()?,
+            b'(' if self.syntax.parenthesised_statements => {
                 self.paren_depth += 1;
                 self.advance(1);
             }
-            b')' if self.backend == Backend::Postgres => {
+            b')' if self.syntax.parenthesised_statements => {
                 self.paren_depth = self.paren_depth.saturating_sub(1);
                 self.advance(1);
             }
-            // MySQL's client looks for the delimiter at every byte (`END$$`), words or not.
+            // A client with a delimiter command looks for it at every byte (`END$$`).
             c if (c.is_ascii_alphabetic() || c == b'_' || c >= 0x80)
-                && self.backend != Backend::Mysql =>
+                && self.syntax.bodies != StatementBodies::None =>
             {
                 let begin = self.pos;
                 let mut n = 0;
@@ -577,7 +596,48 @@ impl<R: BufRead> StatementReader<R> {
             }
             _ => self.advance(1),
         }
-        Ok(None)
+        Ok(())
+    }
+
+    /// Whether the quote at `pos` follows an `E` that starts a word (`E'..'`).
+    fn after_escape_prefix(&self) -> bool {
+        self.pos > 0
+            && matches!(self.buf[self.pos - 1], b'E' | b'e')
+            && (self.pos < 2 || !is_word_byte(self.buf[self.pos - 2]))
+    }
+
+    fn open_quote(&mut self, quote: u8, escapes: bool) {
+        self.state = State::Quote {
+            quote,
+            escapes,
+            line: self.line,
+        };
+        self.advance(1);
+    }
+
+    /// `$tag$` (or `$$`) opens a dollar-quoted string; `$1` and a lone `$` do not.
+    fn dollar_tag(&mut self) -> Result<(), SplitError> {
+        let mut n = 1;
+        while let Some(b) = self.peek(n)? {
+            if b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80 {
+                n += 1;
+            } else {
+                break;
+            }
+        }
+        let is_tag =
+            self.peek(n)? == Some(b'$') && self.peek(1)?.is_some_and(|b| !b.is_ascii_digit());
+        if is_tag {
+            let tag = self.buf[self.pos..self.pos + n + 1].to_vec();
+            self.state = State::Dollar {
+                tag: tag.clone(),
+                line: self.line,
+            };
+            self.advance(tag.len());
+        } else {
+            self.advance(1);
+        }
+        Ok(())
     }
 
     /// Follows the words of a statement that may hold a body with its own `;`: SQLite's
@@ -589,12 +649,12 @@ impl<R: BufRead> StatementReader<R> {
             self.words.push(word.clone());
         }
         let first = |i: usize| self.words.get(i).map(String::as_str);
-        let has_body = match self.backend {
-            Backend::Sqlite => {
+        let has_body = match self.syntax.bodies {
+            StatementBodies::Triggers => {
                 first(0) == Some("CREATE")
                     && self.words.iter().skip(1).take(2).any(|w| w == "TRIGGER")
             }
-            Backend::Postgres => {
+            StatementBodies::AtomicRoutines => {
                 let routine = |w: Option<&str>| matches!(w, Some("FUNCTION" | "PROCEDURE"));
                 first(0) == Some("CREATE")
                     && (routine(first(1))
@@ -603,30 +663,28 @@ impl<R: BufRead> StatementReader<R> {
                             && routine(first(3))))
                     && self.paren_depth == 0
             }
-            Backend::Mysql => false,
+            StatementBodies::None => false,
         };
         if !has_body {
             return;
         }
+        let case_nests = self.syntax.bodies == StatementBodies::Triggers;
         match word.as_str() {
             "BEGIN" => self.block_depth += 1,
-            "CASE" if self.backend == Backend::Sqlite || self.block_depth > 0 => {
-                self.block_depth += 1
-            }
+            "CASE" if case_nests || self.block_depth > 0 => self.block_depth += 1,
             "END" => self.block_depth = self.block_depth.saturating_sub(1),
             _ => {}
         }
     }
 
     /// Whether the statement ending at `end` is pg_dump's `COPY ... FROM stdin`.
-    fn copy_kind(&self, end: usize) -> Option<bool> {
-        if self.backend != Backend::Postgres {
-            return None;
-        }
-        let (start, _) = self.start?;
+    fn is_copy_from_stdin(&self, end: usize) -> bool {
+        let Some((start, _)) = self.start.filter(|_| self.syntax.copy_from_stdin) else {
+            return false;
+        };
         let text = String::from_utf8_lossy(&self.buf[start..end]).to_ascii_lowercase();
         let text = text.trim();
-        Some(text.starts_with("copy ") && text.ends_with("from stdin"))
+        text.starts_with("copy ") && text.ends_with("from stdin")
     }
 }
 
@@ -746,6 +804,35 @@ mod tests {
     }
 
     #[test]
+    fn statements_with_bodies_written_by_the_dialect_split_back_whole() {
+        let bodies = [
+            (
+                Backend::Sqlite,
+                "CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END",
+            ),
+            (
+                Backend::Postgres,
+                "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END",
+            ),
+            (Backend::Mysql, "CREATE PROCEDURE p() BEGIN SELECT 1; END"),
+        ];
+        for (backend, body) in bodies {
+            let dialect = dialect_for(backend);
+            let script = format!(
+                "{}{}{}",
+                dialect.script_body(body),
+                dialect.script_statement("SELECT 2"),
+                dialect.script_statement(body)
+            );
+            let split: Vec<String> = texts(&script, backend)
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect();
+            assert_eq!(split, [body, "SELECT 2", body], "{backend}: {script}");
+        }
+    }
+
+    #[test]
     fn sqlite_trigger_bodies() {
         let sql = "CREATE TRIGGER t AFTER INSERT ON a BEGIN\n  UPDATE b SET x = CASE WHEN 1 THEN 2 END;\n  DELETE FROM c;\nEND;\nSELECT 1;";
         let got = texts(sql, Backend::Sqlite);
@@ -792,13 +879,7 @@ mod tests {
     fn unterminated_is_an_error_with_its_line() {
         let err = split_str("SELECT 1;\nSELECT 'oops;\n", Backend::Sqlite).unwrap_err();
         assert!(
-            matches!(
-                err,
-                SplitError::Unterminated {
-                    line: 2,
-                    what: "string"
-                }
-            ),
+            matches!(&err, SplitError::Unterminated { line: 2, what } if what == "string"),
             "{err}"
         );
         let err = split_str("/* never closed", Backend::Postgres).unwrap_err();

@@ -66,6 +66,11 @@ impl Reporter {
         }
     }
 
+    /// A failure line (red verb), shown unless quiet.
+    pub fn failed(&self, verb: &str, message: impl std::fmt::Display) {
+        self.line(Style::new().red().bold(), verb, message);
+    }
+
     /// A note line (cyan verb), shown unless quiet.
     pub fn note(&self, verb: &str, message: impl std::fmt::Display) {
         self.line(Style::new().cyan().bold(), verb, message);

@@ -160,7 +160,8 @@ impl DatabaseUrl {
     }
 
     /// The same server with another database name (used by tests and by restore into a
-    /// scratch database). For SQLite, another file in the same directory.
+    /// scratch database). For SQLite, another file in the same directory. A libpq keyword
+    /// string keeps its form: `dbname=` replaced, or added.
     pub fn with_database(&self, name: &str) -> DatabaseUrl {
         let raw = match self.backend {
             Backend::Sqlite => Path::new(&self.raw)
@@ -171,6 +172,9 @@ impl DatabaseUrl {
         };
         let shown = match self.backend {
             Backend::Sqlite => raw.clone(),
+            _ if is_keyword_form(&self.shown) => parse_keywords(&self.shown)
+                .map(|pairs| keywords_with_database(pairs, name))
+                .unwrap_or_else(|_| mask(&raw)),
             _ => mask(&raw),
         };
         DatabaseUrl {
@@ -194,26 +198,24 @@ impl fmt::Debug for DatabaseUrl {
 }
 
 /// The server URL with its path (database name) replaced; a `dbname=` query parameter
-/// (libpq keyword strings rewritten as URLs) is replaced instead when there is one.
+/// is replaced instead when there is one, and added to a libpq keyword string rewritten as
+/// a URL (`postgres://?host=..`, every keyword a parameter) that has none.
 fn replace_database(raw: &str, name: &str) -> String {
     let (head, query) = match raw.split_once('?') {
         Some((h, q)) => (h, Some(q)),
         None => (raw, None),
     };
-    if let Some(query) = query
-        && query.split('&').any(|p| p.starts_with("dbname="))
-    {
-        let params: Vec<String> = query
-            .split('&')
-            .map(|p| {
-                if p.starts_with("dbname=") {
-                    format!("dbname={}", percent_encode(name))
-                } else {
-                    p.to_owned()
-                }
-            })
-            .collect();
-        return format!("{head}?{}", params.join("&"));
+    let dbname = format!("dbname={}", percent_encode(name));
+    if let Some(query) = query {
+        let mut params: Vec<&str> = query.split('&').collect();
+        match params.iter().position(|p| p.starts_with("dbname=")) {
+            Some(i) => params[i] = &dbname,
+            None if head.ends_with("://") => params.push(&dbname),
+            None => params.clear(),
+        }
+        if !params.is_empty() {
+            return format!("{head}?{}", params.join("&"));
+        }
     }
     let after_scheme = head.find("://").map_or(0, |i| i + 3);
     let authority_start = head[after_scheme..]
@@ -300,6 +302,26 @@ fn parse_keywords(text: &str) -> std::result::Result<Vec<(String, String)>, Stri
         }
         pairs.push((key, value));
     }
+}
+
+/// libpq keyword pairs as a keyword string, `dbname` set to `name` (replaced, or added at
+/// the end); values with blanks, quotes or backslashes quoted as libpq reads them.
+fn keywords_with_database(mut pairs: Vec<(String, String)>, name: &str) -> String {
+    match pairs.iter_mut().find(|(k, _)| k == "dbname") {
+        Some((_, value)) => *value = name.to_owned(),
+        None => pairs.push(("dbname".into(), name.to_owned())),
+    }
+    let text: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| {
+            if v.is_empty() || v.contains(|c: char| c.is_whitespace() || c == '\'' || c == '\\') {
+                format!("{k}='{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
+            } else {
+                format!("{k}={v}")
+            }
+        })
+        .collect();
+    text.join(" ")
 }
 
 /// The URL tokio-postgres reads for libpq keyword pairs: every keyword as a query
@@ -495,6 +517,11 @@ mod tests {
         let u = DatabaseUrl::parse("app.db", base).unwrap();
         assert_eq!(u.backend(), Backend::Sqlite);
         assert_eq!(u.expose(), "/proj/app.db");
+        for path in ["app.sqlite", "data/app.sqlite3"] {
+            let u = DatabaseUrl::parse(path, base).unwrap();
+            assert_eq!(u.backend(), Backend::Sqlite);
+            assert_eq!(u.expose(), format!("/proj/{path}"));
+        }
         let u = DatabaseUrl::parse("sqlite://data/app.db", base).unwrap();
         assert_eq!(u.expose(), "/proj/data/app.db");
         let u = DatabaseUrl::parse("sqlite:///abs/app.db", base).unwrap();
@@ -544,6 +571,38 @@ mod tests {
         assert_eq!(config.get_ports(), [5433]);
         let err = DatabaseUrl::parse("host=h password='open", base).unwrap_err();
         assert!(!err.to_string().contains("open"), "{err}");
+    }
+
+    #[test]
+    fn another_database_of_a_libpq_keyword_string_keeps_its_form() {
+        let base = Path::new("/proj");
+        let named = DatabaseUrl::parse("host=h user=app password=s3cret dbname=shop", base)
+            .unwrap()
+            .with_database("scratch");
+        assert_eq!(
+            named.to_string(),
+            "host=h user=app password=*** dbname=scratch"
+        );
+        let config: tokio_postgres::Config = named.expose().parse().unwrap();
+        assert_eq!(config.get_dbname(), Some("scratch"));
+        assert_eq!(config.get_password(), Some(&b"s3cret"[..]));
+        // No dbname yet: one is added, to the keywords and to the driver's URL.
+        let unnamed = DatabaseUrl::parse("host=h port=5433 user=app", base)
+            .unwrap()
+            .with_database("my db");
+        assert_eq!(
+            unnamed.to_string(),
+            "host=h port=5433 user=app dbname='my db'"
+        );
+        let config: tokio_postgres::Config = unnamed.expose().parse().unwrap();
+        assert_eq!(config.get_dbname(), Some("my db"));
+        assert_eq!(config.get_ports(), [5433]);
+        // A URL's query parameters stay where they are.
+        let url = DatabaseUrl::parse("postgres://h/shop?sslmode=require", base).unwrap();
+        assert_eq!(
+            url.with_database("scratch").expose(),
+            "postgres://h/scratch?sslmode=require"
+        );
     }
 
     #[test]

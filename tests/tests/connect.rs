@@ -273,6 +273,22 @@ fn passwords_are_never_printed_even_in_urls_that_do_not_parse() {
                     "{err}"
                 );
             }
+            // dbexport, dumping and restoring, the same.
+            p.file("in.sql", "SELECT 1;\n");
+            for args in [&["-o", "out.sql"][..], &["restore", "in.sql", "--yes"]] {
+                let out = p
+                    .cmd("dbexport")
+                    .args(args)
+                    .args(["--database-url", &url])
+                    .fails();
+                let err = out.stderr();
+                assert_eq!(out.code(), dbkit::error::exit::CONNECT, "{args:?}: {err}");
+                assert!(!err.contains("ss9") && !err.contains("v9"), "{url}: {err}");
+                assert!(
+                    err.contains(&format!("{scheme}://alice:***@127.0.0.1:1/app")),
+                    "{err}"
+                );
+            }
         }
     }
     // Percent-encoded, the URL is valid; the driver's complaint is masked too.

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use dbrev_tests::{Backend, Project, TestDb, backend_test};
+use dbrev_tests::{Backend, Project, Skippable, TestDb, backend_test};
 
 fn fixture(backend: Backend) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -326,6 +326,21 @@ fn temp_files(dir: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+backend_test!(a_held_migration_lock_is_not_dumped, |db| {
+    // Galera's lock table holds the state of a run: restored, it would stop the next one.
+    let p = source(&db);
+    db.run_script(
+        "CREATE TABLE __dbrev_lock (name VARCHAR(100) PRIMARY KEY, token VARCHAR(64));\n\
+         INSERT INTO __dbrev_lock VALUES ('held', 'tok3n');\n",
+    );
+    let dump = p.cmd("dbexport").ok().stdout();
+    assert!(
+        !dump.contains("__dbrev_lock") && !dump.contains("tok3n"),
+        "{dump}"
+    );
+    assert!(dump.contains("CREATE TABLE"), "{dump}");
+});
+
 backend_test!(signals_during_a_dump_leave_nothing_behind, |db| {
     let p = Project::new();
     db.run_script(
@@ -379,6 +394,34 @@ backend_test!(signals_during_a_dump_leave_nothing_behind, |db| {
     }
 });
 
+backend_test!(a_reader_that_goes_away_ends_the_dump_quietly, |db| {
+    // More rows than the dump's buffer and the pipe hold, so writes fail once the reader
+    // has gone (`cargo dbexport | head`): the dump stops, exits 0 and says nothing.
+    let rows: Vec<String> = (0..3000)
+        .map(|i| format!("({i}, '{}')", "x".repeat(900)))
+        .collect();
+    db.run_script(&format!(
+        "CREATE TABLE wide (id INTEGER PRIMARY KEY, t VARCHAR(1000));\n\
+         INSERT INTO wide VALUES {};\n",
+        rows.join(", ")
+    ));
+    let mut child = std::process::Command::new(dbrev_tests::binary("dbexport"))
+        .args(["dbexport", "-q", "--database-url", &db.url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(first.starts_with("-- dbrev dump "), "{first}");
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+});
+
 backend_test!(impossible_targets_fail_before_the_dump, |db| {
     let p = Project::new();
     db.run_script("CREATE TABLE t (id INTEGER PRIMARY KEY);\nINSERT INTO t VALUES (1);\n");
@@ -429,11 +472,8 @@ backend_test!(impossible_targets_fail_before_the_dump, |db| {
 
 /// A dump reads definitions and rows from one snapshot: an `ALTER TABLE` that arrives
 /// while it runs waits for it, so the file's DDL and rows agree.
-#[test]
-fn mysql_definitions_and_rows_come_from_one_snapshot() {
-    let Some(db) = TestDb::new(Backend::Mysql) else {
-        return;
-    };
+fn mysql_definitions_and_rows_come_from_one_snapshot() -> Skippable {
+    let db = TestDb::create(Backend::Mysql)?;
     let p = Project::new();
     db.run_script(
         "CREATE TABLE first (id INT PRIMARY KEY);\n\
@@ -506,4 +546,22 @@ fn mysql_definitions_and_rows_come_from_one_snapshot() {
         db.values("SELECT CAST(COUNT(*) AS CHAR) AS value FROM late WHERE renamed = 'three'"),
         ["1"]
     );
+    Ok(())
+}
+
+dbrev_tests::main! {
+    backend: [
+        a_torture_table_round_trips,
+        restore_loads_the_native_dumpers_output,
+        a_failing_restore_names_its_line,
+        an_interrupted_dump_leaves_no_file,
+        dump_options_select_what_is_written,
+        a_held_migration_lock_is_not_dumped,
+        signals_during_a_dump_leave_nothing_behind,
+        a_reader_that_goes_away_ends_the_dump_quietly,
+        impossible_targets_fail_before_the_dump,
+    ],
+    plain: [
+        mysql_definitions_and_rows_come_from_one_snapshot,
+    ],
 }

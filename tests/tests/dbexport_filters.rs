@@ -349,3 +349,13 @@ backend_test!(the_configurations_include_keeps_dbrevs_own_tables, |db| {
     assert_eq!(out.code(), 3, "{}", out.stderr());
     assert!(out.stderr().contains("dbrev.toml"), "{}", out.stderr());
 });
+
+dbrev_tests::main! {
+    backend: [
+        excluded_tables_take_what_belongs_to_them,
+        listed_tables_load_alone,
+        schema_only_then_data_only_rebuild_the_database,
+        the_configurations_include_keeps_dbrevs_own_tables,
+    ],
+    plain: [],
+}

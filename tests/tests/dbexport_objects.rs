@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use dbrev_tests::{Backend, Project, TestDb};
+use dbrev_tests::{Backend, Project, Skippable, TestDb};
 
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -388,11 +388,8 @@ fn round_trip(p: &Project, db: &TestDb, expected: &[String]) -> String {
     p.read("dump.sql")
 }
 
-#[test]
-fn postgres_objects_round_trip_through_psql_and_restore() {
-    let Some(db) = TestDb::new(Backend::Postgres) else {
-        return;
-    };
+fn postgres_objects_round_trip_through_psql_and_restore() -> Skippable {
+    let db = TestDb::create(Backend::Postgres)?;
     db.run_script(&fixture("postgres_objects.sql"));
     let source = pg_catalog(&db);
     // The fixture has what the acceptance asks for (so a broken fixture cannot pass).
@@ -444,13 +441,11 @@ fn postgres_objects_round_trip_through_psql_and_restore() {
         .args(["restore", "native.sql", "--database-url", &copy.url])
         .ok();
     assert_same(&source, &pg_catalog(&copy), "pg_dump's output restored");
+    Ok(())
 }
 
-#[test]
-fn postgres_schema_only_and_data_only_keep_the_objects() {
-    let Some(db) = TestDb::new(Backend::Postgres) else {
-        return;
-    };
+fn postgres_schema_only_and_data_only_keep_the_objects() -> Skippable {
+    let db = TestDb::create(Backend::Postgres)?;
     db.run_script(&fixture("postgres_objects.sql"));
     let source = pg_catalog(&db);
     let p = Project::new();
@@ -481,13 +476,11 @@ fn postgres_schema_only_and_data_only_keep_the_objects() {
             .ok();
     }
     assert_same(&source, &pg_catalog(&copy), "schema-only then data-only");
+    Ok(())
 }
 
-#[test]
-fn postgres_filtered_dumps_leave_out_what_needs_a_table_left_out() {
-    let Some(db) = TestDb::new(Backend::Postgres) else {
-        return;
-    };
+fn postgres_filtered_dumps_leave_out_what_needs_a_table_left_out() -> Skippable {
+    let db = TestDb::create(Backend::Postgres)?;
     db.run_script(&fixture("postgres_objects.sql"));
     let p = Project::new();
     let out = p
@@ -535,6 +528,7 @@ fn postgres_filtered_dumps_leave_out_what_needs_a_table_left_out() {
         .filter(|l| !l.contains("orders"))
         .collect();
     assert_same(&kept, &restored, "a dump without orders");
+    Ok(())
 }
 
 /// A MariaDB database whose routines, trigger and event were created under a strict
@@ -557,11 +551,8 @@ fn mysql_behaviour(db: &TestDb) -> Vec<String> {
     .concat()
 }
 
-#[test]
-fn mysql_routines_keep_their_sql_mode_and_collations() {
-    let Some(db) = TestDb::new(Backend::Mysql) else {
-        return;
-    };
+fn mysql_routines_keep_their_sql_mode_and_collations() -> Skippable {
+    let db = TestDb::create(Backend::Mysql)?;
     db.run_script(&fixture(MYSQL_OBJECTS));
     let source = mysql_catalog(&db, true, false);
     for wanted in [
@@ -617,13 +608,11 @@ fn mysql_routines_keep_their_sql_mode_and_collations() {
         &mysql_catalog(&copy, false, false),
         "mariadb-dump's output restored",
     );
+    Ok(())
 }
 
-#[test]
-fn mysql_definers_are_kept_only_when_asked() {
-    let Some(db) = TestDb::new(Backend::Mysql) else {
-        return;
-    };
+fn mysql_definers_are_kept_only_when_asked() -> Skippable {
+    let db = TestDb::create(Backend::Mysql)?;
     db.run_script(&fixture(MYSQL_OBJECTS));
     let p = Project::new();
     let plain = p
@@ -660,13 +649,11 @@ fn mysql_definers_are_kept_only_when_asked() {
         &mysql_catalog(&copy, true, true),
         "restored with definers",
     );
+    Ok(())
 }
 
-#[test]
-fn postgres_objects_the_dump_does_not_carry_are_named() {
-    let Some(db) = TestDb::new(Backend::Postgres) else {
-        return;
-    };
+fn postgres_objects_the_dump_does_not_carry_are_named() -> Skippable {
+    let db = TestDb::create(Backend::Postgres)?;
     db.run_script(
         "CREATE TYPE level AS ENUM ('low', 'high');\n\
          CREATE CAST (text AS level) WITH INOUT;\n\
@@ -686,4 +673,17 @@ fn postgres_objects_the_dump_does_not_carry_are_named() {
             out.stderr()
         );
     }
+    Ok(())
+}
+
+dbrev_tests::main! {
+    backend: [],
+    plain: [
+        postgres_objects_round_trip_through_psql_and_restore,
+        postgres_schema_only_and_data_only_keep_the_objects,
+        postgres_filtered_dumps_leave_out_what_needs_a_table_left_out,
+        mysql_routines_keep_their_sql_mode_and_collations,
+        mysql_definers_are_kept_only_when_asked,
+        postgres_objects_the_dump_does_not_carry_are_named,
+    ],
 }

@@ -708,6 +708,20 @@ fn show_and_edit_resolve_like_every_command() {
         .env_remove_visual()
         .fails()
         .stderr_has("`head` is ambiguous");
+    // With one head again, `show` and `edit` without an argument take it.
+    p.cmd("dbrev")
+        .args(["merge", "-m", "join", "--rev-id", "m4", "heads"])
+        .ok();
+    let shown = p.cmd("dbrev").args(["show"]).ok().stdout();
+    assert!(shown.starts_with("Rev: m4"), "{shown}");
+    p.cmd("dbrev")
+        .args(["edit"])
+        .env("EDITOR", &editor)
+        .env_remove_visual()
+        .ok();
+    let edited = std::fs::read_to_string(&log).unwrap();
+    let last = edited.lines().last().unwrap_or_default();
+    assert!(last.contains("m4_join/up.sql"), "{edited}");
 }
 
 fn sql_that_is_not_utf8_names_the_file_and_line() {

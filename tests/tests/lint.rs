@@ -224,6 +224,16 @@ fn pg003_constraints_without_not_valid() -> Skippable {
             "PG003",
         );
         assert_eq!(found, [up_line(2)], "{report:#}");
+        // A CHECK constraint without NOT VALID scans the table under its lock too.
+        let (found, report) = lint_new_revision(
+            &p,
+            "006",
+            "001",
+            "ALTER TABLE posts ADD CONSTRAINT posts_id_positive CHECK (id > 0);",
+            "",
+            "PG003",
+        );
+        assert_eq!(found, [up_line(1)], "{report:#}");
         // A later revision validating it is the safe form's second step.
         let (found, report) = lint_new_revision(
             &p,
@@ -343,6 +353,18 @@ fn my001_alter_that_copies_the_table() -> Skippable {
             safe_transactional: true,
         }
         .check(&db);
+        // Changing the primary key copies the table as well.
+        let p = project(&db);
+        revision(&p, "001", "", POSTS, "", true);
+        let (found, report) = lint_new_revision(
+            &p,
+            "002",
+            "001",
+            "ALTER TABLE posts DROP PRIMARY KEY, ADD PRIMARY KEY (id, user_id);",
+            "",
+            "MY001",
+        );
+        assert_eq!(found, [up_line(1)], "{report:#}");
     })
 }
 
@@ -368,6 +390,20 @@ fn my003_change_column_to_rename() -> Skippable {
             unsafe_sql: "ALTER TABLE posts CHANGE COLUMN title headline VARCHAR(20);",
             line: 1,
             safe_sql: "ALTER TABLE posts RENAME COLUMN title TO headline;",
+            safe_transactional: true,
+        }
+        .check(&db);
+    })
+}
+
+fn my004_lock_tables_in_a_revision() -> Skippable {
+    mysql(|db| {
+        Case {
+            rule: "MY004",
+            setup: POSTS,
+            unsafe_sql: "UPDATE posts SET title = 'x' WHERE id = 1;\nLOCK TABLES posts WRITE;\nUPDATE posts SET title = 'y' WHERE id = 1;\nUNLOCK TABLES;",
+            line: 2,
+            safe_sql: "UPDATE posts SET title = 'x' WHERE id = 1;\nSELECT GET_LOCK('mine', 1);",
             safe_transactional: true,
         }
         .check(&db);
@@ -453,7 +489,7 @@ backend_test!(all001_drops_lose_data, |db| {
 });
 
 backend_test!(all002_renames_the_running_app_reads, |db| {
-    Case {
+    let p = Case {
         rule: "ALL002",
         setup: POSTS,
         unsafe_sql: "ALTER TABLE posts RENAME TO articles;",
@@ -462,6 +498,16 @@ backend_test!(all002_renames_the_running_app_reads, |db| {
         safe_transactional: true,
     }
     .check(&db);
+    // A renamed column breaks the running app's queries the same way.
+    let (found, report) = lint_new_revision(
+        &p,
+        "004",
+        "001",
+        "ALTER TABLE posts RENAME COLUMN title TO headline;",
+        "",
+        "ALL002",
+    );
+    assert_eq!(found, [up_line(1)], "{report:#}");
 });
 
 backend_test!(all003_delete_without_where, |db| {
@@ -549,6 +595,26 @@ backend_test!(suppression_comments, |db| {
     assert_eq!(hits(&report, "ALL003"), [up_line(2), up_line(4)]);
     assert_eq!(hits(&report, "LINT001"), [up_line(1)]);
     assert_eq!(hits(&report, "LINT002"), [up_line(3)]);
+
+    // A comment that suppresses nothing is itself reported, as information.
+    revision(
+        &p,
+        "004",
+        "001",
+        "-- dbrev:allow ALL005 nothing to suppress here\nDELETE FROM posts WHERE id < 10;",
+        "",
+        true,
+    );
+    let (report, code) = lint_json(&p, &["004"]);
+    assert_eq!(hits(&report, "LINT003"), [up_line(1)], "{report:#}");
+    let lint003 = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "LINT003")
+        .unwrap();
+    assert_eq!(lint003["severity"], "info", "{report:#}");
+    assert_eq!(code, 0, "an info finding does not fail lint: {report:#}");
 });
 
 backend_test!(sizing_uses_the_live_row_estimate, |db| {
@@ -676,6 +742,24 @@ fn text_format_and_exit_codes() -> Skippable {
     })
 }
 
+/// `current` in a range needs the database: a SQLite file that does not exist is an error
+/// naming it (exit 4), and lint does not create it.
+fn a_range_from_current_needs_an_existing_database_file() -> Skippable {
+    sqlite(|db| {
+        let p = project(&db);
+        revision(&p, "001", "", POSTS, "", true);
+        let file = db.url.trim_start_matches("sqlite://");
+        let out = p.cmd("dbrev").args(["lint", "current:"]).fails();
+        assert_eq!(out.code(), 4, "{}", out.stderr());
+        assert!(
+            out.stderr().contains(file) && out.stderr().contains("does not exist"),
+            "{}",
+            out.stderr()
+        );
+        assert!(!std::path::Path::new(file).exists(), "lint created {file}");
+    })
+}
+
 fn lint_table_in_dbrev_toml() -> Skippable {
     sqlite(|db| {
         let p = project(&db);
@@ -766,10 +850,12 @@ dbrev_tests::main! {
         my001_alter_that_copies_the_table,
         my002_ddl_and_dml_in_one_revision,
         my003_change_column_to_rename,
+        my004_lock_tables_in_a_revision,
         sl001_rebuild_with_foreign_keys_enforced,
         sl002_alter_forms_older_sqlite_lacks,
         lint000_statements_nothing_reads_are_reported,
         text_format_and_exit_codes,
         lint_table_in_dbrev_toml,
+        a_range_from_current_needs_an_existing_database_file,
     ],
 }

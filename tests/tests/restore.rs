@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use dbrev_tests::{Backend, Project, TestDb, backend_test, binary};
+use dbrev_tests::{Backend, Project, Skippable, TestDb, backend_test, binary};
 
 /// The database name of a server URL.
 fn db_name(url: &str) -> String {
@@ -430,11 +430,8 @@ backend_test!(a_failing_statement_names_table_line_and_message, |db| {
     }
 });
 
-#[test]
-fn restore_needs_no_project_with_a_database_url() {
-    let Some(db) = TestDb::new(Backend::Sqlite) else {
-        return;
-    };
+fn restore_needs_no_project_with_a_database_url() -> Skippable {
+    let db = TestDb::create(Backend::Sqlite)?;
     shop(&db);
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
@@ -468,4 +465,17 @@ fn restore_needs_no_project_with_a_database_url() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!Path::new(&dir.path().join("x.sql")).exists());
+    Ok(())
+}
+
+dbrev_tests::main! {
+    backend: [
+        restore_never_follows_the_file_into_another_database,
+        restore_over_tables_needs_yes,
+        an_incomplete_dump_is_refused_whatever_the_cut,
+        a_failing_statement_names_table_line_and_message,
+    ],
+    plain: [
+        restore_needs_no_project_with_a_database_url,
+    ],
 }

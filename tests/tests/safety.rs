@@ -102,6 +102,17 @@ backend_test!(a_held_lock_times_out_naming_its_holder, |db| {
         err.contains("gave up after 2 s") || err.contains("for 2 s"),
         "{err}"
     );
+    // The same time-out from dbrev.toml, without the flag.
+    let config = p.read("dbrev.toml");
+    p.file("dbrev.toml", &format!("lock_timeout = 1\n{config}"));
+    let out = p.cmd("dbrev").args(["upgrade", "head"]).fails();
+    assert_eq!(out.code(), dbkit::error::exit::LOCK);
+    let err = out.stderr();
+    assert!(
+        err.contains("gave up after 1 s") || err.contains("for 1 s"),
+        "{err}"
+    );
+    p.file("dbrev.toml", &config);
     drop(holder);
     assert!(db.applied().is_empty());
     assert!(db.tables().is_empty(), "{:?}", db.tables());

@@ -40,6 +40,9 @@ pub fn run(args: &[String]) -> DynResult {
             )),
         ),
     ];
+    if matches!(what, "all" | "fleet") {
+        crate::bench_fleet::run(&bin_dir)?;
+    }
     for (name, server) in &backends {
         let project = Project::new(&bin_dir, name, server.as_deref())?;
         if matches!(what, "all" | "revisions") {

@@ -6,6 +6,7 @@
 //! - `bench`: the speed targets, measured (never asserted in tests).
 
 mod bench;
+mod bench_fleet;
 mod bench_prove;
 mod demo;
 
@@ -22,7 +23,7 @@ fn main() {
         Some("bench") => bench::run(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <ci | install | demo | bench [revisions|current|check|all]>"
+                "usage: cargo xtask <ci | install | demo | bench [revisions|current|check|fleet|all]>"
             );
             std::process::exit(2);
         }

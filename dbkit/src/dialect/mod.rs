@@ -5,11 +5,15 @@
 //! ([`AlterTable`], PostgreSQL and MySQL) or the table-rebuild recipe ([`RebuildTable`],
 //! SQLite).
 
+mod client;
+mod cluster;
 mod mysql;
 mod postgres;
 mod sqlite;
 
-pub use mysql::MysqlDialect;
+pub use client::{NativeDump, Opening, ScriptSyntax, StatementBodies};
+pub use cluster::ClusterDialect;
+pub use mysql::{GaleraDialect, MysqlDialect};
 pub use postgres::PostgresDialect;
 pub use sqlite::SqliteDialect;
 
@@ -123,6 +127,13 @@ pub trait Dialect: Send + Sync {
 
     /// One statement as a client script line (`psql`, `sqlite3`, `mariadb`), terminated.
     fn script_statement(&self, sql: &str) -> String {
+        format!("{sql};\n")
+    }
+
+    /// A statement whose body holds `;`s of its own (a routine, trigger or event) as a
+    /// client script line, terminated: where the client splits on every `;` (MySQL's),
+    /// between commands that set another delimiter and back.
+    fn script_body(&self, sql: &str) -> String {
         format!("{sql};\n")
     }
 
@@ -426,28 +437,55 @@ pub trait Dialect: Send + Sync {
         None
     }
 
-    // ---- How the backend's SQL text reads, for what reads revision files without a
-    // parser (`cargo dbrev lint`'s suppression comments). Defaults: standard SQL, where
-    // `--` and `/* */` are the comments and quotes are doubled to escape them.
+    // ---- How the backend's SQL text reads, for what reads scripts without a parser
+    // (`statements`, lint's suppression comments) and what recognises its dumps.
+
+    /// How the backend's command-line client splits a script (standard SQL by default).
+    fn script_syntax(&self) -> ScriptSyntax {
+        ScriptSyntax::STANDARD
+    }
 
     /// Whether `#` starts a comment running to the end of the line (MySQL).
     fn hash_comments(&self) -> bool {
-        false
+        self.script_syntax().hash_comments
     }
 
     /// Whether a backslash escapes the next character inside quotes (MySQL).
     fn backslash_escapes(&self) -> bool {
-        false
+        self.script_syntax().backslash_escapes
     }
 
     /// Whether backquotes quote identifiers (MySQL).
     fn backquoted_identifiers(&self) -> bool {
-        false
+        self.script_syntax().backquoted_identifiers
     }
 
     /// Whether `$tag$ .. $tag$` quotes a string (PostgreSQL's dollar quoting).
     fn dollar_quoting(&self) -> bool {
-        false
+        self.script_syntax().dollar_quoting
+    }
+
+    /// The plain-SQL dumps the backend's own dumpers write (restore recognises them and
+    /// checks that they are complete).
+    fn native_dumps(&self) -> &'static [NativeDump] {
+        &[]
+    }
+
+    // ---- Clusters whose every node takes writes (issue 15).
+
+    /// What the backend knows of synchronous multi-primary clusters (MariaDB Galera),
+    /// where a session lock holds on one node only; `None` where it has none.
+    fn cluster(&self) -> Option<&'static dyn ClusterDialect> {
+        None
+    }
+
+    // ---- Fleets of tenants (`[fleet]`, `--fleet`).
+
+    /// The URL parameter (name, value before percent-encoding) that makes every session of
+    /// a connection work in `schema`, for a fleet whose tenants are schemas of one database
+    /// (`schemas_query`); `None` where a tenant cannot be a schema (the default).
+    fn schema_url_parameter(&self, _schema: &str) -> Option<(&'static str, String)> {
+        None
     }
 }
 

@@ -1,9 +1,13 @@
 //! MySQL and MariaDB: backquoted identifiers, DDL that commits implicitly, `GET_LOCK`
 //! (its holder from `IS_USED_LOCK` and the process list),
 //! `MODIFY COLUMN`, `AUTO_INCREMENT`, `RENAME TABLE`, enums as column types, and
-//! `ALGORITHM=INPLACE, LOCK=NONE` on every change the server can make without blocking.
+//! `ALGORITHM=INPLACE, LOCK=NONE` on every change the server can make without blocking;
+//! dbrev's tables in InnoDB; and MariaDB Galera ([`GaleraDialect`]): `wsrep_on`, causal
+//! reads (`wsrep_sync_wait`), the lock table, the node's identity from `wsrep_*` status.
 
-use super::{AlterTable, Dialect, Key, TableChanges};
+use super::{
+    AlterTable, ClusterDialect, Dialect, Key, NativeDump, Opening, ScriptSyntax, TableChanges,
+};
 use crate::backend::Backend;
 use crate::model::{Column, ForeignKey, TableName};
 use crate::sqltype::{SqlType, TypeKind};
@@ -31,10 +35,15 @@ impl Dialect for MysqlDialect {
     fn script_statement(&self, sql: &str) -> String {
         // Routine and trigger bodies hold `;`: the mariadb client needs another delimiter.
         if sql.contains(';') {
-            format!("DELIMITER $$\n{sql}$$\nDELIMITER ;\n")
+            self.script_body(sql)
         } else {
             format!("{sql};\n")
         }
+    }
+
+    fn script_body(&self, sql: &str) -> String {
+        // mysqldump's spelling.
+        format!("DELIMITER ;;\n{sql} ;;\nDELIMITER ;\n")
     }
 
     fn server_version_query(&self) -> &'static str {
@@ -43,6 +52,23 @@ impl Dialect for MysqlDialect {
 
     fn timestamp_type(&self) -> &'static str {
         "TIMESTAMP NULL"
+    }
+
+    fn create_version_table(&self, table: &str) -> String {
+        // InnoDB whatever the server's default engine: transactional, and replicated by
+        // Galera (diesel's shape is the columns, which stay as diesel has them).
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (\n       version VARCHAR(50) PRIMARY KEY NOT NULL,\n       run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP\n) ENGINE=InnoDB",
+            self.quote_ident(table)
+        )
+    }
+
+    fn create_revisions_table(&self, table: &str) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (\n       version VARCHAR(50) PRIMARY KEY NOT NULL,\n       checksum VARCHAR(64),\n       state VARCHAR(16) NOT NULL,\n       applied_at {},\n       applied_by VARCHAR(255),\n       duration_ms BIGINT,\n       statements_done BIGINT NOT NULL DEFAULT 0,\n       statements_total BIGINT NOT NULL DEFAULT 0,\n       note VARCHAR(1000)\n) ENGINE=InnoDB",
+            self.quote_ident(table),
+            self.timestamp_type()
+        )
     }
 
     fn epoch_seconds(&self, expr: &str) -> String {
@@ -137,16 +163,111 @@ impl Dialect for MysqlDialect {
 
     // ---- How MySQL's SQL text reads.
 
-    fn hash_comments(&self) -> bool {
-        true
+    fn script_syntax(&self) -> ScriptSyntax {
+        ScriptSyntax {
+            hash_comments: true,
+            backslash_escapes: true,
+            backquoted_identifiers: true,
+            spaced_dash_comments: true,
+            executable_comments: true,
+            delimiter_command: Some("DELIMITER"),
+            raw_binary_strings: true,
+            ..ScriptSyntax::STANDARD
+        }
     }
 
-    fn backslash_escapes(&self) -> bool {
-        true
+    fn native_dumps(&self) -> &'static [NativeDump] {
+        &[NativeDump {
+            writer: "mysqldump/mariadb-dump",
+            opening: Opening::LineStarting(&["-- MySQL dump ", "-- MariaDB dump "]),
+            completion: "-- Dump completed",
+            completion_is_whole: false,
+        }]
     }
 
-    fn backquoted_identifiers(&self) -> bool {
-        true
+    fn cluster(&self) -> Option<&'static dyn ClusterDialect> {
+        Some(&GaleraDialect)
+    }
+}
+
+/// MariaDB Galera (and other wsrep clusters): a node says `@@wsrep_on`; its identity and
+/// its cluster's come from the `wsrep_*` status variables.
+pub struct GaleraDialect;
+
+/// One `wsrep_*` status variable's value ('' when the server has none).
+macro_rules! wsrep_status {
+    ($name:literal) => {
+        concat!(
+            "COALESCE((SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = '",
+            $name,
+            "'), '')"
+        )
+    };
+}
+
+impl ClusterDialect for GaleraDialect {
+    fn name(&self) -> &'static str {
+        "Galera"
+    }
+
+    fn probe(&self) -> &'static str {
+        "SELECT CAST(IF(@@wsrep_on, 1, 0) AS CHAR) AS value"
+    }
+
+    fn probe_unsupported(&self, message: &str) -> bool {
+        // MySQL, or MariaDB built without wsrep: ER_UNKNOWN_SYSTEM_VARIABLE.
+        message.contains("Unknown system variable")
+    }
+
+    fn causal_reads(&self) -> &'static str {
+        // Bit 1: reads (SELECT, SHOW, BEGIN) wait for the cluster's earlier commits.
+        "SET SESSION wsrep_sync_wait = @@session.wsrep_sync_wait | 1"
+    }
+
+    fn local_reads(&self) -> &'static str {
+        "SET SESSION wsrep_sync_wait = @@session.wsrep_sync_wait & ~1"
+    }
+
+    fn is_catch_up_timeout(&self, message: &str) -> bool {
+        // ER_LOCK_WAIT_TIMEOUT on a read: `repl.causal_read_timeout` ran out.
+        message.contains("Lock wait timeout exceeded")
+    }
+
+    fn session_query(&self) -> &'static str {
+        concat!(
+            "SELECT CAST(@@wsrep_node_name AS CHAR) AS node, CAST(",
+            wsrep_status!("WSREP_GCOMM_UUID"),
+            " AS CHAR) AS node_id, CAST(CONCAT(",
+            wsrep_status!("WSREP_CLUSTER_STATE_UUID"),
+            ", '/', DATABASE()) AS CHAR) AS scope, CAST(CONNECTION_ID() AS CHAR) AS connection_id, CAST(USER() AS CHAR) AS db_user"
+        )
+    }
+
+    fn create_lock_table(&self, table: &str) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (\n       name VARCHAR(191) PRIMARY KEY NOT NULL,\n       token VARCHAR(64) NOT NULL,\n       process VARCHAR(255) NOT NULL,\n       db_user VARCHAR(255) NOT NULL,\n       node VARCHAR(255) NOT NULL,\n       node_id VARCHAR(64) NOT NULL,\n       connection_id BIGINT NOT NULL,\n       scope VARCHAR(255) NOT NULL,\n       since TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP\n) ENGINE=InnoDB",
+            MysqlDialect.quote_ident(table)
+        )
+    }
+
+    fn is_conflict(&self, message: &str) -> bool {
+        // ER_LOCK_DEADLOCK (1213): a certification failure, or a local lock wait lost.
+        message.to_ascii_lowercase().contains("deadlock")
+    }
+
+    fn hazards_query(&self) -> &'static str {
+        "SELECT CAST(t.TABLE_NAME AS CHAR) AS table_name, \
+         CAST(CASE WHEN UPPER(t.ENGINE) = 'INNODB' THEN NULL ELSE t.ENGINE END AS CHAR) AS engine, \
+         CAST(EXISTS (SELECT 1 FROM information_schema.TABLE_CONSTRAINTS c \
+                      WHERE c.CONSTRAINT_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME \
+                        AND c.CONSTRAINT_TYPE = 'PRIMARY KEY') AS CHAR) AS primary_key \
+         FROM information_schema.TABLES t \
+         WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') \
+         HAVING engine IS NOT NULL OR primary_key = '0' ORDER BY 1"
+    }
+
+    fn replicated_engine(&self) -> &'static str {
+        "InnoDB"
     }
 }
 

@@ -4,7 +4,10 @@
 //! that holds rows: `NOT VALID` then `VALIDATE`, `SET NOT NULL` through a validated check,
 //! indexes built `CONCURRENTLY`, a `lock_timeout` on every revision that locks a table.
 
-use super::{AlterTable, Dialect, Key, Later, Staged, TableChanges, foreign_key_name};
+use super::{
+    AlterTable, Dialect, Key, Later, NativeDump, Opening, ScriptSyntax, Staged, StatementBodies,
+    TableChanges, foreign_key_name,
+};
 use crate::backend::Backend;
 use crate::model::{Column, ForeignKey, TableName};
 use crate::sqltype::SqlType;
@@ -47,7 +50,7 @@ impl Dialect for PostgresDialect {
 
     fn lock_holder(&self, name: &str) -> Option<String> {
         // The two-key form shows up in pg_locks as classid/objid with objsubid 2.
-        let name = self.quote_literal(name);
+        let object = lock_object(self, name);
         Some(format!(
             "SELECT format('pid %s (%s@%s, %s, connected since %s, %s)', a.pid, a.usename, \
              coalesce(host(a.client_addr), 'local socket'), \
@@ -57,7 +60,7 @@ impl Dialect for PostgresDialect {
              FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
              WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 \
              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-             AND l.classid = hashtext('dbrev')::oid AND l.objid = hashtext({name})::oid"
+             AND l.classid = hashtext('dbrev')::oid AND l.objid = ({object})::oid"
         ))
     }
     fn list_tables_query(&self) -> &'static str {
@@ -169,10 +172,51 @@ impl Dialect for PostgresDialect {
         })
     }
 
-    // ---- How PostgreSQL's SQL text reads.
+    // ---- How PostgreSQL's SQL text reads (as psql splits it).
 
-    fn dollar_quoting(&self) -> bool {
-        true
+    fn script_syntax(&self) -> ScriptSyntax {
+        ScriptSyntax {
+            dollar_quoting: true,
+            escape_strings: true,
+            nested_comments: true,
+            meta_commands: true,
+            copy_from_stdin: true,
+            parenthesised_statements: true,
+            bodies: StatementBodies::AtomicRoutines,
+            ..ScriptSyntax::STANDARD
+        }
+    }
+
+    fn native_dumps(&self) -> &'static [NativeDump] {
+        // pg_dumpall's first: a cluster dump holds pg_dump's header lines further down.
+        &[
+            NativeDump {
+                writer: "pg_dumpall",
+                opening: Opening::Line("-- PostgreSQL database cluster dump"),
+                completion: "-- PostgreSQL database cluster dump complete",
+                completion_is_whole: false,
+            },
+            NativeDump {
+                writer: "pg_dump",
+                opening: Opening::Line("-- PostgreSQL database dump"),
+                completion: "-- PostgreSQL database dump complete",
+                completion_is_whole: false,
+            },
+        ]
+    }
+
+    fn schema_url_parameter(&self, schema: &str) -> Option<(&'static str, String)> {
+        // libpq's `options`: server settings for the session. The server splits them at
+        // spaces, a backslash escaping the next character.
+        let path: String = self
+            .quote_ident(schema)
+            .chars()
+            .flat_map(|c| match c {
+                ' ' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        Some(("options", format!("-c search_path={path}")))
     }
 }
 
@@ -381,10 +425,18 @@ fn rewrites(from: &SqlType, to: &SqlType) -> bool {
     }
 }
 
-/// The advisory lock's two keys: dbrev's, and the lock name's (per database already).
+/// The advisory lock's two keys: dbrev's, and the lock name's with the schema the version
+/// table lives in (advisory locks are per database already): runs on two schemas of one
+/// database (a fleet's schema tenants) keep two version tables and do not wait for each
+/// other.
 fn lock_key(dialect: &PostgresDialect, name: &str) -> String {
+    format!("hashtext('dbrev'), {}", lock_object(dialect, name))
+}
+
+/// The lock's second key: `name` and the current schema, hashed.
+fn lock_object(dialect: &PostgresDialect, name: &str) -> String {
     format!(
-        "hashtext('dbrev'), hashtext({})",
+        "hashtext({} || coalesce(':' || current_schema(), ''))",
         dialect.quote_literal(name)
     )
 }

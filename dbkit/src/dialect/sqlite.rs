@@ -3,7 +3,9 @@
 //! foreign keys off, new table, copy, drop, rename, indexes, then `pragma_foreign_key_check`
 //! of the table and of those that reference it).
 
-use super::{Dialect, RebuildTable, TableChanges};
+use super::{
+    Dialect, NativeDump, Opening, RebuildTable, ScriptSyntax, StatementBodies, TableChanges,
+};
 use crate::backend::Backend;
 use crate::model::{Table, TableName};
 
@@ -72,6 +74,22 @@ impl Dialect for SqliteDialect {
         // turns them on): the table-rebuild recipe needs them off and checks them itself
         // with `pragma_foreign_key_check`.
         Some("PRAGMA busy_timeout = 60000; PRAGMA foreign_keys = OFF;")
+    }
+
+    fn script_syntax(&self) -> ScriptSyntax {
+        ScriptSyntax {
+            bodies: StatementBodies::Triggers,
+            ..ScriptSyntax::STANDARD
+        }
+    }
+
+    fn native_dumps(&self) -> &'static [NativeDump] {
+        &[NativeDump {
+            writer: "sqlite3 .dump",
+            opening: Opening::FirstLines(&["PRAGMA foreign_keys=OFF;", "BEGIN TRANSACTION;"]),
+            completion: "COMMIT;",
+            completion_is_whole: true,
+        }]
     }
 }
 

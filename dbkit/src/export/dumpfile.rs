@@ -7,6 +7,8 @@
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
+use crate::backend::Backend;
+use crate::dialect::{NativeDump, dialect_for};
 use crate::error::{IoContext, Result};
 
 /// The first line of every dump we write.
@@ -24,14 +26,8 @@ const HEAD: usize = 8 * 1024;
 pub(crate) enum DumpFormat {
     /// `cargo dbexport`.
     Ours,
-    /// mysqldump or mariadb-dump.
-    Mysqldump,
-    /// pg_dump's plain format.
-    PgDump,
-    /// pg_dumpall.
-    PgDumpAll,
-    /// sqlite3's `.dump`.
-    Sqlite3,
+    /// One of a backend's own dumpers (see [`Dialect::native_dumps`]).
+    Native(&'static NativeDump),
     /// Anything else: plain SQL with no completion line to check.
     Unknown,
 }
@@ -49,34 +45,18 @@ impl DumpFormat {
         if lines.first().is_some_and(|l| l.starts_with(HEADER)) {
             return DumpFormat::Ours;
         }
-        if lines
+        Backend::ALL
             .iter()
-            .any(|l| l.starts_with("-- MySQL dump ") || l.starts_with("-- MariaDB dump "))
-        {
-            return DumpFormat::Mysqldump;
-        }
-        if lines.contains(&"-- PostgreSQL database cluster dump") {
-            return DumpFormat::PgDumpAll;
-        }
-        if lines.contains(&"-- PostgreSQL database dump") {
-            return DumpFormat::PgDump;
-        }
-        if lines.first() == Some(&"PRAGMA foreign_keys=OFF;")
-            && lines.get(1) == Some(&"BEGIN TRANSACTION;")
-        {
-            return DumpFormat::Sqlite3;
-        }
-        DumpFormat::Unknown
+            .flat_map(|&b| dialect_for(b).native_dumps())
+            .find(|dump| dump.opens(&lines))
+            .map_or(DumpFormat::Unknown, DumpFormat::Native)
     }
 
     /// Who wrote it, for messages.
     pub(crate) fn writer(self) -> &'static str {
         match self {
             DumpFormat::Ours => "cargo dbexport",
-            DumpFormat::Mysqldump => "mysqldump/mariadb-dump",
-            DumpFormat::PgDump => "pg_dump",
-            DumpFormat::PgDumpAll => "pg_dumpall",
-            DumpFormat::Sqlite3 => "sqlite3 .dump",
+            DumpFormat::Native(dump) => dump.writer,
             DumpFormat::Unknown => "an unknown program",
         }
     }
@@ -85,10 +65,7 @@ impl DumpFormat {
     pub(crate) fn completion_line(self) -> Option<&'static str> {
         match self {
             DumpFormat::Ours => Some(TRAILER),
-            DumpFormat::Mysqldump => Some("-- Dump completed"),
-            DumpFormat::PgDump => Some("-- PostgreSQL database dump complete"),
-            DumpFormat::PgDumpAll => Some("-- PostgreSQL database cluster dump complete"),
-            DumpFormat::Sqlite3 => Some("COMMIT;"),
+            DumpFormat::Native(dump) => Some(dump.completion),
             DumpFormat::Unknown => None,
         }
     }
@@ -96,18 +73,18 @@ impl DumpFormat {
     /// Whether the end of the file (`tail`) has this dumper's completion line as its last
     /// line — for pg_dump, followed only by `--` lines and psql's `\unrestrict`.
     pub(crate) fn is_complete(self, tail: &[u8]) -> bool {
-        let Some(marker) = self.completion_line() else {
+        if self == DumpFormat::Unknown {
             return true;
-        };
+        }
         let text = String::from_utf8_lossy(tail);
         let last = text
             .lines()
             .rev()
             .map(str::trim)
             .find(|l| !l.is_empty() && *l != "--" && !l.starts_with("\\unrestrict "));
-        match self {
-            DumpFormat::Sqlite3 => last == Some(marker),
-            _ => last.is_some_and(|l| l.starts_with(marker)),
+        match (self, last) {
+            (DumpFormat::Native(dump), Some(last)) => dump.ends(last),
+            (_, last) => last.is_some_and(|l| l.starts_with(TRAILER)),
         }
     }
 }
@@ -200,47 +177,51 @@ mod tests {
 
     #[test]
     fn dumpers_are_recognised_by_their_first_lines() {
-        let sniff = |text: &str| DumpFormat::sniff(text.as_bytes());
+        let sniff = |text: &str| DumpFormat::sniff(text.as_bytes()).writer();
         assert_eq!(
             sniff("-- dbrev dump 0.1.0\n-- source: x\n"),
-            DumpFormat::Ours
+            "cargo dbexport"
         );
         assert_eq!(
             sniff("/*M!999999\\- enable the sandbox mode */ \n-- MariaDB dump 10.19  Distrib\n"),
-            DumpFormat::Mysqldump
+            "mysqldump/mariadb-dump"
         );
-        assert_eq!(sniff("-- MySQL dump 10.13\n"), DumpFormat::Mysqldump);
-        assert_eq!(
-            sniff("--\n-- PostgreSQL database dump\n--\n"),
-            DumpFormat::PgDump
-        );
+        assert_eq!(sniff("-- MySQL dump 10.13\n"), "mysqldump/mariadb-dump");
+        assert_eq!(sniff("--\n-- PostgreSQL database dump\n--\n"), "pg_dump");
         assert_eq!(
             sniff("--\n-- PostgreSQL database cluster dump\n--\n"),
-            DumpFormat::PgDumpAll
+            "pg_dumpall"
         );
         assert_eq!(
             sniff("PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE t(x);\n"),
-            DumpFormat::Sqlite3
+            "sqlite3 .dump"
         );
-        assert_eq!(sniff("CREATE TABLE t (x int);\n"), DumpFormat::Unknown);
+        assert_eq!(
+            sniff("BEGIN TRANSACTION;\nPRAGMA foreign_keys=OFF;\n"),
+            "an unknown program"
+        );
+        assert_eq!(sniff("CREATE TABLE t (x int);\n"), "an unknown program");
     }
 
     #[test]
     fn completion_lines_are_found_at_the_end_only() {
+        let format = |first_lines: &str| DumpFormat::sniff(first_lines.as_bytes());
         let ours = DumpFormat::Ours;
         assert!(ours.is_complete(b"SET x;\n\n-- dbrev dump completed 2026-01-01 00:00:00 UTC\n"));
         assert!(!ours.is_complete(b"-- dbrev dump completed x\nINSERT INTO t VALUES (1);\n"));
         assert!(!ours.is_complete(b"INSERT INTO t VALUES (1);\n"));
-        assert!(DumpFormat::Mysqldump.is_complete(b"x;\n\n-- Dump completed on 2026-11-25\n"));
-        assert!(DumpFormat::PgDump.is_complete(
+        let mysqldump = format("-- MySQL dump 10.13\n");
+        assert!(mysqldump.is_complete(b"x;\n\n-- Dump completed on 2026-11-25\n"));
+        assert!(!mysqldump.is_complete(b"x;\n"));
+        let pg_dump = format("-- PostgreSQL database dump\n");
+        assert!(pg_dump.is_complete(
             b"x;\n\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict abc\n\n"
         ));
-        assert!(!DumpFormat::PgDump.is_complete(b"--\n-- PostgreSQL database dump\n--\n"));
-        assert!(DumpFormat::Sqlite3.is_complete(b"INSERT INTO t VALUES(1);\nCOMMIT;\n"));
-        assert!(
-            !DumpFormat::Sqlite3
-                .is_complete(b"INSERT INTO t VALUES(1);\nROLLBACK; -- due to errors\n")
-        );
+        assert!(!pg_dump.is_complete(b"--\n-- PostgreSQL database dump\n--\n"));
+        let sqlite3 = format("PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n");
+        assert!(sqlite3.is_complete(b"INSERT INTO t VALUES(1);\nCOMMIT;\n"));
+        assert!(!sqlite3.is_complete(b"INSERT INTO t VALUES(1);\nROLLBACK; -- due to errors\n"));
+        assert!(!sqlite3.is_complete(b"INSERT INTO t VALUES(1);\nCOMMIT; -- more\n"));
         assert!(DumpFormat::Unknown.is_complete(b""));
     }
 

@@ -3,11 +3,13 @@
 //! which streams our dumps and the native dumpers' plain output back in.
 //!
 //! Each backend module reads its catalog into [`Objects`] (DDL in a safe order and the
-//! tables to copy, parents before children); rows are formatted as exact SQL literals,
-//! so values round-trip and memory stays flat. A filtered dump (`--tables`,
-//! `--exclude-table`, the configuration's `include`/`exclude`) leaves out everything that belongs to
-//! the tables it leaves out, and says which foreign keys and views go with them. Every
-//! dump ends with a completion line that restore looks for.
+//! tables to copy, parents before children) and streams the rows, so values round-trip
+//! exactly and memory stays flat: PostgreSQL's as `COPY` blocks (`COPY … TO STDOUT` on the
+//! dump's snapshot), MySQL's as multi-row INSERTs formatted here from the text protocol,
+//! SQLite's as INSERTs of tuples the server formats as SQL literals. A filtered dump
+//! (`--tables`, `--exclude-table`, the configuration's `include`/`exclude`) leaves out
+//! everything that belongs to the tables it leaves out, and says which foreign keys and
+//! views go with them. Every dump ends with a completion line that restore looks for.
 
 mod dumpfile;
 pub(crate) mod interrupt;
@@ -26,6 +28,7 @@ use std::time::Instant;
 
 use crate::backend::Backend;
 use crate::db::{Connection, StreamError};
+use crate::dialect::Dialect;
 use crate::error::{Error, IoContext, Result};
 use crate::filter::TableFilter;
 use crate::inspect::{ColumnRow, read_catalog};
@@ -66,6 +69,10 @@ pub struct DumpOptions {
     pub max_statement_bytes: usize,
     /// dbrev.toml's `include` / `exclude` (dbrev's own tables are dumped whatever it says).
     pub config_filter: Option<ConfigFilter>,
+    /// Only the objects of the session's current schema, as `pg_dump --schema` (a
+    /// PostgreSQL schema tenant's dump, restored into another schema or database without
+    /// touching the other tenants'); a no-op where a database is one schema.
+    pub current_schema_only: bool,
 }
 
 /// The tables dbrev.toml's `include` / `exclude` leave in a dump: those its filter keeps,
@@ -114,15 +121,19 @@ impl Default for DumpOptions {
             keep_definer: false,
             max_statement_bytes: 1 << 20,
             config_filter: None,
+            current_schema_only: false,
         }
     }
 }
 
 impl DumpOptions {
-    /// Whether some tables may be left out (by `--tables`, `--exclude-table` or the
-    /// configuration's `include` / `exclude`).
+    /// Whether some tables may be left out (by `--tables`, `--exclude-table`, the
+    /// configuration's `include` / `exclude`, or the current schema's bounds).
     pub(crate) fn filtered(&self) -> bool {
-        !self.tables.is_empty() || !self.exclude_tables.is_empty() || self.config_filter.is_some()
+        !self.tables.is_empty()
+            || !self.exclude_tables.is_empty()
+            || self.config_filter.is_some()
+            || self.current_schema_only
     }
 }
 
@@ -226,9 +237,11 @@ pub(crate) struct Objects {
 }
 
 /// Which tables (and views) pass `--tables` / `--exclude-table` and the configuration's
-/// `include` / `exclude`.
+/// `include` / `exclude`. The migration lock's table (Galera) is never dumped: a held
+/// lock is the state of a run, and restored it would stop the next one.
 pub(crate) fn selected(options: &DumpOptions, table: &str) -> bool {
-    (options.tables.is_empty() || options.tables.iter().any(|t| t == table))
+    table != crate::lock::LOCK_TABLE
+        && (options.tables.is_empty() || options.tables.iter().any(|t| t == table))
         && !options.exclude_tables.iter().any(|t| t == table)
         && options
             .config_filter
@@ -369,6 +382,15 @@ pub(crate) fn drop_scratch(conn: &mut Connection, name: &str) -> Result<(), Stri
     }
 }
 
+/// What the backend's module reads for a dump with `options`.
+fn read_objects(conn: &mut Connection, options: &DumpOptions) -> Result<Objects> {
+    match conn.backend() {
+        Backend::Sqlite => sqlite::objects(conn, options),
+        Backend::Postgres => postgres::objects(conn, options),
+        Backend::Mysql => mysql::objects(conn, options),
+    }
+}
+
 /// The `DROP … IF EXISTS` statements, dependants first, of every object a dump of the
 /// connected database would create (schemas and extensions are never among them).
 pub(crate) fn drop_statements(conn: &mut Connection) -> Result<Vec<String>> {
@@ -376,11 +398,7 @@ pub(crate) fn drop_statements(conn: &mut Connection) -> Result<Vec<String>> {
         schema_only: true,
         ..DumpOptions::default()
     };
-    let mut objects = match conn.backend() {
-        Backend::Sqlite => sqlite::objects(conn, &options)?,
-        Backend::Postgres => postgres::objects(conn, &options)?,
-        Backend::Mysql => mysql::objects(conn, &options)?,
-    };
+    let mut objects = read_objects(conn, &options)?;
     end_read(conn, &mut objects.reader)?;
     Ok(objects.drops.into_iter().map(|d| d.sql).collect())
 }
@@ -402,11 +420,7 @@ pub fn table_rows(conn: &mut Connection) -> Result<std::collections::BTreeMap<St
         data_only: true,
         ..DumpOptions::default()
     };
-    let mut objects = match conn.backend() {
-        Backend::Sqlite => sqlite::objects(conn, &options)?,
-        Backend::Postgres => postgres::objects(conn, &options)?,
-        Backend::Mysql => mysql::objects(conn, &options)?,
-    };
+    let mut objects = read_objects(conn, &options)?;
     let mut out = std::collections::BTreeMap::new();
     for table in &objects.tables {
         let mut rows = 0u64;
@@ -483,105 +497,118 @@ pub fn dump(
     options: &DumpOptions,
     reporter: &Reporter,
 ) -> Result<DumpStats> {
-    let backend = conn.backend();
     let version = conn.server_version().unwrap_or_default();
-    let mut objects = match backend {
-        Backend::Sqlite => sqlite::objects(conn, options)?,
-        Backend::Postgres => postgres::objects(conn, options)?,
-        Backend::Mysql => mysql::objects(conn, options)?,
-    };
+    let mut objects = read_objects(conn, options)?;
     for warning in &objects.warnings {
         reporter.warn(warning);
     }
-    let mut writer = CountingWriter {
-        inner: out,
-        bytes: 0,
-    };
-    let w = &mut writer;
-    let io = |e: std::io::Error| Error::Export(format!("writing the dump: {e}"));
-    writeln!(
-        w,
-        "{}{}\n-- source: {} ({backend} {version})\n-- date: {}\n",
+    let header = format!(
+        "{}{}\n-- source: {} ({} {version})\n-- date: {}\n",
         dumpfile::HEADER,
         env!("CARGO_PKG_VERSION"),
         conn.url().masked(),
+        conn.backend(),
         crate::script::create_date(time::OffsetDateTime::now_utc())
-    )
-    .map_err(io)?;
-    for s in &objects.settings {
-        writeln!(w, "{s};").map_err(io)?;
-    }
-    let ddl = |w: &mut CountingWriter<'_>, d: &Ddl| -> std::io::Result<()> {
-        if d.routine && backend == Backend::Mysql {
-            writeln!(w, "DELIMITER ;;\n{} ;;\nDELIMITER ;", d.sql)
-        } else {
-            writeln!(w, "{};", d.sql)
-        }
+    );
+    let dialect = conn.dialect();
+    let mut w = CountingWriter {
+        inner: out,
+        bytes: 0,
     };
+    written(writeln!(w, "{header}"))?;
+    written(write_lines(&mut w, &objects.settings))?;
     if !options.data_only {
         if !options.no_drop {
-            writeln!(w).map_err(io)?;
-            for d in &objects.drops {
-                ddl(w, d).map_err(io)?;
-            }
+            written(write_ddl(&mut w, dialect, &objects.drops))?;
         }
-        writeln!(w).map_err(io)?;
-        for d in &objects.before {
-            ddl(w, d).map_err(io)?;
-        }
+        written(write_ddl(&mut w, dialect, &objects.before))?;
     }
     let mut stats = DumpStats::default();
     if !options.schema_only {
-        for table in &objects.tables {
-            stats.rows += match (&table.rows, &mut objects.reader) {
-                (RowSource::Copy { out, into }, RowReader::Postgres(session)) => {
-                    postgres::copy_rows(session, w, table, out, into, reporter)?
-                }
-                (RowSource::Text(select), RowReader::Mysql(session)) => mysql::insert_rows(
-                    session,
-                    w,
-                    table,
-                    select,
-                    options.max_statement_bytes,
-                    reporter,
-                )?,
-                (RowSource::Literals(select), RowReader::Connection) => dump_rows(
-                    conn,
-                    w,
-                    select,
-                    table,
-                    options.max_statement_bytes,
-                    reporter,
-                )?,
-                _ => {
-                    return Err(Error::Export(format!(
-                        "no reader for the rows of {}",
-                        table.name
-                    )));
-                }
-            };
-            stats.tables += 1;
-        }
-        for d in &objects.data_after {
-            ddl(w, d).map_err(io)?;
-        }
+        stats = write_rows(conn, &mut w, &mut objects, options, reporter)?;
+        written(write_statements(&mut w, dialect, &objects.data_after))?;
     }
     if !options.data_only {
-        writeln!(w).map_err(io)?;
-        for d in &objects.after {
-            ddl(w, d).map_err(io)?;
-        }
+        written(write_ddl(&mut w, dialect, &objects.after))?;
     }
-    for s in &objects.footer {
-        writeln!(w, "{s};").map_err(io)?;
-    }
-    writeln!(w, "\n{}", trailer()).map_err(io)?;
-    w.flush().map_err(io)?;
-    stats.bytes = writer.bytes;
+    written(write_lines(&mut w, &objects.footer))?;
+    written(writeln!(w, "\n{}", trailer()).and_then(|()| w.flush()))?;
+    stats.bytes = w.bytes;
     if let RowReader::Connection = objects.reader {
         // SQLite's read transaction: the connection may go on to write (upgrade --backup).
         conn.batch_execute("COMMIT")
             .map_err(|e| query_error("ending the dump's transaction", e))?;
+    }
+    Ok(stats)
+}
+
+/// A write of the dump, its failure kept as the cause (a reader that went away, a full
+/// disk).
+fn written<T>(result: std::io::Result<T>) -> Result<T> {
+    result.map_err(|e| Error::write("writing the dump", e))
+}
+
+/// Session settings (and the footer's), one statement a line.
+fn write_lines(w: &mut CountingWriter<'_>, lines: &[String]) -> std::io::Result<()> {
+    lines.iter().try_for_each(|s| writeln!(w, "{s};"))
+}
+
+/// A block of DDL after a blank line.
+fn write_ddl(
+    w: &mut CountingWriter<'_>,
+    dialect: &dyn Dialect,
+    ddl: &[Ddl],
+) -> std::io::Result<()> {
+    writeln!(w)?;
+    write_statements(w, dialect, ddl)
+}
+
+/// Statements as the backend's client reads them: one a line, those with bodies between
+/// the dialect's delimiter commands.
+fn write_statements(
+    w: &mut CountingWriter<'_>,
+    dialect: &dyn Dialect,
+    ddl: &[Ddl],
+) -> std::io::Result<()> {
+    for d in ddl {
+        if d.routine {
+            w.write_all(dialect.script_body(&d.sql).as_bytes())?;
+        } else {
+            writeln!(w, "{};", d.sql)?;
+        }
+    }
+    Ok(())
+}
+
+/// Every table's rows, read on the session that holds the dump's snapshot.
+fn write_rows(
+    conn: &mut Connection,
+    w: &mut CountingWriter<'_>,
+    objects: &mut Objects,
+    options: &DumpOptions,
+    reporter: &Reporter,
+) -> Result<DumpStats> {
+    let max_bytes = options.max_statement_bytes;
+    let mut stats = DumpStats::default();
+    for table in &objects.tables {
+        stats.rows += match (&table.rows, &mut objects.reader) {
+            (RowSource::Copy { out, into }, RowReader::Postgres(session)) => {
+                postgres::copy_rows(session, w, table, out, into, reporter)?
+            }
+            (RowSource::Text(select), RowReader::Mysql(session)) => {
+                mysql::insert_rows(session, w, table, select, max_bytes, reporter)?
+            }
+            (RowSource::Literals(select), RowReader::Connection) => {
+                dump_rows(conn, w, select, table, max_bytes, reporter)?
+            }
+            _ => {
+                return Err(Error::Export(format!(
+                    "no reader for the rows of {}",
+                    table.name
+                )));
+            }
+        };
+        stats.tables += 1;
     }
     Ok(stats)
 }
@@ -626,11 +653,9 @@ fn dump_rows(
         Err(StreamError::Query(e)) => {
             return Err(query_error(&format!("rows of {}", table.name), e));
         }
-        Err(StreamError::Stopped(e)) => {
-            return Err(Error::Export(format!("writing the dump: {e}")));
-        }
+        Err(StreamError::Stopped(e)) => return Err(Error::write("writing the dump", e)),
     }
-    flush(w, &mut pending).map_err(|e| Error::Export(format!("writing the dump: {e}")))?;
+    written(flush(w, &mut pending))?;
     bar.finish_and_clear();
     reporter.detail(format!(
         "{}: {rows} rows in {} ms",

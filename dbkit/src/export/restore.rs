@@ -97,8 +97,8 @@ fn database_name(conn: &mut Connection) -> String {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| conn.url().masked());
         }
-        Backend::Postgres => "SELECT current_database()::text AS value",
-        Backend::Mysql => "SELECT DATABASE() AS value",
+        Backend::Postgres => super::postgres::DATABASE_NAME,
+        Backend::Mysql => super::mysql::DATABASE_NAME,
     };
     conn.query_value(sql)
         .ok()
@@ -336,14 +336,38 @@ impl Run<'_> {
                 Error::Export(format!("{}: starting the restore: {e}", self.source))
             })?;
         }
-        let mut scope = known.unwrap_or_default();
-        let mut said = false;
-        let mut stats = RestoreStats::default();
-        let mut copy: Option<(usize, String)> = None;
+        let mut progress = Progress {
+            scope: known.unwrap_or_default(),
+            ..Progress::default()
+        };
         let mut statements = self.statements(reader);
-        let mut stop = None;
-        let mut cut = false;
-        for statement in statements.by_ref() {
+        let mut stop = self.run(target, &mut statements, &mut progress);
+        if stop.is_none() {
+            let tail = statements.get_ref().get_ref().tail();
+            stop = self.after_the_last(target, tail, &progress)?;
+        }
+        if let Some(stop) = stop {
+            return Err(self.stopped(target, stop, progress.stats.statements));
+        }
+        if transactional {
+            target.execute("COMMIT").map_err(|e| {
+                Error::Export(format!("{}: committing the restore: {e}", self.source))
+            })?;
+        }
+        self.bar.finish_and_clear();
+        Ok(progress.stats)
+    }
+
+    /// Runs the file's statements until the end, a cut (with `--allow-incomplete`) or
+    /// the first that stops the restore.
+    fn run(
+        &self,
+        target: &mut dyn Target,
+        statements: &mut StatementReader<DumpReader>,
+        progress: &mut Progress,
+    ) -> Option<Stop> {
+        let transactional = target.transactional();
+        for statement in statements {
             let statement = match statement {
                 Ok(s) => s,
                 Err(e) if self.options.allow_incomplete && is_cut(&e) => {
@@ -353,114 +377,130 @@ impl Run<'_> {
                         split_line(&e),
                         split_message(&e)
                     ));
-                    cut = true;
-                    break;
+                    progress.cut = true;
+                    return None;
                 }
-                Err(e) => {
-                    stop = Some(Stop::Input(split_line(&e), e));
-                    break;
-                }
+                Err(e) => return Some(Stop::Input(split_line(&e), e)),
             };
-            let Statement { sql, line, kind } = &statement;
             if let Some(s) = switch(self.backend, &statement) {
-                if transactional {
-                    if let Err(m) = scope.record(s) {
-                        stop = Some(Stop::Scope(m));
-                        break;
-                    }
+                if transactional && let Err(m) = progress.scope.record(s) {
+                    return Some(Stop::Scope(m));
                 }
-                self.skip(&scope, &mut said);
+                self.skip(&progress.scope, &mut progress.said);
                 continue;
             }
-            let result = match kind {
-                StatementKind::PsqlMeta => continue,
-                StatementKind::Sql if transactional && is_transaction_control(sql) => continue,
-                StatementKind::Sql => target.execute(sql),
-                StatementKind::CopyFromStdin => {
-                    copy = Some((*line, sql.clone()));
-                    target.copy_begin(sql)
-                }
-                StatementKind::CopyData(data) => target.copy_send(data.clone()),
-                StatementKind::CopyEnd => {
-                    let done = target.copy_finish();
-                    if done.is_ok() {
-                        copy = None;
-                    }
-                    done
-                }
-            };
-            if let Err(failure) = result {
-                let (line, sql) = match (&kind, &copy) {
-                    (StatementKind::CopyData(_) | StatementKind::CopyEnd, Some((at, sql))) => {
-                        (*at + failure.copy_line.unwrap_or(0) as usize, sql.as_str())
-                    }
-                    _ => (*line, sql.as_str()),
-                };
-                stop = Some(Stop::Statement(
-                    line,
-                    format!("{}{}", subject(sql), failure.message),
-                ));
-                break;
+            match apply(target, statement, &mut progress.copy, transactional) {
+                Ok(true) => progress.stats.statements += 1,
+                Ok(false) => {}
+                Err(stop) => return Some(stop),
             }
-            stats.statements += 1;
         }
-        if stop.is_none() && cut && copy.is_some() {
+        None
+    }
+
+    /// After the last statement: the rows of a COPY cut short (`--allow-incomplete`), the
+    /// completion line where it was not checked before, the target's final checks.
+    fn after_the_last(
+        &self,
+        target: &mut dyn Target,
+        tail: &[u8],
+        progress: &Progress,
+    ) -> Result<Option<Stop>> {
+        if progress.cut
+            && let Some((line, _)) = &progress.copy
+            && let Err(failure) = target.copy_finish()
+        {
             // Whole rows of a COPY cut short are kept with --allow-incomplete.
-            if let Err(failure) = target.copy_finish() {
-                stop = Some(Stop::Statement(
-                    copy.as_ref().map_or(0, |(l, _)| *l),
-                    failure.message,
-                ));
-            }
+            return Ok(Some(Stop::Statement(*line, failure.message)));
         }
-        if stop.is_none()
-            && (transactional || self.streamed)
+        if (target.transactional() || self.streamed)
             && !self.options.allow_incomplete
-            && !self
-                .format
-                .is_complete(statements.get_ref().get_ref().tail())
+            && !self.format.is_complete(tail)
         {
             target.execute("ROLLBACK").ok();
             return Err(self.incomplete());
         }
-        if stop.is_none() {
-            if let Err(failure) = target.final_checks(self.reporter) {
-                stop = Some(Stop::Statement(0, failure.message));
-            }
-        }
-        if let Some(stop) = stop {
-            target.copy_abort();
-            let state = if transactional {
-                let _ = target.execute("ROLLBACK");
-                "nothing was restored (rolled back)".to_owned()
-            } else {
-                format!(
-                    "the {} statement(s) before it were applied",
-                    stats.statements
-                )
-            };
-            return Err(match stop {
-                Stop::Input(line, e) => input_error(
-                    &e,
-                    format!("{}:{line}: {}; {state}", self.source, split_message(&e)),
-                ),
-                Stop::Statement(0, message) => {
-                    Error::Export(format!("{}: {message}; {state}", self.source))
-                }
-                Stop::Statement(line, message) => {
-                    Error::Export(format!("{}:{line}: {message}; {state}", self.source))
-                }
-                Stop::Scope(message) => self.several(&message, true),
-            });
-        }
-        if transactional {
-            target.execute("COMMIT").map_err(|e| {
-                Error::Export(format!("{}: committing the restore: {e}", self.source))
-            })?;
-        }
-        self.bar.finish_and_clear();
-        Ok(stats)
+        Ok(target
+            .final_checks(self.reporter)
+            .err()
+            .map(|failure| Stop::Statement(0, failure.message)))
     }
+
+    /// The error for a restore that stopped, with what it left: rolled back, or the
+    /// statements applied before it.
+    fn stopped(&self, target: &mut dyn Target, stop: Stop, applied: u64) -> Error {
+        target.copy_abort();
+        let state = if target.transactional() {
+            let _ = target.execute("ROLLBACK");
+            "nothing was restored (rolled back)".to_owned()
+        } else {
+            format!("the {applied} statement(s) before it were applied")
+        };
+        match stop {
+            Stop::Input(line, e) => input_error(
+                &e,
+                format!("{}:{line}: {}; {state}", self.source, split_message(&e)),
+            ),
+            Stop::Statement(0, message) => {
+                Error::Export(format!("{}: {message}; {state}", self.source))
+            }
+            Stop::Statement(line, message) => {
+                Error::Export(format!("{}:{line}: {message}; {state}", self.source))
+            }
+            Stop::Scope(message) => self.several(&message, true),
+        }
+    }
+}
+
+/// What the pass that writes has done so far.
+#[derive(Default)]
+struct Progress {
+    /// The database-level statements met.
+    scope: Scope,
+    /// Whether skipping one was reported.
+    said: bool,
+    stats: RestoreStats,
+    /// The open `COPY … FROM stdin`: its line and statement.
+    copy: Option<(usize, String)>,
+    /// The file is cut short, and `--allow-incomplete` restores what comes before.
+    cut: bool,
+}
+
+/// Runs one statement (or COPY block part) on the target; whether it counts as one run
+/// (psql's meta-commands and, in a transaction, transaction control are passed over).
+fn apply(
+    target: &mut dyn Target,
+    statement: Statement,
+    copy: &mut Option<(usize, String)>,
+    transactional: bool,
+) -> std::result::Result<bool, Stop> {
+    let Statement { sql, line, kind } = statement;
+    let copying = matches!(kind, StatementKind::CopyData(_) | StatementKind::CopyEnd);
+    let result = match kind {
+        StatementKind::PsqlMeta => return Ok(false),
+        StatementKind::Sql if transactional && is_transaction_control(&sql) => return Ok(false),
+        StatementKind::Sql => target.execute(&sql),
+        StatementKind::CopyFromStdin => {
+            let begun = target.copy_begin(&sql);
+            *copy = Some((line, sql.clone()));
+            begun
+        }
+        StatementKind::CopyData(data) => target.copy_send(data),
+        StatementKind::CopyEnd => {
+            let done = target.copy_finish();
+            if done.is_ok() {
+                *copy = None;
+            }
+            done
+        }
+    };
+    result.map(|()| true).map_err(|failure| {
+        let (line, sql) = match (copying, &*copy) {
+            (true, Some((at, sql))) => (*at + failure.copy_line.unwrap_or(0) as usize, sql),
+            _ => (line, &sql),
+        };
+        Stop::Statement(line, format!("{}{}", subject(sql), failure.message))
+    })
 }
 
 /// A file cut short is refused (it needs the user: `--allow-incomplete`); one that cannot

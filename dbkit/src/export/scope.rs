@@ -62,7 +62,7 @@ fn words(text: &str, n: usize) -> Vec<String> {
 }
 
 fn shorten(text: &str) -> String {
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line = crate::error::one_line(text);
     match one_line.char_indices().nth(60) {
         Some((i, _)) => format!("{}…", &one_line[..i]),
         None => one_line,

@@ -1,15 +1,36 @@
 //! The plain driver sessions export and restore use beside diesel's connection: a
-//! tokio-postgres session that speaks `COPY` in and out and reads rows as text, and a mysql_async session that
-//! reads rows in the text protocol and keeps the server's error codes. Both take the URL,
-//! TLS and error rules of [`crate::db`].
+//! tokio-postgres session that speaks `COPY` in and out and reads rows as text, and a
+//! mysql_async session that reads rows in the text protocol and keeps the server's error
+//! codes. Both connect through [`crate::driver`] (the URL's TLS rules, the masked
+//! connection error).
 
 use std::fmt;
 
 use tokio::runtime::Runtime;
 
-use crate::db::{connect_error, mysql_conn, postgres_config, postgres_reason, runtime};
-use crate::error::Result;
+use crate::driver::{connect_failed, connect_mysql, connect_postgres, postgres_reason, runtime};
+use crate::error::{DriverError, Error, Result, one_line};
 use crate::url::DatabaseUrl;
+
+/// Why a streamed read ([`RawPostgres::copy_out`], [`RawMysql::for_each_row`]) stopped:
+/// the driver failed, or the writer the rows went to did.
+#[derive(Debug)]
+pub(crate) enum StreamStop {
+    /// The driver's error.
+    Driver(DriverError),
+    /// The writer's error (a full disk, a reader that went away).
+    Write(std::io::Error),
+}
+
+impl StreamStop {
+    /// The dump's error for reading `what` (`rows of t`), keeping the cause.
+    pub(crate) fn dumping(self, what: &str) -> Error {
+        match self {
+            StreamStop::Driver(e) => Error::sql(format!("dumping ({what})"), e),
+            StreamStop::Write(e) => Error::write("writing the dump", e),
+        }
+    }
+}
 
 /// A statement the server refused, as one line, with what a restore needs to name the
 /// failing line and to react to particular errors.
@@ -66,7 +87,7 @@ fn postgres_failure(e: &tokio_postgres::Error) -> Failure {
                 .and_then(|n| n.parse().ok())
         });
     Failure {
-        message: message.split_whitespace().collect::<Vec<_>>().join(" "),
+        message: one_line(message),
         mysql_code: None,
         copy_line,
     }
@@ -86,32 +107,8 @@ pub(crate) struct RawPostgres {
 impl RawPostgres {
     /// Opens a session to a PostgreSQL URL (same TLS rules as [`crate::Connection`]).
     pub(crate) fn connect(url: &DatabaseUrl) -> Result<RawPostgres> {
-        let fail = |reason: String| connect_error(url, &reason);
-        let runtime = runtime().map_err(|e| fail(e.to_string()))?;
-        let client = runtime
-            .block_on(async {
-                let (config, verify) = postgres_config(url.expose())?;
-                match verify {
-                    None => {
-                        let (client, conn) = config
-                            .connect(tokio_postgres::NoTls)
-                            .await
-                            .map_err(|e| postgres_reason(&e))?;
-                        tokio::spawn(conn);
-                        Ok::<_, String>(client)
-                    }
-                    Some(verify) => {
-                        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(
-                            crate::tls::client_config(verify)?,
-                        );
-                        let (client, conn) =
-                            config.connect(tls).await.map_err(|e| postgres_reason(&e))?;
-                        tokio::spawn(conn);
-                        Ok(client)
-                    }
-                }
-            })
-            .map_err(fail)?;
+        let runtime = runtime().map_err(|e| connect_failed(url, e))?;
+        let client = runtime.block_on(connect_postgres::<tokio_postgres::Client>(url))?;
         Ok(RawPostgres {
             runtime,
             client,
@@ -163,18 +160,14 @@ impl RawPostgres {
         &mut self,
         sql: &str,
         mut each: impl FnMut(&[u8]) -> std::io::Result<()>,
-    ) -> std::result::Result<(), String> {
+    ) -> std::result::Result<(), StreamStop> {
         use futures_util::StreamExt;
+        let driver = |e: tokio_postgres::Error| StreamStop::Driver(e.into());
         self.runtime.block_on(async {
-            let stream = self
-                .client
-                .copy_out(sql)
-                .await
-                .map_err(|e| postgres_reason(&e))?;
+            let stream = self.client.copy_out(sql).await.map_err(driver)?;
             let mut stream = std::pin::pin!(stream);
             while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| postgres_reason(&e))?;
-                each(&chunk).map_err(|e| format!("writing: {e}"))?;
+                each(&chunk.map_err(driver)?).map_err(StreamStop::Write)?;
             }
             Ok(())
         })
@@ -239,11 +232,7 @@ pub(crate) struct RawMysql {
 fn mysql_failure(e: &mysql_async::Error) -> Failure {
     match e {
         mysql_async::Error::Server(server) => Failure {
-            message: server
-                .message
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" "),
+            message: one_line(&server.message),
             mysql_code: Some(server.code),
             copy_line: None,
         },
@@ -254,9 +243,8 @@ fn mysql_failure(e: &mysql_async::Error) -> Failure {
 impl RawMysql {
     /// Opens a session to a MySQL/MariaDB URL (same TLS rules as [`crate::Connection`]).
     pub(crate) fn connect(url: &DatabaseUrl) -> Result<RawMysql> {
-        let fail = |reason: String| connect_error(url, &reason);
-        let runtime = runtime().map_err(|e| fail(e.to_string()))?;
-        let conn = runtime.block_on(mysql_conn(url.expose())).map_err(fail)?;
+        let runtime = runtime().map_err(|e| connect_failed(url, e))?;
+        let conn = runtime.block_on(connect_mysql(url))?;
         Ok(RawMysql { runtime, conn })
     }
 
@@ -284,19 +272,16 @@ impl RawMysql {
         &mut self,
         sql: &str,
         mut each: impl FnMut(&mysql_async::Row) -> std::io::Result<()>,
-    ) -> std::result::Result<(), String> {
+    ) -> std::result::Result<(), StreamStop> {
         use futures_util::StreamExt;
         use mysql_async::prelude::Queryable;
+        let driver = |e: mysql_async::Error| StreamStop::Driver(e.into());
         self.runtime.block_on(async {
-            let mut result = self.conn.query_iter(sql).await.map_err(|e| e.to_string())?;
-            let stream = result
-                .stream::<mysql_async::Row>()
-                .await
-                .map_err(|e| e.to_string())?;
+            let mut result = self.conn.query_iter(sql).await.map_err(driver)?;
+            let stream = result.stream::<mysql_async::Row>().await.map_err(driver)?;
             if let Some(mut rows) = stream {
                 while let Some(row) = rows.next().await {
-                    let row = row.map_err(|e| e.to_string())?;
-                    each(&row).map_err(|e| format!("writing: {e}"))?;
+                    each(&row.map_err(driver)?).map_err(StreamStop::Write)?;
                 }
             }
             Ok(())

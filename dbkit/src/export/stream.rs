@@ -117,7 +117,7 @@ pub fn copy_database(
                 &Reporter::quiet(),
             )?;
             pipe.flush()
-                .map_err(|e| Error::Export(format!("streaming the dump of {url}: {e}")))
+                .map_err(|e| Error::write(format!("streaming the dump of {url}"), e))
         })
         .map_err(|e| Error::Export(format!("starting the copy of {source}: {e}")))?;
     let reader = PipeReader {

@@ -1,5 +1,6 @@
 //! What the revision history says about tables before a statement runs: their columns and
-//! types, and which `CHECK (column IS NOT NULL)` constraints are validated. Built by
+//! types, which `CHECK (column IS NOT NULL)` constraints are validated, whether they have
+//! a primary key, and the engine a MySQL table was given. Built by
 //! replaying the facts of a revision's ancestors, so rules can tell a widening from a
 //! rewrite without a database.
 
@@ -15,6 +16,10 @@ struct TableState {
     /// Check constraints by lower-case name: the column a `col IS NOT NULL` check proves,
     /// and whether it is validated.
     checks: HashMap<String, (Option<String>, bool)>,
+    /// Whether it has a primary key.
+    primary_key: bool,
+    /// MySQL's engine, when a statement named one.
+    engine: Option<String>,
 }
 
 impl TableState {
@@ -52,6 +57,8 @@ impl TableState {
             Fact::DropConstraint { name, .. } => {
                 self.checks.remove(&name.to_lowercase());
             }
+            Fact::ChangePrimaryKey { drop_only, .. } => self.primary_key = !drop_only,
+            Fact::TableEngine { engine, .. } => self.engine = Some(engine.clone()),
             _ => {}
         }
     }
@@ -69,14 +76,22 @@ impl Catalog {
     /// added here (unnamed ones numbered), the rest by the table it changes.
     pub fn apply(&mut self, fact: &Fact) {
         match fact {
-            Fact::CreateTable { table, columns, .. } => {
+            Fact::CreateTable {
+                table,
+                columns,
+                primary_key,
+                ..
+            } => {
                 let columns = columns
                     .iter()
                     .map(|c| (c.name.clone(), c.ty.clone()))
                     .collect();
-                let checks = HashMap::new();
-                self.tables
-                    .insert(table.key(), TableState { columns, checks });
+                let state = TableState {
+                    columns,
+                    primary_key: *primary_key,
+                    ..TableState::default()
+                };
+                self.tables.insert(table.key(), state);
             }
             Fact::DropTable { table } => {
                 self.tables.remove(&table.key());
@@ -131,6 +146,16 @@ impl Catalog {
                 .map(|(c, _)| c.clone())
                 .collect(),
         )
+    }
+
+    /// Whether the table has a primary key, when the history creates it.
+    pub fn has_primary_key(&self, table: &str) -> Option<bool> {
+        self.tables.get(table).map(|s| s.primary_key)
+    }
+
+    /// The engine a statement of the history gave the table (MySQL's `ENGINE=`).
+    pub fn engine(&self, table: &str) -> Option<&str> {
+        self.tables.get(table)?.engine.as_deref()
     }
 
     /// Whether a validated `CHECK (column IS NOT NULL)` holds on the column.

@@ -174,6 +174,32 @@ pub enum Fact {
         columns: Vec<ColumnSpec>,
         /// Tables its foreign keys reference.
         references: Vec<Relation>,
+        /// Whether it declares a primary key.
+        primary_key: bool,
+        /// Whether it is filled from a query (`CREATE TABLE ... [AS] SELECT`).
+        from_query: bool,
+    },
+    /// MySQL's `ENGINE=` on `CREATE TABLE` or `ALTER TABLE`.
+    TableEngine {
+        /// The table.
+        table: Relation,
+        /// The engine, as written.
+        engine: String,
+    },
+    /// A lock that holds on the server that takes it, and on no other node of a cluster:
+    /// MySQL's `LOCK TABLES`, `FLUSH TABLES t WITH READ LOCK`, `GET_LOCK()`.
+    ExplicitLock {
+        /// The statement or function, for messages (`LOCK TABLES`).
+        how: String,
+        /// Whether the session may then write only the tables it locked (`LOCK TABLES`) or
+        /// none (`FLUSH TABLES ... WITH READ LOCK`), dbrev's own bookkeeping included.
+        confines_session: bool,
+    },
+    /// A statement whose effect stays on the server that runs it: a cluster does not
+    /// replicate it (`SET GLOBAL`, `FLUSH`, `XA`, replication turned off for the session).
+    NodeLocal {
+        /// What it is, for messages (`SET GLOBAL`).
+        what: String,
     },
     /// `CREATE [UNIQUE] INDEX [CONCURRENTLY]`.
     CreateIndex {
@@ -385,12 +411,15 @@ impl Fact {
             | Fact::Update { table, .. }
             | Fact::Delete { table, .. }
             | Fact::Insert { table, .. }
-            | Fact::LockTable { table, .. } => Some(table),
+            | Fact::LockTable { table, .. }
+            | Fact::TableEngine { table, .. } => Some(table),
             Fact::RenameTable { from, .. } => Some(from),
             Fact::DropIndex { .. }
             | Fact::Reindex { .. }
             | Fact::SetLockTimeout { .. }
-            | Fact::Pragma { .. } => None,
+            | Fact::Pragma { .. }
+            | Fact::ExplicitLock { .. }
+            | Fact::NodeLocal { .. } => None,
         }
     }
 }

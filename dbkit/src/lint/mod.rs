@@ -40,7 +40,7 @@ use facts::Fact;
 pub use facts::Relation;
 use judge::{FileJudgement, Judged};
 use parse::{Parsed, parse_file};
-use rules::{FileContext, Reverted};
+use rules::{ClusterTarget, FileContext, Reverted};
 pub use rules::{RULES, Rule};
 pub use settings::LintSettings;
 
@@ -147,6 +147,8 @@ pub struct LintReport {
     pub suppressed: Vec<Suppressed>,
     /// Whether row estimates were used.
     pub sizing: Sizing,
+    /// The kind of cluster whose rules ran (`Galera`), when the revisions run on one.
+    pub cluster: Option<&'static str>,
     /// The package root, which file paths are shown relative to.
     pub root: PathBuf,
 }
@@ -180,9 +182,12 @@ impl LintReport {
     /// One line for stderr: what was linted and what was found.
     pub fn summary(&self) -> String {
         format!(
-            "{} revision(s) for {}: {} error(s), {} warning(s), {} note(s), {} suppressed",
+            "{} revision(s) for {}{}: {} error(s), {} warning(s), {} note(s), {} suppressed",
             self.revisions.len(),
             self.backend,
+            self.cluster
+                .map(|name| format!(" on a {name} node"))
+                .unwrap_or_default(),
             self.count(Severity::Error),
             self.count(Severity::Warning),
             self.count(Severity::Info),
@@ -325,6 +330,10 @@ impl Environment {
         let needs_db = range.is_some_and(|r| r.contains("current"));
         let (mut conn, unsized_because) = if url.is_missing_file() && !needs_db {
             (None, Some(format!("{} does not exist yet", url.masked())))
+        } else if url.is_missing_file() {
+            // Connecting would create the file; lint writes nothing.
+            let reason = "the database file does not exist, so nothing is `current` in it: lint a range without `current`, or --all";
+            return Err(crate::driver::connect_error(url, reason));
         } else {
             match self.connect() {
                 Ok(conn) => (Some(conn), None),
@@ -454,9 +463,10 @@ pub fn lint_revisions(
     env: &Environment,
     revisions: &[&Revision],
     settings: &LintSettings,
-    conn: Option<&mut Connection>,
+    mut conn: Option<&mut Connection>,
 ) -> Result<LintReport> {
     let backend = env.config.database_url.backend();
+    let cluster = cluster_target(conn.as_deref_mut(), backend, settings)?;
     let run = Run {
         history: History {
             graph: &env.graph,
@@ -465,6 +475,7 @@ pub fn lint_revisions(
         },
         settings,
         session_lock_timeout: sets_lock_timeout(&env.config.session_sql, backend),
+        cluster: cluster.as_ref(),
     };
     let mut judged = Judged::default();
     for revision in revisions {
@@ -480,8 +491,36 @@ pub fn lint_revisions(
         findings: judged.findings,
         suppressed: judged.suppressed,
         sizing,
+        cluster: cluster.map(|c| c.name),
         root: env.config.root().to_path_buf(),
     })
+}
+
+/// The cluster the revisions will run on: the database's, when it is a cluster node (with
+/// what it says of its tables), or with `[lint] galera = true` the backend's kind of
+/// cluster, knowing only what the revision history says.
+fn cluster_target(
+    conn: Option<&mut Connection>,
+    backend: Backend,
+    settings: &LintSettings,
+) -> Result<Option<ClusterTarget>> {
+    if let Some(conn) = conn
+        && let Some(cluster) = crate::cluster::node(conn)?
+    {
+        return Ok(Some(ClusterTarget {
+            name: cluster.name(),
+            replicated_engine: cluster.replicated_engine(),
+            hazards: crate::cluster::hazards(conn, cluster)?,
+        }));
+    }
+    let configured = crate::dialect::dialect_for(backend)
+        .cluster()
+        .filter(|_| settings.galera);
+    Ok(configured.map(|cluster| ClusterTarget {
+        name: cluster.name(),
+        replicated_engine: cluster.replicated_engine(),
+        hazards: Default::default(),
+    }))
 }
 
 /// Whether the statements run on every migration session (`session_sql`) set a
@@ -500,6 +539,7 @@ struct Run<'a> {
     history: History<'a>,
     settings: &'a LintSettings,
     session_lock_timeout: bool,
+    cluster: Option<&'a ClusterTarget>,
 }
 
 impl Run<'_> {
@@ -528,7 +568,8 @@ impl Run<'_> {
                 is_down.then_some(&reverted),
                 self.session_lock_timeout,
                 &catalog,
-            );
+            )
+            .on_cluster(self.cluster);
             let hits = rules::check(&ctx);
             let allows = suppress::allows(&text, backend, &statements);
             let file = FileJudgement {

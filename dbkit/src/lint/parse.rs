@@ -42,7 +42,8 @@ pub fn parse_file(text: &str, backend: Backend) -> Result<Vec<Parsed>, SplitErro
         .filter(|s| s.kind == StatementKind::Sql)
         .map(|s| {
             let end_line = s.line + s.sql.matches('\n').count();
-            let (facts, unparsed) = read_statement(&*dialect, &s.sql);
+            let (mut facts, unparsed) = read_statement(&*dialect, &s.sql);
+            facts.extend(rules::statement_facts(backend, &s.sql));
             Parsed {
                 line: s.line,
                 end_line,
@@ -254,10 +255,21 @@ fn create_table(create: &ast::CreateTable) -> Fact {
             references.push(relation(&fk.foreign_table));
         }
     }
+    let primary_key = create
+        .constraints
+        .iter()
+        .any(|c| matches!(c, TableConstraint::PrimaryKey(_)))
+        || create
+            .columns
+            .iter()
+            .flat_map(|c| &c.options)
+            .any(|o| matches!(o.option, ColumnOption::PrimaryKey(_)));
     Fact::CreateTable {
         table: relation(&create.name),
         columns,
         references,
+        primary_key,
+        from_query: create.query.is_some(),
     }
 }
 

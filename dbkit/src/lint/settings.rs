@@ -5,6 +5,7 @@
 //! deny = ["PG007"]            # report these as errors
 //! warn = ["ALL001"]           # report these as warnings
 //! block_upgrade = false       # upgrade refuses to run while an error remains
+//! galera = false              # apply the Galera rules even where no Galera node answers
 //!
 //! [lint.allow]                # rule = reason: suppressed in every revision
 //! SL002 = "we ship the bundled SQLite, which is newer than 3.35"
@@ -33,6 +34,9 @@ pub struct LintSettings {
     pub warn: Vec<String>,
     /// Whether `upgrade` refuses to run while an error-level finding remains.
     pub block_upgrade: bool,
+    /// Whether the rules for a Galera node apply even when the database lint reads is not
+    /// one (or none answers): production is a cluster, the development database is not.
+    pub galera: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,6 +50,8 @@ struct RawSettings {
     warn: Vec<String>,
     #[serde(default)]
     block_upgrade: bool,
+    #[serde(default)]
+    galera: bool,
 }
 
 impl LintSettings {
@@ -117,6 +123,7 @@ impl LintSettings {
             deny: raw.deny,
             warn: raw.warn,
             block_upgrade: raw.block_upgrade,
+            galera: raw.galera,
         })
     }
 

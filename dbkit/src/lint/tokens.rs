@@ -40,7 +40,7 @@ pub fn keyword_at(tokens: &[Token], at: usize) -> &str {
 }
 
 /// Splits a statement into words, quoted names, strings and single symbols.
-fn tokenize(sql: &str) -> Vec<Token> {
+pub(super) fn tokenize(sql: &str) -> Vec<Token> {
     let chars: Vec<char> = sql.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -104,7 +104,7 @@ fn tokenize(sql: &str) -> Vec<Token> {
 }
 
 /// Reads a possibly qualified name at `at`; returns it and the index after it.
-fn relation_at(tokens: &[Token], at: usize) -> Option<(Relation, usize)> {
+pub(super) fn relation_at(tokens: &[Token], at: usize) -> Option<(Relation, usize)> {
     let first = tokens.get(at)?;
     if first.text.is_empty()
         || (!first.keyword.is_empty()

@@ -12,7 +12,9 @@
 //! `DROP TABLE` can run until the dump is done), then the definitions, then the rows,
 //! whose consistent snapshot InnoDB takes at the first row read — after the locks, so
 //! definitions and rows always agree. A concurrent `ALTER TABLE` waits for the dump (and,
-//! as with mysqldump, statements queued behind it wait too).
+//! as with mysqldump, statements queued behind it wait too). On a Galera node the
+//! session's reads are causal: the snapshot holds everything the cluster committed before
+//! the dump started, on whichever node.
 
 use std::io::Write;
 
@@ -40,6 +42,9 @@ use crate::url::DatabaseUrl;
 
 /// How many tables the database holds.
 pub(super) const TABLE_COUNT: &str = "SELECT CAST(COUNT(*) AS CHAR) AS value FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'";
+
+/// The name of the connected database, in a column named `value`.
+pub(super) const DATABASE_NAME: &str = "SELECT DATABASE() AS value";
 
 /// MySQL's "no such table".
 const NO_SUCH_TABLE: u16 = 1146;
@@ -259,15 +264,16 @@ fn without_foreign_keys(ddl: &str, gone: &dyn Fn(&str) -> bool) -> (String, Vec<
 
 /// Reads what to dump on one session, definitions and rows from one snapshot.
 pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Objects> {
+    let causal = crate::cluster::node(conn)?.map(|cluster| cluster.causal_reads());
     let mut session = RawMysql::connect(conn.url())?;
     // A plain START TRANSACTION: InnoDB takes the snapshot at the first row read, which
     // comes after every table's metadata lock below.
-    for statement in [
+    for statement in causal.into_iter().chain([
         "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
         "SET NAMES utf8mb4",
         "SET time_zone = '+00:00'",
         "START TRANSACTION",
-    ] {
+    ]) {
         session
             .batch_execute(statement)
             .map_err(|e| query_error("snapshot", e))?;
@@ -665,9 +671,8 @@ pub(super) fn insert_rows(
             super::tick(&bar, rows, w.bytes);
             Ok(())
         })
-        .map_err(|e| query_error(&format!("rows of {}", table.name), e))?;
-    flush(w, &mut pending)
-        .map_err(|e| crate::error::Error::Export(format!("writing the dump: {e}")))?;
+        .map_err(|e| e.dumping(&format!("rows of {}", table.name)))?;
+    flush(w, &mut pending).map_err(|e| crate::error::Error::write("writing the dump", e))?;
     bar.finish_and_clear();
     Ok(rows)
 }
@@ -692,7 +697,7 @@ pub(super) fn each_row(
             each(&tuple);
             Ok(())
         })
-        .map_err(|e| query_error(&format!("rows of {what}"), e))
+        .map_err(|e| e.dumping(&format!("rows of {what}")))
 }
 
 /// Restore's side on MySQL/MariaDB: a plain session (DDL commits by itself, so there is

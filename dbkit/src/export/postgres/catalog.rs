@@ -109,6 +109,8 @@ impl Reader<'_> {
 /// A schema.
 pub(super) struct SchemaRow {
     pub oid: u32,
+    /// In the session's current schema (a schema tenant's own).
+    pub in_current_schema: bool,
     pub name: String,
 }
 
@@ -118,6 +120,7 @@ impl FromRow for SchemaRow {
     fn from_row(r: &Row) -> Self {
         SchemaRow {
             oid: r.oid("oid"),
+            in_current_schema: r.flag("in_current_schema"),
             name: r.text("name"),
         }
     }
@@ -145,6 +148,8 @@ impl FromRow for ExtensionRow {
 /// An enum, composite, domain or range type.
 pub(super) struct TypeRow {
     pub oid: u32,
+    /// In the session's current schema (a schema tenant's own).
+    pub in_current_schema: bool,
     pub name: String,
     /// `e`, `c`, `d` or `r`.
     pub kind: String,
@@ -172,6 +177,7 @@ impl FromRow for TypeRow {
     fn from_row(r: &Row) -> Self {
         TypeRow {
             oid: r.oid("oid"),
+            in_current_schema: r.flag("in_current_schema"),
             name: r.text("name"),
             kind: r.text("kind"),
             alias_types: r.oids("alias_types"),
@@ -195,6 +201,8 @@ impl FromRow for TypeRow {
 /// A function or procedure.
 pub(super) struct FunctionRow {
     pub oid: u32,
+    /// In the session's current schema (a schema tenant's own).
+    pub in_current_schema: bool,
     /// `name(argument types)`, for DROP.
     pub name: String,
     /// `f`, `p` or `w`.
@@ -208,6 +216,7 @@ impl FromRow for FunctionRow {
     fn from_row(r: &Row) -> Self {
         FunctionRow {
             oid: r.oid("oid"),
+            in_current_schema: r.flag("in_current_schema"),
             name: r.text("name"),
             kind: r.text("kind"),
             ddl: r.text("ddl"),
@@ -218,6 +227,8 @@ impl FromRow for FunctionRow {
 /// An aggregate.
 pub(super) struct AggregateRow {
     pub oid: u32,
+    /// In the session's current schema (a schema tenant's own).
+    pub in_current_schema: bool,
     /// `schema.name`.
     pub name: String,
     /// The arguments CREATE AGGREGATE takes (with names; `*` for none).
@@ -233,6 +244,7 @@ impl FromRow for AggregateRow {
     fn from_row(r: &Row) -> Self {
         AggregateRow {
             oid: r.oid("oid"),
+            in_current_schema: r.flag("in_current_schema"),
             name: r.text("name"),
             arguments: r.text("arguments"),
             identity: r.text("identity"),
@@ -244,6 +256,8 @@ impl FromRow for AggregateRow {
 /// A sequence.
 pub(super) struct SequenceRow {
     pub oid: u32,
+    /// In the session's current schema (a schema tenant's own).
+    pub in_current_schema: bool,
     pub name: String,
     pub filter_name: String,
     pub type_name: String,
@@ -267,6 +281,7 @@ impl FromRow for SequenceRow {
     fn from_row(r: &Row) -> Self {
         SequenceRow {
             oid: r.oid("oid"),
+            in_current_schema: r.flag("in_current_schema"),
             name: r.text("name"),
             filter_name: r.text("filter_name"),
             type_name: r.text("type"),
@@ -284,6 +299,8 @@ impl FromRow for SequenceRow {
 /// A table, partitioned table or partition.
 pub(super) struct TableRow {
     pub oid: u32,
+    /// In the session's current schema (a schema tenant's own).
+    pub in_current_schema: bool,
     pub name: String,
     pub filter_name: String,
     /// `r` or `p`.
@@ -313,6 +330,7 @@ impl FromRow for TableRow {
     fn from_row(r: &Row) -> Self {
         TableRow {
             oid: r.oid("oid"),
+            in_current_schema: r.flag("in_current_schema"),
             name: r.text("name"),
             filter_name: r.text("filter_name"),
             kind: r.text("kind"),
@@ -460,6 +478,8 @@ impl FromRow for IndexRow {
 /// A view or materialized view.
 pub(super) struct ViewRow {
     pub oid: u32,
+    /// In the session's current schema (a schema tenant's own).
+    pub in_current_schema: bool,
     pub name: String,
     pub filter_name: String,
     /// `v` or `m`.
@@ -478,6 +498,7 @@ impl FromRow for ViewRow {
     fn from_row(r: &Row) -> Self {
         ViewRow {
             oid: r.oid("oid"),
+            in_current_schema: r.flag("in_current_schema"),
             name: r.text("name"),
             filter_name: r.text("filter_name"),
             kind: r.text("kind"),

@@ -149,69 +149,23 @@ pub(super) fn extension(row: &ExtensionRow) -> Item {
 /// missing (tables left out may use it) and never dropped.
 pub(super) fn user_type(row: &TypeRow, constraints: &[&ConstraintRow], shared: bool) -> Item {
     let name = &row.name;
-    let mut sql = Vec::new();
-    let what = match row.kind.as_str() {
-        "e" => {
-            sql.push(format!(
+    let (mut sql, what) = match row.kind.as_str() {
+        "e" => (
+            vec![format!(
                 "CREATE TYPE {name} AS ENUM ({})",
                 row.labels.as_deref().unwrap_or_default()
-            ));
-            "TYPE"
-        }
-        "c" => {
-            sql.push(match &row.attributes {
+            )],
+            "TYPE",
+        ),
+        "c" => (
+            vec![match &row.attributes {
                 Some(attributes) => format!("CREATE TYPE {name} AS (\n    {attributes}\n)"),
                 None => format!("CREATE TYPE {name} AS ()"),
-            });
-            "TYPE"
-        }
-        "r" => {
-            let mut options = vec![format!(
-                "subtype = {}",
-                row.subtype.as_deref().unwrap_or_default()
-            )];
-            let mut option = |key: &str, value: &Option<String>| {
-                if let Some(v) = value {
-                    options.push(format!("{key} = {v}"));
-                }
-            };
-            option("subtype_opclass", &row.opclass);
-            option("collation", &row.range_collation);
-            option("canonical", &row.canonical);
-            option("subtype_diff", &row.subdiff);
-            option("multirange_type_name", &row.multirange);
-            sql.push(format!(
-                "CREATE TYPE {name} AS RANGE (\n    {}\n)",
-                options.join(",\n    ")
-            ));
-            "TYPE"
-        }
-        _ => {
-            let mut ddl = format!(
-                "CREATE DOMAIN {name} AS {}",
-                row.base.as_deref().unwrap_or_default()
-            );
-            if let Some(collation) = &row.collation {
-                ddl.push_str(&format!(" COLLATE {collation}"));
-            }
-            if let Some(default) = &row.default_value {
-                ddl.push_str(&format!(" DEFAULT {default}"));
-            }
-            if row.not_null {
-                ddl.push_str(" NOT NULL");
-            }
-            for k in constraints.iter().filter(|k| k.validated) {
-                ddl.push_str(&format!(" CONSTRAINT {} {}", k.name, k.definition));
-            }
-            sql.push(ddl);
-            sql.extend(constraints.iter().filter(|k| !k.validated).map(|k| {
-                format!(
-                    "ALTER DOMAIN {name} ADD CONSTRAINT {} {}",
-                    k.name, k.definition
-                )
-            }));
-            "DOMAIN"
-        }
+            }],
+            "TYPE",
+        ),
+        "r" => (vec![range_type(row)], "TYPE"),
+        _ => (domain(row, constraints), "DOMAIN"),
     };
     if shared {
         // Shared with tables left out, which the target may hold: create it if missing.
@@ -236,6 +190,58 @@ pub(super) fn user_type(row: &TypeRow, constraints: &[&ConstraintRow], shared: b
         item = item.drop(format!("DROP {what} IF EXISTS {name} CASCADE"));
     }
     item
+}
+
+/// `CREATE TYPE … AS RANGE` with the options the catalog has.
+fn range_type(row: &TypeRow) -> String {
+    let mut options = vec![format!(
+        "subtype = {}",
+        row.subtype.as_deref().unwrap_or_default()
+    )];
+    let mut option = |key: &str, value: &Option<String>| {
+        if let Some(v) = value {
+            options.push(format!("{key} = {v}"));
+        }
+    };
+    option("subtype_opclass", &row.opclass);
+    option("collation", &row.range_collation);
+    option("canonical", &row.canonical);
+    option("subtype_diff", &row.subdiff);
+    option("multirange_type_name", &row.multirange);
+    format!(
+        "CREATE TYPE {} AS RANGE (\n    {}\n)",
+        row.name,
+        options.join(",\n    ")
+    )
+}
+
+/// `CREATE DOMAIN` with its validated checks, then those added `NOT VALID`.
+fn domain(row: &TypeRow, constraints: &[&ConstraintRow]) -> Vec<String> {
+    let name = &row.name;
+    let mut ddl = format!(
+        "CREATE DOMAIN {name} AS {}",
+        row.base.as_deref().unwrap_or_default()
+    );
+    if let Some(collation) = &row.collation {
+        ddl.push_str(&format!(" COLLATE {collation}"));
+    }
+    if let Some(default) = &row.default_value {
+        ddl.push_str(&format!(" DEFAULT {default}"));
+    }
+    if row.not_null {
+        ddl.push_str(" NOT NULL");
+    }
+    for k in constraints.iter().filter(|k| k.validated) {
+        ddl.push_str(&format!(" CONSTRAINT {} {}", k.name, k.definition));
+    }
+    let mut sql = vec![ddl];
+    sql.extend(constraints.iter().filter(|k| !k.validated).map(|k| {
+        format!(
+            "ALTER DOMAIN {name} ADD CONSTRAINT {} {}",
+            k.name, k.definition
+        )
+    }));
+    sql
 }
 
 /// A function or procedure, as `pg_get_functiondef` writes it (`CREATE OR REPLACE`).
@@ -328,42 +334,12 @@ pub(super) struct TableParts<'a> {
 /// reads the table can come between.
 pub(super) fn table(row: &TableRow, parts: &TableParts<'_>) -> Item {
     let inherited = row.inherits.is_some() && !row.is_partition;
-    let mut lines: Vec<String> = Vec::new();
-    for c in &parts.columns {
-        if inherited && !c.local {
-            continue;
-        }
-        let mut line = format!("{} {}", c.name, c.type_name);
-        if let Some(collation) = &c.collation {
-            line.push_str(&format!(" COLLATE {collation}"));
-        }
-        match (c.identity.as_str(), c.generated.as_str()) {
-            ("a" | "d", _) => {
-                let when = if c.identity == "a" {
-                    "ALWAYS"
-                } else {
-                    "BY DEFAULT"
-                };
-                line.push_str(&format!(" GENERATED {when} AS IDENTITY"));
-                if let Some((_, s)) = parts.identities.iter().find(|(n, _)| *n == c.number) {
-                    line.push_str(&format!(" (SEQUENCE NAME {} {})", s.name, s.options));
-                }
-            }
-            (_, "s") => line.push_str(&format!(
-                " GENERATED ALWAYS AS ({}) STORED",
-                c.default_value.as_deref().unwrap_or_default()
-            )),
-            _ => {
-                if let (Some(default), false) = (&c.default_value, c.calls_function) {
-                    line.push_str(&format!(" DEFAULT {default}"));
-                }
-            }
-        }
-        if c.not_null {
-            line.push_str(" NOT NULL");
-        }
-        lines.push(line);
-    }
+    let mut lines: Vec<String> = parts
+        .columns
+        .iter()
+        .filter(|c| !inherited || c.local)
+        .map(|c| column_line(c, parts))
+        .collect();
     lines.extend(
         parts
             .checks
@@ -416,6 +392,41 @@ pub(super) fn table(row: &TableRow, parts: &TableParts<'_>) -> Item {
         item.owner = Some((Cat::Class, root));
     }
     item
+}
+
+/// One column of `CREATE TABLE`: type, collation, identity (with its sequence's options),
+/// generated expression or default (unless it calls a function of the user's), NOT NULL.
+fn column_line(c: &ColumnRow, parts: &TableParts<'_>) -> String {
+    let mut line = format!("{} {}", c.name, c.type_name);
+    if let Some(collation) = &c.collation {
+        line.push_str(&format!(" COLLATE {collation}"));
+    }
+    match (c.identity.as_str(), c.generated.as_str()) {
+        ("a" | "d", _) => {
+            let when = if c.identity == "a" {
+                "ALWAYS"
+            } else {
+                "BY DEFAULT"
+            };
+            line.push_str(&format!(" GENERATED {when} AS IDENTITY"));
+            if let Some((_, s)) = parts.identities.iter().find(|(n, _)| *n == c.number) {
+                line.push_str(&format!(" (SEQUENCE NAME {} {})", s.name, s.options));
+            }
+        }
+        (_, "s") => line.push_str(&format!(
+            " GENERATED ALWAYS AS ({}) STORED",
+            c.default_value.as_deref().unwrap_or_default()
+        )),
+        _ => {
+            if let (Some(default), false) = (&c.default_value, c.calls_function) {
+                line.push_str(&format!(" DEFAULT {default}"));
+            }
+        }
+    }
+    if c.not_null {
+        line.push_str(" NOT NULL");
+    }
+    line
 }
 
 /// `ALTER TABLE ONLY parent ATTACH PARTITION partition FOR VALUES …`.

@@ -51,6 +51,9 @@ pub(super) const TABLE_COUNT: &str = "SELECT count(*)::text AS value FROM pg_cla
      WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
      AND n.nspname NOT LIKE 'pg\\_%' AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.objid = c.oid AND e.deptype = 'e')";
 
+/// The name of the connected database, in a column named `value`.
+pub(super) const DATABASE_NAME: &str = "SELECT current_database()::text AS value";
+
 /// The session settings the dump reads in and the dump file loads in.
 const SESSION: &str = "SET TIME ZONE 'UTC'; SET datestyle = 'ISO, YMD'; SET intervalstyle = 'postgres'; SET extra_float_digits = 3";
 
@@ -148,20 +151,26 @@ struct Dump<'a> {
     identities: HashMap<u32, Vec<(u32, &'a SequenceRow)>>,
 }
 
+/// Whether a table, view or sequence is dumped: within the current schema when the dump is
+/// bounded by it, and passing the table filters.
+fn in_scope(options: &DumpOptions, in_current_schema: bool, filter_name: &str) -> bool {
+    (!options.current_schema_only || in_current_schema) && selected(options, filter_name)
+}
+
 impl<'a> Dump<'a> {
     fn new(catalog: &'a Catalog, options: &'a DumpOptions) -> Dump<'a> {
         let tables: HashMap<u32, &TableRow> = catalog.tables.iter().map(|t| (t.oid, t)).collect();
         let root_selected = |oid: u32| {
             tables
                 .get(&oid)
-                .is_some_and(|t| selected(options, &t.filter_name))
+                .is_some_and(|t| in_scope(options, t.in_current_schema, &t.filter_name))
         };
         let dumped = catalog
             .tables
             .iter()
             .filter(|t| match t.root {
                 Some(root) if t.is_partition => root_selected(root),
-                _ => selected(options, &t.filter_name),
+                _ => in_scope(options, t.in_current_schema, &t.filter_name),
             })
             .map(|t| t.oid)
             .collect();
@@ -217,18 +226,34 @@ impl<'a> Dump<'a> {
             }
             (None, _) => {
                 s.used_by.iter().any(|&t| self.is_dumped(t))
-                    || (s.used_by.is_empty() && selected(self.options, &s.filter_name))
+                    || (s.used_by.is_empty()
+                        && in_scope(self.options, s.in_current_schema, &s.filter_name))
             }
         }
     }
 
     /// Every object of the catalog as an item, those the options leave out marked so.
     fn items(&self) -> Graph {
+        let mut graph = Graph::default();
+        self.schema_items(&mut graph);
+        self.sequence_items(&mut graph);
+        for row in &self.catalog.tables {
+            self.table_items(&mut graph, row);
+        }
+        self.relation_object_items(&mut graph);
+        graph.link(self.catalog);
+        graph
+    }
+
+    /// Schemas, extensions, types, functions and aggregates: shared with tables a
+    /// filtered dump leaves out.
+    fn schema_items(&self, graph: &mut Graph) {
         let c = self.catalog;
         let shared = self.options.filtered();
-        let mut graph = Graph::default();
+        let scoped =
+            |in_current_schema: bool| !self.options.current_schema_only || in_current_schema;
         for row in &c.schemas {
-            graph.push(items::schema(row), true);
+            graph.push(items::schema(row), scoped(row.in_current_schema));
         }
         for row in &c.extensions {
             graph.push(items::extension(row), true);
@@ -236,16 +261,30 @@ impl<'a> Dump<'a> {
         for row in &c.types {
             let constraints = self.domain_constraints.get(&row.oid);
             let constraints = constraints.map_or(&[][..], Vec::as_slice);
-            graph.push(items::user_type(row, constraints, shared), true);
+            graph.push(
+                items::user_type(row, constraints, shared),
+                scoped(row.in_current_schema),
+            );
         }
         let routines = !self.options.no_routines;
         for row in &c.functions {
-            graph.push(items::function(row, shared), routines);
+            graph.push(
+                items::function(row, shared),
+                routines && scoped(row.in_current_schema),
+            );
         }
         for row in &c.aggregates {
-            graph.push(items::aggregate(row, shared), routines);
+            graph.push(
+                items::aggregate(row, shared),
+                routines && scoped(row.in_current_schema),
+            );
         }
-        for row in &c.sequences {
+    }
+
+    /// Sequences of their own (identity sequences come with their column) and their
+    /// ownership by a column.
+    fn sequence_items(&self, graph: &mut Graph) {
+        for row in &self.catalog.sequences {
             if row.owner_kind.as_deref() == Some("i") {
                 continue;
             }
@@ -257,39 +296,48 @@ impl<'a> Dump<'a> {
                 );
             }
         }
-        for row in &c.tables {
-            let dumped = self.is_dumped(row.oid);
-            let columns = self.columns.get(&row.oid).cloned().unwrap_or_default();
-            let checks = self
-                .table_constraints
-                .get(&row.oid)
-                .into_iter()
-                .flatten()
-                .filter(|k| inline_check(k, row))
-                .copied()
-                .collect();
-            let identities = self.identities.get(&row.oid).cloned().unwrap_or_default();
-            for column in columns
-                .iter()
-                .filter(|k| k.calls_function && k.generated != "s")
-            {
-                if let Some(item) = items::column_default(row, column) {
-                    graph.push(item, dumped);
-                }
-            }
-            let parts = TableParts {
-                columns,
-                checks,
-                identities,
-            };
-            graph.push(items::table(row, &parts), dumped);
-            if let Some(item) = items::attach(row) {
-                graph.push(item, dumped);
-            }
-            if let Some(item) = items::row_security(row) {
+    }
+
+    /// A table, the defaults set apart from it, its attachment to its partitioned table
+    /// and its row-level security.
+    fn table_items(&self, graph: &mut Graph, row: &TableRow) {
+        let dumped = self.is_dumped(row.oid);
+        let columns = self.columns.get(&row.oid).cloned().unwrap_or_default();
+        let checks = self
+            .table_constraints
+            .get(&row.oid)
+            .into_iter()
+            .flatten()
+            .filter(|k| inline_check(k, row))
+            .copied()
+            .collect();
+        let identities = self.identities.get(&row.oid).cloned().unwrap_or_default();
+        for column in columns
+            .iter()
+            .filter(|k| k.calls_function && k.generated != "s")
+        {
+            if let Some(item) = items::column_default(row, column) {
                 graph.push(item, dumped);
             }
         }
+        let parts = TableParts {
+            columns,
+            checks,
+            identities,
+        };
+        graph.push(items::table(row, &parts), dumped);
+        if let Some(item) = items::attach(row) {
+            graph.push(item, dumped);
+        }
+        if let Some(item) = items::row_security(row) {
+            graph.push(item, dumped);
+        }
+    }
+
+    /// Constraints, indexes, views (and their refreshes), triggers, rules, statistics
+    /// and policies: each goes with the relation it belongs to.
+    fn relation_object_items(&self, graph: &mut Graph) {
+        let c = self.catalog;
         for k in &c.constraints {
             let Some(table) = k.relation.and_then(|r| self.table(r)) else {
                 continue;
@@ -307,7 +355,10 @@ impl<'a> Dump<'a> {
             graph.push(items::index(row), true);
         }
         for row in &c.views {
-            graph.push(items::view(row), selected(self.options, &row.filter_name));
+            graph.push(
+                items::view(row),
+                in_scope(self.options, row.in_current_schema, &row.filter_name),
+            );
             if row.kind == "m" && row.populated {
                 graph.push(items::refresh(row), true);
             }
@@ -326,8 +377,6 @@ impl<'a> Dump<'a> {
         for row in &c.policies {
             graph.push(items::policy(row), true);
         }
-        graph.link(c);
-        graph
     }
 
     /// The tables whose rows are copied, each after the tables its (not deferrable)
@@ -634,7 +683,7 @@ pub(super) fn copy_rows(
     reporter: &crate::term::Reporter,
 ) -> Result<u64> {
     let bar = super::table_progress(reporter, &table.name);
-    let io = |e: std::io::Error| crate::error::Error::Export(format!("writing the dump: {e}"));
+    let io = |e| crate::error::Error::write("writing the dump", e);
     writeln!(w, "{copy_in};").map_err(io)?;
     let mut rows = 0u64;
     session
@@ -647,7 +696,7 @@ pub(super) fn copy_rows(
             }
             w.write_all(chunk)
         })
-        .map_err(|e| query_error(&format!("rows of {}", table.name), e))?;
+        .map_err(|e| e.dumping(&format!("rows of {}", table.name)))?;
     writeln!(w, "\\.").map_err(io)?;
     bar.finish_and_clear();
     Ok(rows)
@@ -677,7 +726,7 @@ pub(super) fn each_row(
             pending.extend_from_slice(rest);
             Ok(())
         })
-        .map_err(|e| query_error(&format!("rows of {what}"), e))
+        .map_err(|e| e.dumping(&format!("rows of {what}")))
 }
 
 /// Restore's side on PostgreSQL: a plain session that speaks `COPY`, in one transaction.

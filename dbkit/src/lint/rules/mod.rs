@@ -18,6 +18,7 @@ use super::catalog::Catalog;
 use super::facts::{Fact, Relation};
 use super::parse::Parsed;
 use crate::backend::Backend;
+use crate::cluster::Hazards;
 use crate::script::Revision;
 use sqlparser::dialect::Dialect as ParserDialect;
 
@@ -108,6 +109,36 @@ pub const RULES: &[Rule] = &[
         MY,
         Severity::Warning,
         "CHANGE COLUMN used to rename a column",
+    ),
+    rule(
+        "MY004",
+        MY,
+        Severity::Error,
+        "LOCK TABLES or FLUSH ... WITH READ LOCK in a revision",
+    ),
+    rule(
+        "GAL001",
+        MY,
+        Severity::Error,
+        "table in an engine Galera does not replicate",
+    ),
+    rule(
+        "GAL002",
+        MY,
+        Severity::Error,
+        "LOCK TABLES, a lock function or FLUSH ... WITH READ LOCK on a Galera node",
+    ),
+    rule(
+        "GAL003",
+        MY,
+        Severity::Warning,
+        "table without a primary key on a Galera node",
+    ),
+    rule(
+        "GAL004",
+        MY,
+        Severity::Warning,
+        "statement Galera does not replicate, or replicates as one huge write set",
     ),
     rule(
         "SL001",
@@ -287,6 +318,19 @@ impl Reverted {
     }
 }
 
+/// The cluster a revision will run on, when lint knows it does (a Galera node): the
+/// rules for such clusters run, with what the live database says of its tables.
+#[derive(Debug, Clone)]
+pub struct ClusterTarget {
+    /// The kind of cluster, for messages (`Galera`).
+    pub name: &'static str,
+    /// The engine whose rows it replicates (`InnoDB`).
+    pub replicated_engine: &'static str,
+    /// The live database's tables it does not replicate or replicates badly (empty
+    /// without a connection).
+    pub hazards: Hazards,
+}
+
 /// What the rules see of one revision file.
 pub struct FileContext<'a> {
     /// The backend whose rules run.
@@ -301,6 +345,8 @@ pub struct FileContext<'a> {
     pub session_lock_timeout: bool,
     /// The history's catalog before this file, computed when a rule first asks.
     pub history: &'a dyn Fn() -> Catalog,
+    /// The cluster the revision runs on, when it runs on one.
+    pub cluster: Option<&'a ClusterTarget>,
     base: OnceCell<Catalog>,
 }
 
@@ -321,8 +367,15 @@ impl<'a> FileContext<'a> {
             reverted,
             session_lock_timeout,
             history,
+            cluster: None,
             base: OnceCell::new(),
         }
+    }
+
+    /// The same context for a revision that runs on a cluster node.
+    pub fn on_cluster(mut self, cluster: Option<&'a ClusterTarget>) -> Self {
+        self.cluster = cluster;
+        self
     }
 
     /// Whether the revision runs in a transaction (diesel's `metadata.toml`).
@@ -472,6 +525,15 @@ pub fn grammar(backend: Backend) -> Box<dyn ParserDialect> {
         Backend::Postgres => postgres::grammar(),
         Backend::Mysql => mysql::grammar(),
         Backend::Sqlite => sqlite::grammar(),
+    }
+}
+
+/// The facts a backend's own words add to a statement, whichever reader read the rest
+/// (MySQL: the `ENGINE=` of a table, explicit locks, statements that stay on their node).
+pub fn statement_facts(backend: Backend, sql: &str) -> Vec<Fact> {
+    match backend {
+        Backend::Mysql => mysql::statement_facts(sql),
+        Backend::Postgres | Backend::Sqlite => Vec::new(),
     }
 }
 

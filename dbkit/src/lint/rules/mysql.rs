@@ -1,15 +1,19 @@
 //! MySQL/MariaDB in lint: how its SQL reads where the shared readers need help (the
-//! parser's grammar, `AUTO_INCREMENT`, the `ALTER TABLE` clauses only MySQL writes), and its
-//! rules (MY001–MY003): `ALTER TABLE` that copies the table with writes blocked, revisions
-//! that cannot be rolled back half-way, and `CHANGE` used to rename.
+//! parser's grammar, `AUTO_INCREMENT`, the `ALTER TABLE` clauses only MySQL writes, the
+//! words a cluster cares about: `ENGINE=`, `LOCK TABLES`, `GET_LOCK`, `SET GLOBAL`…), and
+//! its rules: MY001–MY004 (`ALTER TABLE` that copies the table with writes blocked,
+//! revisions that cannot be rolled back half-way, `CHANGE` used to rename, `LOCK TABLES`
+//! that leaves the journal unwritable) and, where the
+//! revision runs on a Galera node, GAL001–GAL004 (what Galera does not replicate, locks that
+//! hold on one node, tables without a primary key, statements that stay on their node).
 
 use sqlparser::dialect::{Dialect as ParserDialect, MySqlDialect};
 use sqlparser::tokenizer::Token as ParserToken;
 
-use super::{FileContext, Hit, excerpt};
+use super::{ClusterTarget, FileContext, Hit, excerpt};
 use crate::lint::Severity;
 use crate::lint::facts::{ColumnType, Fact, Kind, OnlineClauses, Relation};
-use crate::lint::tokens::{Token, keyword_at};
+use crate::lint::tokens::{Token, keyword_at, relation_at, tokenize};
 
 /// The grammar `sqlparser` reads MySQL's SQL with.
 pub fn grammar() -> Box<dyn ParserDialect> {
@@ -69,7 +73,7 @@ pub fn table_clause(
 
 const ONLINE_SAFE: &str = "add `, ALGORITHM=INPLACE, LOCK=NONE` so the server refuses instead of blocking writes; to change a column without blocking, expand and contract (add a new column, fill it in batches, switch the app, drop the old one later) or use gh-ost / pt-online-schema-change";
 
-/// Runs MY001–MY003 on one file.
+/// Runs MY001–MY004 on one file.
 pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
     let mut online = OnlineClauses::default();
     let mut reported = None;
@@ -108,6 +112,10 @@ pub fn check(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
         }
     }
     mixed(ctx, hits);
+    hits.extend(ctx.facts().filter_map(|(i, fact)| confined(i, fact)));
+    if let Some(cluster) = ctx.cluster {
+        galera(ctx, cluster, hits);
+    }
 }
 
 /// MY003: `CHANGE` renaming a column by restating it.
@@ -236,6 +244,258 @@ fn mixed(ctx: &FileContext<'_>, hits: &mut Vec<Hit>) {
     }
 }
 
+/// MY004: `LOCK TABLES` / `FLUSH TABLES ... WITH READ LOCK`, after which the session may
+/// write only the locked tables, so the journal write before the next statement fails.
+fn confined(i: usize, fact: &Fact) -> Option<Hit> {
+    let Fact::ExplicitLock {
+        how,
+        confines_session: true,
+    } = fact
+    else {
+        return None;
+    };
+    Some(
+        Hit::new(
+            "MY004",
+            i,
+            format!(
+                "{how} leaves the session able to write only the tables it locks: dbrev journals each statement of a MySQL revision in its own table, so the next statement's journal write fails and the revision stops half applied"
+            ),
+        )
+        .safe("leave it out: dbrev's migration lock already keeps other runs away; to keep the app's writes out, make the change in one statement (`ALTER TABLE ..., LOCK=EXCLUSIVE`) or one transaction"),
+    )
+}
+
+// ---- Galera: the words a cluster cares about, and GAL001–GAL004.
+
+/// The facts of a statement that matter where it runs on a cluster node, from its words:
+/// the engine `CREATE TABLE` / `ALTER TABLE` gives a table, explicit locks (`LOCK TABLES`,
+/// `FLUSH TABLES ... WITH READ LOCK`, `GET_LOCK()`), and statements whose effect stays on
+/// the node (`SET GLOBAL`, `FLUSH`, `XA`, `wsrep_on` off, `wsrep_OSU_method = RSU`).
+pub fn statement_facts(sql: &str) -> Vec<Fact> {
+    let tokens = tokenize(sql);
+    let mut facts = Vec::new();
+    if let Some((table, engine)) = table_engine(&tokens) {
+        facts.push(Fact::TableEngine { table, engine });
+    }
+    if tokens
+        .windows(2)
+        .any(|w| w[0].is("GET_LOCK") && w[1].is("("))
+    {
+        facts.push(Fact::ExplicitLock {
+            how: "GET_LOCK()".into(),
+            confines_session: false,
+        });
+    }
+    let node_local = |what: &str| Fact::NodeLocal { what: what.into() };
+    match keyword_at(&tokens, 0) {
+        "LOCK" if matches!(keyword_at(&tokens, 1), "TABLE" | "TABLES") => {
+            facts.push(Fact::ExplicitLock {
+                how: "LOCK TABLES".into(),
+                confines_session: true,
+            });
+        }
+        "FLUSH" if tokens.iter().any(|t| t.is("LOCK") || t.is("EXPORT")) => {
+            facts.push(Fact::ExplicitLock {
+                how: "FLUSH TABLES ... WITH READ LOCK".into(),
+                confines_session: true,
+            });
+        }
+        "FLUSH" => facts.push(node_local("FLUSH")),
+        "XA" => facts.push(node_local("an XA transaction")),
+        "SET" => facts.extend(node_setting(&tokens).map(node_local)),
+        _ => {}
+    }
+    facts
+}
+
+/// The table and engine of `CREATE TABLE t (...) ENGINE=x` or `ALTER TABLE t ENGINE=x`
+/// (not of a temporary table, which stays in its session anyway).
+fn table_engine(tokens: &[Token]) -> Option<(Relation, String)> {
+    if !matches!(keyword_at(tokens, 0), "CREATE" | "ALTER") {
+        return None;
+    }
+    let at = tokens.iter().position(|t| t.is("TABLE"))?;
+    let plain = tokens[1..at]
+        .iter()
+        .all(|t| matches!(t.keyword.as_str(), "OR" | "REPLACE" | "ONLINE" | "IGNORE"));
+    if !plain {
+        return None;
+    }
+    let name_at = match (keyword_at(tokens, at + 1), keyword_at(tokens, at + 2)) {
+        ("IF", "NOT") => at + 4,
+        ("IF", _) => at + 3,
+        _ => at + 1,
+    };
+    let (table, mut i) = relation_at(tokens, name_at)?;
+    let mut depth = 0usize;
+    while let Some(token) = tokens.get(i) {
+        match token.keyword.as_str() {
+            "(" => depth += 1,
+            ")" => depth = depth.saturating_sub(1),
+            "ENGINE" if depth == 0 => {
+                let value = if keyword_at(tokens, i + 1) == "=" {
+                    i + 2
+                } else {
+                    i + 1
+                };
+                return tokens.get(value).map(|t| (table, t.text.clone()));
+            }
+            // The table's options end where a `CREATE TABLE ... SELECT` query starts.
+            "SELECT" if depth == 0 => return None,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// What a `SET` changes that stays on the node: a global variable, or the session's
+/// replication (`wsrep_on` off, DDL in rolling schema upgrade mode).
+fn node_setting(tokens: &[Token]) -> Option<&'static str> {
+    let value_of = |name: &str| {
+        let at = tokens.iter().position(|t| t.is(name))?;
+        let mut value = at + 1;
+        while matches!(keyword_at(tokens, value), "=" | ":") {
+            value += 1;
+        }
+        tokens.get(value).map(|t| t.text.to_ascii_uppercase())
+    };
+    if tokens
+        .iter()
+        .any(|t| matches!(t.keyword.as_str(), "GLOBAL" | "PERSIST" | "PERSIST_ONLY"))
+    {
+        Some("SET GLOBAL (it changes the node that runs it)")
+    } else if value_of("WSREP_ON").is_some_and(|v| matches!(v.as_str(), "0" | "OFF" | "FALSE")) {
+        Some("SET wsrep_on = OFF (the session's writes are not replicated)")
+    } else if value_of("WSREP_OSU_METHOD").is_some_and(|v| v == "RSU") {
+        Some("SET wsrep_OSU_method = RSU (DDL then runs on this node only)")
+    } else {
+        None
+    }
+}
+
+/// GAL001–GAL004 on a revision that runs on a Galera node: at most one finding per rule
+/// and statement.
+fn galera(ctx: &FileContext<'_>, cluster: &ClusterTarget, hits: &mut Vec<Hit>) {
+    for (i, statement) in ctx.statements.iter().enumerate() {
+        let creates = statement
+            .facts
+            .iter()
+            .any(|f| matches!(f, Fact::CreateTable { .. }));
+        let mut found: Vec<Hit> = Vec::new();
+        for fact in &statement.facts {
+            for hit in galera_hits(ctx, cluster, i, fact, creates) {
+                if !found.iter().any(|h| h.rule == hit.rule) {
+                    found.push(hit);
+                }
+            }
+        }
+        hits.extend(found);
+    }
+}
+
+const INNODB_SAFE: &str = "use ENGINE=InnoDB (the only engine whose rows Galera replicates), or leave ENGINE out where InnoDB is the default";
+
+/// The Galera findings of one fact of statement `i` (`creates`: the statement creates a
+/// table).
+fn galera_hits(
+    ctx: &FileContext<'_>,
+    cluster: &ClusterTarget,
+    i: usize,
+    fact: &Fact,
+    creates: bool,
+) -> Vec<Hit> {
+    let name = cluster.name;
+    match fact {
+        Fact::TableEngine { table, engine }
+            if !engine.eq_ignore_ascii_case(cluster.replicated_engine) =>
+        {
+            let what = if creates { "is created" } else { "becomes" };
+            vec![Hit::new("GAL001", i, format!(
+                "{table} {what} ENGINE={engine}: {name} replicates only {}'s rows, so what is written to {table} stays on the node that wrote it (the table itself exists on every node)",
+                cluster.replicated_engine
+            )).table(table).safe(INNODB_SAFE)]
+        }
+        Fact::CreateTable { table, primary_key, from_query, .. } => {
+            let mut out = Vec::new();
+            if !primary_key {
+                out.push(Hit::new("GAL003", i, format!(
+                    "{table} has no primary key: {name} cannot apply deletes from it reliably on the other nodes, and its rows may come in another order on each node"
+                )).table(table).safe("declare a PRIMARY KEY (an AUTO_INCREMENT id column when nothing else identifies a row)"));
+            }
+            if *from_query {
+                out.push(Hit::new("GAL004", i, format!(
+                    "CREATE TABLE ... SELECT sends every copied row to the other nodes in one write set (bounded by wsrep_max_ws_rows and wsrep_max_ws_size), and early {name} releases did not replicate it at all"
+                )).table(table).safe("create the table (with a primary key) in one statement, then fill it with INSERT ... SELECT, in batches for a big copy"));
+            }
+            out
+        }
+        Fact::Insert { table, .. } | Fact::Update { table, .. } | Fact::Delete { table, .. }
+            if !ctx.is_new(i, table) =>
+        {
+            written_rows(ctx, cluster, i, table)
+        }
+        Fact::ExplicitLock { how, .. } => vec![Hit::new("GAL002", i, format!(
+            "{how} locks on the node that runs it only: the other nodes go on writing, and {name} may abort the session that holds it"
+        )).safe("leave it out: dbrev's migration lock already keeps other runs away (a row the cluster certifies); to keep the app's writes out, make the change in one statement or one transaction")],
+        Fact::NodeLocal { what } => vec![Hit::new("GAL004", i, format!(
+            "{what}: {name} does not replicate it, so the other nodes do not get it"
+        )).safe("make the change on every node outside the migration (server configuration), or leave it out")],
+        _ => Vec::new(),
+    }
+}
+
+/// GAL001 and GAL003 for rows written to an existing table: its engine and primary key as
+/// the revision history leaves them, else as the live database has them.
+fn written_rows(
+    ctx: &FileContext<'_>,
+    cluster: &ClusterTarget,
+    i: usize,
+    table: &Relation,
+) -> Vec<Hit> {
+    let name = cluster.name;
+    let key = table.key();
+    let catalog = ctx.catalog_at(i);
+    let mut out = Vec::new();
+    let engine = catalog
+        .engine(&key)
+        .map(|e| (e.to_owned(), "the revision history gives it"))
+        .or_else(|| {
+            cluster
+                .hazards
+                .engines
+                .get(&key)
+                .map(|e| (e.clone(), "in the database"))
+        });
+    if let Some((engine, source)) = engine
+        && !engine.eq_ignore_ascii_case(cluster.replicated_engine)
+    {
+        out.push(Hit::new("GAL001", i, format!(
+            "{table} is {engine} ({source}): {name} does not replicate these rows, so the other nodes will not have them"
+        )).table(table).safe(format!(
+            "convert the table first, in an earlier revision: ALTER TABLE {table} ENGINE={}",
+            cluster.replicated_engine
+        )));
+    }
+    let keyless = match catalog.has_primary_key(&key) {
+        Some(has) => (!has).then_some("the revision history leaves it without one"),
+        None => cluster
+            .hazards
+            .keyless
+            .contains(&key)
+            .then_some("in the database"),
+    };
+    if let Some(source) = keyless {
+        out.push(Hit::new("GAL003", i, format!(
+            "{table} has no primary key ({source}): {name} applies these row changes on the other nodes by scanning the table for each row, and cannot apply deletes from it reliably"
+        )).table(table).effect("every node scans the table for each changed row").safe(format!(
+            "give {table} a primary key in an earlier revision"
+        )));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +508,54 @@ mod tests {
         assert!(in_place(&t("VARCHAR(100)"), &t("varchar(300)")));
         assert!(!in_place(&t("INT"), &t("BIGINT")));
         assert!(in_place(&t("INT"), &t("integer")));
+    }
+
+    #[test]
+    fn the_words_a_cluster_cares_about() {
+        let engine = |sql: &str| {
+            statement_facts(sql).into_iter().find_map(|f| match f {
+                Fact::TableEngine { table, engine } => Some(format!("{table}={engine}")),
+                _ => None,
+            })
+        };
+        assert_eq!(
+            engine("CREATE TABLE IF NOT EXISTS `c` (k INT, KEY (k)) ENGINE = MyISAM").as_deref(),
+            Some("c=MyISAM")
+        );
+        assert_eq!(
+            engine("ALTER TABLE app.c ENGINE=Aria").as_deref(),
+            Some("app.c=Aria")
+        );
+        assert_eq!(
+            engine("CREATE TEMPORARY TABLE t (k INT) ENGINE=MEMORY"),
+            None
+        );
+        assert_eq!(engine("CREATE TABLE t (engine INT)"), None);
+        assert_eq!(engine("CREATE TABLE t SELECT engine FROM x"), None);
+        let what = |sql: &str| -> Vec<String> {
+            statement_facts(sql)
+                .into_iter()
+                .filter_map(|f| match f {
+                    Fact::ExplicitLock { how, .. } => Some(how),
+                    Fact::NodeLocal { what } => Some(what),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(what("LOCK TABLES t WRITE"), ["LOCK TABLES"]);
+        assert_eq!(what("SELECT GET_LOCK('x', 10)"), ["GET_LOCK()"]);
+        assert_eq!(what("SELECT 'GET_LOCK(' AS s"), Vec::<String>::new());
+        assert_eq!(
+            what("FLUSH TABLES t WITH READ LOCK"),
+            ["FLUSH TABLES ... WITH READ LOCK"]
+        );
+        assert_eq!(what("FLUSH PRIVILEGES"), ["FLUSH"]);
+        assert_eq!(what("XA START 'x'"), ["an XA transaction"]);
+        assert!(what("SET GLOBAL max_connections = 10")[0].starts_with("SET GLOBAL"));
+        assert!(what("SET @@global.x = 1")[0].starts_with("SET GLOBAL"));
+        assert!(what("SET SESSION wsrep_on = OFF")[0].starts_with("SET wsrep_on = OFF"));
+        assert!(what("SET wsrep_OSU_method = 'RSU'")[0].contains("RSU"));
+        assert!(what("SET wsrep_on = ON").is_empty());
+        assert!(what("SET NAMES utf8mb4").is_empty());
     }
 }

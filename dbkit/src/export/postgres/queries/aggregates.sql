@@ -1,6 +1,6 @@
 -- Aggregates: their signatures (CREATE with argument names, DROP and COMMENT without) and
 -- the CREATE AGGREGATE options pg_aggregate records, those at their defaults left out.
-SELECT p.oid::text AS oid,
+SELECT p.oid::text AS oid, (n.nspname = current_schema())::text AS in_current_schema,
        format('%I.%I', n.nspname, p.proname) AS name,
        CASE WHEN p.pronargs = 0 THEN '*' ELSE pg_get_function_arguments(p.oid) END AS arguments,
        CASE WHEN p.pronargs = 0 THEN '*' ELSE pg_get_function_identity_arguments(p.oid) END AS identity,

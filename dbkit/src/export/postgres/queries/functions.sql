@@ -1,6 +1,6 @@
 -- Functions and procedures (aggregates are read apart), as pg_get_functiondef writes them;
 -- not those a type makes for itself (a range's constructors).
-SELECT p.oid::text AS oid, p.oid::regprocedure::text AS name, p.prokind::text AS kind,
+SELECT p.oid::text AS oid, (n.nspname = current_schema())::text AS in_current_schema, p.oid::regprocedure::text AS name, p.prokind::text AS kind,
        pg_get_functiondef(p.oid) AS ddl
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE p.prokind IN ('f', 'p', 'w')

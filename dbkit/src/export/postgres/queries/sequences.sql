@@ -6,7 +6,7 @@ WITH used AS (
     WHERE u.classid = 'pg_attrdef'::regclass AND u.refclassid = 'pg_class'::regclass
     GROUP BY u.refobjid
 )
-SELECT c.oid::text AS oid, c.oid::regclass::text AS name,
+SELECT c.oid::text AS oid, (n.nspname = current_schema())::text AS in_current_schema, c.oid::regclass::text AS name,
        CASE WHEN n.nspname = current_schema() THEN c.relname::text ELSE c.oid::regclass::text END AS filter_name,
        format_type(s.seqtypid, NULL) AS type,
        format('INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s%s',
@@ -14,7 +14,7 @@ SELECT c.oid::text AS oid, c.oid::regclass::text AS name,
               CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END) AS options,
        own.refobjid::text AS owner, own.refobjsubid::text AS owner_column, own.deptype::text AS owner_kind,
        CASE WHEN own.deptype = 'a' THEN format('%s.%I', own.refobjid::regclass, a.attname) END AS owned_by,
-       format('SELECT pg_catalog.setval(%L, %s, %s)', quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+       format('SELECT pg_catalog.setval(%L, %s, %s)', c.oid::regclass::text,
               coalesce(v.last_value, s.seqstart), CASE WHEN v.last_value IS NULL THEN 'false' ELSE 'true' END) AS setval,
        used.used_by
 FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -1,6 +1,6 @@
 -- Tables, partitioned tables and partitions: the name the filters see (bare in the current
 -- schema, qualified elsewhere), how they are partitioned or attached, what they inherit.
-SELECT c.oid::text AS oid, c.oid::regclass::text AS name,
+SELECT c.oid::text AS oid, (n.nspname = current_schema())::text AS in_current_schema, c.oid::regclass::text AS name,
        CASE WHEN n.nspname = current_schema() THEN c.relname::text ELSE c.oid::regclass::text END AS filter_name,
        c.relkind::text AS kind, c.relpersistence::text AS persistence,
        c.relispartition::text AS is_partition,

@@ -1,6 +1,6 @@
 -- Enum, composite, domain and range types, with what their CREATE statements need; the
 -- other types they bring along (arrays, the composite's relation, multiranges) as aliases.
-SELECT t.oid::text AS oid, t.oid::regtype::text AS name, t.typtype::text AS kind,
+SELECT t.oid::text AS oid, (n.nspname = current_schema())::text AS in_current_schema, t.oid::regtype::text AS name, t.typtype::text AS kind,
        concat_ws(',', nullif(t.typarray, 0)::text, mr.oid::text, nullif(mr.typarray, 0)::text) AS alias_types,
        nullif(t.typrelid, 0)::text AS alias_class,
        (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)

@@ -1,6 +1,6 @@
 -- Views and materialized views: the query, options, whether a materialized view holds
 -- rows, and the row type and rule that pg_depend names them by.
-SELECT c.oid::text AS oid, c.oid::regclass::text AS name,
+SELECT c.oid::text AS oid, (n.nspname = current_schema())::text AS in_current_schema, c.oid::regclass::text AS name,
        CASE WHEN n.nspname = current_schema() THEN c.relname::text ELSE c.oid::regclass::text END AS filter_name,
        c.relkind::text AS kind, rtrim(pg_get_viewdef(c.oid), E'; \n') AS query,
        array_to_string(c.reloptions, ', ') AS options, c.relispopulated::text AS populated,
