@@ -1,6 +1,9 @@
 //! Proving a migration before production sees it, on every backend: `cargo dbrev test`
 //! passes a clean history and names the revision and the difference for a `down.sql` that
-//! forgets an index or a column, and a fork with two heads; `check --drift` finds an
+//! forgets an index, a column, a default, a trigger or a view, and a fork with two heads;
+//! it compares fingerprints within each revision's scope and replays the history for full
+//! snapshots only where one changed (a down.sql that puts an object back spelled another
+//! way still passes); `check --drift` finds an
 //! index, a default and a trigger added by hand and nothing on a database built by its
 //! revisions; `upgrade --backup` writes a private gzip dump that restores the state
 //! before the upgrade, and applies nothing when the dump fails. Scratch databases are gone
@@ -213,6 +216,119 @@ backend_test!(test_names_a_down_that_forgets_a_column, |db| {
     );
     assert_scratch_gone(&db, &stderr);
 });
+
+/// Adds R4 with `up` and a down.sql that forgets to undo it.
+fn forgetful_revision(p: &Project, up: &str) {
+    add_revision(p, R4, "forgetful", up, "-- forgot", &[]);
+}
+
+backend_test!(
+    test_names_a_down_that_forgets_a_default_a_trigger_or_a_view,
+    |db| {
+        let index = index_name(db.backend()).replace("author", "title");
+        for (up, line) in [
+            (
+                default_by_hand(db.backend()).to_owned(),
+                "column posts.title: default 'hand' after down.sql, none before up.sql".to_owned(),
+            ),
+            (
+                trigger(db.backend()).to_owned(),
+                "trigger posts.posts_touch: only after down.sql".to_owned(),
+            ),
+            (
+                "CREATE VIEW titles AS SELECT title FROM posts;".to_owned(),
+                "view titles: only after down.sql".to_owned(),
+            ),
+            (
+                "CREATE INDEX posts_title_idx ON posts (title);".to_owned(),
+                format!("{index}: only after down.sql"),
+            ),
+        ] {
+            let p = clean_history(&db);
+            forgetful_revision(&p, &up);
+            let out = p.cmd("dbrev").args(["test"]).fails();
+            assert_eq!(out.code(), 1, "{up}: {}", out.stderr());
+            let stderr = out.stderr();
+            assert!(
+                stderr.contains(&format!(
+                    "Failed revision {R4} (forgetful): its down.sql does not restore the schema"
+                )),
+                "{up}: {stderr}"
+            );
+            assert!(stderr.contains(&line), "{line}: {stderr}");
+            assert_scratch_gone(&db, &stderr);
+        }
+    }
+);
+
+/// `cargo dbrev test` in process, for what its report says of how it read the catalog.
+fn test_in_process(db: &TestDb, p: &Project) -> dbkit::proving::TestReport {
+    let env = dbkit::Environment::load(&dbkit::ConfigRequest {
+        config_file: Some(p.root().join("dbrev.toml")),
+        database_url: Some(db.url.clone()),
+        ..Default::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    env.test(&Default::default(), &dbkit::Reporter::quiet())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// R4 makes an object; R5 changes it, and its down.sql puts it back spelled another way
+/// (what a fingerprint sees, and a snapshot does not).
+fn respelled_history(db: &TestDb) -> Project {
+    let p = clean_history(db);
+    let (make, change, respelled) = match db.backend() {
+        Backend::Sqlite => (
+            "CREATE VIEW titles AS SELECT title FROM posts;",
+            "DROP VIEW titles;\nCREATE VIEW titles AS SELECT title, author FROM posts;",
+            "DROP VIEW titles;\nCREATE VIEW titles AS SELECT   title\n  FROM posts;",
+        ),
+        Backend::Postgres => (
+            "CREATE FUNCTION answer() RETURNS integer LANGUAGE sql AS $$ SELECT 42 $$;",
+            "CREATE OR REPLACE FUNCTION answer() RETURNS integer LANGUAGE sql AS $$ SELECT 43 $$;",
+            "CREATE OR REPLACE FUNCTION answer() RETURNS integer LANGUAGE sql AS $$   SELECT\n  42 $$;",
+        ),
+        Backend::Mysql => (
+            "CREATE FUNCTION answer() RETURNS INTEGER DETERMINISTIC RETURN 42;",
+            "DROP FUNCTION answer;\nCREATE FUNCTION answer() RETURNS INTEGER DETERMINISTIC RETURN 43;",
+            "DROP FUNCTION answer;\nCREATE FUNCTION answer() RETURNS INTEGER DETERMINISTIC RETURN   42;",
+        ),
+    };
+    let drop = match db.backend() {
+        Backend::Sqlite => "DROP VIEW titles;",
+        Backend::Postgres => "DROP FUNCTION answer();",
+        Backend::Mysql => "DROP FUNCTION answer;",
+    };
+    add_revision(&p, R4, "make", make, drop, &[]);
+    add_revision(&p, "20260101000005", "respell", change, respelled, &[]);
+    p
+}
+
+backend_test!(
+    test_compares_fingerprints_and_replays_only_where_one_changes,
+    |db| {
+        let p = clean_history(&db);
+        let report = test_in_process(&db, &p);
+        assert!(report.ok, "{:#?}", report.checks);
+        let reads = report.reads;
+        // Two fingerprints a revision (within what its files name, on the servers); full
+        // snapshots only where the stairway starts and ends.
+        assert_eq!(reads.fingerprints, 6, "{reads}");
+        let scoped = if db.backend() == Backend::Sqlite {
+            0
+        } else {
+            6
+        };
+        assert_eq!(reads.scoped, scoped, "{reads}");
+        assert_eq!((reads.snapshots, reads.replays), (2, 0), "{reads}");
+
+        let p = respelled_history(&db);
+        let report = test_in_process(&db, &p);
+        assert!(report.ok, "{:#?}", report.checks);
+        assert_eq!(report.reads.replays, 1, "{}", report.reads);
+        assert_eq!(report.reads.snapshots, 4, "{}", report.reads);
+    }
+);
 
 backend_test!(test_names_two_heads_to_merge, |db| {
     let p = clean_history(&db);
@@ -692,3 +808,24 @@ backend_test!(
         assert!(empty.tables().is_empty(), "{:?}", empty.tables());
     }
 );
+
+dbrev_tests::main! {
+    backend: [
+        test_passes_a_clean_history,
+        test_names_a_down_that_forgets_an_index,
+        test_names_a_down_that_forgets_a_column,
+        test_names_a_down_that_forgets_a_default_a_trigger_or_a_view,
+        test_compares_fingerprints_and_replays_only_where_one_changes,
+        test_names_two_heads_to_merge,
+        test_names_a_model_that_differs_at_head,
+        drift_finds_what_was_added_by_hand,
+        upgrade_backup_restores_the_state_before_the_upgrade,
+        upgrade_backup_that_fails_applies_nothing,
+        rehearse_from_url_reports_every_revision_and_leaves_the_source,
+        rehearse_names_a_down_that_loses_data,
+        rehearse_keeps_the_copy_when_asked,
+        rehearse_drops_the_copy_after_a_failure_and_on_ctrl_c,
+        a_given_scratch_database_must_be_empty_and_is_emptied,
+    ],
+    plain: [],
+}

@@ -21,6 +21,8 @@
 //! - `autogenerate`, `check`: `revision --autogenerate` and `check` on 300 tables (targets in
 //!   seconds; `check` also counts its catalog queries at 30 and at 300 tables);
 //! - `lint`: `lint --all` on the 500 revisions;
+//! - `test` (`bench_prove`, printed as it runs): `cargo dbrev test` on the 500 revisions
+//!   beside a plain base -> head -> base run, and the catalog reads it is made of;
 //! - `fleet` (`bench_fleet`, printed apart): `upgrade --fleet` of 100 SQLite and 100
 //!   PostgreSQL tenants × 50 revisions, `--jobs 1` against `--jobs 8`.
 
@@ -86,7 +88,21 @@ pub const WORKLOADS: &[Workload] = &[
         name: "lint",
         run: migrations::lint,
     },
+    Workload {
+        name: "test",
+        run: prove,
+    },
 ];
+
+/// `cargo dbrev test` on the 500-revision history against a plain base -> head -> base run
+/// (`bench_prove`, printed as it runs).
+fn prove(bench: &Bench, backend: dbkit::Backend, _: &mut Report) -> DynResult {
+    crate::bench_prove::run(
+        &bench.bin_dir,
+        backend.name(),
+        bench.server(backend).as_deref(),
+    )
+}
 
 /// What every workload needs: the release binaries, the servers, the sizes.
 pub struct Bench {

@@ -7,6 +7,7 @@
 
 mod bench;
 mod bench_fleet;
+mod bench_prove;
 mod demo;
 
 use xshell::{Shell, cmd};

@@ -310,8 +310,8 @@ pub(crate) enum CatalogSession {
     /// SQLite's catalog is a function of `sqlite_master`: the last snapshot is kept with
     /// the rows it was read from, and given again while they are the same.
     Sqlite(sqlite::SnapshotCache),
-    Postgres(Box<RawPostgres>),
-    Mysql(Box<RawMysql>),
+    Postgres(Box<postgres::SnapshotSession>),
+    Mysql(Box<mysql::SnapshotSession>),
 }
 
 impl CatalogSession {
@@ -319,10 +319,12 @@ impl CatalogSession {
     pub(crate) fn open(conn: &Connection) -> Result<CatalogSession> {
         Ok(match conn.backend() {
             Backend::Sqlite => CatalogSession::Sqlite(sqlite::SnapshotCache::default()),
-            Backend::Postgres => {
-                CatalogSession::Postgres(Box::new(RawPostgres::connect(conn.url())?))
-            }
-            Backend::Mysql => CatalogSession::Mysql(Box::new(RawMysql::connect(conn.url())?)),
+            Backend::Postgres => CatalogSession::Postgres(Box::new(
+                postgres::SnapshotSession::new(RawPostgres::connect(conn.url())?)?,
+            )),
+            Backend::Mysql => CatalogSession::Mysql(Box::new(mysql::SnapshotSession::new(
+                RawMysql::connect(conn.url())?,
+            )?)),
         })
     }
 
@@ -332,6 +334,20 @@ impl CatalogSession {
             CatalogSession::Sqlite(cache) => cache.snapshot(conn),
             CatalogSession::Postgres(session) => postgres::snapshot(session),
             CatalogSession::Mysql(session) => mysql::snapshot(session),
+        }
+    }
+
+    /// Reads the catalog's fingerprint, of every object or within a scope (see
+    /// [`crate::snapshot::Fingerprint`]).
+    pub(crate) fn fingerprint(
+        &mut self,
+        conn: &mut Connection,
+        scope: Option<&crate::snapshot::Scope>,
+    ) -> Result<crate::snapshot::Fingerprint> {
+        match self {
+            CatalogSession::Sqlite(cache) => cache.fingerprint(conn),
+            CatalogSession::Postgres(session) => postgres::fingerprint(session, scope),
+            CatalogSession::Mysql(session) => mysql::fingerprint(session, scope),
         }
     }
 }

@@ -130,6 +130,15 @@ impl RawPostgres {
         &mut self,
         sql: &'static str,
     ) -> std::result::Result<Vec<tokio_postgres::Row>, Failure> {
+        self.prepared_rows_with(sql, &[])
+    }
+
+    /// [`RawPostgres::prepared_rows`] with parameters (`$1`…).
+    pub(crate) fn prepared_rows_with(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> std::result::Result<Vec<tokio_postgres::Row>, Failure> {
         let statement = match self.prepared.get(sql) {
             Some(statement) => statement.clone(),
             None => {
@@ -142,7 +151,7 @@ impl RawPostgres {
             }
         };
         self.runtime
-            .block_on(self.client.query(&statement, &[]))
+            .block_on(self.client.query(&statement, params))
             .map_err(|e| postgres_failure(&e))
     }
 

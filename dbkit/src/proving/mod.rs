@@ -20,7 +20,7 @@ pub use rehearse::{
     REHEARSE_SIDES, RehearseOptions, RehearseReport, RehearseSource, RevisionTiming, RowChange,
     StatementTiming,
 };
-pub use stairway::{STAIRWAY_SIDES, TestOptions, TestReport};
+pub use stairway::{CatalogReads, STAIRWAY_SIDES, TestOptions, TestReport};
 
 use crate::apply::{Direction, Runner, Step};
 use crate::db::Connection;
@@ -186,11 +186,13 @@ impl<'a> Replay<'a> {
     }
 }
 
-/// dbrev's own tables, which a comparison leaves out.
-fn own_tables(env: &Environment) -> [&str; 2] {
+/// dbrev's own tables (the version and companion tables, the migration lock's on Galera),
+/// which a comparison leaves out.
+fn own_tables(env: &Environment) -> [&str; 3] {
     [
         env.config.version_table.as_str(),
         env.config.revisions_table.as_str(),
+        crate::lock::LOCK_TABLE,
     ]
 }
 

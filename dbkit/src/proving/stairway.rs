@@ -9,6 +9,9 @@
 //! `--from REV` / `--to REV` limit the range: what comes before `--from` is applied first
 //! without checks, and the descent ends where the climb started.
 
+use std::fmt;
+use std::time::{Duration, Instant};
+
 use serde::Serialize;
 
 use super::{Check, Replay, Status, on_database, own_tables};
@@ -20,7 +23,7 @@ use crate::graph::Applied;
 use crate::migrate::Environment;
 use crate::scratch::ScratchDatabase;
 use crate::script::Revision;
-use crate::snapshot::{Sides, Snapshot, SnapshotReader, compare};
+use crate::snapshot::{Fingerprint, Scope, Sides, Snapshot, SnapshotReader, compare};
 use crate::term::Reporter;
 use crate::url::DatabaseUrl;
 
@@ -61,6 +64,44 @@ pub struct TestReport {
     pub revisions: usize,
     /// The checks, in order.
     pub checks: Vec<Check>,
+    /// How the scratch database's catalog was read (not in the JSON).
+    #[serde(skip)]
+    pub reads: CatalogReads,
+}
+
+/// How `cargo dbrev test` read the scratch database's catalog: a fingerprint before each
+/// revision's up.sql and after its down.sql, full snapshots at the ends of the stairway,
+/// and a replay (with two snapshots) only where a fingerprint changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CatalogReads {
+    /// Fingerprints read.
+    pub fingerprints: usize,
+    /// How many of them within the scope of a revision's files.
+    pub scoped: usize,
+    /// How long reading them took.
+    pub fingerprint_time: Duration,
+    /// Full snapshots read.
+    pub snapshots: usize,
+    /// How long reading them took.
+    pub snapshot_time: Duration,
+    /// Times the history was replayed on the emptied scratch database to say what a
+    /// changed fingerprint is made of.
+    pub replays: usize,
+}
+
+impl fmt::Display for CatalogReads {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} fingerprint(s) ({} scoped) in {:.0} ms, {} snapshot(s) in {:.0} ms, {} replay(s)",
+            self.fingerprints,
+            self.scoped,
+            self.fingerprint_time.as_secs_f64() * 1000.0,
+            self.snapshots,
+            self.snapshot_time.as_secs_f64() * 1000.0,
+            self.replays
+        )
+    }
 }
 
 impl TestReport {
@@ -110,6 +151,7 @@ impl Environment {
             scratch: None,
             revisions: 0,
             checks: vec![self.single_head()],
+            reads: CatalogReads::default(),
         };
         if report.checks[0].status == Status::Failed || self.graph.is_empty() {
             report.finish(&CHECKS);
@@ -126,11 +168,13 @@ impl Environment {
         let env = on_database(self, scratch.url());
         let mut conn = env.connect()?;
         let quiet = Reporter::quiet();
-        let checks = env.locked(&mut conn, &quiet, |env, conn, _| {
+        let (checks, reads) = env.locked(&mut conn, &quiet, |env, conn, _| {
             Stairway::new(env, conn, reporter)?.run(conn, &range)
         })?;
         drop(conn);
         report.checks.extend(checks);
+        report.reads = reads;
+        reporter.detail(format!("stairway: {reads}"));
         report.finish(&CHECKS);
         scratch.finish(reporter)?;
         Ok(report)
@@ -214,12 +258,14 @@ struct TestRange<'a> {
     to: String,
 }
 
-/// One run of the checks on the scratch database.
+/// One run of the checks on the scratch database, on one connection (and, on PostgreSQL
+/// and MySQL, one catalog session beside it with its queries prepared once).
 struct Stairway<'a> {
     env: &'a Environment,
     replay: Replay<'a>,
     reader: SnapshotReader,
     reporter: &'a Reporter,
+    reads: CatalogReads,
 }
 
 impl<'a> Stairway<'a> {
@@ -229,32 +275,69 @@ impl<'a> Stairway<'a> {
             replay: Replay::new(env, conn),
             reader: SnapshotReader::new(conn)?,
             reporter,
+            reads: CatalogReads::default(),
         })
     }
 
     fn snapshot(&mut self, conn: &mut Connection) -> Result<Snapshot> {
-        Ok(self
-            .reader
-            .read(conn)?
-            .without_tables(&own_tables(self.env)))
+        let started = Instant::now();
+        let snapshot = self.reader.read(conn)?;
+        self.reads.snapshots += 1;
+        self.reads.snapshot_time += started.elapsed();
+        Ok(snapshot.without_tables(&own_tables(self.env)))
     }
 
-    fn run(mut self, conn: &mut Connection, range: &TestRange<'_>) -> Result<Vec<Check>> {
+    /// The fingerprint of what SQL with the words of `scope` can change, before it runs:
+    /// within the scope, or of every object when the server holds what the SQL could
+    /// reach beyond its words. (dbrev's own tables may be in it: their definitions do not
+    /// change, and their rows are not in it.)
+    fn fingerprint_within(&mut self, conn: &mut Connection, scope: &Scope) -> Result<Fingerprint> {
+        let within = self.read_fingerprint(conn, scope, false)?;
+        match within.reaches_further {
+            true => self.read_fingerprint(conn, scope, true),
+            false => Ok(within),
+        }
+    }
+
+    /// A fingerprint of every object (`whole`), or within `scope` where its words allow.
+    fn read_fingerprint(
+        &mut self,
+        conn: &mut Connection,
+        scope: &Scope,
+        whole: bool,
+    ) -> Result<Fingerprint> {
+        let started = Instant::now();
+        let fingerprint = match whole {
+            true => self.reader.fingerprint(conn)?,
+            false => self.reader.fingerprint_within(conn, scope)?,
+        };
+        self.reads.fingerprints += 1;
+        self.reads.scoped += usize::from(fingerprint.scoped);
+        self.reads.fingerprint_time += started.elapsed();
+        Ok(fingerprint)
+    }
+
+    fn run(
+        mut self,
+        conn: &mut Connection,
+        range: &TestRange<'_>,
+    ) -> Result<(Vec<Check>, CatalogReads)> {
         for revision in &range.before {
             if let Err(e) = self.replay.run(conn, revision, Direction::Up) {
                 let message = format!("revision {} (before --from) fails: {e}", revision.id);
-                return Ok(vec![Check::failed("upgrade", message).at(&revision.id)]);
+                let check = Check::failed("upgrade", message).at(&revision.id);
+                return Ok((vec![check], self.reads));
             }
         }
         let start = self.snapshot(conn)?;
         let mut checks = Vec::new();
-        let climbed = self.climb(conn, &range.climb, start.clone())?;
+        let climbed = self.climb(conn, range)?;
         let failed = climbed.iter().any(|c| c.status == Status::Failed);
         let (upgrade, stairway) = split_climb(climbed, range);
         checks.extend(upgrade);
         if failed {
             checks.extend(stairway);
-            return Ok(checks);
+            return Ok((checks, self.reads));
         }
         let model = self.model(conn, range)?;
         let model_failed = model.status == Status::Failed;
@@ -263,60 +346,104 @@ impl<'a> Stairway<'a> {
         if !model_failed {
             checks.push(self.descend(conn, range, &start)?);
         }
-        Ok(checks)
+        Ok((checks, self.reads))
     }
 
     /// Up, down, up for each revision; the checks `upgrade` and `stairway` it decides
     /// (only the failing one when it stops).
-    fn climb(
-        &mut self,
-        conn: &mut Connection,
-        climb: &[&Revision],
-        mut before: Snapshot,
-    ) -> Result<Vec<Check>> {
-        for revision in climb {
-            let id = &revision.id;
-            self.reporter.detail(format!("stairway: {id} up, down, up"));
-            if let Err(e) = self.replay.run(conn, revision, Direction::Up) {
-                let message = format!(
-                    "base → head stops at revision {id} ({}): {e}",
-                    revision.message
-                );
-                return Ok(vec![Check::failed("upgrade", message).at(id)]);
+    fn climb(&mut self, conn: &mut Connection, range: &TestRange<'_>) -> Result<Vec<Check>> {
+        for index in 0..range.climb.len() {
+            if let Some(failed) = self.step(conn, range, index)? {
+                return Ok(vec![failed]);
             }
-            if let Err(e) = self.replay.run(conn, revision, Direction::Down) {
-                let message = format!(
-                    "revision {id} ({}): its down.sql fails: {e}",
-                    revision.message
-                );
-                return Ok(vec![Check::failed("stairway", message).at(id)]);
-            }
-            let after_down = self.snapshot(conn)?;
-            let differences = compare(&after_down, &before);
-            if !differences.is_empty() {
-                let mut check = Check::failed(
-                    "stairway",
-                    format!(
-                        "revision {id} ({}): its down.sql does not restore the schema before its up.sql ({} difference(s)): {}",
-                        revision.message,
-                        differences.len(),
-                        revision.down_path().display()
-                    ),
-                )
-                .at(id);
-                check.differences = differences;
-                return Ok(vec![check]);
-            }
-            if let Err(e) = self.replay.run(conn, revision, Direction::Up) {
-                let message = format!(
-                    "revision {id} ({}): its up.sql fails after its down.sql ran: {e}",
-                    revision.message
-                );
-                return Ok(vec![Check::failed("stairway", message).at(id)]);
-            }
-            before = self.snapshot(conn)?;
         }
         Ok(Vec::new())
+    }
+
+    /// Up, down, up for `range.climb[index]`, or the check that fails. The catalog after
+    /// its down.sql is compared with the one before its up.sql by fingerprint, within the
+    /// scope of what the two files name; where they differ, [`Self::explain`] says how (or
+    /// that the snapshots do not).
+    fn step(
+        &mut self,
+        conn: &mut Connection,
+        range: &TestRange<'_>,
+        index: usize,
+    ) -> Result<Option<Check>> {
+        let revision = range.climb[index];
+        let (id, message) = (&revision.id, &revision.message);
+        self.reporter.detail(format!("stairway: {id} up, down, up"));
+        // A file that cannot be read fails when the revision runs, before any comparison.
+        let read = |path: std::path::PathBuf| std::fs::read_to_string(path).unwrap_or_default();
+        let (up, down) = (read(revision.up_path()), read(revision.down_path()));
+        let scope = Scope::of([up.as_str(), down.as_str()]);
+        let before = self.fingerprint_within(conn, &scope)?;
+        if let Err(e) = self.replay.run(conn, revision, Direction::Up) {
+            let failed = format!("base → head stops at revision {id} ({message}): {e}");
+            return Ok(Some(Check::failed("upgrade", failed).at(id)));
+        }
+        if let Err(e) = self.replay.run(conn, revision, Direction::Down) {
+            let failed = format!("revision {id} ({message}): its down.sql fails: {e}");
+            return Ok(Some(Check::failed("stairway", failed).at(id)));
+        }
+        let after = self.read_fingerprint(conn, &scope, !before.scoped)?;
+        let differences = if after == before {
+            Vec::new()
+        } else {
+            self.explain(conn, range, index)?
+        };
+        if !differences.is_empty() {
+            let mut check = Check::failed(
+                "stairway",
+                format!(
+                    "revision {id} ({message}): its down.sql does not restore the schema before its up.sql ({} difference(s)): {}",
+                    differences.len(),
+                    revision.down_path().display()
+                ),
+            )
+            .at(id);
+            check.differences = differences;
+            return Ok(Some(check));
+        }
+        if let Err(e) = self.replay.run(conn, revision, Direction::Up) {
+            let failed =
+                format!("revision {id} ({message}): its up.sql fails after its down.sql ran: {e}");
+            return Ok(Some(Check::failed("stairway", failed).at(id)));
+        }
+        Ok(None)
+    }
+
+    /// What a fingerprint that changed across the down.sql of `range.climb[index]` is made
+    /// of: the scratch database emptied, the history replayed up to that revision, a
+    /// snapshot; its up.sql and down.sql, a snapshot; their differences. None means the
+    /// catalogs differ only where the snapshot does not look (a column put back at the
+    /// end of its table, a spelling it normalises), and the stairway goes on from here.
+    fn explain(
+        &mut self,
+        conn: &mut Connection,
+        range: &TestRange<'_>,
+        index: usize,
+    ) -> Result<Vec<crate::snapshot::Difference>> {
+        let revision = range.climb[index];
+        self.reporter.detail(format!(
+            "stairway: {}: the catalog's fingerprint changed; replaying the history on the emptied scratch database to compare snapshots",
+            revision.id
+        ));
+        self.reads.replays += 1;
+        crate::scratch::empty(conn)?;
+        crate::journal::ensure_tables(
+            conn,
+            &self.env.config.version_table,
+            &self.env.config.revisions_table,
+        )?;
+        for earlier in range.before.iter().chain(&range.climb[..index]) {
+            self.replay.run(conn, earlier, Direction::Up)?;
+        }
+        let before = self.snapshot(conn)?;
+        self.replay.run(conn, revision, Direction::Up)?;
+        self.replay.run(conn, revision, Direction::Down)?;
+        let after = self.snapshot(conn)?;
+        Ok(compare(&after, &before))
     }
 
     /// What `check` does, at the head.

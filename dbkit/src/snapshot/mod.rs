@@ -226,6 +226,31 @@ impl Snapshot {
     }
 }
 
+/// The names `text` quotes with `quote` (a doubled quote inside is one), read without
+/// regard to string literals or comments: a name too many does no harm.
+fn quoted_names(text: &str, quote: char) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != quote {
+            continue;
+        }
+        let mut name = String::new();
+        while let Some(c) = chars.next() {
+            if c != quote {
+                name.push(c);
+            } else if chars.peek() == Some(&quote) {
+                name.push(quote);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        names.push(name);
+    }
+    names
+}
+
 /// `"Posts"` → `Posts`, `` `t` `` → `t`; other names as they are.
 fn unquoted(name: &str) -> &str {
     let bytes = name.as_bytes();
@@ -237,8 +262,86 @@ fn unquoted(name: &str) -> &str {
     }
 }
 
+/// A hash of what a snapshot compares, read with one catalog query (two on MySQL when
+/// scoped): two databases with the same fingerprint read as the same snapshot, so a
+/// comparison that expects no difference (the stairway of `cargo dbrev test`) reads
+/// fingerprints and reads full snapshots only to say what differs. The converse does not
+/// hold: different fingerprints may still read as the same snapshot (a spelling the
+/// snapshot normalises), which only the snapshots can tell.
+///
+/// A fingerprint [`within`](SnapshotReader::fingerprint_within) a [`Scope`] covers only
+/// the relations some SQL names, and compares only with one read within the same scope.
+#[derive(Debug, Clone, Eq)]
+pub struct Fingerprint {
+    /// The hash, as the server (or, on SQLite, dbrev) computed it.
+    pub hash: String,
+    /// How many catalog queries reading it took (a fixed number, however many objects
+    /// there are).
+    pub queries: usize,
+    /// Whether it covers only a scope's relations (else every object).
+    pub scoped: bool,
+    /// For a scoped one: the server holds what the SQL could reach beyond the words it
+    /// names (event triggers, a routine it names, triggers its row changes fire), so only
+    /// a fingerprint of every object can say what the SQL did.
+    pub reaches_further: bool,
+}
+
+impl PartialEq for Fingerprint {
+    fn eq(&self, other: &Fingerprint) -> bool {
+        self.hash == other.hash && self.scoped == other.scoped
+    }
+}
+
+/// The words of some SQL (a revision's up.sql and down.sql), for a [`Fingerprint`] of what
+/// it can change: every run of letters, digits, `_` and `$` — in comments and literals
+/// too — and every quoted name whole, each as written and in lower case. A backend reads
+/// only the relations the words name, with what belongs to them, unless a word says the
+/// SQL reaches further than its names (it runs code, cascades, renames: a list per
+/// backend); then it reads every object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    words: std::collections::BTreeSet<String>,
+}
+
+impl Scope {
+    /// The words of these SQL texts.
+    pub fn of<'a>(texts: impl IntoIterator<Item = &'a str>) -> Scope {
+        let mut words = std::collections::BTreeSet::new();
+        let mut add = |word: &str| {
+            if !word.is_empty() {
+                words.insert(word.to_lowercase());
+                words.insert(word.to_owned());
+            }
+        };
+        for text in texts {
+            for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')) {
+                add(word);
+            }
+            for quote in ['"', '`'] {
+                for name in quoted_names(text, quote) {
+                    add(&name);
+                }
+            }
+        }
+        Scope { words }
+    }
+
+    /// The words, each as written and in lower case.
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.words.iter().map(String::as_str)
+    }
+
+    /// Whether one of the words is one of `keywords` (upper case), in any case.
+    pub(crate) fn has_any(&self, keywords: &[&str]) -> bool {
+        self.words
+            .iter()
+            .any(|w| keywords.iter().any(|k| w.eq_ignore_ascii_case(k)))
+    }
+}
+
 /// Reads snapshots of one database, keeping the catalog session (and its prepared
-/// queries) open between reads: the stairway of `cargo dbrev test` reads two per revision.
+/// queries) open between reads: the stairway of `cargo dbrev test` reads a fingerprint
+/// twice per revision, and snapshots where they differ.
 pub struct SnapshotReader {
     session: crate::export::CatalogSession,
 }
@@ -254,6 +357,22 @@ impl SnapshotReader {
     /// Reads every object, in a fixed number of catalog queries.
     pub fn read(&mut self, conn: &mut Connection) -> Result<Snapshot> {
         self.session.snapshot(conn)
+    }
+
+    /// Reads the [`Fingerprint`] of every object, in one query.
+    pub fn fingerprint(&mut self, conn: &mut Connection) -> Result<Fingerprint> {
+        self.session.fingerprint(conn, None)
+    }
+
+    /// Reads the [`Fingerprint`] of what SQL with these words can change: scoped, unless
+    /// a word says the SQL reaches further than its names (or the backend reads every
+    /// object anyway: SQLite's catalog is one cheap query).
+    pub fn fingerprint_within(
+        &mut self,
+        conn: &mut Connection,
+        scope: &Scope,
+    ) -> Result<Fingerprint> {
+        self.session.fingerprint(conn, Some(scope))
     }
 }
 
@@ -462,6 +581,47 @@ mod tests {
         s.add(ObjectKind::Check, "t: CHECK (a > 0)");
         let names: Vec<&str> = s.objects.keys().map(|id| id.name.as_str()).collect();
         assert_eq!(names, ["t: CHECK (a > 0)", "t: CHECK (a > 0) (2)"]);
+    }
+
+    #[test]
+    fn a_scope_holds_every_word_as_written_and_in_lower_case() {
+        let scope = Scope::of([
+            "-- Add posts\nALTER TABLE \"Posts\" ADD COLUMN n INTEGER DEFAULT 'x y';",
+            "DROP INDEX `odd ``name`` here`; SELECT \"a\"\"b\", $1;",
+        ]);
+        let words: Vec<&str> = scope.words().collect();
+        for word in [
+            "Add",
+            "add",
+            "posts",
+            "Posts",
+            "ALTER",
+            "alter",
+            "n",
+            "x",
+            "y",
+            "odd",
+            "odd `name` here",
+            "a\"b",
+            "$1",
+        ] {
+            assert!(words.contains(&word), "{word}: {words:?}");
+        }
+        assert!(scope.has_any(&["RENAME", "DEFAULT"]));
+        assert!(!scope.has_any(&["RENAME"]));
+    }
+
+    #[test]
+    fn fingerprints_compare_by_hash_within_the_same_scope() {
+        let print = |hash: &str, queries, scoped| Fingerprint {
+            hash: hash.into(),
+            queries,
+            scoped,
+            reaches_further: false,
+        };
+        assert_eq!(print("a", 1, true), print("a", 2, true));
+        assert_ne!(print("a", 1, true), print("a", 1, false));
+        assert_ne!(print("a", 1, false), print("b", 1, false));
     }
 
     #[test]

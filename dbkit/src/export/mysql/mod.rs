@@ -26,7 +26,7 @@ use mysql_async::Value;
 use mysql_async::consts::ColumnType;
 
 use catalog::{Definitions, Reader, RelationRow};
-pub(super) use snapshot::snapshot;
+pub(super) use snapshot::{SnapshotSession, fingerprint, snapshot};
 
 use super::order::dependency_order;
 use super::restore::Target;

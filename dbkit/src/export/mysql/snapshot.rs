@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 
 use super::catalog::{self, Definitions, IndexMemberRow, Reader};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::export::query_error;
 use crate::export::session::{RawMysql, mysql_text};
-use crate::snapshot::{ObjectKind, Snapshot, SqlText, normalise_sql};
+use crate::snapshot::{Fingerprint, ObjectKind, Scope, Snapshot, SqlText, normalise_sql};
 
 /// MySQL's text: `#` comments, backslash escapes.
 const TEXT: SqlText = SqlText {
@@ -20,8 +20,190 @@ const TEXT: SqlText = SqlText {
     backslash_escapes: true,
 };
 
+/// Words after which SQL may change more than the tables and views it names (it runs
+/// code, renames, or changes routines, triggers, events or databases), so that a
+/// fingerprint within its scope could miss a change: with one of them every object is read.
+/// (Triggers and stored functions, which row changes run, cannot change the schema.)
+const REACHES_FURTHER: &[&str] = &[
+    "CALL",
+    "PREPARE",
+    "EXECUTE",
+    "FUNCTION",
+    "PROCEDURE",
+    "TRIGGER",
+    "EVENT",
+    "RENAME",
+    "DATABASE",
+    "SCHEMA",
+    "LOAD",
+    "INSTALL",
+];
+
+/// A catalog session, and the parts of the fingerprint query as this server spells them.
+pub(crate) struct SnapshotSession {
+    session: RawMysql,
+    /// The parts of `queries/fingerprint.sql`, one line each (see there).
+    parts: Vec<String>,
+}
+
+impl SnapshotSession {
+    /// A catalog session on an open connection; asks which of the columns MySQL and
+    /// MariaDB spell apart the server has (MySQL 8's functional index members, MariaDB's
+    /// table of a check), for the fingerprint query.
+    pub(crate) fn new(mut session: RawMysql) -> Result<SnapshotSession> {
+        let columns = session
+            .rows(
+                "SELECT CAST(CONCAT(TABLE_NAME, '.', COLUMN_NAME) AS CHAR) AS name \
+                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'information_schema' \
+                 AND ((TABLE_NAME = 'STATISTICS' AND COLUMN_NAME = 'EXPRESSION') \
+                 OR (TABLE_NAME = 'CHECK_CONSTRAINTS' AND COLUMN_NAME = 'TABLE_NAME'))",
+            )
+            .map_err(|e| query_error("the catalog's columns", e))?;
+        let has = |column: &str| {
+            columns
+                .iter()
+                .any(|r| mysql_text(r, "name").as_deref() == Some(column))
+        };
+        let parts = fingerprint_parts(
+            has("STATISTICS.EXPRESSION"),
+            has("CHECK_CONSTRAINTS.TABLE_NAME"),
+        );
+        Ok(SnapshotSession { session, parts })
+    }
+
+    /// The fingerprint's query: every part, or the parts about one table once per table.
+    fn fingerprint_sql(&self, tables: Option<&[String]>) -> String {
+        let lines: Vec<String> = match tables {
+            None => self.parts.iter().map(|p| narrowed(p, None)).collect(),
+            Some(tables) => self
+                .parts
+                .iter()
+                .filter(|p| p.contains("{table:"))
+                .flat_map(|p| tables.iter().map(|t| narrowed(p, Some(t))))
+                .collect(),
+        };
+        format!(
+            "SELECT COUNT(*) AS objects, \
+             CAST(SUM(CAST(CONV(SUBSTRING(h, 1, 15), 16, 10) AS UNSIGNED)) AS CHAR) AS a, \
+             CAST(SUM(CAST(CONV(SUBSTRING(h, 16, 15), 16, 10) AS UNSIGNED)) AS CHAR) AS b, \
+             CAST(SUM(CAST(CONV(SUBSTRING(h, 31, 15), 16, 10) AS UNSIGNED)) AS CHAR) AS c \
+             FROM (\n{}\n) catalog_lines",
+            lines.join("\nUNION ALL\n")
+        )
+    }
+
+    /// The tables and views of the database some of the words name (one query).
+    fn tables_named(&mut self, scope: &Scope) -> Result<Vec<String>> {
+        let words: Vec<String> = scope.words().map(quoted).collect();
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT DISTINCT CAST(TABLE_NAME AS CHAR) AS name FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ({})",
+            words.join(", ")
+        );
+        let rows = self
+            .session
+            .rows(&sql)
+            .map_err(|e| query_error("the tables a revision names", e))?;
+        Ok(rows.iter().filter_map(|r| mysql_text(r, "name")).collect())
+    }
+}
+
+/// The parts of `queries/fingerprint.sql` as a server spells them that has MySQL 8's
+/// functional index members (`expression`) and MariaDB's table of a check (`check_table`).
+fn fingerprint_parts(expression: bool, check_table: bool) -> Vec<String> {
+    let (kept, left_out) = if check_table {
+        ("{with_check_table}", "{without_check_table}")
+    } else {
+        ("{without_check_table}", "{with_check_table}")
+    };
+    include_str!("queries/fingerprint.sql")
+        .replace(
+            "{index_expression}",
+            if expression { "EXPRESSION" } else { "NULL" },
+        )
+        .split("\nUNION ALL\n")
+        .filter(|part| !part.contains(left_out))
+        .map(|part| part.replace(kept, ""))
+        .collect()
+}
+
+/// A part of the fingerprint query for every table, or narrowed to one.
+fn narrowed(part: &str, table: Option<&str>) -> String {
+    let mut out = String::new();
+    let mut rest = part;
+    while let Some(at) = rest.find("{table:") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "{table:".len()..];
+        let end = after.find('}').unwrap_or(after.len());
+        if let Some(table) = table {
+            out.push_str(&format!(" AND {} = {}", &after[..end], quoted(table)));
+        }
+        rest = after.get(end + 1..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A string literal (quotes doubled; words with a backslash are never scoped, so the
+/// server's NO_BACKSLASH_ESCAPES does not matter).
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// Reads the catalog's fingerprint: one query (`queries/fingerprint.sql`), the hash summed
+/// by the server; within `scope` when its words allow: the tables it names first (one
+/// query), then only theirs.
+pub(crate) fn fingerprint(
+    catalog: &mut SnapshotSession,
+    scope: Option<&Scope>,
+) -> Result<Fingerprint> {
+    let failed = |message: String| Error::Query {
+        context: "reading the catalog's fingerprint".into(),
+        message,
+    };
+    let scope =
+        scope.filter(|s| !s.has_any(REACHES_FURTHER) && s.words().all(|w| !w.contains('\\')));
+    let (sql, queries) = match scope {
+        None => (catalog.fingerprint_sql(None), 1),
+        Some(scope) => {
+            let tables = catalog.tables_named(scope)?;
+            if tables.is_empty() {
+                // Nothing in scope: nothing to read.
+                return Ok(Fingerprint {
+                    hash: "0".into(),
+                    queries: 1,
+                    scoped: true,
+                    reaches_further: false,
+                });
+            }
+            (catalog.fingerprint_sql(Some(&tables)), 2)
+        }
+    };
+    let rows = catalog
+        .session
+        .rows(&sql)
+        .map_err(|e| failed(e.to_string()))?;
+    let row = rows
+        .first()
+        .ok_or_else(|| failed("the server returned no hash".into()))?;
+    let sums: Vec<String> = ["objects", "a", "b", "c"]
+        .iter()
+        .map(|c| mysql_text(row, c).unwrap_or_default())
+        .collect();
+    Ok(Fingerprint {
+        hash: sums.join(":"),
+        queries,
+        scoped: scope.is_some(),
+        reaches_further: false,
+    })
+}
+
 /// Reads a snapshot on a catalog session.
-pub(crate) fn snapshot(session: &mut RawMysql) -> Result<Snapshot> {
+pub(crate) fn snapshot(catalog: &mut SnapshotSession) -> Result<Snapshot> {
+    let session = &mut catalog.session;
     let database = session
         .rows("SELECT CAST(DATABASE() AS CHAR) AS name")
         .map_err(|e| query_error("the database's name", e))?
@@ -229,7 +411,22 @@ fn default_value(expr: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::default_value;
+    use super::{default_value, fingerprint_parts, narrowed};
+
+    #[test]
+    fn the_fingerprint_query_reads_as_each_server_spells_it() {
+        for (expression, check_table) in [(false, true), (true, false)] {
+            let parts = fingerprint_parts(expression, check_table);
+            assert!(parts[0].contains(" AS h\n"), "{}", parts[0]);
+            assert_eq!(parts.iter().filter(|p| p.contains("'check'")).count(), 1);
+            for part in &parts {
+                let one = narrowed(part, Some("it's"));
+                assert!(!one.contains('{'), "{one}");
+                assert_eq!(one.contains("= 'it''s'"), part.contains("{table:"));
+                assert!(!narrowed(part, None).contains('{'));
+            }
+        }
+    }
 
     #[test]
     fn one_value_one_spelling() {

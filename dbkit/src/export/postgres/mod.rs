@@ -41,7 +41,7 @@ use crate::db::Connection;
 use crate::error::Result;
 use crate::url::DatabaseUrl;
 
-pub(super) use snapshot::snapshot;
+pub(super) use snapshot::{SnapshotSession, fingerprint, snapshot};
 
 use catalog::{Cat, Catalog, ColumnRow, ConstraintRow, Key, SequenceRow, TableRow};
 use items::{Item, Kind, Subject, TableParts};

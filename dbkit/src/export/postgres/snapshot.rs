@@ -7,13 +7,116 @@
 use std::collections::HashMap;
 
 use super::catalog::{Catalog, ColumnRow, ConstraintRow, SequenceRow, TableRow, TypeRow};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::export::session::RawPostgres;
-use crate::snapshot::{Object, ObjectKind, Snapshot, SqlText, normalise_sql};
+use crate::snapshot::{Fingerprint, Object, ObjectKind, Scope, Snapshot, SqlText, normalise_sql};
+
+/// Words after which SQL may change more than the relations and types it names (it runs
+/// code that could, cascades, renames, or changes routines, schemas, extensions, rules or
+/// statistics), so that a fingerprint within its scope could miss a change: with one of
+/// them the whole catalog is read. (Code it calls by name is caught by the server: a word
+/// that names a routine.)
+const REACHES_FURTHER: &[&str] = &[
+    "EXECUTE",
+    "FUNCTION",
+    "PROCEDURE",
+    "AGGREGATE",
+    "ROUTINE",
+    "TRIGGER",
+    "RULE",
+    "EVENT",
+    "CASCADE",
+    "RENAME",
+    "SCHEMA",
+    "EXTENSION",
+    "STATISTICS",
+    "OWNED",
+    "REASSIGN",
+    "IMPORT",
+    "LOAD",
+    "LANGUAGE",
+];
+
+/// Words of statements that change rows, which fire triggers and rules.
+const CHANGES_ROWS: &[&str] = &["INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "TRUNCATE"];
+
+/// The fingerprint's query, its scope a parameter.
+const FINGERPRINT: &str = include_str!("queries/fingerprint.sql");
+
+/// The fingerprint's query for every object: its own statement, planned for that (a plan
+/// made for both would scan like the one and look up like the other).
+static EVERY_OBJECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    FINGERPRINT
+        .replace("$1::text[]", "NULL::text[]")
+        .replace("$2::bool", "false")
+});
+
+/// A catalog session: the snapshot's and the fingerprint's queries prepared once each,
+/// planned once (generic plans: the scope of a fingerprint is a parameter), never compiled
+/// (JIT takes longer than these queries run).
+pub(crate) struct SnapshotSession {
+    session: RawPostgres,
+}
+
+impl SnapshotSession {
+    /// A catalog session on an open connection (the settings only where the server has
+    /// them).
+    pub(crate) fn new(mut session: RawPostgres) -> Result<SnapshotSession> {
+        session
+            .batch_execute(
+                "SELECT set_config(name, CASE name WHEN 'jit' THEN 'off' ELSE 'force_generic_plan' END, false) \
+                 FROM pg_settings WHERE name IN ('jit', 'plan_cache_mode')",
+            )
+            .map_err(|e| Error::Query {
+                context: "setting up the catalog session".into(),
+                message: e.to_string(),
+            })?;
+        Ok(SnapshotSession { session })
+    }
+}
+
+/// Reads the catalog's fingerprint on a catalog session: one prepared query
+/// (`queries/fingerprint.sql`), the hash computed by the server; within `scope` when its
+/// words allow.
+pub(crate) fn fingerprint(
+    catalog: &mut SnapshotSession,
+    scope: Option<&Scope>,
+) -> Result<Fingerprint> {
+    let failed = |message: String| Error::Query {
+        context: "reading the catalog's fingerprint".into(),
+        message,
+    };
+    let scope = scope.filter(|s| !s.has_any(REACHES_FURTHER));
+    let rows = match scope {
+        Some(scope) => {
+            let words: Vec<&str> = scope.words().collect();
+            let changes_rows = scope.has_any(CHANGES_ROWS);
+            catalog
+                .session
+                .prepared_rows_with(FINGERPRINT, &[&words, &changes_rows])
+        }
+        None => catalog.session.prepared_rows(&EVERY_OBJECT),
+    }
+    .map_err(|e| failed(e.to_string()))?;
+    let row = rows
+        .first()
+        .ok_or_else(|| failed("the server returned no hash".into()))?;
+    let flag = |column: &str| row.try_get::<_, bool>(column).unwrap_or(true);
+    let hash = row
+        .try_get::<_, String>("hash")
+        .map_err(|e| failed(e.to_string()))?;
+    Ok(Fingerprint {
+        hash,
+        queries: 1,
+        scoped: scope.is_some(),
+        reaches_further: scope.is_some()
+            && (flag("event_triggers") || flag("names_a_routine") || flag("fires_code")),
+    })
+}
 
 /// Reads a snapshot on a catalog session.
-pub(crate) fn snapshot(session: &mut RawPostgres) -> Result<Snapshot> {
-    let (catalog, queries) = Catalog::read_for_snapshot(session)?;
+pub(crate) fn snapshot(session: &mut SnapshotSession) -> Result<Snapshot> {
+    let (catalog, queries) = Catalog::read_for_snapshot(&mut session.session)?;
     let mut s = Snapshot {
         queries,
         ..Snapshot::default()
