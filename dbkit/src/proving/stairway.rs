@@ -1,10 +1,17 @@
 //! `cargo dbrev test`: the history proven on a scratch database, no production data. In
 //! order, stopping at the first that fails: one head; base → head applies; the model
 //! (`schema.rs`) matches the database at head; the stairway — every revision in order up,
-//! down, up, the snapshot after each down equal to the one before its up (the first
+//! down, up, the catalog after each down equal to the one before its up (the first
 //! revision whose `down.sql` does not restore the schema is named with the differences);
 //! head → base leaves nothing but dbrev's version tables. Checks 2 and 4 share one climb:
 //! each revision is applied (check 2), reverted and compared, and applied again.
+//!
+//! The climb reads no full snapshot: before each up.sql and after its down.sql it reads a
+//! [`Fingerprint`] (one query) of what the revision's two files name, so that it costs the
+//! same however many objects the database holds. Only where the two differ does it replay
+//! the history on the emptied scratch database with a full snapshot on each side, for
+//! the differences a person reads (none: the catalogs differ only in a spelling the
+//! snapshot normalises, and the climb goes on).
 //!
 //! `--from REV` / `--to REV` limit the range: what comes before `--from` is applied first
 //! without checks, and the descent ends where the climb started.
