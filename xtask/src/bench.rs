@@ -42,7 +42,7 @@ use std::rc::Rc;
 use xshell::cmd;
 
 use crate::DynResult;
-pub use project::{Database, Project};
+pub use project::{Database, Project, write_history};
 pub use report::{Report, Row, Target};
 
 /// One workload: its name on the command line and the function that measures it on one

@@ -72,23 +72,7 @@ impl Bench {
             root.join("dbrev.toml"),
             format!("{config}\n[fleet]\nurls_from = \"tenants.txt\"\n"),
         )?;
-        for i in 0..REVISIONS {
-            let id = format!("{:014}", i + 1);
-            let parent = if i == 0 {
-                String::new()
-            } else {
-                format!("{i:014}")
-            };
-            let rev = root.join(format!("versioning/versions/{id}_step"));
-            std::fs::create_dir_all(&rev)?;
-            std::fs::write(
-                rev.join("up.sql"),
-                format!(
-                    "-- step\n-- Revision ID: {id}\n-- Revises: {parent}\n\nCREATE TABLE t{i} (id INTEGER PRIMARY KEY);\n"
-                ),
-            )?;
-            std::fs::write(rev.join("down.sql"), format!("DROP TABLE t{i};\n"))?;
-        }
+        crate::bench::write_history(&root.join("versioning/versions"), REVISIONS)?;
         Ok(bench)
     }
 

@@ -103,22 +103,8 @@ impl History {
         std::fs::write(root.join(".env"), format!("DATABASE_URL={}\n", self.url))?;
         let versions = root.join("versioning/versions");
         let mut model = String::new();
+        crate::bench::write_history(&versions, REVISIONS)?;
         for i in 0..REVISIONS {
-            let id = format!("{:014}", i + 1);
-            let parent = if i == 0 {
-                String::new()
-            } else {
-                format!("{i:014}")
-            };
-            let dir = versions.join(format!("{id}_step"));
-            std::fs::create_dir_all(&dir)?;
-            std::fs::write(
-                dir.join("up.sql"),
-                format!(
-                    "-- step\n-- Revision ID: {id}\n-- Revises: {parent}\n\nCREATE TABLE t{i} (id INTEGER PRIMARY KEY);\n"
-                ),
-            )?;
-            std::fs::write(dir.join("down.sql"), format!("DROP TABLE t{i};\n"))?;
             model.push_str(&format!(
                 "diesel::table! {{\n    t{i} (id) {{\n        id -> Integer,\n    }}\n}}\n"
             ));

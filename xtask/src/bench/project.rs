@@ -166,24 +166,7 @@ impl Project {
 
     /// Writes `count` trivial revisions (a table each, dropped by down.sql), in a chain.
     pub fn add_revisions(&self, count: usize) -> Result<()> {
-        for i in 0..count {
-            let id = format!("{:014}", i + 1);
-            let parent = if i == 0 {
-                String::new()
-            } else {
-                format!("{i:014}")
-            };
-            let rev = self.versions().join(format!("{id}_step"));
-            std::fs::create_dir_all(&rev)?;
-            std::fs::write(
-                rev.join("up.sql"),
-                format!(
-                    "-- step\n--\n-- Revision ID: {id}\n-- Revises: {parent}\n\nCREATE TABLE t{i} (id INTEGER PRIMARY KEY);\n"
-                ),
-            )?;
-            std::fs::write(rev.join("down.sql"), format!("DROP TABLE t{i};\n"))?;
-        }
-        Ok(())
+        write_history(&self.versions(), count)
     }
 
     /// diesel_cli's `migration SUBCOMMAND` on this package's revisions and database.
@@ -199,4 +182,27 @@ impl Project {
         all.extend_from_slice(&["--migration-dir", &versions, "--database-url", &url]);
         Run::new(diesel, &all, self.path())
     }
+}
+
+/// Writes `count` trivial revisions into `versions` (revision `i` creates table `t{i}`,
+/// its down.sql drops it), each revising the one before: the bench's histories.
+pub fn write_history(versions: &Path, count: usize) -> Result<()> {
+    for i in 0..count {
+        let id = format!("{:014}", i + 1);
+        let parent = if i == 0 {
+            String::new()
+        } else {
+            format!("{i:014}")
+        };
+        let rev = versions.join(format!("{id}_step"));
+        std::fs::create_dir_all(&rev)?;
+        std::fs::write(
+            rev.join("up.sql"),
+            format!(
+                "-- step\n--\n-- Revision ID: {id}\n-- Revises: {parent}\n\nCREATE TABLE t{i} (id INTEGER PRIMARY KEY);\n"
+            ),
+        )?;
+        std::fs::write(rev.join("down.sql"), format!("DROP TABLE t{i};\n"))?;
+    }
+    Ok(())
 }
