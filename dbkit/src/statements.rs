@@ -207,6 +207,16 @@ impl<R: BufRead> StatementReader<R> {
         Ok(self.buf[self.pos..].starts_with(text))
     }
 
+    /// Whether the delimiter starts at `c`, the current byte (compared in place: this runs
+    /// for every byte outside parentheses and blocks).
+    fn at_delimiter(&mut self, c: u8) -> Result<bool, SplitError> {
+        if self.delimiter.first() != Some(&c) {
+            return Ok(false);
+        }
+        self.fill(self.delimiter.len())?;
+        Ok(self.buf[self.pos..].starts_with(&self.delimiter))
+    }
+
     /// The rest of the current line (without the newline), buffering it.
     fn rest_of_line(&mut self) -> Result<Vec<u8>, SplitError> {
         let mut n = 0;
@@ -461,10 +471,7 @@ impl<R: BufRead> StatementReader<R> {
         if self.comment_start(c)? {
             return Ok(None);
         }
-        if self.block_depth == 0
-            && self.paren_depth == 0
-            && self.starts_with(&self.delimiter.clone())?
-        {
+        if self.block_depth == 0 && self.paren_depth == 0 && self.at_delimiter(c)? {
             return self.end_statement();
         }
         if self.start.is_none() {
