@@ -37,6 +37,19 @@ pub fn lock_name(version_table: &str) -> String {
     format!("dbrev:{version_table}")
 }
 
+/// What a try-lock answered: `1` taken, `0` held by another session; anything else (NULL
+/// on an error inside `GET_LOCK`, say) is an error, never a run without the lock.
+fn taken(answer: Option<&str>) -> Result<bool> {
+    match answer {
+        Some("1") => Ok(true),
+        Some("0") => Ok(false),
+        other => Err(Error::Lock(format!(
+            "the server did not give the migration lock (it answered {}); nothing was run",
+            other.unwrap_or("NULL")
+        ))),
+    }
+}
+
 impl MigrationLock {
     /// Takes the migration lock for `version_table`, waiting up to `timeout` for another
     /// session to release it.
@@ -64,15 +77,8 @@ impl MigrationLock {
                     what: "taking",
                     source: e.into(),
                 })?;
-            match got.first().and_then(|r| r.value.as_deref()) {
-                Some("1") => return Ok(MigrationLock::Session { name }),
-                Some("0") => {}
-                other => {
-                    return Err(Error::Lock(format!(
-                        "the server did not give the migration lock (it answered {}); nothing was run",
-                        other.unwrap_or("NULL")
-                    )));
-                }
+            if taken(got.first().and_then(|r| r.value.as_deref()))? {
+                return Ok(MigrationLock::Session { name });
             }
             if !announced {
                 announced = true;
@@ -199,4 +205,25 @@ fn holder(conn: &mut Connection, name: &str) -> String {
         .lock_holder(name)
         .and_then(|sql| conn.query_value(&sql).ok().flatten())
         .unwrap_or_else(|| "another session".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::taken;
+
+    #[test]
+    fn only_a_one_takes_the_lock_and_null_is_an_error() {
+        assert!(taken(Some("1")).unwrap());
+        assert!(!taken(Some("0")).unwrap());
+        for answer in [None, Some(""), Some("2")] {
+            let error = taken(answer).unwrap_err().to_string();
+            assert!(error.contains("nothing was run"), "{error}");
+        }
+        assert!(
+            taken(None)
+                .unwrap_err()
+                .to_string()
+                .contains("answered NULL")
+        );
+    }
 }
