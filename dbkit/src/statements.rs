@@ -63,6 +63,35 @@ pub enum SplitError {
     },
 }
 
+/// The end (exclusive) of the text quoted by the byte at `start`, closed by `close`: a
+/// doubled `close` (when `doubled`), or with `backslash` a byte after a backslash, does not
+/// close it; the end of `bytes` when nothing does. For readers that only skip quoted text
+/// (snapshot normalising, lint's suppression comments, SQLite's stored DDL).
+pub(crate) fn quoted_end(
+    bytes: &[u8],
+    start: usize,
+    close: u8,
+    doubled: bool,
+    backslash: bool,
+) -> usize {
+    let mut j = start + 1;
+    while j < bytes.len() {
+        if backslash && bytes[j] == b'\\' {
+            j += 2;
+            continue;
+        }
+        if bytes[j] == close {
+            if doubled && bytes.get(j + 1) == Some(&close) {
+                j += 2;
+                continue;
+            }
+            return j + 1;
+        }
+        j += 1;
+    }
+    bytes.len()
+}
+
 /// Splits `sql` into statements. Comment-only text yields nothing.
 pub fn split_str(sql: &str, backend: Backend) -> Result<Vec<Statement>, SplitError> {
     StatementReader::new(sql.as_bytes(), backend).collect()

@@ -5,6 +5,7 @@
 use super::parse::Parsed;
 use crate::backend::Backend;
 use crate::dialect::dialect_for;
+use crate::statements::quoted_end;
 
 /// The marker that starts a suppression comment.
 pub const MARKER: &str = "dbrev:allow";
@@ -89,7 +90,7 @@ fn comments(text: &str, backend: Backend) -> Vec<(usize, String)> {
             out.push((line, text[start..end].to_owned()));
             (end + 2).min(bytes.len())
         } else if matches!(c, b'\'' | b'"') || (c == b'`' && dialect.backquoted_identifiers()) {
-            quoted_end(bytes, i, dialect.backslash_escapes())
+            quoted_end(bytes, i, c, true, dialect.backslash_escapes())
         } else if let Some(end) = (c == b'$' && dialect.dollar_quoting())
             .then(|| dollar_quoted_end(text, i))
             .flatten()
@@ -104,28 +105,6 @@ fn comments(text: &str, backend: Backend) -> Vec<(usize, String)> {
         i = end;
     }
     out
-}
-
-/// Where the text quoted by the quote at `start` ends (after its closing quote; a doubled
-/// quote, or with `backslash_escapes` an escaped one, does not close it).
-fn quoted_end(bytes: &[u8], start: usize, backslash_escapes: bool) -> usize {
-    let quote = bytes[start];
-    let mut j = start + 1;
-    while j < bytes.len() {
-        if bytes[j] == b'\\' && backslash_escapes {
-            j += 2;
-            continue;
-        }
-        if bytes[j] == quote {
-            if bytes.get(j + 1) == Some(&quote) {
-                j += 2;
-                continue;
-            }
-            break;
-        }
-        j += 1;
-    }
-    (j + 1).min(bytes.len())
 }
 
 /// Where a `$tag$ .. $tag$` body starting at `start` ends; `None` when the `$` starts no tag

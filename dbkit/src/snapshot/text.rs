@@ -3,6 +3,8 @@
 //! the backend ignores case (SQLite) — words and simple quoted identifiers folded to lower
 //! case, so a view or trigger written twice in different layouts reads the same.
 
+use crate::statements::quoted_end;
+
 /// How one backend's SQL text is read.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SqlText {
@@ -62,26 +64,6 @@ fn fold_quoted(quoted: &str) -> String {
     } else {
         quoted.to_owned()
     }
-}
-
-/// The end (exclusive) of a quoted run starting at `start` (the opening quote).
-fn quoted_end(bytes: &[u8], start: usize, close: u8, doubled: bool, backslash: bool) -> usize {
-    let mut j = start + 1;
-    while j < bytes.len() {
-        if backslash && bytes[j] == b'\\' {
-            j += 2;
-            continue;
-        }
-        if bytes[j] == close {
-            if doubled && bytes.get(j + 1) == Some(&close) {
-                j += 2;
-                continue;
-            }
-            return j + 1;
-        }
-        j += 1;
-    }
-    bytes.len()
 }
 
 fn tokens(sql: &str, how: SqlText) -> Vec<Token<'_>> {

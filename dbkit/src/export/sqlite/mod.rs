@@ -5,6 +5,7 @@
 //! leaves out the views that read one. Restore runs in one transaction and reports rows
 //! that break a foreign key at the end.
 
+use crate::statements::quoted_end;
 use diesel::QueryableByName;
 use diesel::sql_types::Text;
 
@@ -320,27 +321,13 @@ fn tokens(sql: &str) -> Vec<Token> {
     while i < bytes.len() {
         let c = bytes[i];
         let start = i;
-        let until = |from: usize, end: u8, doubled: bool| {
-            let mut j = from;
-            while j < bytes.len() {
-                if bytes[j] == end {
-                    if doubled && bytes.get(j + 1) == Some(&end) {
-                        j += 2;
-                        continue;
-                    }
-                    return j + 1;
-                }
-                j += 1;
-            }
-            bytes.len()
-        };
         let (kind, end) = match c {
             b' ' | b'\t' | b'\n' | b'\r' => {
                 i += 1;
                 continue;
             }
             b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                i = until(i, b'\n', false);
+                i = quoted_end(bytes, i, b'\n', false, false);
                 continue;
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
@@ -349,10 +336,10 @@ fn tokens(sql: &str) -> Vec<Token> {
                     .map_or(bytes.len(), |e| i + 2 + e + 2);
                 continue;
             }
-            b'\'' => (Kind::Text, until(i + 1, b'\'', true)),
-            b'"' => (Kind::Quoted, until(i + 1, b'"', true)),
-            b'`' => (Kind::Quoted, until(i + 1, b'`', true)),
-            b'[' => (Kind::Quoted, until(i + 1, b']', false)),
+            b'\'' => (Kind::Text, quoted_end(bytes, i, b'\'', true, false)),
+            b'"' => (Kind::Quoted, quoted_end(bytes, i, b'"', true, false)),
+            b'`' => (Kind::Quoted, quoted_end(bytes, i, b'`', true, false)),
+            b'[' => (Kind::Quoted, quoted_end(bytes, i, b']', false, false)),
             b'(' => (Kind::Open, i + 1),
             b')' => (Kind::Close, i + 1),
             b',' => (Kind::Comma, i + 1),
