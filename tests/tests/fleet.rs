@@ -635,6 +635,74 @@ fn fleet_settings_errors_name_file_and_line() {
     );
 }
 
+/// A tenant whose migration lock another session holds fails alone with the lock's error
+/// (exit 6, the holder or the wait named) while the others reach the head; Ctrl-C while
+/// such tenants wait leaves them untouched; once the locks are free a re-run finishes the
+/// job. SQLite and PostgreSQL tenants.
+fn a_held_lock_or_ctrl_c_stops_one_tenant_alone() -> Skippable {
+    let pg = databases(Backend::Postgres, 2)?;
+    let sqlite = databases(Backend::Sqlite, 2)?;
+    let p = fleet_project();
+    let tenants: Vec<Tenant<'_>> = sqlite.iter().chain(&pg).map(Tenant::whole).collect();
+    p.file("tenants.txt", &tenants_file(&tenants));
+    set_fleet(&p, "urls_from = \"tenants.txt\"");
+    let mut sqlite_holder = sqlite[0].connect();
+    sqlite_holder.batch_execute("BEGIN EXCLUSIVE").unwrap();
+    let mut pg_holder = pg[0].connect();
+    let lock = pg_holder
+        .dialect()
+        .try_lock(&dbkit::lock::lock_name("__diesel_schema_migrations"))
+        .unwrap();
+    assert_eq!(pg_holder.query_value(&lock).unwrap().as_deref(), Some("1"));
+
+    let out = p
+        .cmd("dbrev")
+        .args(["upgrade", "--fleet", "--lock-timeout", "1"])
+        .fails();
+    assert_eq!(out.code(), dbkit::error::exit::LOCK, "{}", out.stderr());
+    assert!(
+        row(&out, &tenants[0]).contains("stayed locked by another connection for 1 s"),
+        "{}",
+        out.stderr()
+    );
+    assert!(
+        row(&out, &tenants[2]).contains("the migration lock is held by pid "),
+        "{}",
+        out.stderr()
+    );
+    assert_eq!(tenants[1].applied(), [R1, R2, R3]);
+    assert_eq!(tenants[3].applied(), [R1, R2, R3]);
+
+    // Ctrl-C while the held tenants wait for their locks.
+    let mut child = std::process::Command::new(dbrev_tests::binary("dbrev"))
+        .args(["dbrev", "upgrade", "--fleet", "--lock-timeout", "60"])
+        .current_dir(p.root())
+        .env_remove("DATABASE_URL")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "the run did not wait");
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = child.wait_with_output().unwrap().status;
+    assert!(!status.success(), "Ctrl-C is not a success: {status:?}");
+
+    // (Read once the holders are gone: SQLite's reader would wait for the holder.)
+    drop(sqlite_holder);
+    drop(pg_holder);
+    assert!(tenants[0].applied().is_empty(), "nothing half applied");
+    assert!(tenants[2].applied().is_empty(), "nothing half applied");
+    p.cmd("dbrev").args(["upgrade", "--fleet"]).ok();
+    for t in &tenants {
+        assert_eq!(t.applied(), [R1, R2, R3]);
+    }
+    Ok(())
+}
+
 dbrev_tests::main! {
     backend: [],
     plain: [
@@ -642,6 +710,7 @@ dbrev_tests::main! {
         schema_tenants_from_a_query,
         tenants_from_a_query_and_from_dbrev_toml,
         fail_fast_starts_no_other_tenant,
+        a_held_lock_or_ctrl_c_stops_one_tenant_alone,
         a_failing_canary_stops_the_fleet,
         check_each_tenant_against_the_model,
         test_beside_each_tenant,

@@ -233,7 +233,10 @@ impl Environment {
         let env = tenant.environment(self);
         let quiet = Reporter::quiet();
         let mut conn = env.connect()?;
-        movement.from = Some(env.current(&mut conn)?.heads);
+        // Where the tenant starts, for the summary only, read before the migration lock:
+        // a tenant whose lock another session holds fails in the run below with the
+        // lock's own error (holder, time-out), not with this read's.
+        movement.from = env.current(&mut conn).ok().map(|s| s.heads);
         let result = match direction {
             Direction::Up => env.upgrade(&mut conn, target, &quiet),
             Direction::Down => env.downgrade(&mut conn, target, &quiet),
