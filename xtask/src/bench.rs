@@ -251,9 +251,11 @@ pub fn run(args: &[String]) -> DynResult {
         shared: RefCell::new(Vec::new()),
     };
     let mut report = Report::new(&bench);
+    // Nothing named: every workload and the fleet.
+    let everything = options.workloads.is_empty() && !options.fleet;
     let chosen: Vec<&Workload> = WORKLOADS
         .iter()
-        .filter(|w| options.workloads.is_empty() || options.workloads.iter().any(|n| n == w.name))
+        .filter(|w| everything || options.workloads.iter().any(|n| n == w.name))
         .collect();
     for &backend in &options.backends {
         let unreachable = bench
@@ -270,7 +272,7 @@ pub fn run(args: &[String]) -> DynResult {
         }
         bench.shared.borrow_mut().clear();
     }
-    if options.fleet || options.workloads.is_empty() {
+    if options.fleet || everything {
         crate::bench_fleet::run(&bench.bin_dir)?;
     }
     let path = sh.current_dir().join("target/bench/latest.md");
