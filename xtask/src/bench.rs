@@ -23,8 +23,9 @@
 //! - `lint`: `lint --all` on the 500 revisions;
 //! - `test` (`bench_prove`, printed as it runs): `cargo dbrev test` on the 500 revisions
 //!   beside a plain base -> head -> base run, and the catalog reads it is made of;
-//! - `fleet` (`bench_fleet`, printed apart): `upgrade --fleet` of 100 SQLite and 100
-//!   PostgreSQL tenants × 50 revisions, `--jobs 1` against `--jobs 8`.
+//! - `fleet` (`bench_fleet`): `upgrade --fleet` of 100 SQLite and 100 PostgreSQL tenants
+//!   × 50 revisions, `--jobs 8` against `--jobs 1`, beside the same SQL through `sqlite3`
+//!   and `psql`, eight tenants at once against one after the other (the machine's ceiling).
 
 mod dataset;
 mod export;
@@ -273,7 +274,7 @@ pub fn run(args: &[String]) -> DynResult {
         bench.shared.borrow_mut().clear();
     }
     if options.fleet || everything {
-        crate::bench_fleet::run(&bench.bin_dir)?;
+        crate::bench_fleet::run(&bench, &mut report)?;
     }
     let path = sh.current_dir().join("target/bench/latest.md");
     report.write(&path)?;

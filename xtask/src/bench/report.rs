@@ -176,9 +176,15 @@ fn seconds(secs: f64) -> String {
     }
 }
 
+/// A target ratio with the digits it has (`0.9`, `0.25`, `1`).
+fn trimmed(ratio: f64) -> String {
+    let text = format!("{ratio:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
 fn markdown_row(row: &Row) -> String {
     let target = match row.target {
-        Target::Ratio(r) => format!("≤ {r:.1}×"),
+        Target::Ratio(r) => format!("≤ {}×", trimmed(r)),
         Target::Seconds(s) => format!("< {}", seconds(s)),
         Target::None => String::new(),
     };
