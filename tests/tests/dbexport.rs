@@ -556,6 +556,102 @@ fn mysql_definitions_and_rows_come_from_one_snapshot() -> Skippable {
     Ok(())
 }
 
+/// A PostgreSQL table of more than 512 pages is read in page ranges on two more sessions
+/// that join the dump's snapshot: every row once (deleted and updated rows included as
+/// the snapshot saw them), not the rows of a table inheriting from it, and not what other
+/// sessions wrote after the dump began (the dump waits on a lock after its snapshot).
+/// Where those sessions cannot connect (a role limited to the two a dump opens), the rows are
+/// read on the dump's own session, with a warning.
+fn postgres_large_tables_are_read_in_ranges_from_one_snapshot() -> Skippable {
+    let db = TestDb::create(Backend::Postgres)?;
+    db.run_script(
+        "CREATE TABLE big (id bigint PRIMARY KEY, pad text NOT NULL);\n\
+         INSERT INTO big SELECT i, repeat(md5(i::text), 6) FROM generate_series(1, 40000) i;\n\
+         DELETE FROM big WHERE id % 97 = 0;\n\
+         UPDATE big SET pad = 'moved ' || id WHERE id % 89 = 0;\n\
+         CREATE TABLE big_child (extra int) INHERITS (big);\n\
+         INSERT INTO big_child VALUES (-1, 'child row', 1);\n\
+         CREATE TABLE zheld (id int);\n\
+         ANALYZE big;\n",
+    );
+    let pages = db.value("SELECT relpages::text AS value FROM pg_class WHERE relname = 'big'");
+    assert!(pages.unwrap().parse::<u64>().unwrap() > 1000);
+    let digest = "SELECT md5(string_agg(id || ':' || pad, ',' ORDER BY id)) || ' ' || count(*) AS value FROM ONLY big";
+    let before = db.value(digest);
+    let p = Project::new();
+    let mut lock = db.connect();
+    lock.batch_execute("BEGIN; LOCK TABLE zheld IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let child = std::process::Command::new(dbrev_tests::binary("dbexport"))
+        .args(["dbexport", "-o", "dump.sql", "--database-url", &db.url])
+        .current_dir(p.root())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waiting = "SELECT count(*)::text AS value FROM pg_stat_activity \
+                   WHERE wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE%'";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while db.values(waiting) != ["1"] {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dump never waited on zheld"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // Written after the dump's snapshot: none of it is in the dump.
+    db.run_script(
+        "INSERT INTO big VALUES (50001, 'late');\n\
+         DELETE FROM big WHERE id = 1;\n\
+         UPDATE big SET pad = 'changed late' WHERE id = 2;\n",
+    );
+    lock.batch_execute("COMMIT").unwrap();
+    let dumped = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&dumped.stderr);
+    assert!(dumped.status.success(), "{stderr}");
+    assert!(!stderr.contains("one session"), "{stderr}");
+    let copy = TestDb::create(Backend::Postgres)?;
+    p.cmd("dbexport")
+        .args(["restore", "dump.sql", "--database-url", &copy.url])
+        .ok();
+    assert_eq!(copy.value(digest), before);
+    assert_eq!(
+        copy.values("SELECT id::text AS value FROM big_child"),
+        ["-1"]
+    );
+    assert_ne!(db.value(digest), before, "the late writes happened");
+
+    // No connection beyond the two a dump opens: the rows come from the dump's own session.
+    let role = format!("{}_one", db.url.rsplit('/').next().unwrap());
+    let mut admin = db.connect();
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE \"{role}\" LOGIN CONNECTION LIMIT 2; GRANT SELECT ON ALL TABLES IN SCHEMA public TO \"{role}\""
+        ))
+        .unwrap();
+    let limited = db.url.replacen("://root@", &format!("://{role}@"), 1);
+    let outcome = p
+        .cmd("dbexport")
+        .args(["-o", "one.sql", "--database-url", &limited])
+        .run();
+    let second = TestDb::create(Backend::Postgres)?;
+    let restored = outcome.code() == 0
+        && p.cmd("dbexport")
+            .args(["restore", "one.sql", "--database-url", &second.url])
+            .run()
+            .code()
+            == 0;
+    admin
+        .batch_execute(&format!(
+            "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM \"{role}\"; DROP ROLE \"{role}\""
+        ))
+        .unwrap();
+    let outcome = outcome.success();
+    outcome.stderr_has("large tables' rows are read on one session");
+    assert!(restored);
+    assert_eq!(second.value(digest), db.value(digest));
+    Ok(())
+}
+
 dbrev_tests::main! {
     backend: [
         a_torture_table_round_trips,
@@ -570,6 +666,7 @@ dbrev_tests::main! {
     ],
     plain: [
         mysql_definitions_and_rows_come_from_one_snapshot,
+        postgres_large_tables_are_read_in_ranges_from_one_snapshot,
         sqlite_reals_come_back_bit_for_bit,
     ],
 }

@@ -193,6 +193,8 @@ pub(crate) enum RowSource {
         out: String,
         /// The statement the dump writes before the rows.
         into: String,
+        /// The same rows by ranges of pages, for a large table.
+        ranges: postgres::PageRanges,
     },
     /// MySQL: a plain `SELECT` whose text-protocol rows are formatted here.
     Text(String),
@@ -204,8 +206,9 @@ pub(crate) enum RowReader {
     /// The connection the objects were read on (SQLite).
     #[default]
     Connection,
-    /// A `COPY` session that joined the catalog's exported snapshot (PostgreSQL).
-    Postgres(Box<RawPostgres>),
+    /// The session that read the catalog, inside its snapshot, and the sessions that join
+    /// that snapshot for a large table (PostgreSQL).
+    Postgres(Box<postgres::PostgresRows>),
     /// The session that read the objects, inside its transaction (MySQL).
     Mysql(RawMysql),
 }
@@ -434,7 +437,7 @@ pub fn table_rows(conn: &mut Connection) -> Result<std::collections::BTreeMap<St
         let what = table.name.as_str();
         match (&table.rows, &mut objects.reader) {
             (RowSource::Copy { out, .. }, RowReader::Postgres(s)) => {
-                postgres::each_row(s, out, what, &mut add)?
+                postgres::each_row(&mut s.session, out, what, &mut add)?
             }
             (RowSource::Text(select), RowReader::Mysql(s)) => {
                 mysql::each_row(s, select, what, &mut add)?
@@ -461,7 +464,10 @@ pub fn table_rows(conn: &mut Connection) -> Result<std::collections::BTreeMap<St
 fn end_read(conn: &mut Connection, reader: &mut RowReader) -> Result<()> {
     let ended = match reader {
         RowReader::Connection => conn.batch_execute("COMMIT").map_err(|e| e.to_string()),
-        RowReader::Postgres(session) => session.batch_execute("COMMIT").map_err(|e| e.to_string()),
+        RowReader::Postgres(rows) => rows
+            .session
+            .batch_execute("COMMIT")
+            .map_err(|e| e.to_string()),
         RowReader::Mysql(session) => session.batch_execute("COMMIT").map_err(|e| e.to_string()),
     };
     ended.map_err(|e| query_error("ending the read transaction", e))
@@ -585,8 +591,8 @@ fn write_rows(
     let mut stats = DumpStats::default();
     for table in &objects.tables {
         stats.rows += match (&table.rows, &mut objects.reader) {
-            (RowSource::Copy { out, into }, RowReader::Postgres(session)) => {
-                postgres::copy_rows(session, w, table, out, into, reporter)?
+            (RowSource::Copy { out, into, ranges }, RowReader::Postgres(rows)) => {
+                postgres::copy_rows(rows, w, table, (out, into, ranges), reporter)?
             }
             (RowSource::Text(select), RowReader::Mysql(session)) => {
                 mysql::insert_rows(session, w, table, select, max_bytes, reporter)?

@@ -322,6 +322,8 @@ pub(super) struct TableRow {
     pub alias_types: Vec<u32>,
     pub row_security: bool,
     pub force_row_security: bool,
+    /// Its size in pages as last counted (`relpages`).
+    pub pages: u64,
 }
 
 impl FromRow for TableRow {
@@ -346,6 +348,7 @@ impl FromRow for TableRow {
             alias_types: r.oids("alias_types"),
             row_security: r.flag("row_security"),
             force_row_security: r.flag("force_row_security"),
+            pages: r.opt("pages").and_then(|v| v.parse().ok()).unwrap_or(0),
         }
     }
 }

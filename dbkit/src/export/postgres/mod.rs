@@ -24,6 +24,7 @@
 
 mod catalog;
 mod items;
+mod ranges;
 pub(super) mod scratch;
 mod snapshot;
 
@@ -41,6 +42,7 @@ use crate::db::Connection;
 use crate::error::Result;
 use crate::url::DatabaseUrl;
 
+pub(crate) use ranges::{PageRanges, PostgresRows};
 pub(super) use snapshot::{SnapshotSession, fingerprint, snapshot};
 
 use catalog::{Cat, Catalog, ColumnRow, ConstraintRow, Key, SequenceRow, TableRow};
@@ -131,7 +133,7 @@ pub(super) fn objects(conn: &mut Connection, options: &DumpOptions) -> Result<Ob
         .collect();
     o.data_after.splice(0..0, setvals);
     o.tables = dump.data_tables(&graph, &mut o.warnings);
-    o.reader = RowReader::Postgres(Box::new(session));
+    o.reader = RowReader::Postgres(Box::new(PostgresRows::new(session, conn.url().clone())));
     Ok(o)
 }
 
@@ -450,6 +452,10 @@ impl<'a> Dump<'a> {
             rows: RowSource::Copy {
                 out: format!("COPY {} ({names}) TO STDOUT", t.name),
                 into: format!("COPY {} ({names}) FROM stdin", t.name),
+                ranges: PageRanges {
+                    select: format!("SELECT {names} FROM ONLY {}", t.name),
+                    pages: t.pages,
+                },
             },
         }
     }
@@ -673,30 +679,36 @@ fn left_out(item: &Subject, needed: &Subject) -> String {
     }
 }
 
-/// One table's rows as a `COPY … FROM stdin` block (what pg_dump writes).
+/// One table's rows as a `COPY … FROM stdin` block (what pg_dump writes); a large table's
+/// read in page ranges on sessions that share the dump's snapshot, where the server can.
 pub(super) fn copy_rows(
-    session: &mut RawPostgres,
+    rows_from: &mut PostgresRows,
     w: &mut CountingWriter<'_>,
     table: &DataTable,
-    copy_out: &str,
-    copy_in: &str,
+    (copy_out, copy_in, ranges): (&str, &str, &PageRanges),
     reporter: &crate::term::Reporter,
 ) -> Result<u64> {
     let bar = super::table_progress(reporter, &table.name);
     let io = |e| crate::error::Error::write("writing the dump", e);
     writeln!(w, "{copy_in};").map_err(io)?;
     let mut rows = 0u64;
-    session
-        .copy_out(copy_out, |chunk| {
-            let before = rows;
-            rows += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
-            if before / 4096 != rows / 4096 {
-                bar.set_position(rows);
-                bar.set_message(format!("{} written", indicatif::HumanBytes(w.bytes)));
-            }
-            w.write_all(chunk)
-        })
-        .map_err(|e| e.dumping(&format!("rows of {}", table.name)))?;
+    let mut write = |chunk: &[u8]| {
+        let before = rows;
+        rows += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
+        if before / 4096 != rows / 4096 {
+            bar.set_position(rows);
+            bar.set_message(format!("{} written", indicatif::HumanBytes(w.bytes)));
+        }
+        w.write_all(chunk)
+    };
+    let in_ranges =
+        ranges.worth_it() && rows_from.copy_ranges(ranges, &table.name, reporter, &mut write)?;
+    if !in_ranges {
+        rows_from
+            .session
+            .copy_out(copy_out, write)
+            .map_err(|e| e.dumping(&format!("rows of {}", table.name)))?;
+    }
     writeln!(w, "\\.").map_err(io)?;
     bar.finish_and_clear();
     Ok(rows)

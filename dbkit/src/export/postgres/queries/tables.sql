@@ -1,5 +1,7 @@
 -- Tables, partitioned tables and partitions: the name the filters see (bare in the current
--- schema, qualified elsewhere), how they are partitioned or attached, what they inherit.
+-- schema, qualified elsewhere), how they are partitioned or attached, what they inherit,
+-- and their size in pages as VACUUM, ANALYZE or CREATE INDEX last counted it (no lock taken:
+-- a large table's rows are read in page ranges, the last one open-ended).
 SELECT c.oid::text AS oid, (n.nspname = current_schema())::text AS in_current_schema, c.oid::regclass::text AS name,
        CASE WHEN n.nspname = current_schema() THEN c.relname::text ELSE c.oid::regclass::text END AS filter_name,
        c.relkind::text AS kind, c.relpersistence::text AS persistence,
@@ -14,7 +16,8 @@ SELECT c.oid::text AS oid, (n.nspname = current_schema())::text AS in_current_sc
        END AS inherits,
        array_to_string(c.reloptions, ', ') AS options,
        concat_ws(',', nullif(c.reltype, 0)::text, nullif(rt.typarray, 0)::text) AS alias_types,
-       c.relrowsecurity::text AS row_security, c.relforcerowsecurity::text AS force_row_security
+       c.relrowsecurity::text AS row_security, c.relforcerowsecurity::text AS force_row_security,
+       c.relpages::text AS pages
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_type rt ON rt.oid = c.reltype
 WHERE c.relkind IN ('r', 'p')
