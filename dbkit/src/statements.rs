@@ -148,14 +148,19 @@ pub struct StatementReader<R> {
     /// Whether the end of the input must fall between statements (dumps: see
     /// [`StatementReader::whole_statements`]).
     strict: bool,
+    /// The bytes plain SQL inside a statement passes over without a look
+    /// ([`inert_bytes`]).
+    inert: [bool; 256],
 }
 
 impl<R: BufRead> StatementReader<R> {
     /// A reader for `backend`'s dialect.
     pub fn new(reader: R, backend: Backend) -> Self {
+        let syntax = dialect_for(backend).script_syntax();
         StatementReader {
             reader,
-            syntax: dialect_for(backend).script_syntax(),
+            inert: inert_bytes(&syntax, b";"),
+            syntax,
             buf: Vec::new(),
             pos: 0,
             line: 1,
@@ -211,12 +216,11 @@ impl<R: BufRead> StatementReader<R> {
     }
 
     fn advance(&mut self, n: usize) {
-        for _ in 0..n {
-            if self.buf.get(self.pos) == Some(&b'\n') {
-                self.line += 1;
-            }
-            self.pos += 1;
+        let end = (self.pos + n).min(self.buf.len());
+        if let Some(passed) = self.buf.get(self.pos..end) {
+            self.line += passed.iter().filter(|&&b| b == b'\n').count();
         }
+        self.pos += n;
     }
 
     /// Drops what is before the current statement (or everything, between statements).
@@ -373,16 +377,25 @@ impl<R: BufRead> StatementReader<R> {
             let Some(c) = self.peek(0)? else {
                 return self.at_end();
             };
-            match self.state.clone() {
+            match &self.state {
                 State::LineComment => {
                     if c == b'\n' {
                         self.state = State::Normal;
                     }
-                    self.advance(1);
+                    // The rest of the comment's line at once.
+                    let run = self.buf[self.pos..]
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .unwrap_or(self.buf.len() - self.pos)
+                        .max(1);
+                    self.advance(run);
                 }
-                State::BlockComment { depth, line } => self.block_comment(c, depth, line)?,
-                State::Quote { quote, escapes, .. } => self.quoted(c, quote, escapes)?,
-                State::Dollar { tag, .. } => self.dollar_quoted(&tag)?,
+                &State::BlockComment { depth, line } => self.block_comment(c, depth, line)?,
+                &State::Quote { quote, escapes, .. } => self.quoted(c, quote, escapes)?,
+                State::Dollar { tag, .. } => {
+                    let tag = tag.clone();
+                    self.dollar_quoted(&tag)?
+                }
                 State::Normal => {
                     if let Some(statement) = self.normal(c)? {
                         return Ok(Some(statement));
@@ -486,6 +499,18 @@ impl<R: BufRead> StatementReader<R> {
 
     /// One step in plain SQL; returns a statement when one ends here.
     fn normal(&mut self, c: u8) -> Result<Option<Statement>, SplitError> {
+        if self.start.is_some() {
+            // Inside a statement, a run of bytes that mean nothing to the client at once.
+            let inert = &self.inert;
+            let run = self.buf[self.pos..]
+                .iter()
+                .take_while(|&&b| inert[usize::from(b)])
+                .count();
+            if run > 0 {
+                self.advance(run);
+                return Ok(None);
+            }
+        }
         let at_start = self.start.is_none() && self.at_line_start();
         if at_start && self.delimiter_command(c)? {
             return Ok(None);
@@ -532,6 +557,7 @@ impl<R: BufRead> StatementReader<R> {
             && let Some(delimiter) = words.next()
         {
             self.delimiter = delimiter.as_bytes().to_vec();
+            self.inert = inert_bytes(&self.syntax, &self.delimiter);
             self.delimiter_line = self.line;
             self.advance(line.len());
             return Ok(true);
@@ -722,6 +748,42 @@ impl<R: BufRead> StatementReader<R> {
         let text = text.trim();
         text.starts_with("copy ") && text.ends_with("from stdin")
     }
+}
+
+/// The bytes that plain SQL inside a statement can pass over without a look: they open
+/// no quote, comment, dollar tag or parenthesis the client counts, start no word the
+/// client follows (where it follows bodies) and are not the delimiter's first byte.
+/// Between statements every byte is looked at (client commands start lines there).
+fn inert_bytes(syntax: &ScriptSyntax, delimiter: &[u8]) -> [bool; 256] {
+    let mut inert = [true; 256];
+    let mut not = |b: u8| inert[usize::from(b)] = false;
+    for b in [b'\'', b'"', b'-', b'/'] {
+        not(b);
+    }
+    if syntax.backquoted_identifiers {
+        not(b'`');
+    }
+    if syntax.dollar_quoting {
+        not(b'$');
+    }
+    if syntax.hash_comments {
+        not(b'#');
+    }
+    if syntax.parenthesised_statements {
+        not(b'(');
+        not(b')');
+    }
+    if syntax.bodies != StatementBodies::None {
+        for b in 0..=255u8 {
+            if b.is_ascii_alphabetic() || b == b'_' || b >= 0x80 {
+                not(b);
+            }
+        }
+    }
+    if let Some(&first) = delimiter.first() {
+        not(first);
+    }
+    inert
 }
 
 /// A byte that continues an identifier (or keyword): letters, digits, `_`, `$` and any
