@@ -25,7 +25,7 @@ mod snapshot;
 use mysql_async::Value;
 use mysql_async::consts::ColumnType;
 
-use catalog::{Definitions, Reader, RelationRow};
+use catalog::{ColumnRow, Definitions, Reader, RelationRow};
 pub(super) use snapshot::{SnapshotSession, fingerprint, snapshot};
 
 use super::order::dependency_order;
@@ -541,17 +541,18 @@ impl Plan<'_> {
             .into_iter()
             .map(|i| {
                 let name = &self.dumped[i];
-                let quoted: Vec<String> = defs
+                let columns: Vec<&ColumnRow> = defs
                     .columns
                     .iter()
                     .filter(|c| c.table == *name && !c.is_generated())
-                    .map(|c| d.quote_ident(&c.name))
                     .collect();
+                let quoted: Vec<String> = columns.iter().map(|c| d.quote_ident(&c.name)).collect();
+                let read: Vec<String> = columns.iter().map(|c| read_exactly(c)).collect();
                 let table = d.quote_ident(name);
                 DataTable {
                     name: name.clone(),
                     insert: format!("INSERT INTO {table} ({}) VALUES", quoted.join(", ")),
-                    rows: RowSource::Text(format!("SELECT {} FROM {table}", quoted.join(", "))),
+                    rows: RowSource::Text(format!("SELECT {} FROM {table}", read.join(", "))),
                 }
             })
             .collect()
@@ -560,6 +561,19 @@ impl Plan<'_> {
 
 /// Appends one value as a SQL literal: numbers as they come, binary and bits as `X'..'`,
 /// text quoted with MySQL's escapes.
+/// How a column is read for a dump: as it is, except `FLOAT`, which the server writes
+/// with six digits (`0.333333` for the float nearest 1/3, which reads back as another
+/// float, as in mariadb-dump's and mysqldump's dumps): read as the `DOUBLE` it converts
+/// to exactly, whose text reads back as the same float.
+fn read_exactly(column: &ColumnRow) -> String {
+    let quoted = MysqlDialect.quote_ident(&column.name);
+    if column.type_name.to_ascii_lowercase().starts_with("float") {
+        format!("CAST({quoted} AS DOUBLE) AS {quoted}")
+    } else {
+        quoted
+    }
+}
+
 fn push_literal(out: &mut Vec<u8>, value: Option<&Value>, column: &mysql_async::Column) {
     let bytes = match value {
         None | Some(Value::NULL) => {
