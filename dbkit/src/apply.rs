@@ -2,7 +2,10 @@
 //! inside one transaction with its bookkeeping where the backend can roll DDL back, and
 //! otherwise journaled statement by statement in the companion table, so a failure or a
 //! killed process leaves "statements 1–2 of 5" recorded, and `--resume` continues at the
-//! first statement that did not complete.
+//! first statement that did not complete. Where the session holds the migration lock for
+//! the whole run, a journaled revision's first journal row goes in the commit that records
+//! the revision before it ([`Ahead`]): one durable commit less per revision, and a kill
+//! between the two leaves what a kill after that row's own commit would.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -536,9 +539,10 @@ impl Run<'_> {
         self.failed(&self.file.statements[index], outcome, error)
     }
 
-    /// Writes the version row and the companion row and commits, in one round trip: in the
-    /// revision's own transaction (opened here when `begin`), or (`journaled`) in one of
-    /// their own that finishes the journal. A failure rolls back.
+    /// Writes the version row and the companion row (and the next revision's journal start,
+    /// when written ahead) and commits, in one round trip: in the revision's own transaction
+    /// (opened here when `begin`), or (`journaled`) in one of their own that finishes the
+    /// journal. A failure rolls back.
     fn commit_bookkeeping(
         &self,
         conn: &mut Connection,
