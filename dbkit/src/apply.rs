@@ -4,7 +4,7 @@
 //! killed process leaves "statements 1–2 of 5" recorded, and `--resume` continues at the
 //! first statement that did not complete. Where the session holds the migration lock for
 //! the whole run, a journaled revision's first journal row goes in the commit that records
-//! the revision before it ([`Ahead`]): one durable commit less per revision, and a kill
+//! the revision before it (`Ahead`): one durable commit less per revision, and a kill
 //! between the two leaves what a kill after that row's own commit would.
 
 use std::cell::RefCell;
