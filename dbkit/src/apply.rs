@@ -2,17 +2,21 @@
 //! inside one transaction with its bookkeeping where the backend can roll DDL back, and
 //! otherwise journaled statement by statement in the companion table, so a failure or a
 //! killed process leaves "statements 1–2 of 5" recorded, and `--resume` continues at the
-//! first statement that did not complete.
+//! first statement that did not complete. Where the session holds the migration lock for
+//! the whole run, a journaled revision's first journal row goes in the commit that records
+//! the revision before it (`Ahead`): one durable commit less per revision, and a kill
+//! between the two leaves what a kill after that row's own commit would.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::db::Connection;
 use crate::error::{Error, Result, one_line};
 use crate::journal::{Ledger, RecordState, RevisionRecord, is_applied};
 use crate::lock::begin_exclusive;
-use crate::script::{Revision, checksum, read_sql_file};
+use crate::script::{Revision, RevisionTexts, checksum, read_sql_file};
 use crate::statements::{Statement, split_str};
 use crate::term::Reporter;
 
@@ -26,6 +30,14 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// The file a revision runs this way: `up.sql` or `down.sql`.
+    pub fn path_of(self, revision: &Revision) -> PathBuf {
+        match self {
+            Direction::Up => revision.up_path(),
+            Direction::Down => revision.down_path(),
+        }
+    }
+
     /// `applied` / `reverted`.
     pub fn done_verb(self) -> &'static str {
         match self {
@@ -78,7 +90,7 @@ pub(crate) struct RevisionFile {
     /// `up.sql` or `down.sql`.
     pub path: PathBuf,
     /// Its text.
-    pub text: String,
+    pub text: Arc<str>,
     /// Its statements.
     pub statements: Vec<Statement>,
 }
@@ -86,18 +98,55 @@ pub(crate) struct RevisionFile {
 impl RevisionFile {
     /// Reads and splits a revision's file for `direction`.
     pub fn read(revision: &Revision, direction: Direction, conn: &Connection) -> Result<Self> {
-        let path = match direction {
-            Direction::Up => revision.up_path(),
-            Direction::Down => revision.down_path(),
-        };
-        let text = read_sql_file(&path)?;
-        let statements = split_file(&path, &text, conn.backend())?;
+        let path = direction.path_of(revision);
+        let text = read_sql_file(&path)?.into();
+        Self::split(path, text, conn.backend())
+    }
+
+    /// A revision's file for `direction` as `texts` has it (read once per run), split.
+    pub fn from_texts(
+        texts: &RevisionTexts,
+        revision: &Revision,
+        direction: Direction,
+        backend: crate::Backend,
+    ) -> Result<Self> {
+        let path = direction.path_of(revision);
+        let text = texts.read(&path)?;
+        Self::split(path, text, backend)
+    }
+
+    fn split(path: PathBuf, text: Arc<str>, backend: crate::Backend) -> Result<Self> {
+        let statements = split_file(&path, &text, backend)?;
         Ok(RevisionFile {
             path,
             text,
             statements,
         })
     }
+}
+
+/// One revision to run one way: its file, read and split, and its companion row.
+pub(crate) struct Job<'a> {
+    /// The revision.
+    pub revision: &'a Revision,
+    /// Which way.
+    pub direction: Direction,
+    /// The file that runs.
+    pub file: RevisionFile,
+    /// Its companion row, if any.
+    pub record: Option<&'a RevisionRecord>,
+    /// How many statements a journaled run already completed (`--resume`).
+    pub resume_from: Option<usize>,
+}
+
+/// The first journal row of the revision that runs next, written in the commit that
+/// records the one before it (one durable commit less per revision), and how to take it
+/// back. A run killed between that commit and the next revision's first statement leaves
+/// what a kill right after a journal's own first commit leaves: the revision started, no
+/// statement completed, the first one perhaps running.
+pub(crate) struct Ahead {
+    start: String,
+    undo: String,
 }
 
 /// Splits a file into statements; an error names the file.
@@ -121,7 +170,26 @@ impl Runner<'_> {
         record: Option<&RevisionRecord>,
         resume_from: Option<usize>,
     ) -> Result<Option<Step>> {
-        let file = RevisionFile::read(revision, direction, conn)?;
+        let job = Job {
+            revision,
+            direction,
+            file: RevisionFile::read(revision, direction, conn)?,
+            record,
+            resume_from,
+        };
+        self.run_job(conn, &job, false, None)
+    }
+
+    /// Runs a job. `started`: its journal's first row was written ahead (in the commit of
+    /// the revision before it); `ahead`: the next revision's, for this one's commit.
+    pub fn run_job(
+        &self,
+        conn: &mut Connection,
+        job: &Job<'_>,
+        started: bool,
+        ahead: Option<&Ahead>,
+    ) -> Result<Option<Step>> {
+        let (revision, direction, file) = (job.revision, job.direction, &job.file);
         if file.statements.is_empty() {
             self.reporter.warn(format!(
                 "revision {}: {} holds no SQL statement; {} as a no-op",
@@ -134,21 +202,25 @@ impl Runner<'_> {
             runner: self,
             revision,
             direction,
-            file: &file,
+            file,
+            ahead,
             started: Instant::now(),
             times: RefCell::new(Vec::new()),
         };
-        let transactional = conn.dialect().transactional_ddl()
-            && revision.run_in_transaction
-            && resume_from.is_none();
-        let done = if transactional {
+        let done = if !self.journaled(conn, job) {
             run.in_transaction(conn)?
         } else {
-            let done = run.journaled(conn, record, resume_from);
+            let done = run.journaled(conn, job.record, job.resume_from, started);
             // Its statements ran on the session itself (SQLite's rebuild turns foreign keys
             // back on at the end): later revisions get the session a new run would.
             let reset = self.reset_session(conn);
             let done = done?;
+            if reset.is_err()
+                && let Some(ahead) = ahead
+            {
+                // The next revision will not start: its journal row goes again.
+                let _ = conn.batch_execute(&ahead.undo);
+            }
             reset?;
             done
         };
@@ -159,6 +231,71 @@ impl Runner<'_> {
             elapsed: run.started.elapsed(),
             statements: run.times.into_inner(),
         }))
+    }
+
+    /// Whether a job runs statement by statement with a journal (the backend cannot roll
+    /// DDL back, the revision opts out of a transaction, or a journaled run resumes).
+    fn journaled(&self, conn: &Connection, job: &Job<'_>) -> bool {
+        !(conn.dialect().transactional_ddl()
+            && job.revision.run_in_transaction
+            && job.resume_from.is_none())
+    }
+
+    /// The journal start of `next` to write ahead, in the commit of the revision before it:
+    /// only for a fresh journaled run, and only where the session holds the migration lock
+    /// for the whole run (SQLite's per-revision lock re-checks first).
+    pub fn ahead(&self, conn: &Connection, next: &Job<'_>) -> Option<Ahead> {
+        if !self.journaled(conn, next)
+            || next.resume_from.is_some()
+            || conn.dialect().locks_per_transaction()
+        {
+            return None;
+        }
+        Some(Ahead {
+            start: self.journal_start(next.revision, next.direction, &next.file, next.record, 0),
+            undo: self.undo_start(next.revision, next.direction, next.record),
+        })
+    }
+
+    /// The journal's first row: `from` statements of the file completed.
+    fn journal_start(
+        &self,
+        revision: &Revision,
+        direction: Direction,
+        file: &RevisionFile,
+        record: Option<&RevisionRecord>,
+        from: usize,
+    ) -> String {
+        let state = match direction {
+            Direction::Up => RecordState::Applying,
+            Direction::Down => RecordState::Reverting,
+        };
+        let checksum = (direction == Direction::Up).then(|| checksum(&file.text));
+        self.ledger.start_journal(
+            &revision.id,
+            checksum.as_deref(),
+            state,
+            from,
+            file.statements.len(),
+            record.is_some(),
+        )
+    }
+
+    /// Takes back the first row of a fresh journal whose first statement did not run:
+    /// the row goes, or (a revert) the applied revision's row is as it was.
+    fn undo_start(
+        &self,
+        revision: &Revision,
+        direction: Direction,
+        record: Option<&RevisionRecord>,
+    ) -> String {
+        match (direction, record) {
+            (Direction::Down, Some(r)) => {
+                self.ledger
+                    .set_checksum(&revision.id, r.checksum.as_deref(), r.state)
+            }
+            _ => self.ledger.delete_record(&revision.id),
+        }
     }
 
     /// Sets the connection up again as [`Connection::establish`] and the migration session
@@ -194,6 +331,8 @@ struct Run<'a> {
     revision: &'a Revision,
     direction: Direction,
     file: &'a RevisionFile,
+    /// The next revision's journal start, for this one's commit.
+    ahead: Option<&'a Ahead>,
     started: Instant,
     /// How long each statement ran, as they run.
     times: RefCell<Vec<StatementTime>>,
@@ -276,18 +415,20 @@ impl Run<'_> {
         Ok(true)
     }
 
-    /// Statement by statement, recording before each one how many completed.
+    /// Statement by statement, recording before each one how many completed. `started`:
+    /// the journal's first row was written ahead.
     fn journaled(
         &self,
         conn: &mut Connection,
         record: Option<&RevisionRecord>,
         resume_from: Option<usize>,
+        started: bool,
     ) -> Result<bool> {
         let from = resume_from.unwrap_or(0).min(self.file.statements.len());
         if let Some(done) = resume_from {
             self.announce_resume(done, from);
         }
-        if !self.start_journal(conn, record, from, resume_from.is_none())? {
+        if !started && !self.start_journal(conn, record, from, resume_from.is_none())? {
             return Ok(false);
         }
         let id = &self.revision.id;
@@ -347,21 +488,10 @@ impl Run<'_> {
         from: usize,
         recheck: bool,
     ) -> Result<bool> {
-        let id = &self.revision.id;
-        let state = match self.direction {
-            Direction::Up => RecordState::Applying,
-            Direction::Down => RecordState::Reverting,
-        };
-        let checksum = (self.direction == Direction::Up).then(|| checksum(&self.file.text));
-        let start = self.runner.ledger.start_journal(
-            id,
-            checksum.as_deref(),
-            state,
-            from,
-            self.file.statements.len(),
-            record.is_some(),
-        );
-        let what = format!("journaling revision {id}");
+        let start =
+            self.runner
+                .journal_start(self.revision, self.direction, self.file, record, from);
+        let what = format!("journaling revision {}", self.revision.id);
         if !conn.dialect().locks_per_transaction() {
             exec(conn, &start, &what)?;
             return Ok(true);
@@ -391,12 +521,9 @@ impl Run<'_> {
         let ledger = self.runner.ledger;
         let id = &self.revision.id;
         let outcome = if first_run {
-            let undo = match (self.direction, record) {
-                (Direction::Down, Some(r)) => {
-                    ledger.set_checksum(id, r.checksum.as_deref(), r.state)
-                }
-                _ => ledger.delete_record(id),
-            };
+            let undo = self
+                .runner
+                .undo_start(self.revision, self.direction, record);
             let _ = conn.batch_execute(&undo);
             format!("; no statement of {id} had run, the database is unchanged by it")
         } else {
@@ -412,9 +539,10 @@ impl Run<'_> {
         self.failed(&self.file.statements[index], outcome, error)
     }
 
-    /// Writes the version row and the companion row and commits, in one round trip: in the
-    /// revision's own transaction (opened here when `begin`), or (`journaled`) in one of
-    /// their own that finishes the journal. A failure rolls back.
+    /// Writes the version row and the companion row (and the next revision's journal start,
+    /// when written ahead) and commits, in one round trip: in the revision's own transaction
+    /// (opened here when `begin`), or (`journaled`) in one of their own that finishes the
+    /// journal. A failure rolls back.
     fn commit_bookkeeping(
         &self,
         conn: &mut Connection,
@@ -448,7 +576,11 @@ impl Run<'_> {
         } else {
             String::new()
         };
-        let sql = format!("{begin}{};\n{};\nCOMMIT", rows[0], rows[1]);
+        let ahead = self
+            .ahead
+            .map(|a| format!("{};\n", a.start))
+            .unwrap_or_default();
+        let sql = format!("{begin}{};\n{};\n{ahead}COMMIT", rows[0], rows[1]);
         conn.batch_execute(&sql).map_err(|e| {
             let _ = conn.batch_execute("ROLLBACK");
             Error::sql(context, e)

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::error::Result;
 use crate::graph_error::{GraphError, TargetError};
-use crate::script::{Revision, read_revisions};
+use crate::script::{Revision, RevisionTexts, load_revisions};
 use crate::target::{Destination, list_ids};
 
 /// All revisions of an environment, validated: every parent exists, no cycles, ids unique.
@@ -19,6 +19,8 @@ pub struct RevisionGraph {
     children: Vec<Vec<usize>>,
     /// The revisions naming each one in `Depends On:`.
     dependants: Vec<Vec<usize>>,
+    /// Their files' text as read (every `up.sql` when loaded from a directory).
+    texts: RevisionTexts,
 }
 
 /// The set of applied revision ids (from the version table).
@@ -115,9 +117,14 @@ fn topological_order(revisions: &[Revision], index: &HashMap<String, usize>) -> 
 }
 
 impl RevisionGraph {
-    /// Reads and validates the revisions in `versions_dir`.
+    /// Reads and validates the revisions in `versions_dir`, keeping the text of each
+    /// `up.sql` ([`Self::texts`]).
     pub fn load(versions_dir: &Path) -> Result<Self> {
-        Self::new(read_revisions(versions_dir)?)
+        let (revisions, texts) = load_revisions(versions_dir)?;
+        Ok(RevisionGraph {
+            texts,
+            ..Self::new(revisions)?
+        })
     }
 
     /// Validates revisions (already in version order) and builds the graph.
@@ -148,7 +155,14 @@ impl RevisionGraph {
             index,
             children,
             dependants,
+            texts: RevisionTexts::default(),
         })
+    }
+
+    /// The text of the revisions' files, each read once (what a run checksums, lints and
+    /// runs).
+    pub fn texts(&self) -> &RevisionTexts {
+        &self.texts
     }
 
     /// Every revision, parents before children.

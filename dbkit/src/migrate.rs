@@ -4,7 +4,9 @@
 //! anything runs), and the plan each `upgrade`/`downgrade` runs. `stamp` and the offline
 //! scripts live in `stamp.rs` and `offline.rs`.
 
-use crate::apply::{Runner, exec, line_span, split_file};
+use std::path::Path;
+
+use crate::apply::{Job, RevisionFile, Runner, exec, line_span, split_file};
 use crate::config::{Config, ConfigRequest};
 use crate::db::Connection;
 use crate::dialect::Dialect;
@@ -251,7 +253,10 @@ impl Environment {
                 Direction::Down => r.down_path(),
             },
         );
-        let lines = read_sql_file(&path)
+        let lines = self
+            .graph
+            .texts()
+            .read(&path)
             .ok()
             .and_then(|text| split_file(&path, &text, backend).ok())
             .map(|statements| {
@@ -284,7 +289,7 @@ impl Environment {
                 continue;
             }
             let path = revision.up_path();
-            if checksum(&read_sql_file(&path)?) != *sum {
+            if checksum(&self.graph.texts().read(&path)?) != *sum {
                 edited.push(EditedRevision {
                     id: record.version.clone(),
                     path,
@@ -364,18 +369,12 @@ impl Environment {
             let mut steps = env.resume(conn, &runner, &resumable, direction, run)?;
             let plan = env.plan(target, direction, &run.applied)?;
             for revision in &plan {
-                check_runnable(revision, direction)?;
+                env.check_runnable(revision, direction)?;
             }
             if direction == Direction::Up {
                 env.lint_before_upgrade(conn, &plan, reporter)?;
             }
-            for revision in plan {
-                let record = run.records.get(&revision.id);
-                if let Some(step) = runner.run(conn, revision, direction, record, None)? {
-                    report_step(reporter, &step);
-                    steps.push(step);
-                }
-            }
+            env.run_plan(conn, &runner, &plan, direction, &run.records, &mut steps)?;
             if steps.is_empty() {
                 env.report_nothing_to_do(target, direction, &run.applied, reporter);
             }
@@ -398,9 +397,20 @@ impl Environment {
                 .graph
                 .get(&partial.id)
                 .ok_or_else(|| self.cannot_locate(&partial.id))?;
-            check_runnable(revision, direction)?;
-            let record = run.records.get(&partial.id);
-            if let Some(step) = runner.run(conn, revision, direction, record, Some(partial.done))? {
+            self.check_runnable(revision, direction)?;
+            let job = Job {
+                revision,
+                direction,
+                file: RevisionFile::from_texts(
+                    self.graph.texts(),
+                    revision,
+                    direction,
+                    conn.backend(),
+                )?,
+                record: run.records.get(&partial.id),
+                resume_from: Some(partial.done),
+            };
+            if let Some(step) = runner.run_job(conn, &job, false, None)? {
                 report_step(runner.reporter, &step);
                 steps.push(step);
             }
@@ -411,6 +421,63 @@ impl Environment {
             run.records.remove(&partial.id);
         }
         Ok(steps)
+    }
+
+    /// Runs the plan in order. Each revision's file is read and split before the revision
+    /// before it commits, so that its journal's first row can go in that commit
+    /// ([`Runner::ahead`]).
+    fn run_plan(
+        &self,
+        conn: &mut Connection,
+        runner: &Runner<'_>,
+        plan: &[&Revision],
+        direction: Direction,
+        records: &Records,
+        steps: &mut Vec<Step>,
+    ) -> Result<()> {
+        let backend = conn.backend();
+        let job = |revision| -> Result<Job<'_>> {
+            Ok(Job {
+                revision,
+                direction,
+                file: RevisionFile::from_texts(self.graph.texts(), revision, direction, backend)?,
+                record: records.get(&revision.id),
+                resume_from: None,
+            })
+        };
+        let mut prepared = None;
+        let mut started = false;
+        for (i, revision) in plan.iter().enumerate() {
+            let this = match prepared.take() {
+                Some(job) => job,
+                None => job(revision)?,
+            };
+            // A next file that does not split stops the run when its turn comes.
+            let next = plan.get(i + 1).and_then(|r| job(r).ok());
+            let ahead = next.as_ref().and_then(|n| runner.ahead(conn, n));
+            let step = runner.run_job(conn, &this, started, ahead.as_ref())?;
+            started = ahead.is_some() && step.is_some();
+            if let Some(step) = step {
+                report_step(runner.reporter, &step);
+                steps.push(step);
+            }
+            prepared = next;
+        }
+        Ok(())
+    }
+
+    /// Refuses, before anything runs, a revision that cannot run this way: a `down.sql` that
+    /// cannot revert, an unfilled marker (the file read once, kept for the run).
+    fn check_runnable(&self, revision: &Revision, direction: Direction) -> Result<()> {
+        let path = direction.path_of(revision);
+        let text = match direction {
+            Direction::Up => self.graph.texts().read(&path)?,
+            Direction::Down => match self.graph.texts().read_if_exists(&path)? {
+                Some(text) if !text.is_empty() => text,
+                text => return Err(not_revertible(revision, &path, text.is_some())),
+            },
+        };
+        check_filled_text(revision, &path, &text)
     }
 
     /// The revisions to run to reach `target` from `applied`, in order.
@@ -513,7 +580,7 @@ impl Environment {
         let ledger = self.ledger(conn.dialect());
         let file_sum = |id: &str| -> Result<Option<String>> {
             match self.graph.get(id) {
-                Some(r) => Ok(Some(checksum(&read_sql_file(&r.up_path())?))),
+                Some(r) => Ok(Some(checksum(&self.graph.texts().read(&r.up_path())?))),
                 None => Ok(None),
             }
         };
@@ -664,22 +731,14 @@ fn report_step(reporter: &Reporter, step: &Step) {
     );
 }
 
-/// Refuses, before anything runs, a revision that cannot run this way: a `down.sql` that
-/// cannot revert, an unfilled marker.
-fn check_runnable(revision: &Revision, direction: Direction) -> Result<()> {
-    if direction == Direction::Down {
-        check_revertible(revision)?;
-    }
-    check_filled(revision, direction)
-}
-
 /// Refuses a revision whose file still holds an unfilled `/* FILL ... */` marker.
 pub(crate) fn check_filled(revision: &Revision, direction: Direction) -> Result<()> {
-    let path = match direction {
-        Direction::Up => revision.up_path(),
-        Direction::Down => revision.down_path(),
-    };
-    let text = read_sql_file(&path)?;
+    let path = direction.path_of(revision);
+    check_filled_text(revision, &path, &read_sql_file(&path)?)
+}
+
+/// [`check_filled`] on the file's text.
+fn check_filled_text(revision: &Revision, path: &Path, text: &str) -> Result<()> {
     if let Some((line, _)) = text
         .lines()
         .enumerate()
@@ -700,17 +759,28 @@ pub(crate) fn check_filled(revision: &Revision, direction: Direction) -> Result<
 pub(crate) fn check_revertible(revision: &Revision) -> Result<()> {
     let down = revision.down_path();
     match std::fs::metadata(&down) {
-        Ok(meta) if meta.len() == 0 => Err(Error::Migration(format!(
+        Ok(meta) if meta.len() == 0 => Err(not_revertible(revision, &down, true)),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(not_revertible(revision, &down, false))
+        }
+        Err(e) => Err(Error::io(down, e)),
+    }
+}
+
+/// The error for a `down.sql` that is empty (0 bytes) or, when not `exists`, missing.
+fn not_revertible(revision: &Revision, down: &Path, exists: bool) -> Error {
+    Error::Migration(if exists {
+        format!(
             "revision {} cannot be reverted: {} is empty (0 bytes; diesel refuses it too); write the SQL that undoes up.sql, or a comment such as `-- irreversible: nothing to undo` to revert it as a no-op. Nothing was reverted",
             revision.id,
             down.display()
-        ))),
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::Migration(format!(
+        )
+    } else {
+        format!(
             "revision {} cannot be reverted: {} does not exist; nothing was reverted",
             revision.id,
             down.display()
-        ))),
-        Err(e) => Err(Error::io(down, e)),
-    }
+        )
+    })
 }

@@ -2,7 +2,10 @@
 //! the header comment at the top of each `up.sql`, and writing new revisions from the
 //! revision template. Touches no database.
 
+use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, IoContext, Result};
 use crate::graph_error::GraphError;
@@ -66,7 +69,27 @@ pub fn version_of(dir_name: &str) -> String {
 
 /// Reads a SQL file as UTF-8; text that is not names the file and the line.
 pub fn read_sql_file(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).at(path)?;
+    sql_text(path, read_bytes(path).at(path)?)
+}
+
+/// A file's bytes. `std::fs::read` first asks the file's size (one more system call per
+/// file); revision files are small, so the buffer starts at what most need and grows.
+fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    /// The file as a plain reader: `File`'s own `read_to_end` asks its size.
+    struct Unsized(std::fs::File);
+    impl Read for Unsized {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.0.read(buf)
+        }
+    }
+    let mut bytes = Vec::with_capacity(2048);
+    Unsized(std::fs::File::open(path)?).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// A file's bytes as UTF-8; text that is not names the file and the line.
+fn sql_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -90,17 +113,25 @@ pub fn checksum(text: &str) -> String {
         rest = &rest[i + 2..];
     }
     hasher.update(rest.as_bytes());
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(64);
+    for b in hasher.finalize() {
+        hex.push(char::from(HEX[usize::from(b >> 4)]));
+        hex.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    hex
 }
 
 /// Reads every revision directory in `versions_dir`, in diesel's order (by version, as
 /// text). Like diesel, files and dot-entries are ignored; an empty directory is skipped;
 /// a non-empty directory without `up.sql` is an error naming it.
 pub fn read_revisions(versions_dir: &Path) -> Result<Vec<Revision>> {
+    load_revisions(versions_dir).map(|(revisions, _)| revisions)
+}
+
+/// [`read_revisions`], keeping the text of every `up.sql` it read (for the header) so that
+/// nothing reads it again: the checksums, lint and the run take it from there.
+pub(crate) fn load_revisions(versions_dir: &Path) -> Result<(Vec<Revision>, RevisionTexts)> {
     let entries = match std::fs::read_dir(versions_dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -111,27 +142,101 @@ pub fn read_revisions(versions_dir: &Path) -> Result<Vec<Revision>> {
         }
         Err(e) => return Err(Error::io(versions_dir, e)),
     };
+    let texts = RevisionTexts::default();
     let mut revisions = Vec::new();
     for entry in entries {
         let entry = entry.at(versions_dir)?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let path = entry.path();
-        if name.starts_with('.') || !path.is_dir() {
+        if name.starts_with('.') || !is_directory(&entry) {
             continue;
         }
-        if !path.join("up.sql").is_file() {
-            let empty = std::fs::read_dir(&path).at(&path)?.next().is_none();
-            if empty {
-                continue;
+        let path = entry.path();
+        let up_path = path.join("up.sql");
+        let up = match read_bytes(&up_path) {
+            Ok(bytes) => sql_text(&up_path, bytes)?,
+            Err(e) if is_missing(&e) => {
+                if std::fs::read_dir(&path).at(&path)?.next().is_none() {
+                    continue;
+                }
+                return Err(Error::Script(format!(
+                    "{}: not a revision: the directory has no up.sql (diesel would refuse it too)",
+                    path.display()
+                )));
             }
-            return Err(Error::Script(format!(
-                "{}: not a revision: the directory has no up.sql (diesel would refuse it too)",
-                path.display()
-            )));
-        }
-        revisions.push(read_revision(&path, &name)?);
+            Err(e) => return Err(Error::io(up_path, e)),
+        };
+        revisions.push(read_revision(&path, &name, &up)?);
+        texts.keep(up_path, up);
     }
-    in_version_order(revisions)
+    Ok((in_version_order(revisions)?, texts))
+}
+
+/// Whether a directory entry is a directory (a symbolic link is followed); the entry's type
+/// comes with the listing, so this asks the file system nothing more for most entries.
+fn is_directory(entry: &std::fs::DirEntry) -> bool {
+    match entry.file_type() {
+        Ok(kind) if kind.is_symlink() => entry.path().is_dir(),
+        Ok(kind) => kind.is_dir(),
+        Err(_) => entry.path().is_dir(),
+    }
+}
+
+/// Whether reading a file failed because there is no such file (nothing, or a directory).
+fn is_missing(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::IsADirectory
+    )
+}
+
+/// The text of the revision files read so far, so that one run reads each file once: the
+/// graph keeps every `up.sql` it read for its header, and a `down.sql` is kept when first
+/// read. A run thus checksums, lints and runs one and the same text. It holds nothing but
+/// revision files; the clones of a graph share it.
+#[derive(Debug, Clone, Default)]
+pub struct RevisionTexts {
+    /// By path, as bytes (hashed whole, not component by component).
+    files: Arc<Mutex<HashMap<OsString, Arc<str>>>>,
+}
+
+impl RevisionTexts {
+    /// The text of a revision file (`up.sql`, `down.sql`), read on first use.
+    pub fn read(&self, path: &Path) -> Result<Arc<str>> {
+        if let Some(text) = self.kept(path) {
+            return Ok(text);
+        }
+        let text = read_sql_file(path)?;
+        Ok(self.keep(path.to_path_buf(), text))
+    }
+
+    /// [`Self::read`], `None` when the file does not exist.
+    pub fn read_if_exists(&self, path: &Path) -> Result<Option<Arc<str>>> {
+        if let Some(text) = self.kept(path) {
+            return Ok(Some(text));
+        }
+        match read_bytes(path) {
+            Ok(bytes) => Ok(Some(self.keep(path.to_path_buf(), sql_text(path, bytes)?))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    fn files(&self) -> std::sync::MutexGuard<'_, HashMap<OsString, Arc<str>>> {
+        // Nothing panics while holding it; if something did, the map is still whole.
+        self.files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn kept(&self, path: &Path) -> Option<Arc<str>> {
+        self.files().get(path.as_os_str()).cloned()
+    }
+
+    fn keep(&self, path: PathBuf, text: String) -> Arc<str> {
+        let text: Arc<str> = text.into();
+        self.files().insert(path.into_os_string(), text.clone());
+        text
+    }
 }
 
 /// Puts revisions read from anywhere (the working tree, another git revision) in diesel's
@@ -157,15 +262,14 @@ pub fn in_version_order(mut revisions: Vec<Revision>) -> Result<Vec<Revision>> {
     Ok(revisions)
 }
 
-fn read_revision(dir: &Path, name: &str) -> Result<Revision> {
-    let up = read_sql_file(&dir.join("up.sql"))?;
+fn read_revision(dir: &Path, name: &str, up: &str) -> Result<Revision> {
     let metadata_path = dir.join("metadata.toml");
     let metadata = match std::fs::read_to_string(&metadata_path) {
         Ok(text) => Some(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::io(metadata_path, e)),
     };
-    parse_revision(dir, name, &up, metadata.as_deref())
+    parse_revision(dir, name, up, metadata.as_deref())
 }
 
 /// A revision from its directory's name and the text of its `up.sql` and (when there is
@@ -728,6 +832,35 @@ mod tests {
             "20191115182353"
         );
         assert!(normalise_rev_id("a_b").is_err());
+    }
+
+    #[test]
+    fn each_revision_file_is_read_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let rev = dir.path().join("1_first");
+        std::fs::create_dir(&rev).unwrap();
+        let up = format!("CREATE TABLE a (id INT);\n{}", "-- padding\n".repeat(1000));
+        std::fs::write(rev.join("up.sql"), &up).unwrap();
+        std::fs::write(rev.join("down.sql"), "DROP TABLE a;\n").unwrap();
+        std::fs::create_dir(dir.path().join("2_empty")).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "not a revision").unwrap();
+        let (revisions, texts) = load_revisions(dir.path()).unwrap();
+        assert_eq!(revisions.len(), 1);
+        // A run checksums, lints and runs the text it read first.
+        std::fs::write(rev.join("up.sql"), "edited").unwrap();
+        assert_eq!(&*texts.read(&rev.join("up.sql")).unwrap(), up);
+        let down = rev.join("down.sql");
+        assert_eq!(
+            texts.read_if_exists(&down).unwrap().as_deref(),
+            Some("DROP TABLE a;\n")
+        );
+        std::fs::remove_file(&down).unwrap();
+        assert!(texts.read(&down).is_ok());
+        assert!(texts.read_if_exists(&rev.join("x.sql")).unwrap().is_none());
+        assert!(texts.read(&rev.join("x.sql")).is_err());
+        std::fs::create_dir_all(dir.path().join("3_odd/up.sql")).unwrap();
+        let err = read_revisions(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("3_odd: not a revision"), "{err}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::graph_error::TargetError;
 use crate::journal::{Ledger, RecordState, RevisionRecord};
 use crate::migrate::{Environment, RunState};
-use crate::script::{checksum, read_sql_file};
+use crate::script::checksum;
 use crate::target::Motion;
 use crate::term::Reporter;
 
@@ -43,7 +43,7 @@ impl Environment {
                 changes.say("Unstamped", revision.id.clone());
             }
             for revision in &add {
-                let sum = checksum(&read_sql_file(&revision.up_path())?);
+                let sum = checksum(&env.graph.texts().read(&revision.up_path())?);
                 changes.sql.push(ledger.insert_version(&revision.id));
                 changes.sql.push(match run.records.get(&revision.id) {
                     Some(_) => ledger.set_checksum(&revision.id, Some(&sum), RecordState::Stamped),
@@ -121,7 +121,7 @@ impl Environment {
                 };
                 match edited.iter().find(|e| e.id == revision.id) {
                     Some(e) => {
-                        let sum = checksum(&read_sql_file(&revision.up_path())?);
+                        let sum = checksum(&env.graph.texts().read(&revision.up_path())?);
                         changes.sql.push(ledger.set_checksum(
                             &revision.id,
                             Some(&sum),

@@ -397,15 +397,61 @@ backend_test!(a_failing_statement_is_journaled_and_resumed, |db| {
     assert!(!db.tables().contains(&"j1".to_owned()));
 });
 
-backend_test!(a_killed_run_is_journaled_and_resumed, |db| {
-    let p = migration_project(&db);
-    let slow = match db.backend() {
+/// A statement that runs for a few seconds.
+fn slow_statement(db: &TestDb) -> &'static str {
+    match db.backend() {
         Backend::Sqlite => {
             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 8000000) SELECT count(*) FROM c"
         }
         Backend::Postgres => "SELECT pg_sleep(4)",
         Backend::Mysql => "SELECT SLEEP(4)",
-    };
+    }
+}
+
+/// A column of a revision's companion row, read while a run may hold the database (an
+/// error reads as no row).
+fn journal(db: &TestDb, id: &str, column: &str) -> Option<String> {
+    db.connect()
+        .query_value(&format!(
+            "SELECT {} AS value FROM __dbrev_revisions WHERE version = '{id}'",
+            as_text(db, column)
+        ))
+        .ok()
+        .flatten()
+        .map(|v| v.trim().to_owned())
+}
+
+/// Runs `cargo dbrev ARGS` and kills it (SIGKILL) as soon as `ready` holds.
+fn kill_when(p: &Project, db: &TestDb, args: &[&str], ready: impl Fn(&TestDb) -> bool) {
+    let mut child = std::process::Command::new(dbrev_tests::binary("dbrev"))
+        .arg("dbrev")
+        .args(args)
+        .current_dir(p.root())
+        .env_remove("DATABASE_URL")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !ready(db) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "`dbrev {}` never got there",
+            args.join(" ")
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "`dbrev {}` ended before it got there",
+            args.join(" ")
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+}
+
+backend_test!(a_killed_run_is_journaled_and_resumed, |db| {
+    let p = migration_project(&db);
+    let slow = slow_statement(&db);
     add_revision(
         &p,
         "k1",
@@ -417,36 +463,10 @@ backend_test!(a_killed_run_is_journaled_and_resumed, |db| {
         &[],
     );
     without_transaction(&p, "k1");
-    let mut child = std::process::Command::new(dbrev_tests::binary("dbrev"))
-        .args(["dbrev", "upgrade", "head"])
-        .current_dir(p.root())
-        .env_remove("DATABASE_URL")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    loop {
-        // The table appears when the run starts: until then the query fails.
-        let done = db
-            .connect()
-            .query_value(&format!(
-                "SELECT {} AS value FROM __dbrev_revisions WHERE version = 'k1'",
-                as_text(&db, "statements_done")
-            ))
-            .ok()
-            .flatten()
-            .map(|v| v.trim().to_owned());
-        if done.as_deref() == Some("1") {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the run never reached statement 2"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    // The table appears when the run starts: until then the query fails.
+    kill_when(&p, &db, &["upgrade", "head"], |db| {
+        journal(db, "k1", "statements_done").as_deref() == Some("1")
+    });
     let current = p.cmd("dbrev").args(["current"]).ok().stdout();
     assert!(
         current.contains("k1 partially applied: statements 1–1 of 3 completed ("),
@@ -469,6 +489,164 @@ backend_test!(a_killed_run_is_journaled_and_resumed, |db| {
     assert_eq!(db.applied(), ["k1"]);
     assert!(db.tables().contains(&"k2".to_owned()));
 });
+
+// Where the migration lock is the session's (MySQL, PostgreSQL), the journal's first row of
+// a revision goes in the commit recording the revision before it. A run killed at that
+// point must say what a kill at the journal's own first commit says: the revision started,
+// no statement completed, the first one perhaps running; never more, never less.
+backend_test!(
+    a_run_killed_between_journaled_revisions_says_what_ran,
+    |db| {
+        let p = migration_project(&db);
+        let slow = slow_statement(&db);
+        add_revision(
+            &p,
+            "j1",
+            "fast up slow down",
+            "CREATE TABLE j1 (id INTEGER PRIMARY KEY);",
+            &format!("{slow};\nDROP TABLE j1;"),
+            &[],
+        );
+        add_revision(
+            &p,
+            "j2",
+            "slow up fast down",
+            &format!("{slow};\nCREATE TABLE j2 (id INTEGER PRIMARY KEY);"),
+            "DROP TABLE j2;",
+            &[],
+        );
+        without_transaction(&p, "j1");
+        without_transaction(&p, "j2");
+        kill_when(&p, &db, &["upgrade", "head"], |db| {
+            journal(db, "j2", "statements_done").as_deref() == Some("0")
+        });
+        let current = p.cmd("dbrev").args(["current"]).ok().stdout();
+        assert!(
+            current.contains("j2 partially applied: no statement of 2 completed ("),
+            "{current}"
+        );
+        assert!(
+        current.contains(
+            "statement 1 (line 8) was running when the run stopped and may or may not have taken effect"
+        ),
+        "{current}"
+    );
+        assert_eq!(db.applied(), ["j1"]);
+        assert_eq!(
+            revision_record(&db, "j1", "state").as_deref(),
+            Some("applied")
+        );
+        assert!(!db.tables().contains(&"j2".to_owned()));
+        p.cmd("dbrev")
+            .args(["upgrade", "--resume"])
+            .ok()
+            .stderr_has("Resuming j2 (0 statement(s) completed before) at statement 1 of 2")
+            .stderr_has("Applied j2");
+        assert_eq!(db.applied(), ["j1", "j2"]);
+        assert_eq!(
+            revision_record(&db, "j2", "state").as_deref(),
+            Some("applied")
+        );
+        // Down: j2 reverts, then j1's slow first statement runs when the run is killed.
+        kill_when(&p, &db, &["downgrade", "base"], |db| {
+            journal(db, "j1", "state").as_deref() == Some("reverting")
+        });
+        let current = p.cmd("dbrev").args(["current"]).ok().stdout();
+        assert!(
+            current.contains("j1 partially reverted: no statement of 2 completed ("),
+            "{current}"
+        );
+        assert_eq!(db.applied(), ["j1"]);
+        assert_eq!(revision_record(&db, "j2", "state"), None);
+        assert!(db.tables().contains(&"j1".to_owned()));
+        assert!(!db.tables().contains(&"j2".to_owned()));
+        p.cmd("dbrev")
+            .args(["downgrade", "--resume", "base"])
+            .ok()
+            .stderr_has("Resuming j1 (0 statement(s) completed before) at statement 1 of 2")
+            .stderr_has("Reverted j1");
+        assert!(db.applied().is_empty());
+        assert_eq!(count(&db, "__dbrev_revisions"), "0");
+        assert!(!db.tables().contains(&"j1".to_owned()));
+    }
+);
+
+/// What dbrev made its SQLite companion table with before it was `WITHOUT ROWID`.
+const ROWID_COMPANION_TABLE: &str = "CREATE TABLE \"__dbrev_revisions\" (\n       version VARCHAR(50) PRIMARY KEY NOT NULL,\n       checksum VARCHAR(64),\n       state VARCHAR(16) NOT NULL,\n       applied_at TIMESTAMP,\n       applied_by VARCHAR(255),\n       duration_ms BIGINT,\n       statements_done BIGINT NOT NULL DEFAULT 0,\n       statements_total BIGINT NOT NULL DEFAULT 0,\n       note VARCHAR(1000)\n)";
+
+fn companion_ddl(db: &TestDb) -> String {
+    db.value("SELECT sql AS value FROM sqlite_master WHERE name = '__dbrev_revisions'")
+        .unwrap_or_default()
+}
+
+/// SQLite's companion table is made `WITHOUT ROWID` (one b-tree, so one page less written
+/// per revision); one made by an earlier dbrev keeps its shape and works for every command.
+fn sqlite_companion_table_without_rowid_and_the_older_shape() -> Skippable {
+    let db = TestDb::create(Backend::Sqlite)?;
+    let older = TestDb::create(Backend::Sqlite)?;
+    older
+        .connect()
+        .batch_execute(ROWID_COMPANION_TABLE)
+        .unwrap();
+    let p = migration_project(&db);
+    add_revision(
+        &p,
+        "a1",
+        "first",
+        "CREATE TABLE t_a1 (id INTEGER PRIMARY KEY);",
+        "DROP TABLE t_a1;",
+        &[],
+    );
+    add_revision(
+        &p,
+        "b2",
+        "journaled",
+        "CREATE TABLE t_b2 (id INTEGER PRIMARY KEY);\nINSERT INTO t_b2 (id) VALUES (1);",
+        "DROP TABLE t_b2;",
+        &[],
+    );
+    without_transaction(&p, "b2");
+    for (db, new) in [(&db, true), (&older, false)] {
+        let url = ["--database-url", db.url.as_str()];
+        p.cmd("dbrev").args(["upgrade", "head"]).args(url).ok();
+        assert_eq!(db.applied(), ["a1", "b2"]);
+        assert_eq!(
+            revision_record(db, "b2", "state").as_deref(),
+            Some("applied")
+        );
+        assert_eq!(
+            revision_record(db, "a1", "checksum"),
+            Some(dbkit::script::checksum(
+                &p.read(revision_dir(&p, "a1").join("up.sql"))
+            ))
+        );
+        let ddl = companion_ddl(db);
+        assert_eq!(ddl.ends_with(") WITHOUT ROWID"), new, "{ddl}");
+        p.cmd("dbrev")
+            .args(["current", "-v"])
+            .args(url)
+            .ok()
+            .stdout_has("b2");
+        edit(&p, "a1", "up.sql", "PRIMARY KEY);", "PRIMARY KEY );");
+        p.cmd("dbrev").args(["upgrade", "head"]).args(url).fails();
+        p.cmd("dbrev")
+            .args(["stamp", "--accept-edits", "a1"])
+            .args(url)
+            .ok();
+        edit(&p, "a1", "up.sql", "PRIMARY KEY );", "PRIMARY KEY);");
+        p.cmd("dbrev").args(["downgrade", "base"]).args(url).ok();
+        assert!(db.applied().is_empty());
+        assert_eq!(count(db, "__dbrev_revisions"), "0");
+        p.cmd("dbrev").args(["stamp", "head"]).args(url).ok();
+        assert_eq!(
+            revision_record(db, "b2", "state").as_deref(),
+            Some("stamped")
+        );
+        assert_eq!(companion_ddl(db), ddl);
+    }
+    assert_eq!(companion_ddl(&older), ROWID_COMPANION_TABLE);
+    Ok(())
+}
 
 fn postgres_runs_create_index_concurrently_outside_a_transaction_both_ways() -> Skippable {
     let db = TestDb::create(Backend::Postgres)?;
@@ -514,8 +692,10 @@ dbrev_tests::main! {
         applied_history_cannot_change_unnoticed,
         a_failing_statement_is_journaled_and_resumed,
         a_killed_run_is_journaled_and_resumed,
+        a_run_killed_between_journaled_revisions_says_what_ran,
     ],
     plain: [
+        sqlite_companion_table_without_rowid_and_the_older_shape,
         postgres_runs_create_index_concurrently_outside_a_transaction_both_ways,
     ],
 }

@@ -26,6 +26,17 @@ impl Dialect for SqliteDialect {
         "TIMESTAMP"
     }
 
+    fn create_revisions_table(&self, table: &str) -> String {
+        // WITHOUT ROWID: the rows live in the key's own b-tree, so recording a revision
+        // writes (and journals) one page of this table, not a table page and an index page.
+        // A table made before keeps its shape: every statement names its columns.
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (\n       version VARCHAR(50) PRIMARY KEY NOT NULL,\n       checksum VARCHAR(64),\n       state VARCHAR(16) NOT NULL,\n       applied_at {},\n       applied_by VARCHAR(255),\n       duration_ms BIGINT,\n       statements_done BIGINT NOT NULL DEFAULT 0,\n       statements_total BIGINT NOT NULL DEFAULT 0,\n       note VARCHAR(1000)\n) WITHOUT ROWID",
+            self.quote_ident(table),
+            self.timestamp_type()
+        )
+    }
+
     fn epoch_seconds(&self, expr: &str) -> String {
         format!("CAST(strftime('%s', {expr}) AS INTEGER)")
     }

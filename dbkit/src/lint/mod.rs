@@ -24,15 +24,16 @@ use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::backend::Backend;
 use crate::db::Connection;
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::graph::RevisionGraph;
 use crate::migrate::Environment;
-use crate::script::Revision;
+use crate::script::{Revision, RevisionTexts};
 use crate::statements::SplitError;
 use crate::term::Reporter;
 use catalog::Catalog;
@@ -427,7 +428,9 @@ impl History<'_> {
         // A file that cannot be read or split tells the catalog nothing; linting it
         // reports why.
         let parsed = Rc::new(
-            std::fs::read_to_string(revision.up_path())
+            self.graph
+                .texts()
+                .read(&revision.up_path())
                 .ok()
                 .and_then(|text| parse_file(&text, self.backend).ok())
                 .unwrap_or_default(),
@@ -547,12 +550,13 @@ impl Run<'_> {
     /// `judged`.
     fn lint(&self, revision: &Revision, judged: &mut Judged) -> Result<()> {
         let backend = self.history.backend;
-        let up = read_file(&revision.up_path(), backend)?;
+        let texts = self.history.graph.texts();
+        let up = read_file(texts, &revision.up_path(), backend)?;
         let reverted = up
             .as_ref()
             .map(|(_, s)| Reverted::of(s))
             .unwrap_or_default();
-        let down = read_file(&revision.down_path(), backend)?;
+        let down = read_file(texts, &revision.down_path(), backend)?;
         for (file, parsed, is_down) in [
             (revision.up_path(), up, false),
             (revision.down_path(), down, true),
@@ -606,13 +610,15 @@ fn size(conn: &mut Connection, findings: &mut [Finding]) -> Sizing {
     }
 }
 
-/// A revision file's text and statements; `None` when the file does not exist (a
-/// revision without down.sql).
-fn read_file(path: &Path, backend: Backend) -> Result<Option<(String, Vec<Parsed>)>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).at(path),
+/// A revision file's text (as `texts` has it: read once per run) and statements; `None`
+/// when the file does not exist (a revision without down.sql).
+fn read_file(
+    texts: &RevisionTexts,
+    path: &Path,
+    backend: Backend,
+) -> Result<Option<(Arc<str>, Vec<Parsed>)>> {
+    let Some(text) = texts.read_if_exists(path)? else {
+        return Ok(None);
     };
     let statements = parse_file(&text, backend).map_err(|e| match e {
         SplitError::Unterminated { line, what } => Error::Script(format!(
