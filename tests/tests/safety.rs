@@ -526,11 +526,11 @@ backend_test!(
             "{current}"
         );
         assert!(
-        current.contains(
-            "statement 1 (line 8) was running when the run stopped and may or may not have taken effect"
-        ),
-        "{current}"
-    );
+            current.contains(
+                "statement 1 (line 8) was running when the run stopped and may or may not have taken effect"
+            ),
+            "{current}"
+        );
         assert_eq!(db.applied(), ["j1"]);
         assert_eq!(
             revision_record(&db, "j1", "state").as_deref(),
