@@ -4,7 +4,7 @@
 //! anything runs), and the plan each `upgrade`/`downgrade` runs. `stamp` and the offline
 //! scripts live in `stamp.rs` and `offline.rs`.
 
-use std::path::Path;
+use std::sync::Arc;
 
 use crate::apply::{Job, RevisionFile, Runner, exec, line_span, split_file};
 use crate::config::{Config, ConfigRequest};
@@ -17,7 +17,7 @@ use crate::journal::{
     Ledger, RecordState, Records, RevisionRecord, ensure_tables, read_applied, read_records,
 };
 use crate::lock::MigrationLock;
-use crate::script::{Revision, checksum, read_sql_file};
+use crate::script::{Revision, checksum};
 use crate::target::Motion;
 use crate::term::Reporter;
 
@@ -248,10 +248,7 @@ impl Environment {
         let revision = self.graph.get(&record.version);
         let path = revision.map_or_else(
             || self.config.versions_dir.join(&record.version),
-            |r| match direction {
-                Direction::Up => r.up_path(),
-                Direction::Down => r.down_path(),
-            },
+            |r| direction.path_of(r),
         );
         let lines = self
             .graph
@@ -468,16 +465,45 @@ impl Environment {
 
     /// Refuses, before anything runs, a revision that cannot run this way: a `down.sql` that
     /// cannot revert, an unfilled marker (the file read once, kept for the run).
-    fn check_runnable(&self, revision: &Revision, direction: Direction) -> Result<()> {
+    pub(crate) fn check_runnable(&self, revision: &Revision, direction: Direction) -> Result<()> {
         let path = direction.path_of(revision);
         let text = match direction {
             Direction::Up => self.graph.texts().read(&path)?,
-            Direction::Down => match self.graph.texts().read_if_exists(&path)? {
-                Some(text) if !text.is_empty() => text,
-                text => return Err(not_revertible(revision, &path, text.is_some())),
-            },
+            Direction::Down => self.check_revertible(revision)?,
         };
-        check_filled_text(revision, &path, &text)
+        if let Some((line, _)) = text
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(FILL_MARKER) && !l.trim_start().starts_with("--"))
+        {
+            return Err(Error::Migration(format!(
+                "{}:{}: revision {} still has an unfilled FILL marker; replace it with a value or expression, then run again",
+                path.display(),
+                line + 1,
+                revision.id
+            )));
+        }
+        Ok(())
+    }
+
+    /// A revision can be reverted when `down.sql` exists and is not 0 bytes, as diesel has
+    /// it (one holding only comments reverts as a no-op, with a warning when it runs);
+    /// returns its text.
+    pub(crate) fn check_revertible(&self, revision: &Revision) -> Result<Arc<str>> {
+        let down = revision.down_path();
+        match self.graph.texts().read_if_exists(&down)? {
+            Some(text) if !text.is_empty() => Ok(text),
+            Some(_) => Err(Error::Migration(format!(
+                "revision {} cannot be reverted: {} is empty (0 bytes; diesel refuses it too); write the SQL that undoes up.sql, or a comment such as `-- irreversible: nothing to undo` to revert it as a no-op. Nothing was reverted",
+                revision.id,
+                down.display()
+            ))),
+            None => Err(Error::Migration(format!(
+                "revision {} cannot be reverted: {} does not exist; nothing was reverted",
+                revision.id,
+                down.display()
+            ))),
+        }
     }
 
     /// The revisions to run to reach `target` from `applied`, in order.
@@ -729,58 +755,4 @@ fn report_step(reporter: &Reporter, step: &Step) {
             step.elapsed.as_millis()
         ),
     );
-}
-
-/// Refuses a revision whose file still holds an unfilled `/* FILL ... */` marker.
-pub(crate) fn check_filled(revision: &Revision, direction: Direction) -> Result<()> {
-    let path = direction.path_of(revision);
-    check_filled_text(revision, &path, &read_sql_file(&path)?)
-}
-
-/// [`check_filled`] on the file's text.
-fn check_filled_text(revision: &Revision, path: &Path, text: &str) -> Result<()> {
-    if let Some((line, _)) = text
-        .lines()
-        .enumerate()
-        .find(|(_, l)| l.contains(FILL_MARKER) && !l.trim_start().starts_with("--"))
-    {
-        return Err(Error::Migration(format!(
-            "{}:{}: revision {} still has an unfilled FILL marker; replace it with a value or expression, then run again",
-            path.display(),
-            line + 1,
-            revision.id
-        )));
-    }
-    Ok(())
-}
-
-/// A revision can be reverted when `down.sql` exists and is not 0 bytes, as diesel has it;
-/// one holding only comments reverts as a no-op (with a warning when it runs).
-pub(crate) fn check_revertible(revision: &Revision) -> Result<()> {
-    let down = revision.down_path();
-    match std::fs::metadata(&down) {
-        Ok(meta) if meta.len() == 0 => Err(not_revertible(revision, &down, true)),
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(not_revertible(revision, &down, false))
-        }
-        Err(e) => Err(Error::io(down, e)),
-    }
-}
-
-/// The error for a `down.sql` that is empty (0 bytes) or, when not `exists`, missing.
-fn not_revertible(revision: &Revision, down: &Path, exists: bool) -> Error {
-    Error::Migration(if exists {
-        format!(
-            "revision {} cannot be reverted: {} is empty (0 bytes; diesel refuses it too); write the SQL that undoes up.sql, or a comment such as `-- irreversible: nothing to undo` to revert it as a no-op. Nothing was reverted",
-            revision.id,
-            down.display()
-        )
-    } else {
-        format!(
-            "revision {} cannot be reverted: {} does not exist; nothing was reverted",
-            revision.id,
-            down.display()
-        )
-    })
 }

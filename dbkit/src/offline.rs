@@ -6,8 +6,8 @@ use crate::apply::{Direction, split_file};
 use crate::error::{Error, Result};
 use crate::graph::Applied;
 use crate::journal::RecordState;
-use crate::migrate::{Environment, check_revertible};
-use crate::script::{Revision, checksum, read_sql_file};
+use crate::migrate::Environment;
+use crate::script::{Revision, checksum};
 use crate::target::Motion;
 
 impl Environment {
@@ -33,7 +33,7 @@ impl Environment {
         let d = self.graph.destination(to, &applied, Motion::Down)?;
         let plan = self.graph.downgrade_plan(&d, &applied)?;
         for revision in &plan {
-            check_revertible(revision)?;
+            self.check_revertible(revision)?;
         }
         self.offline_script(backend, &plan, Direction::Down)
     }
@@ -62,11 +62,8 @@ impl Environment {
             dialect.create_revisions_table(&self.config.revisions_table)
         );
         for revision in plan {
-            let path = match direction {
-                Direction::Up => revision.up_path(),
-                Direction::Down => revision.down_path(),
-            };
-            let text = read_sql_file(&path)?;
+            let path = direction.path_of(revision);
+            let text = self.graph.texts().read(&path)?;
             let statements = split_file(&path, &text, backend)?;
             let transactional = dialect.transactional_ddl() && revision.run_in_transaction;
             let verb = match direction {

@@ -159,10 +159,7 @@ impl<'a> Replay<'a> {
         revision: &Revision,
         direction: Direction,
     ) -> Result<Step> {
-        if direction == Direction::Down {
-            crate::migrate::check_revertible(revision)?;
-        }
-        crate::migrate::check_filled(revision, direction)?;
+        self.env.check_runnable(revision, direction)?;
         let journaled = !(conn.dialect().transactional_ddl() && revision.run_in_transaction);
         let record = if journaled && direction == Direction::Down {
             read_records(conn, &self.env.config.revisions_table)?.remove(&revision.id)

@@ -547,7 +547,11 @@ impl Plan<'_> {
                     .filter(|c| c.table == *name && !c.is_generated())
                     .collect();
                 let quoted: Vec<String> = columns.iter().map(|c| d.quote_ident(&c.name)).collect();
-                let read: Vec<String> = columns.iter().map(|c| read_exactly(c)).collect();
+                let read: Vec<String> = columns
+                    .iter()
+                    .zip(&quoted)
+                    .map(|(c, q)| read_exactly(c, q))
+                    .collect();
                 let table = d.quote_ident(name);
                 DataTable {
                     name: name.clone(),
@@ -565,12 +569,11 @@ impl Plan<'_> {
 /// with six digits (`0.333333` for the float nearest 1/3, which reads back as another
 /// float, as in mariadb-dump's and mysqldump's dumps): read as the `DOUBLE` it converts
 /// to exactly, whose text reads back as the same float.
-fn read_exactly(column: &ColumnRow) -> String {
-    let quoted = MysqlDialect.quote_ident(&column.name);
+fn read_exactly(column: &ColumnRow, quoted: &str) -> String {
     if column.type_name.to_ascii_lowercase().starts_with("float") {
         format!("CAST({quoted} AS DOUBLE) AS {quoted}")
     } else {
-        quoted
+        quoted.to_owned()
     }
 }
 
