@@ -683,6 +683,60 @@ fn mysql_floats_come_back_bit_for_bit() -> Skippable {
     Ok(())
 }
 
+/// A session reading a range of a large PostgreSQL table dies mid-dump (its server process
+/// terminated): the dump fails naming the table and never writes its completion line, so
+/// the cut output cannot pass for a whole dump.
+fn postgres_a_range_reader_that_dies_fails_the_dump() -> Skippable {
+    use std::io::Read;
+    let db = TestDb::create(Backend::Postgres)?;
+    db.run_script(
+        "CREATE TABLE big (id bigint PRIMARY KEY, pad text NOT NULL);\n\
+         INSERT INTO big SELECT i, repeat(md5(i::text), 20) FROM generate_series(1, 60000) i;\n\
+         ANALYZE big;\n",
+    );
+    let p = Project::new();
+    // The dump goes to a pipe nobody reads yet: the writer waits, the readers fill their
+    // read-ahead and wait in the middle of their COPY.
+    let mut child = std::process::Command::new(dbrev_tests::binary("dbexport"))
+        .args(["dbexport", "-o", "-", "--database-url", &db.url])
+        .current_dir(p.root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let readers = "SELECT pid::text AS value FROM pg_stat_activity \
+                   WHERE datname = current_database() AND query LIKE 'COPY (SELECT%ctid%'";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while db.values(readers).len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no range reader showed up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    db.run_script(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND query LIKE 'COPY (SELECT%ctid%';\n",
+    );
+    let mut dumped = Vec::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut dumped)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("rows of big"), "{stderr}");
+    let dumped = String::from_utf8_lossy(&dumped);
+    assert!(
+        !dumped.contains("dump completed"),
+        "a cut dump marked whole"
+    );
+    Ok(())
+}
+
 dbrev_tests::main! {
     backend: [
         a_torture_table_round_trips,
@@ -699,6 +753,7 @@ dbrev_tests::main! {
         mysql_definitions_and_rows_come_from_one_snapshot,
         mysql_floats_come_back_bit_for_bit,
         postgres_large_tables_are_read_in_ranges_from_one_snapshot,
+        postgres_a_range_reader_that_dies_fails_the_dump,
         sqlite_reals_come_back_bit_for_bit,
     ],
 }

@@ -2,7 +2,7 @@
 //! migration lock (a held lock times out naming its holder; eight concurrent runs apply each
 //! revision once), the companion table (checksums, applied at/by/duration; edited history
 //! refused until accepted), and the journal of runs that cannot roll back (a failing
-//! statement, a killed process, `--resume` in both directions).
+//! statement, a killed process, Ctrl-C, `--resume` in both directions).
 
 use std::time::{Duration, Instant};
 
@@ -571,6 +571,89 @@ backend_test!(
     }
 );
 
+// Ctrl-C while a revision's slow first statement runs: the run stops, earlier revisions
+// stay applied, and the interrupted one is rolled back where the backend can (SQLite,
+// PostgreSQL) or journaled where it cannot (MySQL: shown by `current`, refused by a plain
+// run, finished by `--resume`); a new run then completes the history.
+backend_test!(ctrl_c_mid_revision_leaves_the_state_recorded, |db| {
+    let p = migration_project(&db);
+    add_revision(
+        &p,
+        "c1",
+        "fast",
+        "CREATE TABLE c1 (id INTEGER PRIMARY KEY);",
+        "DROP TABLE c1;",
+        &[],
+    );
+    let slow = slow_statement(&db);
+    add_revision(
+        &p,
+        "c2",
+        "slow",
+        &format!("{slow};\nCREATE TABLE c2 (id INTEGER PRIMARY KEY);"),
+        "DROP TABLE c2;",
+        &[],
+    );
+    let mut child = std::process::Command::new(dbrev_tests::binary("dbrev"))
+        .args(["dbrev", "upgrade", "head"])
+        .current_dir(p.root())
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once c1 is reported applied, c2's slow statement is what runs.
+    let stderr = child.stderr.take().unwrap();
+    let (applied, seen) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("Applied") && line.contains("c1") {
+                let _ = applied.send(());
+            }
+        }
+    });
+    seen.recv_timeout(Duration::from_secs(60))
+        .expect("c1 was never reported applied");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run ended before Ctrl-C"
+    );
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "Ctrl-C is not a success: {status:?}");
+
+    assert_eq!(db.applied(), ["c1"]);
+    assert!(!db.tables().contains(&"c2".to_owned()));
+    let current = p.cmd("dbrev").args(["current"]).ok().stdout();
+    if db.backend() == Backend::Mysql {
+        assert!(
+            current.contains("c2 partially applied: no statement of 2 completed ("),
+            "{current}"
+        );
+        let out = p.cmd("dbrev").args(["upgrade", "head"]).fails();
+        assert_eq!(out.code(), dbkit::error::exit::REFUSED);
+        // The server may still hold the interrupted session's lock for a moment: it waits.
+        p.cmd("dbrev")
+            .args(["upgrade", "--resume"])
+            .ok()
+            .stderr_has("Applied c2");
+    } else {
+        assert!(!current.contains("partially"), "{current}");
+        p.cmd("dbrev").args(["upgrade", "head"]).ok();
+    }
+    assert_eq!(db.applied(), ["c1", "c2"]);
+    assert!(db.tables().contains(&"c2".to_owned()));
+});
+
 /// What dbrev made its SQLite companion table with before it was `WITHOUT ROWID`.
 const ROWID_COMPANION_TABLE: &str = "CREATE TABLE \"__dbrev_revisions\" (\n       version VARCHAR(50) PRIMARY KEY NOT NULL,\n       checksum VARCHAR(64),\n       state VARCHAR(16) NOT NULL,\n       applied_at TIMESTAMP,\n       applied_by VARCHAR(255),\n       duration_ms BIGINT,\n       statements_done BIGINT NOT NULL DEFAULT 0,\n       statements_total BIGINT NOT NULL DEFAULT 0,\n       note VARCHAR(1000)\n)";
 
@@ -693,6 +776,7 @@ dbrev_tests::main! {
         a_failing_statement_is_journaled_and_resumed,
         a_killed_run_is_journaled_and_resumed,
         a_run_killed_between_journaled_revisions_says_what_ran,
+        ctrl_c_mid_revision_leaves_the_state_recorded,
     ],
     plain: [
         sqlite_companion_table_without_rowid_and_the_older_shape,
